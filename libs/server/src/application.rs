@@ -1,0 +1,249 @@
+use std::future::Future;
+use std::net::SocketAddr;
+
+use rapport_telemetry::ServerTraceLayer;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::RoutesBuilder;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tower::ServiceBuilder;
+
+use crate::deadline::DeadlineLayer;
+use crate::readiness::{Readiness, ReadinessLayer};
+use crate::settings::ServerSettings;
+use crate::unit::ServiceUnit;
+use crate::BoxError;
+
+const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
+const REFLECTION_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {address}")]
+    Bind {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build the reflection service")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("the gRPC server failed")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("service {service} could not become ready")]
+    NotReady {
+        service: &'static str,
+        #[source]
+        source: BoxError,
+    },
+}
+
+/// A bound, not yet serving, gRPC server for one or more [`ServiceUnit`]s.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    settings: ServerSettings,
+    units: Vec<ServiceUnit>,
+}
+
+impl Application {
+    /// Binds `settings.listen` (port 0 picks a free port; see [`Application::port`]).
+    pub async fn build(
+        settings: ServerSettings,
+        units: Vec<ServiceUnit>,
+    ) -> Result<Self, ServerError> {
+        let bind_error = |source| ServerError::Bind {
+            address: settings.listen,
+            source,
+        };
+        let listener = TcpListener::bind(settings.listen).await.map_err(bind_error)?;
+        let address = listener.local_addr().map_err(bind_error)?;
+        Ok(Self {
+            listener,
+            address,
+            settings,
+            units,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Every gRPC service served, by full name, health and reflection included.
+    pub fn grpc_services(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self
+            .units
+            .iter()
+            .flat_map(|unit| unit.grpc_services.iter().copied())
+            .collect();
+        names.extend([HEALTH_SERVICE, REFLECTION_SERVICE]);
+        names
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting connections, lets in-flight calls
+    /// finish (at most `shutdown_grace_ms`), and closes every unit's storage.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let Self {
+            listener,
+            address,
+            settings,
+            units,
+        } = self;
+
+        let (reporter, health) = tonic_health::server::health_reporter();
+        let served: Vec<&'static str> = units
+            .iter()
+            .flat_map(|unit| unit.grpc_services.iter().copied())
+            .collect();
+        let readiness = Readiness::new(served.iter().copied());
+        // "" is the whole server: serving once every unit is.
+        reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
+        for name in &served {
+            reporter
+                .set_service_status(*name, ServingStatus::NotServing)
+                .await;
+        }
+
+        let mut reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+            .with_service_name(HEALTH_SERVICE)
+            .with_service_name(REFLECTION_SERVICE);
+        let mut registered: Vec<*const u8> = Vec::new();
+        let mut routes = RoutesBuilder::default();
+        let mut stops = Vec::new();
+        let (failures, mut failed) = mpsc::unbounded_channel();
+        let pending = units.len();
+        let (all_ready, ready_count) = mpsc::unbounded_channel::<()>();
+
+        for unit in units {
+            for set in &unit.descriptor_sets {
+                // `rapport dev` registers the shared descriptor set once, not four times.
+                if !registered.contains(&set.as_ptr()) {
+                    registered.push(set.as_ptr());
+                    reflection = reflection.register_encoded_file_descriptor_set(set);
+                }
+            }
+            for name in &unit.grpc_services {
+                reflection = reflection.with_service_name(*name);
+            }
+            for register in unit.register {
+                register(&mut routes);
+            }
+            if let Some(stop) = unit.stop {
+                stops.push(stop);
+            }
+            tokio::spawn(become_ready(
+                unit.name,
+                unit.grpc_services.clone(),
+                unit.ready,
+                reporter.clone(),
+                readiness.clone(),
+                failures.clone(),
+                all_ready.clone(),
+            ));
+        }
+        drop(all_ready);
+        tokio::spawn(whole_server_ready(reporter.clone(), pending, ready_count));
+
+        routes.add_service(health);
+        routes.add_service(reflection.build_v1()?);
+
+        let layers = ServiceBuilder::new()
+            .layer(ServerTraceLayer)
+            .layer(ReadinessLayer::new(readiness))
+            .layer(DeadlineLayer::new(settings.request_timeout()));
+
+        let (draining, drain_started) = oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, finishing calls in flight");
+            let _ = draining.send(());
+        };
+        let serve = Server::builder()
+            .layer(layers)
+            .add_routes(routes.routes())
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        tracing::info!(%address, services = ?served, "serving gRPC");
+
+        let grace = settings.shutdown_grace();
+        let outcome = tokio::select! {
+            result = serve => result.map_err(ServerError::from),
+            // Only after the signal: calls still running when the grace period ends are cut off.
+            () = async {
+                if drain_started.await.is_ok() {
+                    tokio::time::sleep(grace).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::warn!(grace_ms = grace.as_millis() as u64, "calls still in flight after the grace period; stopping anyway");
+                Ok(())
+            }
+            Some(failure) = failed.recv() => Err(failure),
+        };
+
+        for stop in stops {
+            stop.await;
+        }
+        tracing::info!("stopped");
+        outcome
+    }
+}
+
+async fn become_ready(
+    unit: &'static str,
+    services: Vec<&'static str>,
+    ready: Option<crate::unit::ReadyFuture>,
+    reporter: HealthReporter,
+    readiness: Readiness,
+    failures: mpsc::UnboundedSender<ServerError>,
+    all_ready: mpsc::UnboundedSender<()>,
+) {
+    if let Some(ready) = ready
+        && let Err(source) = ready.await
+    {
+        tracing::error!(unit, error = %rapport_errors::chain(source.as_ref()), "cannot become ready");
+        let _ = failures.send(ServerError::NotReady {
+            service: unit,
+            source,
+        });
+        return;
+    }
+    for name in &services {
+        readiness.mark_ready(name);
+        reporter
+            .set_service_status(*name, ServingStatus::Serving)
+            .await;
+    }
+    tracing::info!(unit, "ready");
+    let _ = all_ready.send(());
+}
+
+async fn whole_server_ready(
+    reporter: HealthReporter,
+    units: usize,
+    mut ready: mpsc::UnboundedReceiver<()>,
+) {
+    for _ in 0..units {
+        if ready.recv().await.is_none() {
+            return;
+        }
+    }
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
+}

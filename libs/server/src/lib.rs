@@ -1,0 +1,26 @@
+//! Server bootstrap, shared by every service and by `rapport dev` (STYLE.md 2).
+//!
+//! [`Application::build`] binds the listener (port 0 works in tests) and
+//! [`Application::run_until_stopped`] serves until a shutdown signal:
+//! - `grpc.health.v1.Health`: each service is `NOT_SERVING` until its storage is reachable and
+//!   migrated; calls to a service that is not ready yet get `UNAVAILABLE`;
+//! - reflection v1, listing exactly the services this process serves;
+//! - W3C trace-context extraction for every call ([`rapport_telemetry::ServerTraceLayer`]);
+//! - a per-call deadline and per-service message size limits ([`ServerSettings`]);
+//! - graceful shutdown: stop accepting, let in-flight calls finish (within a grace period), then
+//!   close storage.
+
+mod application;
+mod deadline;
+mod readiness;
+mod settings;
+mod shutdown;
+mod unit;
+
+pub use application::{Application, ServerError};
+pub use settings::ServerSettings;
+pub use shutdown::shutdown_signal;
+pub use unit::ServiceUnit;
+
+/// The error type of the futures a unit waits on.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -1,0 +1,101 @@
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+
+use rapport_storage::{Migrations, Storage};
+use tonic::body::Body;
+use tonic::server::NamedService;
+use tonic::service::RoutesBuilder;
+use tower::Service;
+
+use crate::BoxError;
+
+pub(crate) type ReadyFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
+pub(crate) type StopFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+type Register = Box<dyn FnOnce(&mut RoutesBuilder) + Send>;
+
+/// One Rapport service as the bootstrap sees it: the gRPC services it serves, the descriptor set
+/// reflection describes them with, what it waits for before it is ready, and what it closes on
+/// the way out. `rapport serve` runs one unit; `rapport dev` runs all four on one address.
+pub struct ServiceUnit {
+    pub(crate) name: &'static str,
+    pub(crate) grpc_services: Vec<&'static str>,
+    pub(crate) descriptor_sets: Vec<&'static [u8]>,
+    pub(crate) register: Vec<Register>,
+    pub(crate) ready: Option<ReadyFuture>,
+    pub(crate) stop: Option<StopFuture>,
+}
+
+impl std::fmt::Debug for ServiceUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceUnit")
+            .field("name", &self.name)
+            .field("grpc_services", &self.grpc_services)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServiceUnit {
+    /// A unit named after its service (`profiles`, `plans`, ...), described by `descriptor_set`.
+    pub fn new(name: &'static str, descriptor_set: &'static [u8]) -> Self {
+        Self {
+            name,
+            grpc_services: Vec::new(),
+            descriptor_sets: vec![descriptor_set],
+            register: Vec::new(),
+            ready: None,
+            stop: None,
+        }
+    }
+
+    /// Adds a generated gRPC server (configured with its limits by the caller).
+    pub fn serve<S>(mut self, service: S) -> Self
+    where
+        S: Service<
+                http::Request<Body>,
+                Response = http::Response<Body>,
+                Error = Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.grpc_services.push(S::NAME);
+        self.register.push(Box::new(move |routes: &mut RoutesBuilder| {
+            routes.add_service(service);
+        }));
+        self
+    }
+
+    /// The unit is ready once its storage is reachable and migrated; until then its services
+    /// report `NOT_SERVING` and refuse calls with `UNAVAILABLE`. Its pools close on shutdown.
+    pub fn with_storage(mut self, storage: Storage, migrations: Migrations) -> Self {
+        let waiting = storage.clone();
+        self.ready = Some(Box::pin(async move {
+            waiting.wait_until_ready(&migrations).await?;
+            Ok(())
+        }));
+        self.stop = Some(Box::pin(async move { storage.close().await }));
+        self
+    }
+
+    /// Readiness from any future; for units without storage, and for tests.
+    pub fn ready_when(
+        mut self,
+        ready: impl Future<Output = Result<(), BoxError>> + Send + 'static,
+    ) -> Self {
+        self.ready = Some(Box::pin(ready));
+        self
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Fully qualified names of the gRPC services this unit serves.
+    pub fn grpc_services(&self) -> &[&'static str] {
+        &self.grpc_services
+    }
+}

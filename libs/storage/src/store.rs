@@ -1,0 +1,272 @@
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, AssertSqlSafe};
+
+use crate::migrations::Migrations;
+use crate::settings::{Backend, StorageSettings, is_plain_identifier};
+
+/// A write transaction; commit it, or drop it to roll back.
+pub type WriteTransaction = sqlx::Transaction<'static, Any>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("storage url must start with sqlite:// or postgres://")]
+    UnsupportedUrl,
+    #[error("schema {0:?} is not a plain lowercase identifier")]
+    InvalidSchema(String),
+    #[error("could not create the data directory {path}")]
+    DataDirectory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database cannot be reached or has no free connection; the caller may retry.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("migrating the database failed")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl StorageError {
+    /// Whether retrying later may succeed (gRPC `UNAVAILABLE`).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
+    /// Whether a unique constraint refused the write (e.g. a duplicate idempotency key).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
+            other => Self::Database(other),
+        }
+    }
+}
+
+/// A service's database: a writer and readers (the same pool on PostgreSQL).
+#[derive(Debug, Clone)]
+pub struct Storage {
+    backend: Backend,
+    schema: Option<String>,
+    writer: AnyPool,
+    reader: AnyPool,
+}
+
+impl Storage {
+    /// Prepares the pools without connecting: the server can start and report `NOT_SERVING`
+    /// while the database is still unreachable ([`Storage::wait_until_ready`]).
+    pub fn open(settings: &StorageSettings) -> Result<Self, StorageError> {
+        install_default_drivers();
+        let backend = Backend::of_url(&settings.url).ok_or(StorageError::UnsupportedUrl)?;
+        let acquire_timeout = Duration::from_millis(settings.acquire_timeout_ms);
+        match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(&settings.url)?;
+                // One writer: SQLite allows one at a time anyway, and queuing in the pool is
+                // fairer than spinning on SQLITE_BUSY.
+                let writer = sqlite_pool(1, acquire_timeout).connect_lazy(&url)?;
+                let reader =
+                    sqlite_pool(settings.max_connections.max(1), acquire_timeout).connect_lazy(&url)?;
+                Ok(Self {
+                    backend,
+                    schema: None,
+                    writer,
+                    reader,
+                })
+            }
+            Backend::Postgres => {
+                if let Some(schema) = &settings.schema
+                    && !is_plain_identifier(schema)
+                {
+                    return Err(StorageError::InvalidSchema(schema.clone()));
+                }
+                let pool = postgres_pool(
+                    settings.max_connections.max(1),
+                    acquire_timeout,
+                    settings.schema.clone(),
+                )
+                .connect_lazy(&settings.url)?;
+                Ok(Self {
+                    backend,
+                    schema: settings.schema.clone(),
+                    writer: pool.clone(),
+                    reader: pool,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool for reads (outside a write transaction).
+    pub fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
+    /// up front, so the transaction cannot fail later on a lock upgrade.
+    #[tracing::instrument(skip(self), fields(backend = %self.backend))]
+    pub async fn begin_write(&self) -> Result<WriteTransaction, StorageError> {
+        let transaction = match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        };
+        Ok(transaction)
+    }
+
+    /// Runs the migrations not yet applied. Safe to call on every start.
+    #[tracing::instrument(skip_all, fields(backend = %self.backend))]
+    pub async fn migrate(&self, migrations: &Migrations) -> Result<(), StorageError> {
+        if let Some(schema) = &self.schema {
+            // Checked by `open` to be a plain identifier; DDL takes no bind parameters.
+            sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
+                .execute(&self.writer)
+                .await?;
+        }
+        migrations.migrator().run(&self.writer).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    #[tracing::instrument(skip(self), fields(backend = %self.backend))]
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    /// Retries [`Storage::migrate`] with capped exponential backoff until it succeeds: a service
+    /// whose database is down at start keeps serving health (`NOT_SERVING`) and becomes ready
+    /// when the database comes back.
+    pub async fn wait_until_ready(&self, migrations: &Migrations) -> Result<(), StorageError> {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match self.migrate(migrations).await {
+                Ok(()) => return Ok(()),
+                Err(error) if error.is_unavailable() => {
+                    tracing::warn!(backend = %self.backend, error = %error, retry_in_ms = delay.as_millis() as u64, "storage not reachable yet");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                // A broken migration or a refused login does not heal by waiting.
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+fn sqlite_pool(max_connections: u32, acquire_timeout: Duration) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                // WAL: readers never block the writer nor the writer them.
+                sqlx::query("PRAGMA journal_mode = WAL")
+                    .execute(&mut *connection)
+                    .await?;
+                // Wait for a lock held by another process (e.g. `rapport migrate`) instead of failing.
+                sqlx::query("PRAGMA busy_timeout = 5000")
+                    .execute(&mut *connection)
+                    .await?;
+                sqlx::query("PRAGMA foreign_keys = ON")
+                    .execute(&mut *connection)
+                    .await?;
+                // Durable at every checkpoint; in WAL mode NORMAL loses no committed transaction
+                // on an application crash.
+                sqlx::query("PRAGMA synchronous = NORMAL")
+                    .execute(&mut *connection)
+                    .await?;
+                Ok(())
+            })
+        })
+}
+
+fn postgres_pool(
+    max_connections: u32,
+    acquire_timeout: Duration,
+    schema: Option<String>,
+) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+        .after_connect(move |connection, _| {
+            let schema = schema.clone();
+            Box::pin(async move {
+                if let Some(schema) = schema {
+                    // Checked to be a plain identifier by `Storage::open`.
+                    sqlx::query(AssertSqlSafe(format!("SET search_path TO {schema}")))
+                        .execute(&mut *connection)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+}
+
+/// Adds `mode=rwc` (create the file if missing) and creates the file's directory.
+fn sqlite_url(url: &str) -> Result<String, StorageError> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path.contains(":memory:") {
+        // Each pooled connection would get its own empty in-memory database.
+        return Err(StorageError::UnsupportedUrl);
+    }
+    if let Some(parent) = Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|source| StorageError::DataDirectory {
+            path: parent.display().to_string(),
+            source,
+        })?;
+    }
+    let query = if query.contains("mode=") {
+        query.to_owned()
+    } else if query.is_empty() {
+        "mode=rwc".to_owned()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_the_file_and_reject_memory() {
+        let dir = std::env::temp_dir().join(format!("rapport-url-{}", rapport_ids::Id::new()));
+        let url = format!("sqlite://{}/nested/x.db", dir.display());
+        assert_eq!(
+            sqlite_url(&url).expect("valid"),
+            format!("{url}?mode=rwc")
+        );
+        assert!(dir.join("nested").is_dir());
+        assert!(matches!(
+            sqlite_url("sqlite::memory:"),
+            Err(StorageError::UnsupportedUrl)
+        ));
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

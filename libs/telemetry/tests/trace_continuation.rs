@@ -1,0 +1,125 @@
+//! A call made inside a span must produce a server span whose parent is that span: one journey,
+//! one trace, across every service it touches.
+
+use opentelemetry::trace::{SpanKind, TraceContextExt, TracerProvider as _};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use rapport_telemetry::{ClientTraceLayer, ServerTraceLayer, install_propagator};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Endpoint, Server};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+use tower::ServiceBuilder;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+
+// A current-thread runtime, so the server's tasks see the subscriber set for this test.
+#[tokio::test]
+async fn the_server_span_continues_the_callers_trace() {
+    install_propagator();
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    tokio::spawn(
+        Server::builder()
+            .layer(ServerTraceLayer)
+            .add_service(health)
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+
+    let channel = Endpoint::from_shared(format!("http://{address}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut client = HealthClient::new(ServiceBuilder::new().layer(ClientTraceLayer).service(channel));
+
+    let caller = tracing::info_span!("caller");
+    let caller_context = caller.context().span().span_context().clone();
+    client
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .instrument(caller.clone())
+        .await
+        .expect("health check answers");
+    drop(caller);
+    provider.force_flush().expect("flush");
+
+    let spans = exporter.get_finished_spans().expect("finished spans");
+    let server = spans
+        .iter()
+        .find(|span| span.name == "grpc.health.v1.Health/Check")
+        .unwrap_or_else(|| panic!("no server span among {:?}", names(&spans)));
+    assert_eq!(server.span_kind, SpanKind::Server);
+    assert_eq!(
+        server.span_context.trace_id(),
+        caller_context.trace_id(),
+        "the server span is in the caller's trace"
+    );
+    assert_eq!(
+        server.parent_span_id,
+        caller_context.span_id(),
+        "the server span's parent is the caller's span"
+    );
+}
+
+#[tokio::test]
+async fn a_call_without_trace_context_starts_a_new_trace() {
+    install_propagator();
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    tokio::spawn(
+        Server::builder()
+            .layer(ServerTraceLayer)
+            .add_service(health)
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    // No client layer: nothing is injected.
+    let channel = Endpoint::from_shared(format!("http://{address}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut client = HealthClient::new(channel);
+    client
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health check answers");
+    provider.force_flush().expect("flush");
+
+    let spans = exporter.get_finished_spans().expect("finished spans");
+    let server = spans
+        .iter()
+        .find(|span| span.name == "grpc.health.v1.Health/Check")
+        .unwrap_or_else(|| panic!("no server span among {:?}", names(&spans)));
+    assert_eq!(
+        server.parent_span_id,
+        opentelemetry::trace::SpanId::INVALID,
+        "a root span"
+    );
+}
+
+fn names(spans: &[opentelemetry_sdk::trace::SpanData]) -> Vec<String> {
+    spans.iter().map(|span| span.name.to_string()).collect()
+}
