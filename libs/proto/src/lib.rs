@@ -2,51 +2,30 @@
 //!
 //! Prost types stay at the gRPC edge: services convert them into their own domain types.
 
-// Generated code follows prost's and tonic's conventions, not our lints.
-macro_rules! generated {
-    ($package:literal) => {
-        #[allow(
-            unused_qualifications,
-            missing_debug_implementations,
-            clippy::all,
-            clippy::pedantic
-        )]
-        mod generated {
-            tonic::include_proto!($package);
+// Generated code follows prost's and tonic's conventions, not our lints. The modules mirror the
+// packages (`rapport.profiles.v1` → `profiles::v1`, the crate root standing for `rapport`), which
+// the generated cross-package paths (`super::super::common::v1`) rely on.
+macro_rules! package {
+    ($name:ident, $package:literal) => {
+        pub mod $name {
+            #[allow(
+                unused_qualifications,
+                missing_debug_implementations,
+                clippy::all,
+                clippy::pedantic
+            )]
+            pub mod v1 {
+                tonic::include_proto!($package);
+            }
         }
-        pub use generated::*;
     };
 }
 
-pub mod common {
-    pub mod v1 {
-        generated!("rapport.common.v1");
-    }
-}
-
-pub mod profiles {
-    pub mod v1 {
-        generated!("rapport.profiles.v1");
-    }
-}
-
-pub mod plans {
-    pub mod v1 {
-        generated!("rapport.plans.v1");
-    }
-}
-
-pub mod referrals {
-    pub mod v1 {
-        generated!("rapport.referrals.v1");
-    }
-}
-
-pub mod loyalty {
-    pub mod v1 {
-        generated!("rapport.loyalty.v1");
-    }
-}
+package!(common, "rapport.common.v1");
+package!(profiles, "rapport.profiles.v1");
+package!(plans, "rapport.plans.v1");
+package!(referrals, "rapport.referrals.v1");
+package!(loyalty, "rapport.loyalty.v1");
 
 /// The encoded `FileDescriptorSet` of every Rapport proto file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -76,6 +76,7 @@ impl<S, B> Service<http::Request<B>> for ReadinessService<S>
 where
     S: Service<http::Request<B>, Response = http::Response<Body>>,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = S::Response;
     type Error = S::Error;
