@@ -114,7 +114,10 @@ mod tests {
     #[test]
     fn file_overrides_defaults_and_environment_overrides_file() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("rapport.toml", "name = \"from-file\"\n[server]\nport = 7000\n")?;
+            jail.create_file(
+                "rapport.toml",
+                "name = \"from-file\"\n[server]\nport = 7000\n",
+            )?;
             jail.set_env("RAPPORT_SERVER__PORT", "8000");
             jail.set_env("RAPPORT_TEST_DATABASE_URL", "postgres://ignored");
             let settings: Settings =

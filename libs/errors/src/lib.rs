@@ -45,11 +45,7 @@ impl Validation {
 
     /// Records the error of a field's `parse()` and returns the parsed value if there was none,
     /// so a converter can check every field before giving up.
-    pub fn field<T, E: fmt::Display>(
-        &mut self,
-        field: &str,
-        result: Result<T, E>,
-    ) -> Option<T> {
+    pub fn field<T, E: fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
@@ -132,7 +128,11 @@ mod tests {
         let status = Status::from(validation.clone());
 
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(status.message().contains("customer.email: is not an email address"));
+        assert!(
+            status
+                .message()
+                .contains("customer.email: is not an email address")
+        );
         let details = status.get_error_details();
         let bad_request = details.bad_request().expect("BadRequest detail attached");
         let fields: Vec<_> = bad_request

@@ -11,11 +11,11 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower::ServiceBuilder;
 
+use crate::BoxError;
 use crate::deadline::DeadlineLayer;
 use crate::readiness::{Readiness, ReadinessLayer};
 use crate::settings::ServerSettings;
 use crate::unit::ServiceUnit;
-use crate::BoxError;
 
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 const REFLECTION_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
@@ -59,7 +59,9 @@ impl Application {
             address: settings.listen,
             source,
         };
-        let listener = TcpListener::bind(settings.listen).await.map_err(bind_error)?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(bind_error)?;
         let address = listener.local_addr().map_err(bind_error)?;
         Ok(Self {
             listener,
@@ -122,7 +124,7 @@ impl Application {
             .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
             .with_service_name(HEALTH_SERVICE)
             .with_service_name(REFLECTION_SERVICE);
-        let mut registered: Vec<*const u8> = Vec::new();
+        let mut registered: Vec<&'static [u8]> = Vec::new();
         let mut routes = RoutesBuilder::default();
         let mut stops = Vec::new();
         let (failures, mut failed) = mpsc::unbounded_channel();
@@ -132,8 +134,8 @@ impl Application {
         for unit in units {
             for set in &unit.descriptor_sets {
                 // `rapport dev` registers the shared descriptor set once, not four times.
-                if !registered.contains(&set.as_ptr()) {
-                    registered.push(set.as_ptr());
+                if !registered.iter().any(|known| std::ptr::eq(*known, *set)) {
+                    registered.push(set);
                     reflection = reflection.register_encoded_file_descriptor_set(set);
                 }
             }

@@ -100,7 +100,9 @@ where
 
 fn grpc_service(path: &str) -> &str {
     let trimmed = path.trim_start_matches('/');
-    trimmed.split_once('/').map_or(trimmed, |(service, _)| service)
+    trimmed
+        .split_once('/')
+        .map_or(trimmed, |(service, _)| service)
 }
 
 #[cfg(test)]

@@ -51,11 +51,8 @@ impl ServiceUnit {
     /// Adds a generated gRPC server (configured with its limits by the caller).
     pub fn serve<S>(mut self, service: S) -> Self
     where
-        S: Service<
-                http::Request<Body>,
-                Response = http::Response<Body>,
-                Error = Infallible,
-            > + NamedService
+        S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
+            + NamedService
             + Clone
             + Send
             + Sync
@@ -63,9 +60,10 @@ impl ServiceUnit {
         S::Future: Send + 'static,
     {
         self.grpc_services.push(S::NAME);
-        self.register.push(Box::new(move |routes: &mut RoutesBuilder| {
-            routes.add_service(service);
-        }));
+        self.register
+            .push(Box::new(move |routes: &mut RoutesBuilder| {
+                routes.add_service(service);
+            }));
         self
     }
 

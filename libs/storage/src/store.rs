@@ -78,8 +78,8 @@ impl Storage {
                 // One writer: SQLite allows one at a time anyway, and queuing in the pool is
                 // fairer than spinning on SQLITE_BUSY.
                 let writer = sqlite_pool(1, acquire_timeout).connect_lazy(&url)?;
-                let reader =
-                    sqlite_pool(settings.max_connections.max(1), acquire_timeout).connect_lazy(&url)?;
+                let reader = sqlite_pool(settings.max_connections.max(1), acquire_timeout)
+                    .connect_lazy(&url)?;
                 Ok(Self {
                     backend,
                     schema: None,
@@ -134,9 +134,11 @@ impl Storage {
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), StorageError> {
         if let Some(schema) = &self.schema {
             // Checked by `open` to be a plain identifier; DDL takes no bind parameters.
-            sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}")))
-                .execute(&self.writer)
-                .await?;
+            sqlx::query(AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}"
+            )))
+            .execute(&self.writer)
+            .await?;
         }
         migrations.migrator().run(&self.writer).await?;
         Ok(())
@@ -226,7 +228,9 @@ fn postgres_pool(
 
 /// Adds `mode=rwc` (create the file if missing) and creates the file's directory.
 fn sqlite_url(url: &str) -> Result<String, StorageError> {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() || path.contains(":memory:") {
         // Each pooled connection would get its own empty in-memory database.
@@ -258,10 +262,7 @@ mod tests {
     fn sqlite_urls_create_the_file_and_reject_memory() {
         let dir = std::env::temp_dir().join(format!("rapport-url-{}", rapport_ids::Id::new()));
         let url = format!("sqlite://{}/nested/x.db", dir.display());
-        assert_eq!(
-            sqlite_url(&url).expect("valid"),
-            format!("{url}?mode=rwc")
-        );
+        assert_eq!(sqlite_url(&url).expect("valid"), format!("{url}?mode=rwc"));
         assert!(dir.join("nested").is_dir());
         assert!(matches!(
             sqlite_url("sqlite::memory:"),

@@ -21,7 +21,10 @@ static MIGRATIONS: Migrations = Migrations(&[
 async fn migrations_run_once_and_are_recorded(database: TestDatabase) {
     let storage = database.open();
     storage.migrate(&MIGRATIONS).await.expect("first run");
-    storage.migrate(&MIGRATIONS).await.expect("second run is a no-op");
+    storage
+        .migrate(&MIGRATIONS)
+        .await
+        .expect("second run is a no-op");
     let (latest,): (i64,) = sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations")
         .fetch_one(storage.reader())
         .await
@@ -34,24 +37,28 @@ async fn committed_writes_are_read_and_dropped_ones_roll_back(database: TestData
     storage.migrate(&MIGRATIONS).await.expect("migrate");
 
     let mut tx = storage.begin_write().await.expect("begin");
-    sqlx::query("INSERT INTO ledger (idempotency_key, amount_minor, at_micros) VALUES ($1, $2, $3)")
-        .bind("pay-1")
-        .bind(i64::MAX)
-        .bind(1_700_000_000_000_000_i64)
-        .execute(&mut *tx)
-        .await
-        .expect("insert");
+    sqlx::query(
+        "INSERT INTO ledger (idempotency_key, amount_minor, at_micros) VALUES ($1, $2, $3)",
+    )
+    .bind("pay-1")
+    .bind(i64::MAX)
+    .bind(1_700_000_000_000_000_i64)
+    .execute(&mut *tx)
+    .await
+    .expect("insert");
     tx.commit().await.expect("commit");
 
     {
         let mut tx = storage.begin_write().await.expect("begin");
-        sqlx::query("INSERT INTO ledger (idempotency_key, amount_minor, at_micros) VALUES ($1, $2, $3)")
-            .bind("pay-2")
-            .bind(5_i64)
-            .bind(0_i64)
-            .execute(&mut *tx)
-            .await
-            .expect("insert");
+        sqlx::query(
+            "INSERT INTO ledger (idempotency_key, amount_minor, at_micros) VALUES ($1, $2, $3)",
+        )
+        .bind("pay-2")
+        .bind(5_i64)
+        .bind(0_i64)
+        .execute(&mut *tx)
+        .await
+        .expect("insert");
         // dropped without commit
     }
 
@@ -60,7 +67,11 @@ async fn committed_writes_are_read_and_dropped_ones_roll_back(database: TestData
             .fetch_all(storage.reader())
             .await
             .expect("select");
-    assert_eq!(rows, vec![("pay-1".to_owned(), i64::MAX)], "BIGINT keeps i64::MAX exactly");
+    assert_eq!(
+        rows,
+        vec![("pay-1".to_owned(), i64::MAX)],
+        "BIGINT keeps i64::MAX exactly"
+    );
 }
 
 async fn a_duplicate_key_is_reported_as_a_unique_violation(database: TestDatabase) {
@@ -131,7 +142,9 @@ async fn concurrent_writers_never_lose_an_update(database: TestDatabase) {
 fn select_for_update(storage: &rapport_storage::Storage) -> &'static str {
     match storage.backend() {
         rapport_storage::Backend::Sqlite => "SELECT value FROM counters WHERE id = 'c'",
-        rapport_storage::Backend::Postgres => "SELECT value FROM counters WHERE id = 'c' FOR UPDATE",
+        rapport_storage::Backend::Postgres => {
+            "SELECT value FROM counters WHERE id = 'c' FOR UPDATE"
+        }
     }
 }
 

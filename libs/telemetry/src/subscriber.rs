@@ -65,14 +65,18 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
     })?;
 
     let logs = match settings.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_target(true).boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
             .json()
             .flatten_event(true)
             .boxed(),
     };
 
-    let exporting = matches!(std::env::var(OTLP_ENDPOINT_VAR), Ok(endpoint) if !endpoint.is_empty());
+    let exporting =
+        matches!(std::env::var(OTLP_ENDPOINT_VAR), Ok(endpoint) if !endpoint.is_empty());
     let provider = tracer_provider(&settings.service_name, exporting)?;
     // The OpenTelemetry layer is installed even without an exporter, so spans always carry
     // trace ids and an incoming `traceparent` is passed on to the services this one calls.

@@ -41,7 +41,11 @@ async fn the_server_span_continues_the_callers_trace() {
         .connect()
         .await
         .expect("connect");
-    let mut client = HealthClient::new(ServiceBuilder::new().layer(ClientTraceLayer).service(channel));
+    let mut client = HealthClient::new(
+        ServiceBuilder::new()
+            .layer(ClientTraceLayer)
+            .service(channel),
+    );
 
     let caller = tracing::info_span!("caller");
     let caller_context = caller.context().span().span_context().clone();

@@ -1,0 +1,65 @@
+//! Plans: collections with dignity: accounts, hardship, affordability, payment plans the customer chooses, contact rules, recovery reporting.
+//!
+//! Serves `rapport.plans.v1.AccountService`, `rapport.plans.v1.HardshipService`, `rapport.plans.v1.PlanService`, `rapport.plans.v1.OutreachService`, `rapport.plans.v1.ReportingService` (see `proto/rapport/plans/v1/`). Layers: `grpc/` (the edge: prost
+//! messages in, domain types out), and, as the issues build them, `domain/` and `store/`.
+
+mod error;
+mod grpc;
+mod settings;
+
+use rapport_proto::plans::v1::account_service_server::AccountServiceServer;
+use rapport_proto::plans::v1::hardship_service_server::HardshipServiceServer;
+use rapport_proto::plans::v1::outreach_service_server::OutreachServiceServer;
+use rapport_proto::plans::v1::plan_service_server::PlanServiceServer;
+use rapport_proto::plans::v1::reporting_service_server::ReportingServiceServer;
+use rapport_server::{ServerSettings, ServiceUnit};
+use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
+
+pub use error::PlansError;
+pub use settings::Settings;
+
+/// The service's name: in `rapport serve plans`, its data file, its spans.
+pub const NAME: &str = "plans";
+
+/// The migrations in `migrations/`, embedded in the binary and run at start.
+pub static MIGRATIONS: Migrations = Migrations(&[EmbeddedMigration {
+    version: 1,
+    description: "outbox",
+    sql: include_str!("../migrations/0001_outbox.sql"),
+}]);
+
+/// The service as the server bootstrap runs it, on its own or inside `rapport dev`.
+pub fn unit(
+    server: &ServerSettings,
+    storage: &StorageSettings,
+) -> Result<ServiceUnit, StorageError> {
+    let storage = Storage::open(storage)?;
+    let limit = server.max_message_bytes;
+    Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
+        .serve(
+            AccountServiceServer::new(grpc::AccountApi)
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .serve(
+            HardshipServiceServer::new(grpc::HardshipApi)
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .serve(
+            PlanServiceServer::new(grpc::PlanApi)
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .serve(
+            OutreachServiceServer::new(grpc::OutreachApi)
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .serve(
+            ReportingServiceServer::new(grpc::ReportingApi)
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .with_storage(storage, MIGRATIONS))
+}

@@ -1,0 +1,18 @@
+//! `rapport-plans [CONFIG_FILE]`: the plans service on its own (also `rapport serve plans`).
+
+use anyhow::Context;
+use rapport_server::Application;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let file = std::env::args_os().nth(1).map(std::path::PathBuf::from);
+    let settings: rapport_plans::Settings =
+        rapport_config::load(file.as_deref()).context("loading configuration")?;
+    let _telemetry = rapport_telemetry::init(&settings.telemetry)?;
+    let unit = rapport_plans::unit(&settings.server, &settings.storage)?;
+    let application = Application::build(settings.server.clone(), vec![unit]).await?;
+    application
+        .run_until_stopped(rapport_server::shutdown_signal())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,30 @@
+use rapport_server::ServerSettings;
+use rapport_storage::StorageSettings;
+use rapport_telemetry::TelemetrySettings;
+use serde::{Deserialize, Serialize};
+
+/// Everything the plans service reads at start (`RAPPORT_` environment variables override a
+/// TOML file, which overrides these defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub storage: StorageSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server: ServerSettings::default(),
+            storage: StorageSettings {
+                url: format!("sqlite://.rapport/{}.db", crate::NAME),
+                ..StorageSettings::default()
+            },
+            telemetry: TelemetrySettings {
+                service_name: format!("rapport-{}", crate::NAME),
+                ..TelemetrySettings::default()
+            },
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Profiles: one view of every customer: who they are, tenure, preferences, consent, every touchpoint, what we promised them.
+//!
+//! Serves `rapport.profiles.v1.ProfileService` (see `proto/rapport/profiles/v1/`). Layers: `grpc/` (the edge: prost
+//! messages in, domain types out), and, as the issues build them, `domain/` and `store/`.
+
+mod error;
+mod grpc;
+mod settings;
+
+use rapport_proto::profiles::v1::profile_service_server::ProfileServiceServer;
+use rapport_server::{ServerSettings, ServiceUnit};
+use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
+
+pub use error::ProfilesError;
+pub use settings::Settings;
+
+/// The service's name: in `rapport serve profiles`, its data file, its spans.
+pub const NAME: &str = "profiles";
+
+/// The migrations in `migrations/`, embedded in the binary and run at start.
+pub static MIGRATIONS: Migrations = Migrations(&[EmbeddedMigration {
+    version: 1,
+    description: "outbox",
+    sql: include_str!("../migrations/0001_outbox.sql"),
+}]);
+
+/// The service as the server bootstrap runs it, on its own or inside `rapport dev`.
+pub fn unit(
+    server: &ServerSettings,
+    storage: &StorageSettings,
+) -> Result<ServiceUnit, StorageError> {
+    let storage = Storage::open(storage)?;
+    let limit = server.max_message_bytes;
+    Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
+        .serve(
+            ProfileServiceServer::new(grpc::ProfileApi)
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .with_storage(storage, MIGRATIONS))
+}

@@ -1,0 +1,104 @@
+//! `rapport serve <service>` and `rapport migrate <service>`: one service from its configuration.
+
+use std::path::Path;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use rapport_server::{Application, ServiceUnit};
+use rapport_storage::{Migrations, Storage, StorageSettings};
+use rapport_telemetry::TelemetrySettings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceName {
+    Profiles,
+    Plans,
+    Referrals,
+    Loyalty,
+}
+
+impl ServiceName {
+    pub const ALL: [Self; 4] = [Self::Profiles, Self::Plans, Self::Referrals, Self::Loyalty];
+}
+
+/// What `serve` and `migrate` need of a service, from its own settings type.
+struct Prepared {
+    telemetry: TelemetrySettings,
+    server: rapport_server::ServerSettings,
+    storage: StorageSettings,
+    migrations: Migrations,
+    unit: fn(
+        &rapport_server::ServerSettings,
+        &StorageSettings,
+    ) -> Result<ServiceUnit, rapport_storage::StorageError>,
+}
+
+fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared> {
+    let context = || format!("loading the {service:?} configuration");
+    Ok(match service {
+        ServiceName::Profiles => {
+            let s: rapport_profiles::Settings = rapport_config::load(file).with_context(context)?;
+            Prepared {
+                telemetry: s.telemetry,
+                server: s.server,
+                storage: s.storage,
+                migrations: rapport_profiles::MIGRATIONS,
+                unit: rapport_profiles::unit,
+            }
+        }
+        ServiceName::Plans => {
+            let s: rapport_plans::Settings = rapport_config::load(file).with_context(context)?;
+            Prepared {
+                telemetry: s.telemetry,
+                server: s.server,
+                storage: s.storage,
+                migrations: rapport_plans::MIGRATIONS,
+                unit: rapport_plans::unit,
+            }
+        }
+        ServiceName::Referrals => {
+            let s: rapport_referrals::Settings =
+                rapport_config::load(file).with_context(context)?;
+            Prepared {
+                telemetry: s.telemetry,
+                server: s.server,
+                storage: s.storage,
+                migrations: rapport_referrals::MIGRATIONS,
+                unit: rapport_referrals::unit,
+            }
+        }
+        ServiceName::Loyalty => {
+            let s: rapport_loyalty::Settings = rapport_config::load(file).with_context(context)?;
+            Prepared {
+                telemetry: s.telemetry,
+                server: s.server,
+                storage: s.storage,
+                migrations: rapport_loyalty::MIGRATIONS,
+                unit: rapport_loyalty::unit,
+            }
+        }
+    })
+}
+
+/// Runs one service until SIGTERM or Ctrl-C.
+pub async fn serve(service: ServiceName, file: Option<&Path>) -> anyhow::Result<()> {
+    let prepared = prepare(service, file)?;
+    let _telemetry = rapport_telemetry::init(&prepared.telemetry)?;
+    let unit = (prepared.unit)(&prepared.server, &prepared.storage)?;
+    let application = Application::build(prepared.server, vec![unit]).await?;
+    application
+        .run_until_stopped(rapport_server::shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+/// Applies a service's pending migrations once and returns (no retry: an operator is watching).
+pub async fn migrate(service: ServiceName, file: Option<&Path>) -> anyhow::Result<()> {
+    let prepared = prepare(service, file)?;
+    let storage = Storage::open(&prepared.storage)?;
+    storage
+        .migrate(&prepared.migrations)
+        .await
+        .with_context(|| format!("migrating {service:?}"))?;
+    storage.close().await;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+use rapport_errors::{Validation, opaque};
+use rapport_storage::StorageError;
+use tonic::{Code, Status};
+
+/// Everything a referrals call can fail with; mapped to a gRPC status in exactly one place.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferralsError {
+    #[error(transparent)]
+    Invalid(#[from] Validation),
+    #[error("{entity} {id} was not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("storage failed")]
+    Storage(#[from] StorageError),
+}
+
+impl From<ReferralsError> for Status {
+    fn from(error: ReferralsError) -> Self {
+        match error {
+            ReferralsError::Invalid(validation) => validation.into(),
+            ReferralsError::NotFound { .. } => Status::not_found(error.to_string()),
+            ReferralsError::Storage(ref storage) if storage.is_unavailable() => {
+                opaque(Code::Unavailable, &error)
+            }
+            ReferralsError::Storage(_) => opaque(Code::Internal, &error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_its_code() {
+        let invalid: Status =
+            ReferralsError::from(Validation::single("page.page_size", "must be at most 100"))
+                .into();
+        assert_eq!(invalid.code(), Code::InvalidArgument);
+        let missing: Status = ReferralsError::NotFound {
+            entity: "record",
+            id: "x".into(),
+        }
+        .into();
+        assert_eq!(missing.code(), Code::NotFound);
+        assert_eq!(missing.message(), "record x was not found");
+        let down: Status = ReferralsError::Storage(StorageError::Unavailable(
+            rapport_storage::sqlx::Error::PoolTimedOut,
+        ))
+        .into();
+        assert_eq!(down.code(), Code::Unavailable);
+        let broken: Status = ReferralsError::Storage(StorageError::Database(
+            rapport_storage::sqlx::Error::RowNotFound,
+        ))
+        .into();
+        assert_eq!(broken.code(), Code::Internal);
+        assert!(
+            !broken.message().contains("row"),
+            "internals stay in the log"
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! `rapport dev` serves the whole contract: health and reflection for every service and method in
+//! DESIGN.md, limits on message size, and `UNIMPLEMENTED` for RPCs whose issue is still open.
+
+use std::collections::BTreeSet;
+
+use prost::Message;
+use rapport_e2e::Suite;
+use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
+use rapport_proto::profiles::v1::{CreateCustomerRequest, GetCustomerRequest};
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+use tonic_reflection::pb::v1::{ServerReflectionRequest, ServerReflectionResponse};
+
+/// DESIGN.md's contract: service and RPC names, which never change.
+const CONTRACT: &[(&str, &[&str])] = &[
+    (
+        "rapport.profiles.v1.ProfileService",
+        &[
+            "CreateCustomer",
+            "UpsertCustomerByExternalRef",
+            "GetCustomer",
+            "UpdateCustomer",
+            "SearchCustomers",
+            "RecordInteraction",
+            "ListInteractions",
+            "RecordCommitment",
+            "ResolveCommitment",
+            "ListCommitments",
+            "SetConsent",
+            "ListConsents",
+            "SetContactPreferences",
+            "SetVulnerability",
+            "ClearVulnerability",
+            "ListAnniversaries",
+            "MergeCustomers",
+            "ExportCustomer",
+            "EraseCustomer",
+        ],
+    ),
+    (
+        "rapport.plans.v1.AccountService",
+        &[
+            "UpsertAccount",
+            "ReportPayment",
+            "ReportArrears",
+            "GetAccount",
+        ],
+    ),
+    (
+        "rapport.plans.v1.HardshipService",
+        &[
+            "OpenHardshipCase",
+            "SubmitIncomeExpenditure",
+            "GetAffordability",
+            "ReferToDebtAdvice",
+            "SetProtection",
+            "ClearProtection",
+        ],
+    ),
+    (
+        "rapport.plans.v1.PlanService",
+        &[
+            "GetPlanOptions",
+            "AcceptPlan",
+            "GetPlan",
+            "ListPlans",
+            "RecordPlanPayment",
+            "CancelPlan",
+            "RecordPromiseToPay",
+            "ListPromisesToPay",
+        ],
+    ),
+    (
+        "rapport.plans.v1.OutreachService",
+        &[
+            "CheckContact",
+            "RecordContactAttempt",
+            "NextBestAction",
+            "RenderMessage",
+            "ListTemplates",
+        ],
+    ),
+    ("rapport.plans.v1.ReportingService", &["GetRecoveryReport"]),
+    (
+        "rapport.referrals.v1.ReferralService",
+        &[
+            "IssueReferralCode",
+            "CreateReferral",
+            "AttributeSignup",
+            "GetReferral",
+            "ListReferrals",
+            "RequestVouch",
+            "RespondToVouch",
+            "GetTrust",
+            "EvaluateQualifications",
+            "ListRewards",
+            "ListFraudFlags",
+            "ResolveFraudFlag",
+        ],
+    ),
+    (
+        "rapport.loyalty.v1.LoyaltyService",
+        &[
+            "RecordSurveyResponse",
+            "ShouldSurvey",
+            "ListFollowUps",
+            "CloseFollowUp",
+            "GetLoyaltyScore",
+            "GetScoreHistory",
+            "ListAtRisk",
+            "GetNps",
+            "IssueAnniversaryRewards",
+            "ListRewards",
+            "RecordRecognition",
+            "IngestEvents",
+        ],
+    ),
+];
+
+#[tokio::test]
+async fn every_contract_service_reports_serving() {
+    let suite = Suite::start().await;
+    let mut health = HealthClient::new(suite.channel.clone());
+    for (service, _) in CONTRACT {
+        let status = health
+            .check(HealthCheckRequest {
+                service: (*service).to_owned(),
+            })
+            .await
+            .unwrap_or_else(|status| panic!("health of {service}: {status}"))
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "{service}");
+    }
+    let unknown = health
+        .check(HealthCheckRequest {
+            service: "rapport.nope.v1.NopeService".to_owned(),
+        })
+        .await
+        .expect_err("unknown service");
+    assert_eq!(unknown.code(), Code::NotFound);
+    suite.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn reflection_lists_every_contract_service_with_every_method() {
+    let suite = Suite::start().await;
+    let mut reflection = ServerReflectionClient::new(suite.channel.clone());
+
+    let listed: BTreeSet<String> =
+        match reflect(&mut reflection, MessageRequest::ListServices(String::new())).await {
+            MessageResponse::ListServicesResponse(list) => {
+                list.service.into_iter().map(|s| s.name).collect()
+            }
+            other => panic!("unexpected reflection answer {other:?}"),
+        };
+    let mut expected: BTreeSet<String> = CONTRACT.iter().map(|(s, _)| (*s).to_owned()).collect();
+    expected.insert("grpc.health.v1.Health".to_owned());
+    expected.insert("grpc.reflection.v1.ServerReflection".to_owned());
+    assert_eq!(listed, expected);
+
+    for (service, methods) in CONTRACT {
+        let files = match reflect(
+            &mut reflection,
+            MessageRequest::FileContainingSymbol((*service).to_owned()),
+        )
+        .await
+        {
+            MessageResponse::FileDescriptorResponse(files) => files.file_descriptor_proto,
+            other => panic!("unexpected reflection answer for {service}: {other:?}"),
+        };
+        let (package, name) = service.rsplit_once('.').expect("qualified name");
+        let described: BTreeSet<String> = files
+            .iter()
+            .map(|bytes| {
+                prost_types::FileDescriptorProto::decode(bytes.as_slice()).expect("descriptor")
+            })
+            .filter(|file| file.package() == package)
+            .flat_map(|file| file.service)
+            .filter(|s| s.name() == name)
+            .flat_map(|s| s.method)
+            .map(|m| m.name().to_owned())
+            .collect();
+        let wanted: BTreeSet<String> = methods.iter().map(|m| (*m).to_owned()).collect();
+        assert_eq!(described, wanted, "methods of {service}");
+    }
+    suite.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn rpcs_not_built_yet_answer_unimplemented() {
+    let suite = Suite::start().await;
+    let mut profiles = ProfileServiceClient::new(suite.channel.clone());
+    let status = profiles
+        .get_customer(GetCustomerRequest::default())
+        .await
+        .expect_err("not built yet");
+    assert_eq!(status.code(), Code::Unimplemented);
+    suite.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_is_refused_and_the_server_keeps_serving() {
+    let suite = Suite::start().await;
+    let mut profiles = ProfileServiceClient::new(suite.channel.clone());
+    // 5 MiB against the default 4 MiB limit.
+    let oversized = CreateCustomerRequest {
+        request_id: "x".repeat(5 * 1024 * 1024),
+        ..CreateCustomerRequest::default()
+    };
+    let status = profiles
+        .create_customer(oversized)
+        .await
+        .expect_err("over the limit");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert!(status.message().contains("too large"), "{status:?}");
+
+    let still = profiles
+        .get_customer(GetCustomerRequest::default())
+        .await
+        .expect_err("still answering");
+    assert_eq!(still.code(), Code::Unimplemented);
+    suite.stop().await.expect("clean stop");
+}
+
+async fn reflect(
+    client: &mut ServerReflectionClient<tonic::transport::Channel>,
+    request: MessageRequest,
+) -> MessageResponse {
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(request),
+    };
+    let mut answers = client
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .expect("reflection call")
+        .into_inner();
+    let answer: ServerReflectionResponse = answers
+        .message()
+        .await
+        .expect("reflection answer")
+        .expect("one answer");
+    answer.message_response.expect("a response")
+}
