@@ -72,7 +72,7 @@ impl Clock for ManualClock {
 /// Instants are stored as BIGINT unix microseconds (DESIGN.md, Storage).
 pub fn to_unix_micros(at: Timestamp) -> i64 {
     // jiff's range (years -9999..=9999) fits in i64 microseconds.
-    i64::try_from(at.as_microsecond()).unwrap_or(i64::MAX)
+    at.as_microsecond()
 }
 
 /// The inverse of [`to_unix_micros`]; `None` when the stored value is outside jiff's range.

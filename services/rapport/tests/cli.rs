@@ -1,0 +1,119 @@
+//! The `rapport` binary as an operator runs it: `rapport dev` serves until SIGTERM and exits 0;
+//! `rapport migrate` prepares every service's database and can be run again.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use tokio_stream::StreamExt;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+const RAPPORT: &str = env!("CARGO_BIN_EXE_rapport");
+
+/// Kills the child if the test fails before it is reaped.
+struct Reap(Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn dev_serves_until_sigterm_and_exits_zero() {
+    let data = tempfile::tempdir().expect("data directory");
+    let mut child = Reap(
+        Command::new(RAPPORT)
+            .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rapport starts"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("rapport dev prints where it listens")
+            .expect("readable");
+        if let Some(address) = line.strip_prefix("rapport dev: listening on ") {
+            break address.trim().to_owned();
+        }
+    };
+
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    let mut updates = HealthClient::new(channel.clone())
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    loop {
+        let update = updates
+            .next()
+            .await
+            .expect("health stream")
+            .expect("update");
+        if update.status == ServingStatus::Serving as i32 {
+            break;
+        }
+    }
+    drop(updates);
+    for name in ["profiles", "plans", "referrals", "loyalty"] {
+        assert!(data.path().join(format!("{name}.db")).exists(), "{name}.db");
+    }
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.0.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+}
+
+#[test]
+fn migrate_prepares_every_database_and_is_repeatable() {
+    let work = tempfile::tempdir().expect("working directory");
+    for _ in 0..2 {
+        let output = Command::new(RAPPORT)
+            .arg("migrate")
+            .current_dir(work.path())
+            .output()
+            .expect("rapport migrate runs");
+        assert!(output.status.success(), "{output:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        for name in ["Profiles", "Plans", "Referrals", "Loyalty"] {
+            assert!(stdout.contains(&format!("{name}: migrated")), "{stdout}");
+        }
+    }
+    for name in ["profiles", "plans", "referrals", "loyalty"] {
+        assert!(work.path().join(format!(".rapport/{name}.db")).exists());
+    }
+}
+
+#[test]
+fn a_bad_setting_is_refused_with_its_key() {
+    let work = tempfile::tempdir().expect("working directory");
+    let output = Command::new(RAPPORT)
+        .args(["migrate", "profiles"])
+        .env("RAPPORT_STORAGE__MAX_CONNECTIONS", "lots")
+        .current_dir(work.path())
+        .output()
+        .expect("rapport runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("storage.max_connections"), "{stderr}");
+}
