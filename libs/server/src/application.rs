@@ -109,6 +109,7 @@ impl Application {
             .flat_map(|unit| unit.grpc_services.iter().copied())
             .collect();
         let readiness = Readiness::new(served.iter().copied());
+        let served_names = served.clone();
         // "" is the whole server: serving once every unit is.
         reporter
             .set_service_status("", ServingStatus::NotServing)
@@ -170,9 +171,19 @@ impl Application {
             .layer(DeadlineLayer::new(settings.request_timeout()));
 
         let (draining, drain_started) = oneshot::channel::<()>();
+        let leaving = reporter.clone();
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, finishing calls in flight");
+            // Tell load balancers and watchers first, so no new work is routed here.
+            leaving
+                .set_service_status("", ServingStatus::NotServing)
+                .await;
+            for name in served_names {
+                leaving
+                    .set_service_status(name, ServingStatus::NotServing)
+                    .await;
+            }
             let _ = draining.send(());
         };
         let serve = Server::builder()

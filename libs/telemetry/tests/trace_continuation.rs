@@ -14,9 +14,17 @@ use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 
-// A current-thread runtime, so the server's tasks see the subscriber set for this test.
-#[tokio::test]
-async fn the_server_span_continues_the_callers_trace() {
+/// A health server behind [`ServerTraceLayer`], with every span recorded in memory. The
+/// subscriber is the default of this thread while `_default` lives; a current-thread runtime
+/// makes the server's tasks see it too.
+struct Traced {
+    exporter: InMemorySpanExporter,
+    provider: SdkTracerProvider,
+    channel: tonic::transport::Channel,
+    _default: tracing::subscriber::DefaultGuard,
+}
+
+async fn traced_health_server() -> Traced {
     install_propagator();
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
@@ -24,7 +32,7 @@ async fn the_server_span_continues_the_callers_trace() {
         .build();
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    let _default = tracing::subscriber::set_default(subscriber);
+    let default = tracing::subscriber::set_default(subscriber);
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -35,16 +43,39 @@ async fn the_server_span_continues_the_callers_trace() {
             .add_service(health)
             .serve_with_incoming(TcpListenerStream::new(listener)),
     );
-
     let channel = Endpoint::from_shared(format!("http://{address}"))
         .expect("endpoint")
         .connect()
         .await
         .expect("connect");
+    Traced {
+        exporter,
+        provider,
+        channel,
+        _default: default,
+    }
+}
+
+impl Traced {
+    /// The server span of the health check, once every span has been exported.
+    fn server_span(&self) -> opentelemetry_sdk::trace::SpanData {
+        self.provider.force_flush().expect("flush");
+        let spans = self.exporter.get_finished_spans().expect("finished spans");
+        let names: Vec<String> = spans.iter().map(|span| span.name.to_string()).collect();
+        spans
+            .into_iter()
+            .find(|span| span.name == "grpc.health.v1.Health/Check")
+            .unwrap_or_else(|| panic!("no server span among {names:?}"))
+    }
+}
+
+#[tokio::test]
+async fn the_server_span_continues_the_callers_trace() {
+    let traced = traced_health_server().await;
     let mut client = HealthClient::new(
         ServiceBuilder::new()
             .layer(ClientTraceLayer)
-            .service(channel),
+            .service(traced.channel.clone()),
     );
 
     let caller = tracing::info_span!("caller");
@@ -57,13 +88,8 @@ async fn the_server_span_continues_the_callers_trace() {
         .await
         .expect("health check answers");
     drop(caller);
-    provider.force_flush().expect("flush");
 
-    let spans = exporter.get_finished_spans().expect("finished spans");
-    let server = spans
-        .iter()
-        .find(|span| span.name == "grpc.health.v1.Health/Check")
-        .unwrap_or_else(|| panic!("no server span among {:?}", names(&spans)));
+    let server = traced.server_span();
     assert_eq!(server.span_kind, SpanKind::Server);
     assert_eq!(
         server.span_context.trace_id(),
@@ -79,51 +105,17 @@ async fn the_server_span_continues_the_callers_trace() {
 
 #[tokio::test]
 async fn a_call_without_trace_context_starts_a_new_trace() {
-    install_propagator();
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-    let _default = tracing::subscriber::set_default(subscriber);
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    let (_reporter, health) = tonic_health::server::health_reporter();
-    tokio::spawn(
-        Server::builder()
-            .layer(ServerTraceLayer)
-            .add_service(health)
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let traced = traced_health_server().await;
     // No client layer: nothing is injected.
-    let channel = Endpoint::from_shared(format!("http://{address}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
-    let mut client = HealthClient::new(channel);
-    client
+    HealthClient::new(traced.channel.clone())
         .check(HealthCheckRequest {
             service: String::new(),
         })
         .await
         .expect("health check answers");
-    provider.force_flush().expect("flush");
-
-    let spans = exporter.get_finished_spans().expect("finished spans");
-    let server = spans
-        .iter()
-        .find(|span| span.name == "grpc.health.v1.Health/Check")
-        .unwrap_or_else(|| panic!("no server span among {:?}", names(&spans)));
     assert_eq!(
-        server.parent_span_id,
+        traced.server_span().parent_span_id,
         opentelemetry::trace::SpanId::INVALID,
         "a root span"
     );
-}
-
-fn names(spans: &[opentelemetry_sdk::trace::SpanData]) -> Vec<String> {
-    spans.iter().map(|span| span.name.to_string()).collect()
 }
