@@ -89,11 +89,13 @@ impl DevSuite {
         );
         for service in &self.services {
             text.push_str(&format!(
-                "  {:<10} {:<40} data: {}\n",
+                "  {:<10} data: {}\n",
                 service.name,
-                service.grpc_services.join(", "),
                 service.database.display()
             ));
+            for grpc_service in &service.grpc_services {
+                text.push_str(&format!("  {:<10} {grpc_service}\n", ""));
+            }
         }
         text.push_str("  also:      grpc.health.v1.Health, grpc.reflection.v1.ServerReflection\n");
         text.push_str(&format!(
