@@ -13,7 +13,8 @@ mod settings;
 mod subscriber;
 
 pub use propagation::{
-    ClientTraceLayer, ClientTraceService, ServerTraceLayer, ServerTraceService, install_propagator,
+    ClientTraceLayer, ClientTraceService, ServerTraceLayer, ServerTraceService,
+    current_traceparent, install_propagator,
 };
 pub use settings::{LogFormat, TelemetrySettings};
 pub use subscriber::{TelemetryError, TelemetryGuard, init};

@@ -20,6 +20,15 @@ pub fn install_propagator() {
     global::set_text_map_propagator(TraceContextPropagator::new());
 }
 
+/// The W3C `traceparent` of the current span, for work that leaves the call (an outbox event),
+/// so whoever continues it joins the same trace. `None` outside any sampled trace.
+pub fn current_traceparent() -> Option<String> {
+    let context = Span::current().context();
+    let mut carrier = std::collections::HashMap::new();
+    global::get_text_map_propagator(|p| p.inject_context(&context, &mut carrier));
+    carrier.remove("traceparent")
+}
+
 /// Opens one `rpc.server` span per incoming call, continuing the caller's trace when the request
 /// carries a `traceparent`.
 #[derive(Debug, Clone, Copy, Default)]

@@ -9,8 +9,16 @@ pub enum ProfilesError {
     Invalid(#[from] Validation),
     #[error("{entity} {id} was not found")]
     NotFound { entity: &'static str, id: String },
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The request is well-formed but the customer's state does not allow it.
+    #[error("{0}")]
+    FailedPrecondition(String),
     #[error("storage failed")]
     Storage(#[from] StorageError),
+    /// Stored data that does not parse: a bug or a hand edit, never the caller's fault.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
 }
 
 impl From<ProfilesError> for Status {
@@ -18,10 +26,12 @@ impl From<ProfilesError> for Status {
         match error {
             ProfilesError::Invalid(validation) => validation.into(),
             ProfilesError::NotFound { .. } => Status::not_found(error.to_string()),
+            ProfilesError::AlreadyExists(_) => Status::already_exists(error.to_string()),
+            ProfilesError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
             ProfilesError::Storage(ref storage) if storage.is_unavailable() => {
                 opaque(Code::Unavailable, &error)
             }
-            ProfilesError::Storage(_) => opaque(Code::Internal, &error),
+            ProfilesError::Storage(_) | ProfilesError::Corrupt(_) => opaque(Code::Internal, &error),
         }
     }
 }

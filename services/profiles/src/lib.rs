@@ -1,12 +1,17 @@
 //! Profiles: one view of every customer: who they are, tenure, preferences, consent, every touchpoint, what we promised them.
 //!
-//! Serves `rapport.profiles.v1.ProfileService` (see `proto/rapport/profiles/v1/`). Layers: `grpc/` (the edge: prost
-//! messages in, domain types out), and, as the issues build them, `domain/` and `store/`.
+//! Serves `rapport.profiles.v1.ProfileService` (see `proto/rapport/profiles/v1/`). Layers: `grpc/` (the edge:
+//! prost messages in, domain types out), `domain/` (the rules) and `store/` (portable SQL).
 
+mod domain;
 mod error;
 mod grpc;
 mod settings;
+mod store;
 
+use std::sync::Arc;
+
+use rapport_clock::{SharedClock, SystemClock};
 use rapport_proto::profiles::v1::profile_service_server::ProfileServiceServer;
 use rapport_server::{ServerSettings, ServiceUnit};
 use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
@@ -18,22 +23,38 @@ pub use settings::Settings;
 pub const NAME: &str = "profiles";
 
 /// The migrations in `migrations/`, embedded in the binary and run at start.
-pub static MIGRATIONS: Migrations = Migrations(&[EmbeddedMigration {
-    version: 1,
-    description: "outbox",
-    sql: include_str!("../migrations/0001_outbox.sql"),
-}]);
+pub static MIGRATIONS: Migrations = Migrations(&[
+    EmbeddedMigration {
+        version: 1,
+        description: "outbox",
+        sql: include_str!("../migrations/0001_outbox.sql"),
+    },
+    EmbeddedMigration {
+        version: 2,
+        description: "customers",
+        sql: include_str!("../migrations/0002_customers.sql"),
+    },
+]);
 
 /// The service as the server bootstrap runs it, on its own or inside `rapport dev`.
 pub fn unit(
     server: &ServerSettings,
     storage: &StorageSettings,
 ) -> Result<ServiceUnit, StorageError> {
+    unit_with_clock(server, storage, Arc::new(SystemClock))
+}
+
+/// [`unit`] with an injected clock (tests move time to make commitments overdue).
+pub fn unit_with_clock(
+    server: &ServerSettings,
+    storage: &StorageSettings,
+    clock: SharedClock,
+) -> Result<ServiceUnit, StorageError> {
     let storage = Storage::open(storage)?;
     let limit = server.max_message_bytes;
     Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
-            ProfileServiceServer::new(grpc::ProfileApi)
+            ProfileServiceServer::new(grpc::ProfileApi::new(storage.clone(), clock))
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )

@@ -1,0 +1,118 @@
+//! The domain events profiles publishes through its outbox. Payloads carry ids and codes only,
+//! never personal data: consumers that need more read it from profiles.
+
+use rapport_ids::Id;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileEvent {
+    CustomerCreated {
+        customer_id: Id,
+    },
+    CustomerUpdated {
+        customer_id: Id,
+        fields: Vec<&'static str>,
+    },
+    CustomerMerged {
+        survivor_id: Id,
+        duplicate_id: Id,
+    },
+    CustomerErased {
+        customer_id: Id,
+    },
+    InteractionRecorded {
+        customer_id: Id,
+        interaction_id: Id,
+        channel: &'static str,
+        sentiment: &'static str,
+    },
+    CommitmentResolved {
+        customer_id: Id,
+        commitment_id: Id,
+        kept: bool,
+    },
+    ConsentChanged {
+        customer_id: Id,
+        purpose: &'static str,
+        channel: &'static str,
+        status: &'static str,
+    },
+}
+
+impl ProfileEvent {
+    /// Dotted name with version, as in `rapport.common.v1.DomainEvent.event_type`.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::CustomerCreated { .. } => "profiles.customer_created.v1",
+            Self::CustomerUpdated { .. } => "profiles.customer_updated.v1",
+            Self::CustomerMerged { .. } => "profiles.customer_merged.v1",
+            Self::CustomerErased { .. } => "profiles.customer_erased.v1",
+            Self::InteractionRecorded { .. } => "profiles.interaction_recorded.v1",
+            Self::CommitmentResolved { .. } => "profiles.commitment_resolved.v1",
+            Self::ConsentChanged { .. } => "profiles.consent_changed.v1",
+        }
+    }
+
+    /// The customer the event is about (delivery is ordered per customer).
+    pub fn customer_id(&self) -> Id {
+        match self {
+            Self::CustomerCreated { customer_id }
+            | Self::CustomerUpdated { customer_id, .. }
+            | Self::CustomerErased { customer_id }
+            | Self::InteractionRecorded { customer_id, .. }
+            | Self::CommitmentResolved { customer_id, .. }
+            | Self::ConsentChanged { customer_id, .. } => *customer_id,
+            Self::CustomerMerged { survivor_id, .. } => *survivor_id,
+        }
+    }
+
+    pub fn payload(&self) -> Value {
+        match self {
+            Self::CustomerCreated { customer_id } | Self::CustomerErased { customer_id } => {
+                json!({ "customer_id": customer_id.to_string() })
+            }
+            Self::CustomerUpdated {
+                customer_id,
+                fields,
+            } => json!({ "customer_id": customer_id.to_string(), "fields": fields }),
+            Self::CustomerMerged {
+                survivor_id,
+                duplicate_id,
+            } => json!({
+                "survivor_customer_id": survivor_id.to_string(),
+                "duplicate_customer_id": duplicate_id.to_string(),
+            }),
+            Self::InteractionRecorded {
+                customer_id,
+                interaction_id,
+                channel,
+                sentiment,
+            } => json!({
+                "customer_id": customer_id.to_string(),
+                "interaction_id": interaction_id.to_string(),
+                "channel": channel,
+                "sentiment": sentiment,
+            }),
+            Self::CommitmentResolved {
+                customer_id,
+                commitment_id,
+                kept,
+            } => json!({
+                "customer_id": customer_id.to_string(),
+                "commitment_id": commitment_id.to_string(),
+                "kept": kept,
+            }),
+            Self::ConsentChanged {
+                customer_id,
+                purpose,
+                channel,
+                status,
+            } => json!({
+                "customer_id": customer_id.to_string(),
+                "purpose": purpose,
+                "channel": channel,
+                "status": status,
+            }),
+        }
+    }
+}

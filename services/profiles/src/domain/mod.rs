@@ -1,0 +1,24 @@
+//! The profiles domain: customers and what we know of them, independent of gRPC and SQL.
+//!
+//! The generated *enums* (channel, sentiment, consent purpose, ...) are plain value types and
+//! are used here as they are; generated *messages* never leave `grpc/`.
+
+pub mod commitment;
+pub mod consent;
+pub mod contact;
+pub mod customer;
+pub mod events;
+pub mod interaction;
+pub mod names;
+pub mod preferences;
+pub mod tenure;
+pub mod vulnerability;
+
+use rapport_proto::common::v1::ActorKind;
+
+/// Who did something: an agent, the customer, a system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: String,
+}

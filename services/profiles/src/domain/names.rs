@@ -1,0 +1,228 @@
+//! Search folding for customer names: "stefan" finds "Ștefan" (DESIGN: SearchCustomers ignores
+//! case and diacritics). The folded form is a search key stored beside the name, never shown.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+
+/// Folds a name (or a query) to its search key: lowercase, Latin and Greek diacritics removed,
+/// Latin letters that have no decomposition spelled out (ł → l, ß → ss, æ → ae, …), every run of
+/// whitespace and punctuation turned into one space, trimmed.
+///
+/// Only marks on Latin and Greek letters are removed. Elsewhere a mark is part of the letter —
+/// Cyrillic й is not и, Japanese が is not か, a Devanagari virama changes the word — so other
+/// scripts keep their marks and are only lowercased. Apostrophes, the Catalan middle dot and
+/// invisible joiners are removed rather than turned into a space, so "O'Brien", "O’Brien" and
+/// "OBrien" fold alike, as do "Paŀlars" and "Pallars". Final sigma folds to σ so a name typed
+/// in capitals finds the same name typed in lowercase.
+pub fn fold_for_search(text: &str) -> String {
+    let mut folded = String::with_capacity(text.len());
+    // Whether a combining mark met now belongs to a Latin or Greek letter (and is dropped).
+    // Starts true so that a stray mark at the very start is dropped too.
+    let mut marks_fold = true;
+    let mut separator_pending = false;
+
+    // NFKC first: it composes marks typed separately onto their letters (so the per-script
+    // decision below sees whole letters) and maps compatibility forms (ﬁ, fullwidth Ｓ, ²).
+    for c in text.chars().filter(|&c| !is_removed(c)).nfkc() {
+        if is_removed(c) {
+            // NFKC can produce one: ŀ becomes l + middle dot.
+            continue;
+        }
+        if is_combining_mark(c) {
+            if !marks_fold {
+                folded.push(c);
+            }
+            continue;
+        }
+        if !c.is_alphanumeric() {
+            // A mark on a space or a dash is an accent typed on its own: drop it.
+            marks_fold = true;
+            separator_pending = true;
+            continue;
+        }
+        if separator_pending && !folded.is_empty() {
+            folded.push(' ');
+        }
+        separator_pending = false;
+        marks_fold = has_foldable_marks(c);
+        if marks_fold {
+            decompose_canonical(c, |part| {
+                if !is_combining_mark(part) {
+                    push_lowercase_folded(&mut folded, part);
+                }
+            });
+        } else {
+            push_lowercase_folded(&mut folded, c);
+        }
+    }
+    folded
+}
+
+/// Escapes `\`, `%` and `_` so that `text` matches itself literally inside a SQL
+/// `LIKE ... ESCAPE '\'` pattern (both SQLite and PostgreSQL honour the clause).
+pub fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// Characters that join the letters around them rather than separating words.
+fn is_removed(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '`'
+            | '\u{00B4}' // acute accent used as an apostrophe
+            | '\u{2018}'
+            | '\u{2019}'
+            | '\u{201B}'
+            | '\u{02BB}' // ʻokina
+            | '\u{02BC}' // modifier letter apostrophe
+            | '\u{00B7}' // Catalan middle dot (l·l)
+            | '\u{00AD}' // soft hyphen
+            | '\u{200B}'
+            ..='\u{200D}' // zero-width space, non-joiner, joiner
+            | '\u{2060}'
+            | '\u{FEFF}'
+    )
+}
+
+/// Latin (with the Latin-1 and IPA blocks) and Greek: the scripts whose marks are accents that
+/// people routinely leave out when typing a name.
+fn has_foldable_marks(c: char) -> bool {
+    c.is_ascii()
+        || matches!(
+            c,
+            '\u{00A0}'..='\u{02AF}' // Latin-1 Supplement, Latin Extended-A/B, IPA
+                | '\u{0370}'..='\u{03FF}' // Greek and Coptic
+                | '\u{1D00}'..='\u{1DBF}' // phonetic extensions
+                | '\u{1E00}'..='\u{1FFF}' // Latin Extended Additional, Greek Extended
+                | '\u{2C60}'..='\u{2C7F}' // Latin Extended-C
+                | '\u{A720}'..='\u{A7FF}' // Latin Extended-D
+                | '\u{AB30}'..='\u{AB6F}' // Latin Extended-E
+        )
+}
+
+fn push_lowercase_folded(folded: &mut String, c: char) {
+    for lower in c.to_lowercase() {
+        match lower {
+            // Letters with a stroke, ligatures and runes: no Unicode decomposition exists.
+            'ł' | 'ŀ' => folded.push('l'),
+            'đ' | 'ð' => folded.push('d'),
+            'ø' => folded.push('o'),
+            'ħ' => folded.push('h'),
+            'ŧ' => folded.push('t'),
+            'ı' => folded.push('i'),
+            'ß' => folded.push_str("ss"),
+            'æ' => folded.push_str("ae"),
+            'œ' => folded.push_str("oe"),
+            'þ' => folded.push_str("th"),
+            'ς' => folded.push('σ'),
+            other => folded.push(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn romanian_comma_and_cedilla_forms_fold_alike() {
+        assert_eq!(fold_for_search("Ștefan"), "stefan");
+        assert_eq!(fold_for_search("ŞTEFAN"), "stefan");
+        // Already decomposed input (S + combining comma below) folds the same.
+        assert_eq!(fold_for_search("S\u{0326}tefan"), "stefan");
+    }
+
+    #[test]
+    fn diacritics_are_removed_from_latin_names() {
+        assert_eq!(fold_for_search("Jūratė"), "jurate");
+        assert_eq!(fold_for_search("Núria"), "nuria");
+        assert_eq!(
+            fold_for_search("Nguyễn Thị Minh Khai"),
+            "nguyen thi minh khai"
+        );
+        assert_eq!(fold_for_search("İlkay Gündoğan"), "ilkay gundogan");
+        assert_eq!(fold_for_search("François Müller"), "francois muller");
+    }
+
+    #[test]
+    fn letters_without_a_decomposition_are_spelled_out() {
+        assert_eq!(fold_for_search("Łukasiewicz"), "lukasiewicz");
+        assert_eq!(fold_for_search("Straße"), "strasse");
+        assert_eq!(fold_for_search("STRAẞE"), "strasse");
+        assert_eq!(fold_for_search("Øystein"), "oystein");
+        assert_eq!(fold_for_search("Đorđe"), "dorde");
+        assert_eq!(fold_for_search("Guðrún Þórsdóttir"), "gudrun thorsdottir");
+        assert_eq!(fold_for_search("Æsa Œuvre"), "aesa oeuvre");
+        assert_eq!(fold_for_search("Ħamrun Ŧ ı"), "hamrun t i");
+    }
+
+    #[test]
+    fn catalan_middle_dot_and_apostrophes_join_rather_than_separate() {
+        assert_eq!(fold_for_search("Paŀlars"), "pallars");
+        assert_eq!(fold_for_search("Pal·lars"), "pallars");
+        assert_eq!(fold_for_search("O'Brien"), "obrien");
+        assert_eq!(fold_for_search("O’Brien"), "obrien");
+        assert_eq!(fold_for_search("Hawaiʻi"), "hawaii");
+    }
+
+    #[test]
+    fn whitespace_and_punctuation_collapse_to_one_space() {
+        assert_eq!(fold_for_search("  Ana   María "), "ana maria");
+        assert_eq!(fold_for_search("Jean-Luc\t\nPicard,"), "jean luc picard");
+        assert_eq!(fold_for_search("«Ana»  —  María."), "ana maria");
+        assert_eq!(fold_for_search("Ana\u{00A0}María"), "ana maria");
+        assert_eq!(fold_for_search(" \t-. "), "");
+        assert_eq!(fold_for_search(""), "");
+    }
+
+    #[test]
+    fn compatibility_forms_fold_to_plain_letters() {
+        assert_eq!(fold_for_search("Ｓｔｅｆａｎ"), "stefan");
+        assert_eq!(fold_for_search("\u{FB01}ona"), "fiona");
+    }
+
+    #[test]
+    fn other_scripts_are_only_lowercased() {
+        assert_eq!(fold_for_search("Дмитрий"), "дмитрий");
+        assert_eq!(fold_for_search("ЙОГАНН Ёлкин"), "йоганн ёлкин");
+        assert_eq!(fold_for_search("李小龍"), "李小龍");
+        assert_eq!(fold_for_search("ガブリエル"), "ガブリエル");
+        assert_eq!(fold_for_search("김민준"), "김민준");
+        assert_eq!(fold_for_search("हिन्दी"), "हिन्दी");
+        assert_eq!(fold_for_search("محمد"), "محمد");
+    }
+
+    #[test]
+    fn greek_accents_and_final_sigma_fold() {
+        assert_eq!(fold_for_search("Δημήτρης"), "δημητρησ");
+        assert_eq!(fold_for_search("ΔΗΜΗΤΡΗΣ"), "δημητρησ");
+    }
+
+    #[test]
+    fn folding_is_idempotent() {
+        for name in [
+            "Ștefan Łukasiewicz",
+            "Paŀlars",
+            "Дмитрий",
+            "Δημήτρης",
+            "  Ana   María ",
+        ] {
+            let once = fold_for_search(name);
+            assert_eq!(fold_for_search(&once), once, "{name}");
+        }
+    }
+
+    #[test]
+    fn like_wildcards_and_the_escape_character_are_escaped() {
+        assert_eq!(escape_like(r"50%_off\now"), r"50\%\_off\\now");
+        assert_eq!(escape_like("stefan"), "stefan");
+        assert_eq!(escape_like(""), "");
+    }
+}
