@@ -74,9 +74,7 @@ pub fn timestamp(
     at: &prost_types::Timestamp,
     validation: &mut Validation,
 ) -> Option<Timestamp> {
-    let parsed = i32::try_from(at.nanos)
-        .ok()
-        .and_then(|nanos| Timestamp::new(at.seconds, nanos).ok());
+    let parsed = Timestamp::new(at.seconds, at.nanos).ok();
     if parsed.is_none() {
         validation.add(field, "is not a valid instant");
     }

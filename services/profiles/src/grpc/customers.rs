@@ -494,7 +494,7 @@ impl ProfileApi {
                 ));
             }
         }
-        keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        keyed.sort_by_key(|a| (a.0, a.1));
         keyed.truncate(page.fetch_limit() as usize);
         for (date, customer_id, years, since, zone) in &keyed {
             found.push(pb::Anniversary {
@@ -506,7 +506,7 @@ impl ProfileApi {
             });
         }
         let (anniversaries, page) = page.finish(found, |a| {
-            let d = a.anniversary_date.clone().unwrap_or_default();
+            let d = a.anniversary_date.unwrap_or_default();
             vec![
                 format!("{:04}-{:02}-{:02}", d.year, d.month, d.day),
                 a.customer_id.clone(),
