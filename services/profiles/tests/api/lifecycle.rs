@@ -406,7 +406,40 @@ async fn export_holds_everything_and_erasure_keeps_only_what_law_requires(databa
     );
 }
 
+async fn the_customers_time_zone_decides_the_tenure_start_date(database: TestDatabase) {
+    let mut profiles = start(database).await;
+    // 2026-02-28 12:00 UTC is already 1 March in Auckland and still 28 February in Los Angeles.
+    profiles.clock.set("2026-02-28T12:00:00Z".parse().unwrap());
+    let joined_today = |zone: &str| pb::Customer {
+        time_zone: zone.into(),
+        customer_since: None,
+        ..customer(zone)
+    };
+    let auckland = profiles.create(joined_today("Pacific/Auckland")).await;
+    let los_angeles = profiles.create(joined_today("America/Los_Angeles")).await;
+    assert_eq!(auckland.customer_since, Some(date(2026, 3, 1)));
+    assert_eq!(los_angeles.customer_since, Some(date(2026, 2, 28)));
+
+    let first = profiles
+        .client
+        .list_anniversaries(pb::ListAnniversariesRequest {
+            range: Some(common::DateRange {
+                start: Some(date(2027, 3, 1)),
+                end: Some(date(2027, 3, 1)),
+            }),
+            page: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .anniversaries;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].customer_id, auckland.customer_id);
+    assert_eq!(first[0].tenure_years, 1);
+}
+
 backend_tests!(
+    the_customers_time_zone_decides_the_tenure_start_date,
     anniversaries_fall_in_the_range_with_whole_years,
     merging_moves_everything_and_the_old_id_resolves_to_the_survivor,
     export_holds_everything_and_erasure_keeps_only_what_law_requires,
