@@ -21,6 +21,12 @@ pub enum ProfilesError {
     Corrupt(String),
 }
 
+impl From<rapport_storage::sqlx::Error> for ProfilesError {
+    fn from(error: rapport_storage::sqlx::Error) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
 impl From<ProfilesError> for Status {
     fn from(error: ProfilesError) -> Self {
         match error {

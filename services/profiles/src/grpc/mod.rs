@@ -16,7 +16,7 @@ use rapport_proto::profiles::v1 as pb;
 use rapport_proto::profiles::v1::profile_service_server::ProfileService;
 use rapport_storage::sqlx::Any;
 use rapport_storage::sqlx::pool::PoolConnection;
-use rapport_storage::{Storage, StorageError, WriteTransaction};
+use rapport_storage::{Storage, WriteTransaction};
 use tonic::{Request, Response, Status};
 
 use crate::domain::customer::{Customer, CustomerStatus, View};
@@ -39,12 +39,7 @@ impl ProfileApi {
     }
 
     async fn read(&self) -> Result<PoolConnection<Any>, ProfilesError> {
-        Ok(self
-            .storage
-            .reader()
-            .acquire()
-            .await
-            .map_err(StorageError::from)?)
+        Ok(self.storage.reader().acquire().await?)
     }
 
     async fn write(&self) -> Result<WriteTransaction, ProfilesError> {
@@ -53,7 +48,7 @@ impl ProfileApi {
 }
 
 async fn commit(tx: WriteTransaction) -> Result<(), ProfilesError> {
-    tx.commit().await.map_err(StorageError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

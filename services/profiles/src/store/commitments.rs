@@ -1,7 +1,6 @@
 use jiff::civil::Date;
 use rapport_ids::Id;
 use rapport_proto::common::v1::ActorKind;
-use rapport_storage::StorageError;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use super::{Conn, date, date_text, enum_from_name, id, instant, micros};
@@ -11,10 +10,6 @@ use crate::error::ProfilesError;
 
 const COLUMNS: &str = "commitment_id, customer_id, description, promised_by_kind, promised_by_id, due_date, status, \
      interaction_id, created_at_micros, resolved_at_micros, resolved_by_kind, resolved_by_id, resolution_note";
-
-fn storage(error: sqlx::Error) -> ProfilesError {
-    StorageError::from(error).into()
-}
 
 pub async fn insert(
     conn: &mut Conn,
@@ -36,7 +31,7 @@ pub async fn insert(
     .bind(request_id)
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     Ok(())
 }
 
@@ -57,7 +52,7 @@ pub async fn resolve(conn: &mut Conn, commitment: &Commitment) -> Result<bool, P
     .bind(&resolution.note)
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     Ok(result.rows_affected() == 1)
 }
 
@@ -67,8 +62,7 @@ pub async fn get(conn: &mut Conn, commitment_id: Id) -> Result<Option<Commitment
     )))
     .bind(commitment_id.to_string())
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -81,8 +75,7 @@ pub async fn by_request(
     )))
     .bind(request_id)
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -147,7 +140,7 @@ pub async fn list(
     if let Some((due, last)) = after {
         query = query.bind(date_text(due)).bind(last.to_string());
     }
-    let rows = query.fetch_all(&mut *conn).await.map_err(storage)?;
+    let rows = query.fetch_all(&mut *conn).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -157,15 +150,14 @@ pub async fn all_for(conn: &mut Conn, customer_id: Id) -> Result<Vec<Commitment>
     )))
     .bind(customer_id.to_string())
     .fetch_all(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Commitment, ProfilesError> {
-    let text = |index: usize| row.try_get::<String, _>(index).map_err(storage);
+    let text = |index: usize| row.try_get::<String, _>(index).map_err(ProfilesError::from);
     let state = text(6)?;
-    let resolution = match row.try_get::<Option<i64>, _>(9).map_err(storage)? {
+    let resolution = match row.try_get::<Option<i64>, _>(9)? {
         Some(at) => Some(Resolution {
             at: instant(at)?,
             by: Actor {
@@ -188,7 +180,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Commitment, ProfilesError> {
         state: CommitmentState::parse(&state)
             .ok_or_else(|| ProfilesError::Corrupt(format!("commitment status {state:?}")))?,
         interaction_id: text(7)?,
-        created_at: instant(row.try_get::<i64, _>(8).map_err(storage)?)?,
+        created_at: instant(row.try_get::<i64, _>(8)?)?,
         resolution,
     })
 }

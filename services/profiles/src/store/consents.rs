@@ -1,7 +1,6 @@
 use rapport_ids::Id;
 use rapport_proto::common::v1::Channel;
 use rapport_proto::profiles::v1::{ConsentPurpose, ConsentSource, ConsentStatus};
-use rapport_storage::StorageError;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use super::{Conn, enum_from_name, id, instant, micros};
@@ -10,10 +9,6 @@ use crate::error::ProfilesError;
 
 const COLUMNS: &str = "consent_id, customer_id, purpose, channel, status, source, source_detail, \
      decided_at_micros, recorded_at_micros";
-
-fn storage(error: sqlx::Error) -> ProfilesError {
-    StorageError::from(error).into()
-}
 
 /// Appends a decision; history is never rewritten.
 pub async fn insert(
@@ -36,7 +31,7 @@ pub async fn insert(
     .bind(request_id)
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     Ok(())
 }
 
@@ -49,8 +44,7 @@ pub async fn by_request(
     )))
     .bind(request_id)
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -86,12 +80,12 @@ pub async fn history(
     if let Some((at, last)) = after {
         query = query.bind(at).bind(last.to_string());
     }
-    let rows = query.fetch_all(&mut *conn).await.map_err(storage)?;
+    let rows = query.fetch_all(&mut *conn).await?;
     rows.iter().map(from_row).collect()
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Consent, ProfilesError> {
-    let text = |index: usize| row.try_get::<String, _>(index).map_err(storage);
+    let text = |index: usize| row.try_get::<String, _>(index).map_err(ProfilesError::from);
     Ok(Consent {
         id: id(&text(0)?)?,
         customer_id: id(&text(1)?)?,
@@ -100,7 +94,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Consent, ProfilesError> {
         status: enum_from_name(&text(4)?, ConsentStatus::from_str_name)?,
         source: enum_from_name(&text(5)?, ConsentSource::from_str_name)?,
         source_detail: text(6)?,
-        decided_at: instant(row.try_get::<i64, _>(7).map_err(storage)?)?,
-        recorded_at: instant(row.try_get::<i64, _>(8).map_err(storage)?)?,
+        decided_at: instant(row.try_get::<i64, _>(7)?)?,
+        recorded_at: instant(row.try_get::<i64, _>(8)?)?,
     })
 }

@@ -1,6 +1,5 @@
 use jiff::civil::Date;
 use rapport_ids::Id;
-use rapport_storage::StorageError;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use super::{Conn, date, date_text, flag, id, instant, micros};
@@ -13,10 +12,6 @@ use crate::error::ProfilesError;
 
 const COLUMNS: &str = "customer_id, legal_name, preferred_name, locale, time_zone, addresses, \
      customer_since, status, merged_into, created_at_micros, updated_at_micros";
-
-fn storage(error: sqlx::Error) -> ProfilesError {
-    StorageError::from(error).into()
-}
 
 /// Inserts a new customer with its contact points and references. A reference another customer
 /// already holds is `AlreadyExists`.
@@ -46,7 +41,7 @@ pub async fn insert(
     .bind(micros(customer.created_at))
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     write_contact_points(conn, customer.id, profile).await?;
     write_external_refs(conn, customer.id, &profile.external_refs).await
 }
@@ -73,7 +68,7 @@ pub async fn update(conn: &mut Conn, customer: &Customer) -> Result<(), Profiles
     .bind(micros(customer.updated_at))
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     for table in [
         "DELETE FROM customer_emails WHERE customer_id = $1",
         "DELETE FROM customer_phones WHERE customer_id = $1",
@@ -82,8 +77,7 @@ pub async fn update(conn: &mut Conn, customer: &Customer) -> Result<(), Profiles
         sqlx::query(table)
             .bind(customer.id.to_string())
             .execute(&mut *conn)
-            .await
-            .map_err(storage)?;
+            .await?;
     }
     write_contact_points(conn, customer.id, profile).await?;
     write_external_refs(conn, customer.id, &profile.external_refs).await
@@ -107,7 +101,7 @@ async fn write_contact_points(
         .bind(flag(email.primary))
         .execute(&mut *conn)
         .await
-        .map_err(storage)?;
+        ?;
     }
     for (position, phone) in profile.phones.iter().enumerate() {
         sqlx::query(
@@ -120,7 +114,7 @@ async fn write_contact_points(
         .bind(flag(phone.primary))
         .execute(&mut *conn)
         .await
-        .map_err(storage)?;
+        ?;
     }
     Ok(())
 }
@@ -139,8 +133,7 @@ async fn write_external_refs(
         .bind(&reference.external_id)
         .bind(customer_id.to_string())
         .execute(&mut *conn)
-        .await
-        .map_err(storage)?;
+        .await?;
         if inserted.rows_affected() == 0 {
             return Err(ProfilesError::AlreadyExists(format!(
                 "external reference {}/{} belongs to another customer",
@@ -163,8 +156,7 @@ pub async fn load(
     )))
     .bind(customer_id.to_string())
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let mut customer = from_row(&row)?;
     customer.profile.emails = load_emails(conn, customer.id).await?;
@@ -203,10 +195,8 @@ pub async fn id_by_external_ref(
             .bind(&reference.system)
             .bind(&reference.external_id)
             .fetch_optional(&mut *conn)
-            .await
-            .map_err(storage)?;
-    row.map(|row| id(&row.try_get::<String, _>(0).map_err(storage)?))
-        .transpose()
+            .await?;
+    row.map(|row| id(&row.try_get::<String, _>(0)?)).transpose()
 }
 
 pub async fn id_by_create_request(
@@ -216,10 +206,8 @@ pub async fn id_by_create_request(
     let row = sqlx::query("SELECT customer_id FROM customers WHERE create_request_id = $1")
         .bind(request_id)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(storage)?;
-    row.map(|row| id(&row.try_get::<String, _>(0).map_err(storage)?))
-        .transpose()
+        .await?;
+    row.map(|row| id(&row.try_get::<String, _>(0)?)).transpose()
 }
 
 /// What `SearchCustomers` looks for; criteria combine with AND.
@@ -289,9 +277,9 @@ pub async fn search(
     for value in binds {
         query = query.bind(value);
     }
-    let rows = query.fetch_all(&mut *conn).await.map_err(storage)?;
+    let rows = query.fetch_all(&mut *conn).await?;
     rows.iter()
-        .map(|row| id(&row.try_get::<String, _>(0).map_err(storage)?))
+        .map(|row| id(&row.try_get::<String, _>(0)?))
         .collect()
 }
 
@@ -310,13 +298,12 @@ pub async fn with_start_in(
         .bind(*from)
         .bind(*to)
         .fetch_all(&mut *conn)
-        .await
-        .map_err(storage)?;
+        .await?;
         for row in rows {
             found.push((
-                id(&row.try_get::<String, _>(0).map_err(storage)?)?,
-                date(&row.try_get::<String, _>(1).map_err(storage)?)?,
-                TimeZoneName::parse(&row.try_get::<String, _>(2).map_err(storage)?)
+                id(&row.try_get::<String, _>(0)?)?,
+                date(&row.try_get::<String, _>(1)?)?,
+                TimeZoneName::parse(&row.try_get::<String, _>(2)?)
                     .map_err(|e| ProfilesError::Corrupt(format!("time zone: {e}")))?,
             ));
         }
@@ -337,7 +324,7 @@ fn addresses_json(addresses: &[PostalAddress]) -> Result<String, ProfilesError> 
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Customer, ProfilesError> {
-    let text = |index: usize| row.try_get::<String, _>(index).map_err(storage);
+    let text = |index: usize| row.try_get::<String, _>(index).map_err(ProfilesError::from);
     let corrupt =
         |what: &str, e: &dyn std::fmt::Display| ProfilesError::Corrupt(format!("{what}: {e}"));
     let addresses: Vec<PostalAddress> =
@@ -357,12 +344,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Customer, ProfilesError> {
             external_refs: Vec::new(),
         },
         merged_into: row
-            .try_get::<Option<String>, _>(8)
-            .map_err(storage)?
+            .try_get::<Option<String>, _>(8)?
             .map(|text| id(&text))
             .transpose()?,
-        created_at: instant(row.try_get::<i64, _>(9).map_err(storage)?)?,
-        updated_at: instant(row.try_get::<i64, _>(10).map_err(storage)?)?,
+        created_at: instant(row.try_get::<i64, _>(9)?)?,
+        updated_at: instant(row.try_get::<i64, _>(10)?)?,
         preferences: None,
         vulnerability: None,
     })
@@ -378,14 +364,14 @@ async fn load_emails(
     .bind(customer_id.to_string())
     .fetch_all(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     rows.iter()
         .map(|row| {
             Ok(ContactPoint {
-                value: Email::parse(&row.try_get::<String, _>(0).map_err(storage)?)
+                value: Email::parse(&row.try_get::<String, _>(0)?)
                     .map_err(|e| ProfilesError::Corrupt(format!("email: {e}")))?,
-                verified: row.try_get::<i64, _>(1).map_err(storage)? != 0,
-                primary: row.try_get::<i64, _>(2).map_err(storage)? != 0,
+                verified: row.try_get::<i64, _>(1)? != 0,
+                primary: row.try_get::<i64, _>(2)? != 0,
             })
         })
         .collect()
@@ -401,14 +387,14 @@ async fn load_phones(
     .bind(customer_id.to_string())
     .fetch_all(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     rows.iter()
         .map(|row| {
             Ok(ContactPoint {
-                value: Phone::parse(&row.try_get::<String, _>(0).map_err(storage)?)
+                value: Phone::parse(&row.try_get::<String, _>(0)?)
                     .map_err(|e| ProfilesError::Corrupt(format!("phone: {e}")))?,
-                verified: row.try_get::<i64, _>(1).map_err(storage)? != 0,
-                primary: row.try_get::<i64, _>(2).map_err(storage)? != 0,
+                verified: row.try_get::<i64, _>(1)? != 0,
+                primary: row.try_get::<i64, _>(2)? != 0,
             })
         })
         .collect()
@@ -424,12 +410,12 @@ async fn load_external_refs(
     .bind(customer_id.to_string())
     .fetch_all(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     rows.iter()
         .map(|row| {
             Ok(ExternalRef {
-                system: row.try_get::<String, _>(0).map_err(storage)?,
-                external_id: row.try_get::<String, _>(1).map_err(storage)?,
+                system: row.try_get::<String, _>(0)?,
+                external_id: row.try_get::<String, _>(1)?,
             })
         })
         .collect()

@@ -2,7 +2,6 @@ use jiff::Timestamp;
 use rapport_ids::Id;
 use rapport_proto::common::v1::{Channel, Direction, Sentiment};
 use rapport_proto::profiles::v1::InteractionOutcome;
-use rapport_storage::StorageError;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use super::{Conn, enum_from_name, id, instant, micros};
@@ -11,10 +10,6 @@ use crate::error::ProfilesError;
 
 const COLUMNS: &str = "interaction_id, customer_id, channel, direction, topic, outcome, agent_id, sentiment, \
      occurred_at_micros, summary, account_id, source_system";
-
-fn storage(error: sqlx::Error) -> ProfilesError {
-    StorageError::from(error).into()
-}
 
 pub async fn insert(
     conn: &mut Conn,
@@ -41,8 +36,7 @@ pub async fn insert(
     .bind(request_id)
     .bind(micros(now))
     .execute(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     Ok(())
 }
 
@@ -55,8 +49,7 @@ pub async fn by_request(
     )))
     .bind(request_id)
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -117,7 +110,7 @@ pub async fn list(
             None => query.bind(text),
         };
     }
-    let rows = query.fetch_all(&mut *conn).await.map_err(storage)?;
+    let rows = query.fetch_all(&mut *conn).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -129,12 +122,12 @@ pub async fn all_for(conn: &mut Conn, customer_id: Id) -> Result<Vec<Interaction
     .bind(customer_id.to_string())
     .fetch_all(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     rows.iter().map(from_row).collect()
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Interaction, ProfilesError> {
-    let text = |index: usize| row.try_get::<String, _>(index).map_err(storage);
+    let text = |index: usize| row.try_get::<String, _>(index).map_err(ProfilesError::from);
     Ok(Interaction {
         id: id(&text(0)?)?,
         customer_id: id(&text(1)?)?,
@@ -144,7 +137,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Interaction, ProfilesError> {
         outcome: enum_from_name(&text(5)?, InteractionOutcome::from_str_name)?,
         agent_id: text(6)?,
         sentiment: enum_from_name(&text(7)?, Sentiment::from_str_name)?,
-        occurred_at: instant(row.try_get::<i64, _>(8).map_err(storage)?)?,
+        occurred_at: instant(row.try_get::<i64, _>(8)?)?,
         summary: text(9)?,
         account_id: text(10)?,
         source_system: text(11)?,

@@ -2,15 +2,10 @@
 
 use jiff::Timestamp;
 use rapport_ids::Id;
-use rapport_storage::StorageError;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use super::{Conn, id, micros};
 use crate::error::ProfilesError;
-
-fn storage(error: sqlx::Error) -> ProfilesError {
-    StorageError::from(error).into()
-}
 
 /// What a merge moved from the duplicate to the survivor.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,8 +50,7 @@ pub async fn merge(
             .bind(&s)
             .bind(&d)
             .execute(&mut *conn)
-            .await
-            .map_err(storage)?
+            .await?
             .rows_affected();
     }
     // Contact points the survivor lacks move over, after the survivor's own.
@@ -71,16 +65,14 @@ pub async fn merge(
         .bind(&d)
         .execute(&mut *conn)
         .await
-        .map_err(storage)?;
+        ?;
         let offset: i64 = sqlx::query(AssertSqlSafe(format!(
             "SELECT COALESCE(MAX(position), -1) + 1 FROM {table} WHERE customer_id = $1"
         )))
         .bind(&s)
         .fetch_one(&mut *conn)
-        .await
-        .map_err(storage)?
-        .try_get(0)
-        .map_err(storage)?;
+        .await?
+        .try_get(0)?;
         sqlx::query(AssertSqlSafe(format!(
             "UPDATE {table} SET customer_id = $1, position = position + $3, is_primary = 0 WHERE customer_id = $2"
         )))
@@ -89,7 +81,7 @@ pub async fn merge(
         .bind(offset)
         .execute(&mut *conn)
         .await
-        .map_err(storage)?;
+        ?;
     }
     // The person has been with us since the earlier of the two starts.
     sqlx::query(
@@ -101,7 +93,7 @@ pub async fn merge(
     .bind(micros(now))
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     sqlx::query(
         "UPDATE customers SET since_month_day = (SELECT since_month_day FROM customers c2 WHERE c2.customer_id IN ($1, $2) \
          ORDER BY c2.customer_since LIMIT 1) WHERE customer_id = $1",
@@ -110,7 +102,7 @@ pub async fn merge(
     .bind(&d)
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     sqlx::query(
         "UPDATE customers SET status = 'merged', merged_into = $1, updated_at_micros = $3 WHERE customer_id = $2",
     )
@@ -119,13 +111,12 @@ pub async fn merge(
     .bind(micros(now))
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     sqlx::query("UPDATE customers SET merged_into = $1 WHERE merged_into = $2")
         .bind(&s)
         .bind(&d)
         .execute(&mut *conn)
-        .await
-        .map_err(storage)?;
+        .await?;
     sqlx::query(
         "INSERT INTO merges (duplicate_id, survivor_id, reason, merged_at_micros, interactions_moved, commitments_moved, \
          consents_moved, external_refs_moved, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -141,7 +132,7 @@ pub async fn merge(
         .bind(request_id)
         .execute(&mut *conn)
         .await
-        .map_err(storage)?;
+        ?;
     Ok(moved)
 }
 
@@ -160,14 +151,14 @@ pub async fn earlier_merge(
     .bind(duplicate.to_string())
     .fetch_optional(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     let Some(row) = row else { return Ok(None) };
     let count = |index: usize| -> Result<u64, ProfilesError> {
-        Ok(row.try_get::<i64, _>(index).map_err(storage)?.max(0) as u64)
+        Ok(row.try_get::<i64, _>(index)?.max(0) as u64)
     };
     Ok(Some((
-        id(&row.try_get::<String, _>(0).map_err(storage)?)?,
-        id(&row.try_get::<String, _>(1).map_err(storage)?)?,
+        id(&row.try_get::<String, _>(0)?)?,
+        id(&row.try_get::<String, _>(1)?)?,
         Moved {
             interactions: count(2)?,
             commitments: count(3)?,
@@ -184,10 +175,9 @@ pub async fn merged_into(conn: &mut Conn, survivor: Id) -> Result<Vec<Id>, Profi
     )
     .bind(survivor.to_string())
     .fetch_all(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     rows.iter()
-        .map(|row| id(&row.try_get::<String, _>(0).map_err(storage)?))
+        .map(|row| id(&row.try_get::<String, _>(0)?))
         .collect()
 }
 
@@ -210,7 +200,7 @@ pub async fn erase(
     .bind(micros(now))
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     sqlx::query(
         "UPDATE customers SET legal_name = $2, preferred_name = '', search_name = '', addresses = '[]', \
          erased_at_micros = $3 WHERE merged_into = $1",
@@ -220,7 +210,7 @@ pub async fn erase(
     .bind(micros(now))
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     for sql in [
         "DELETE FROM customer_emails WHERE customer_id = $1",
         "DELETE FROM customer_phones WHERE customer_id = $1",
@@ -229,11 +219,7 @@ pub async fn erase(
         "UPDATE interactions SET summary = '' WHERE customer_id = $1",
         "UPDATE commitments SET description = '[erased]', resolution_note = '' WHERE customer_id = $1",
     ] {
-        sqlx::query(sql)
-            .bind(&c)
-            .execute(&mut *conn)
-            .await
-            .map_err(storage)?;
+        sqlx::query(sql).bind(&c).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -243,10 +229,11 @@ pub async fn erased_at(conn: &mut Conn, customer_id: Id) -> Result<Option<i64>, 
     let row = sqlx::query("SELECT erased_at_micros FROM customers WHERE customer_id = $1")
         .bind(customer_id.to_string())
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(storage)?;
+        .await?;
     match row {
-        Some(row) => row.try_get::<Option<i64>, _>(0).map_err(storage),
+        Some(row) => row
+            .try_get::<Option<i64>, _>(0)
+            .map_err(ProfilesError::from),
         None => Ok(None),
     }
 }

@@ -25,7 +25,6 @@ pub async fn append(
     .bind(rapport_telemetry::current_traceparent())
     .bind(micros(now))
     .execute(&mut *conn)
-    .await
-    .map_err(rapport_storage::StorageError::from)?;
+    .await?;
     Ok(())
 }

@@ -4,7 +4,6 @@ use jiff::civil::{Time, Weekday};
 use rapport_ids::Id;
 use rapport_proto::common::v1::{ActorKind, Channel};
 use rapport_proto::profiles::v1::VulnerabilityDriver;
-use rapport_storage::StorageError;
 use rapport_storage::sqlx::{self, Row};
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +12,6 @@ use crate::domain::Actor;
 use crate::domain::preferences::{ContactPreferences, QuietHours};
 use crate::domain::vulnerability::{Vulnerability, VulnerabilityFactor, VulnerabilityRecord};
 use crate::error::ProfilesError;
-
-fn storage(error: sqlx::Error) -> ProfilesError {
-    StorageError::from(error).into()
-}
 
 fn corrupt(what: &str, error: impl std::fmt::Display) -> ProfilesError {
     ProfilesError::Corrupt(format!("{what}: {error}"))
@@ -67,7 +62,7 @@ pub async fn save_preferences(
     .bind(micros(preferences.updated_at))
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     Ok(())
 }
 
@@ -80,12 +75,10 @@ pub async fn load_preferences(
     )
     .bind(customer_id.to_string())
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(storage)?;
+    .await?;
     let Some(row) = row else { return Ok(None) };
-    let json: PreferencesJson =
-        serde_json::from_str(&row.try_get::<String, _>(0).map_err(storage)?)
-            .map_err(|e| corrupt("preferences", e))?;
+    let json: PreferencesJson = serde_json::from_str(&row.try_get::<String, _>(0)?)
+        .map_err(|e| corrupt("preferences", e))?;
     let quiet_hours = json
         .quiet_hours
         .iter()
@@ -106,7 +99,7 @@ pub async fn load_preferences(
         quiet_hours,
         do_not_contact_channels: channels(&json.do_not_contact_channels)?,
         do_not_contact: json.do_not_contact,
-        updated_at: instant(row.try_get::<i64, _>(1).map_err(storage)?)?,
+        updated_at: instant(row.try_get::<i64, _>(1)?)?,
     }))
 }
 
@@ -161,7 +154,7 @@ pub async fn save_vulnerability(
     .bind(micros(record.recorded_at))
     .execute(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     Ok(())
 }
 
@@ -175,11 +168,10 @@ pub async fn load_vulnerability(
     .bind(customer_id.to_string())
     .fetch_optional(&mut *conn)
     .await
-    .map_err(storage)?;
+    ?;
     let Some(row) = row else { return Ok(None) };
-    let json: VulnerabilityJson =
-        serde_json::from_str(&row.try_get::<String, _>(0).map_err(storage)?)
-            .map_err(|e| corrupt("vulnerability", e))?;
+    let json: VulnerabilityJson = serde_json::from_str(&row.try_get::<String, _>(0)?)
+        .map_err(|e| corrupt("vulnerability", e))?;
     let factors = json
         .factors
         .into_iter()
@@ -200,13 +192,10 @@ pub async fn load_vulnerability(
             customer_consented: json.customer_consented,
         },
         recorded_by: Actor {
-            kind: enum_from_name(
-                &row.try_get::<String, _>(1).map_err(storage)?,
-                ActorKind::from_str_name,
-            )?,
-            id: row.try_get::<String, _>(2).map_err(storage)?,
+            kind: enum_from_name(&row.try_get::<String, _>(1)?, ActorKind::from_str_name)?,
+            id: row.try_get::<String, _>(2)?,
         },
-        recorded_at: instant(row.try_get::<i64, _>(3).map_err(storage)?)?,
+        recorded_at: instant(row.try_get::<i64, _>(3)?)?,
     }))
 }
 
@@ -215,8 +204,7 @@ pub async fn clear_vulnerability(conn: &mut Conn, customer_id: Id) -> Result<boo
     let result = sqlx::query("DELETE FROM vulnerabilities WHERE customer_id = $1")
         .bind(customer_id.to_string())
         .execute(&mut *conn)
-        .await
-        .map_err(storage)?;
+        .await?;
     Ok(result.rows_affected() > 0)
 }
 
