@@ -8,13 +8,13 @@ use rapport_proto::profiles::v1 as pb;
 use super::convert::{
     self, consent_to_pb, preferences_to_pb, timestamp_to_pb, vulnerability_to_pb,
 };
-use super::page::Page;
 use super::{ProfileApi, commit, live_customer, live_or_erased};
 use crate::domain::consent::{Consent, in_force};
 use crate::domain::events::ProfileEvent;
 use crate::domain::vulnerability::VulnerabilityRecord;
 use crate::error::ProfilesError;
 use crate::store;
+use rapport_paging::Page;
 
 impl ProfileApi {
     #[tracing::instrument(skip_all)]

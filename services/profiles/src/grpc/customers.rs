@@ -5,7 +5,6 @@ use rapport_ids::Id;
 use rapport_proto::profiles::v1 as pb;
 
 use super::convert::{self, customer_to_pb, date_to_pb, field_value};
-use super::page::Page;
 use super::{ProfileApi, commit, live_customer, not_found};
 use crate::domain::customer::{
     Customer, CustomerField, CustomerStatus, ExternalRef, FieldValue, Profile, View,
@@ -14,6 +13,7 @@ use crate::domain::events::ProfileEvent;
 use crate::domain::tenure;
 use crate::error::ProfilesError;
 use crate::store::{self, customers::SearchCriteria};
+use rapport_paging::Page;
 
 /// Fields core banking owns: what an upsert without a mask overwrites. The customer's own
 /// choices (preferred name) and our references stay.

@@ -6,7 +6,6 @@ mod care;
 mod convert;
 mod customers;
 mod lifecycle;
-mod page;
 mod timeline;
 
 use jiff::Timestamp;

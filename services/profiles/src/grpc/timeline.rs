@@ -6,7 +6,6 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::profiles::v1 as pb;
 
 use super::convert::{self, commitment_to_pb, interaction_to_pb};
-use super::page::Page;
 use super::{ProfileApi, commit, live_customer};
 use crate::domain::commitment::{Commitment, CommitmentState, Resolution};
 use crate::domain::events::ProfileEvent;
@@ -14,6 +13,7 @@ use crate::domain::interaction::Interaction;
 use crate::domain::tenure;
 use crate::error::ProfilesError;
 use crate::store::{self, commitments::StatusFilter, interactions::TimelineFilter};
+use rapport_paging::Page;
 
 impl ProfileApi {
     #[tracing::instrument(skip_all)]

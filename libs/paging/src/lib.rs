@@ -1,4 +1,4 @@
-//! Paging at the edge: page sizes within limits, and opaque page tokens carrying the keyset
+//! Paging for every List/Search RPC: page sizes within limits, and opaque page tokens carrying the keyset
 //! position of the last item returned (stable while rows are added).
 
 use rapport_errors::Validation;
