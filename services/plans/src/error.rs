@@ -9,8 +9,22 @@ pub enum PlansError {
     Invalid(#[from] Validation),
     #[error("{entity} {id} was not found")]
     NotFound { entity: &'static str, id: String },
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// Well-formed, but the state of the account, case or plan does not allow it.
+    #[error("{0}")]
+    FailedPrecondition(String),
     #[error("storage failed")]
     Storage(#[from] StorageError),
+    /// Stored data that does not parse: a bug or a hand edit, never the caller's fault.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<rapport_storage::sqlx::Error> for PlansError {
+    fn from(error: rapport_storage::sqlx::Error) -> Self {
+        Self::Storage(error.into())
+    }
 }
 
 impl From<PlansError> for Status {
@@ -18,10 +32,12 @@ impl From<PlansError> for Status {
         match error {
             PlansError::Invalid(validation) => validation.into(),
             PlansError::NotFound { .. } => Status::not_found(error.to_string()),
+            PlansError::AlreadyExists(_) => Status::already_exists(error.to_string()),
+            PlansError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
             PlansError::Storage(ref storage) if storage.is_unavailable() => {
                 opaque(Code::Unavailable, &error)
             }
-            PlansError::Storage(_) => opaque(Code::Internal, &error),
+            PlansError::Storage(_) | PlansError::Corrupt(_) => opaque(Code::Internal, &error),
         }
     }
 }

@@ -39,9 +39,8 @@ pub enum ProfileEvent {
     },
 }
 
-impl ProfileEvent {
-    /// Dotted name with version, as in `rapport.common.v1.DomainEvent.event_type`.
-    pub fn event_type(&self) -> &'static str {
+impl rapport_outbox::OutboxEvent for ProfileEvent {
+    fn event_type(&self) -> &'static str {
         match self {
             Self::CustomerCreated { .. } => "profiles.customer_created.v1",
             Self::CustomerUpdated { .. } => "profiles.customer_updated.v1",
@@ -53,8 +52,7 @@ impl ProfileEvent {
         }
     }
 
-    /// The customer the event is about (delivery is ordered per customer).
-    pub fn customer_id(&self) -> Id {
+    fn customer_id(&self) -> Id {
         match self {
             Self::CustomerCreated { customer_id }
             | Self::CustomerUpdated { customer_id, .. }
@@ -66,7 +64,7 @@ impl ProfileEvent {
         }
     }
 
-    pub fn payload(&self) -> Value {
+    fn payload(&self) -> Value {
         match self {
             Self::CustomerCreated { customer_id } | Self::CustomerErased { customer_id } => {
                 json!({ "customer_id": customer_id.to_string() })

@@ -89,7 +89,7 @@ impl ProfileApi {
         }
         consent.customer_id = live_customer(&mut tx, consent.customer_id).await?.id;
         store::consents::insert(&mut tx, &consent, request_id.as_deref()).await?;
-        store::outbox::append(
+        rapport_outbox::append(
             &mut tx,
             &ProfileEvent::ConsentChanged {
                 customer_id: consent.customer_id,
@@ -185,7 +185,7 @@ impl ProfileApi {
         let mut tx = self.write().await?;
         let customer = live_customer(&mut tx, customer_id).await?;
         store::preferences::save_preferences(&mut tx, customer.id, &preferences).await?;
-        store::outbox::append(
+        rapport_outbox::append(
             &mut tx,
             &ProfileEvent::CustomerUpdated {
                 customer_id: customer.id,
@@ -224,7 +224,7 @@ impl ProfileApi {
         let customer = live_customer(&mut tx, customer_id).await?;
         store::preferences::save_vulnerability(&mut tx, customer.id, &record).await?;
         // The event says that something changed, never what (special-category data).
-        store::outbox::append(
+        rapport_outbox::append(
             &mut tx,
             &ProfileEvent::CustomerUpdated {
                 customer_id: customer.id,
@@ -255,7 +255,7 @@ impl ProfileApi {
         let mut tx = self.write().await?;
         let customer = live_customer(&mut tx, customer_id).await?;
         if store::preferences::clear_vulnerability(&mut tx, customer.id).await? {
-            store::outbox::append(
+            rapport_outbox::append(
                 &mut tx,
                 &ProfileEvent::CustomerUpdated {
                     customer_id: customer.id,

@@ -125,7 +125,7 @@ impl ProfileApi {
             vulnerability: None,
         };
         store::customers::insert(&mut tx, &customer, request_id.as_deref()).await?;
-        store::outbox::append(
+        rapport_outbox::append(
             &mut tx,
             &ProfileEvent::CustomerCreated {
                 customer_id: customer.id,
@@ -186,7 +186,7 @@ impl ProfileApi {
                 if !changed.is_empty() {
                     customer.updated_at = now;
                     store::customers::update(&mut tx, &customer).await?;
-                    store::outbox::append(
+                    rapport_outbox::append(
                         &mut tx,
                         &ProfileEvent::CustomerUpdated {
                             customer_id: customer.id,
@@ -224,7 +224,7 @@ impl ProfileApi {
                 }
                 other => other?,
             }
-            store::outbox::append(
+            rapport_outbox::append(
                 &mut tx,
                 &ProfileEvent::CustomerCreated {
                     customer_id: customer.id,
@@ -331,7 +331,7 @@ impl ProfileApi {
             let now = self.now();
             customer.updated_at = now;
             store::customers::update(&mut tx, &customer).await?;
-            store::outbox::append(
+            rapport_outbox::append(
                 &mut tx,
                 &ProfileEvent::CustomerUpdated {
                     customer_id: customer.id,

@@ -89,7 +89,7 @@ impl ProfileApi {
             now,
         )
         .await?;
-        store::outbox::append(
+        rapport_outbox::append(
             &mut tx,
             &ProfileEvent::CustomerMerged {
                 survivor_id: survivor,
@@ -162,7 +162,7 @@ impl ProfileApi {
             Some(micros) => store::instant(micros)?,
             None => {
                 store::lifecycle::erase(&mut tx, customer.id, PSEUDONYM, now).await?;
-                store::outbox::append(
+                rapport_outbox::append(
                     &mut tx,
                     &ProfileEvent::CustomerErased {
                         customer_id: customer.id,

@@ -117,7 +117,7 @@ impl ProfileApi {
         }
         interaction.customer_id = live_customer(&mut tx, interaction.customer_id).await?.id;
         store::interactions::insert(&mut tx, &interaction, request_id.as_deref(), now).await?;
-        store::outbox::append(
+        rapport_outbox::append(
             &mut tx,
             &ProfileEvent::InteractionRecorded {
                 customer_id: interaction.customer_id,
@@ -304,7 +304,7 @@ impl ProfileApi {
         commitment.state = state;
         commitment.resolution = Some(resolution);
         store::commitments::resolve(&mut tx, &commitment).await?;
-        store::outbox::append(
+        rapport_outbox::append(
             &mut tx,
             &ProfileEvent::CommitmentResolved {
                 customer_id: commitment.customer_id,

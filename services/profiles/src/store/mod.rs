@@ -6,7 +6,6 @@ pub mod consents;
 pub mod customers;
 pub mod interactions;
 pub mod lifecycle;
-pub mod outbox;
 pub mod preferences;
 
 use jiff::Timestamp;

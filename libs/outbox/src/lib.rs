@@ -1,0 +1,40 @@
+//! The transactional outbox (DESIGN.md, Between services): each service appends its domain
+//! events to its own `outbox` table inside the transaction that makes the change, so an event is
+//! published if and only if the change commits. Delivery to consumers is a separate worker.
+
+use rapport_clock::Timestamp;
+use rapport_ids::Id;
+use rapport_storage::sqlx::{self, AnyConnection};
+
+/// A domain event as the outbox stores it. Payloads carry ids and codes, never personal data.
+pub trait OutboxEvent {
+    /// Dotted name with version, e.g. `profiles.customer_created.v1`.
+    fn event_type(&self) -> &'static str;
+    /// The customer the event is about; delivery is ordered per customer.
+    fn customer_id(&self) -> Id;
+    fn payload(&self) -> serde_json::Value;
+}
+
+/// Appends `event` in the caller's transaction, with the current trace context so whoever
+/// handles it continues the same trace.
+#[tracing::instrument(skip_all, fields(event_type = event.event_type()))]
+pub async fn append(
+    conn: &mut AnyConnection,
+    event: &impl OutboxEvent,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let at = rapport_clock::to_unix_micros(now);
+    sqlx::query(
+        "INSERT INTO outbox (event_id, event_type, customer_id, payload, traceparent, occurred_at_micros, attempts, next_attempt_at_micros) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
+    )
+    .bind(Id::new().to_string())
+    .bind(event.event_type())
+    .bind(event.customer_id().to_string())
+    .bind(event.payload().to_string())
+    .bind(rapport_telemetry::current_traceparent())
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! The rules with numbers (DESIGN.md), as configuration with their defaults and sources.
+
+use serde::{Deserialize, Serialize};
+
+/// Collections rules; every number is a default that a jurisdiction may change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Rules {
+    /// Days past due at which the early, mid, late and severe stages start.
+    pub delinquency_days: [u32; 4],
+    /// Debt Respite Scheme (Breathing Space Moratorium) Regulations 2020: a standard breathing
+    /// space lasts 60 days.
+    pub breathing_space_days: u32,
+    /// Same regulations: a mental-health crisis moratorium lasts until treatment ends plus 30 days.
+    pub crisis_extra_days: u32,
+    /// Same regulations: at most one standard breathing space in any 12 months.
+    pub breathing_space_window_months: u32,
+    /// A plan is broken only after this many consecutive missed installments (and a re-plan offer).
+    pub misses_before_broken: u32,
+    /// A promise counts as kept when at least this share (percent) of it was paid by the date.
+    pub promise_kept_percent: u32,
+    /// How long an offered option can be accepted.
+    pub option_valid_minutes: u32,
+    /// Share of a written-off balance a debt sale or write-off recovers (exact decimal).
+    pub write_off_recovery_rate: String,
+    /// Free debt-advice services the bank refers customers to.
+    pub debt_advice: Vec<DebtAdviceEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebtAdviceEntry {
+    pub service_id: String,
+    pub name: String,
+    pub phone: String,
+    pub website: String,
+    /// ISO 3166-1 alpha-2.
+    pub jurisdiction: String,
+    pub description: String,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        let entry = |id: &str, name: &str, phone: &str, website: &str, jurisdiction: &str, description: &str| DebtAdviceEntry {
+            service_id: id.to_owned(),
+            name: name.to_owned(),
+            phone: phone.to_owned(),
+            website: website.to_owned(),
+            jurisdiction: jurisdiction.to_owned(),
+            description: description.to_owned(),
+        };
+        Self {
+            delinquency_days: [1, 30, 90, 180],
+            breathing_space_days: 60,
+            crisis_extra_days: 30,
+            breathing_space_window_months: 12,
+            misses_before_broken: 2,
+            promise_kept_percent: 95,
+            option_valid_minutes: 60,
+            write_off_recovery_rate: "0.10".to_owned(),
+            debt_advice: vec![
+                entry("stepchange", "StepChange Debt Charity", "0800 138 1111", "https://www.stepchange.org", "GB", "Free, confidential debt advice and debt solutions."),
+                entry("national-debtline", "National Debtline", "0808 808 4000", "https://nationaldebtline.org", "GB", "Free, independent debt advice by phone and online."),
+                entry("mabs", "MABS (Money Advice and Budgeting Service)", "0818 07 2000", "https://www.mabs.ie", "IE", "Free, confidential, independent money advice."),
+                entry("nfcc", "National Foundation for Credit Counseling", "1-800-388-2227", "https://www.nfcc.org", "US", "Non-profit credit counseling across the United States."),
+            ],
+        }
+    }
+}
