@@ -4,12 +4,6 @@
 //! used here as they are; generated *messages* never leave `grpc/`.
 
 pub mod account;
+pub mod events;
 
-use rapport_proto::common::v1::ActorKind;
-
-/// Who did something: an agent, the customer, a debt adviser, a system.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub kind: ActorKind,
-    pub id: String,
-}
+pub use rapport_wire::Actor;

@@ -14,11 +14,4 @@ pub mod preferences;
 pub mod tenure;
 pub mod vulnerability;
 
-use rapport_proto::common::v1::ActorKind;
-
-/// Who did something: an agent, the customer, a system.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub kind: ActorKind,
-    pub id: String,
-}
+pub use rapport_wire::Actor;

@@ -1,0 +1,218 @@
+//! The shared part of every service's gRPC edge: `rapport.common.v1` types and scalar fields
+//! checked into domain values. Every check names the field it failed on (the request's own
+//! path) and records it in a [`Validation`], so a request's violations are reported together.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rapport_errors::Validation;
+use rapport_ids::Id;
+use rapport_proto::common::v1 as common;
+
+/// Who did something: an agent, the customer, a debt adviser, a system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub kind: common::ActorKind,
+    pub id: String,
+}
+
+/// Longest free text accepted in one field (summaries, notes, descriptions).
+pub const MAX_TEXT_CHARS: usize = 4_000;
+/// Longest short code (topics, systems, ids of other systems).
+pub const MAX_CODE_CHARS: usize = 200;
+
+pub fn id(field: &str, text: &str, validation: &mut Validation) -> Option<Id> {
+    if text.is_empty() {
+        validation.add(field, "is required");
+        return None;
+    }
+    validation.field(field, Id::parse(text))
+}
+
+/// A required calendar date.
+pub fn date(field: &str, date: Option<&common::Date>, validation: &mut Validation) -> Option<Date> {
+    match date {
+        None => {
+            validation.add(field, "is required");
+            None
+        }
+        Some(d) => optional_date(field, Some(d), validation),
+    }
+}
+
+pub fn optional_date(
+    field: &str,
+    date: Option<&common::Date>,
+    validation: &mut Validation,
+) -> Option<Date> {
+    let d = date?;
+    let parsed = i16::try_from(d.year)
+        .ok()
+        .zip(i8::try_from(d.month).ok())
+        .zip(i8::try_from(d.day).ok())
+        .and_then(|((year, month), day)| Date::new(year, month, day).ok());
+    if parsed.is_none() {
+        validation.add(field, "is not a calendar date");
+    }
+    parsed
+}
+
+pub fn date_to_pb(date: Date) -> common::Date {
+    common::Date {
+        year: i32::from(date.year()),
+        month: i32::from(date.month()),
+        day: i32::from(date.day()),
+    }
+}
+
+pub fn timestamp(
+    field: &str,
+    at: &prost_types::Timestamp,
+    validation: &mut Validation,
+) -> Option<Timestamp> {
+    let parsed = Timestamp::new(at.seconds, at.nanos).ok();
+    if parsed.is_none() {
+        validation.add(field, "is not a valid instant");
+    }
+    parsed
+}
+
+pub fn timestamp_to_pb(at: Timestamp) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.as_second(),
+        nanos: at.subsec_nanosecond(),
+    }
+}
+
+/// An instant a caller reports as past ("when it happened"): absent means now; the future is refused.
+pub fn past_instant(
+    field: &str,
+    at: Option<&prost_types::Timestamp>,
+    now: Timestamp,
+    validation: &mut Validation,
+) -> Option<Timestamp> {
+    let Some(at) = at else { return Some(now) };
+    let at = timestamp(field, at, validation)?;
+    // A little clock skew between systems is normal; a time in the future is not.
+    if at > now + jiff::SignedDuration::from_mins(5) {
+        validation.add(field, "must not be in the future");
+        return None;
+    }
+    Some(at)
+}
+
+fn text(
+    field: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+    validation: &mut Validation,
+) -> Option<String> {
+    if required && value.trim().is_empty() {
+        validation.add(field, "must not be empty");
+        return None;
+    }
+    if value.chars().count() > max {
+        validation.add(field, format!("must be at most {max} characters"));
+        return None;
+    }
+    Some(value.to_owned())
+}
+
+pub fn required_text(
+    field: &str,
+    value: &str,
+    max: usize,
+    validation: &mut Validation,
+) -> Option<String> {
+    text(field, value, max, true, validation)
+}
+
+pub fn optional_text(
+    field: &str,
+    value: &str,
+    max: usize,
+    validation: &mut Validation,
+) -> Option<String> {
+    text(field, value, max, false, validation)
+}
+
+/// A generated enum that must be set (not UNSPECIFIED) and known.
+pub fn known_enum<T>(
+    field: &str,
+    value: i32,
+    parse: impl Fn(i32) -> Option<T>,
+    unspecified: T,
+    validation: &mut Validation,
+) -> Option<T>
+where
+    T: PartialEq,
+{
+    match parse(value) {
+        Some(v) if v != unspecified => Some(v),
+        Some(_) => {
+            validation.add(field, "is required");
+            None
+        }
+        None => {
+            validation.add(field, format!("has no value {value}"));
+            None
+        }
+    }
+}
+
+/// A generated enum where UNSPECIFIED is allowed (it means "any" or "none").
+pub fn optional_enum<T>(
+    field: &str,
+    value: i32,
+    parse: impl Fn(i32) -> Option<T>,
+    validation: &mut Validation,
+) -> Option<T> {
+    let parsed = parse(value);
+    if parsed.is_none() {
+        validation.add(field, format!("has no value {value}"));
+    }
+    parsed
+}
+
+pub fn actor(
+    field: &str,
+    actor: Option<&common::Actor>,
+    validation: &mut Validation,
+) -> Option<Actor> {
+    let Some(actor) = actor else {
+        validation.add(field, "is required");
+        return None;
+    };
+    let kind = known_enum(
+        &format!("{field}.kind"),
+        actor.kind,
+        |v| common::ActorKind::try_from(v).ok(),
+        common::ActorKind::Unspecified,
+        validation,
+    );
+    let id = required_text(
+        &format!("{field}.id"),
+        &actor.id,
+        MAX_CODE_CHARS,
+        validation,
+    );
+    Some(Actor {
+        kind: kind?,
+        id: id?,
+    })
+}
+
+pub fn actor_to_pb(actor: &Actor) -> common::Actor {
+    common::Actor {
+        kind: actor.kind as i32,
+        id: actor.id.clone(),
+    }
+}
+
+/// A request id: optional, bounded.
+pub fn request_id(field: &str, value: &str, validation: &mut Validation) -> Option<String> {
+    if value.is_empty() {
+        return None;
+    }
+    optional_text(field, value, MAX_CODE_CHARS, validation)
+}

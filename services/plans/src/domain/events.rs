@@ -1,0 +1,87 @@
+//! The domain events plans publishes through its outbox. Payloads carry ids, codes and amounts in
+//! minor units (as decimal strings, DESIGN's DomainEvent convention), never personal data.
+
+use rapport_ids::Id;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlansEvent {
+    PaymentReported { customer_id: Id, account_id: Id, amount: i64, currency: &'static str },
+    CaseOpened { customer_id: Id, case_id: Id, reason: &'static str },
+    ProtectionSet { customer_id: Id, protection_id: Id, kind: &'static str },
+    ProtectionCleared { customer_id: Id, protection_id: Id, kind: &'static str },
+    PlanAccepted { customer_id: Id, account_id: Id, plan_id: Id, kind: &'static str },
+    InstallmentPaid { customer_id: Id, plan_id: Id, sequence: u32 },
+    /// One missed installment: a gentle check-in, the plan stays active.
+    InstallmentMissed { customer_id: Id, plan_id: Id, sequence: u32, consecutive: u32 },
+    PlanCompleted { customer_id: Id, plan_id: Id },
+    PlanBroken { customer_id: Id, plan_id: Id },
+    PlanCancelled { customer_id: Id, plan_id: Id },
+    PromiseResolved { customer_id: Id, promise_id: Id, kept: bool },
+}
+
+impl rapport_outbox::OutboxEvent for PlansEvent {
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::PaymentReported { .. } => "plans.payment_reported.v1",
+            Self::CaseOpened { .. } => "plans.hardship_case_opened.v1",
+            Self::ProtectionSet { .. } => "plans.protection_set.v1",
+            Self::ProtectionCleared { .. } => "plans.protection_cleared.v1",
+            Self::PlanAccepted { .. } => "plans.plan_accepted.v1",
+            Self::InstallmentPaid { .. } => "plans.installment_paid.v1",
+            Self::InstallmentMissed { .. } => "plans.installment_missed.v1",
+            Self::PlanCompleted { .. } => "plans.plan_completed.v1",
+            Self::PlanBroken { .. } => "plans.plan_broken.v1",
+            Self::PlanCancelled { .. } => "plans.plan_cancelled.v1",
+            Self::PromiseResolved { .. } => "plans.promise_resolved.v1",
+        }
+    }
+
+    fn customer_id(&self) -> Id {
+        match self {
+            Self::PaymentReported { customer_id, .. }
+            | Self::CaseOpened { customer_id, .. }
+            | Self::ProtectionSet { customer_id, .. }
+            | Self::ProtectionCleared { customer_id, .. }
+            | Self::PlanAccepted { customer_id, .. }
+            | Self::InstallmentPaid { customer_id, .. }
+            | Self::InstallmentMissed { customer_id, .. }
+            | Self::PlanCompleted { customer_id, .. }
+            | Self::PlanBroken { customer_id, .. }
+            | Self::PlanCancelled { customer_id, .. }
+            | Self::PromiseResolved { customer_id, .. } => *customer_id,
+        }
+    }
+
+    fn payload(&self) -> Value {
+        let customer = self.customer_id().to_string();
+        match self {
+            Self::PaymentReported { account_id, amount, currency, .. } => json!({
+                "customer_id": customer, "account_id": account_id.to_string(),
+                "amount": { "currency_code": currency, "minor_units": amount.to_string() },
+            }),
+            Self::CaseOpened { case_id, reason, .. } => {
+                json!({ "customer_id": customer, "case_id": case_id.to_string(), "reason": reason })
+            }
+            Self::ProtectionSet { protection_id, kind, .. } | Self::ProtectionCleared { protection_id, kind, .. } => {
+                json!({ "customer_id": customer, "protection_id": protection_id.to_string(), "kind": kind })
+            }
+            Self::PlanAccepted { account_id, plan_id, kind, .. } => json!({
+                "customer_id": customer, "account_id": account_id.to_string(), "plan_id": plan_id.to_string(), "kind": kind,
+            }),
+            Self::InstallmentPaid { plan_id, sequence, .. } => {
+                json!({ "customer_id": customer, "plan_id": plan_id.to_string(), "sequence": sequence })
+            }
+            Self::InstallmentMissed { plan_id, sequence, consecutive, .. } => json!({
+                "customer_id": customer, "plan_id": plan_id.to_string(), "sequence": sequence,
+                "consecutive_missed": consecutive, "check_in": true,
+            }),
+            Self::PlanCompleted { plan_id, .. } | Self::PlanBroken { plan_id, .. } | Self::PlanCancelled { plan_id, .. } => {
+                json!({ "customer_id": customer, "plan_id": plan_id.to_string() })
+            }
+            Self::PromiseResolved { promise_id, kept, .. } => {
+                json!({ "customer_id": customer, "promise_id": promise_id.to_string(), "kept": kept })
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+use jiff::Timestamp;
+use rapport_ids::Id;
+use rapport_money::Currency;
+use rapport_proto::plans::v1::AccountKind;
+use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
+
+use super::{Conn, corrupt, enum_from_name, id, instant, micros};
+use crate::domain::account::Account;
+use crate::domain::rate::AnnualRate;
+use crate::error::PlansError;
+
+const COLUMNS: &str = "account_id, customer_id, source_system, external_account_id, kind, currency, balance_minor, \
+     contractual_payment_minor, annual_rate, due_day, remaining_term_months, jurisdiction, days_past_due, arrears_minor, \
+     ever_delinquent, became_delinquent_at_micros, cured_at_micros, last_payment_at_micros, last_payment_minor, \
+     source_as_of_micros, created_at_micros, updated_at_micros";
+
+pub async fn insert(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
+    let query = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO accounts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+    )));
+    bind_all(query, a).execute(&mut *conn).await?;
+    Ok(())
+}
+
+pub async fn update(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
+    let query = sqlx::query(
+        "UPDATE accounts SET customer_id = $2, source_system = $3, external_account_id = $4, kind = $5, currency = $6, \
+         balance_minor = $7, contractual_payment_minor = $8, annual_rate = $9, due_day = $10, remaining_term_months = $11, \
+         jurisdiction = $12, days_past_due = $13, arrears_minor = $14, ever_delinquent = $15, became_delinquent_at_micros = $16, \
+         cured_at_micros = $17, last_payment_at_micros = $18, last_payment_minor = $19, source_as_of_micros = $20, \
+         created_at_micros = $21, updated_at_micros = $22 WHERE account_id = $1",
+    );
+    bind_all(query, a).execute(&mut *conn).await?;
+    Ok(())
+}
+
+fn bind_all<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    a: &Account,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(a.id.to_string())
+        .bind(a.customer_id.to_string())
+        .bind(a.source_system.clone())
+        .bind(a.external_account_id.clone())
+        .bind(a.kind.as_str_name())
+        .bind(a.currency.code())
+        .bind(a.balance)
+        .bind(a.contractual_payment)
+        .bind(a.rate.to_string())
+        .bind(i64::from(a.due_day))
+        .bind(i64::from(a.remaining_term_months))
+        .bind(a.jurisdiction.clone())
+        .bind(i64::from(a.days_past_due))
+        .bind(a.arrears)
+        .bind(i64::from(a.ever_delinquent))
+        .bind(a.became_delinquent_at.map(micros))
+        .bind(a.cured_at.map(micros))
+        .bind(a.last_payment.map(|(at, _)| micros(at)))
+        .bind(a.last_payment.map(|(_, amount)| amount))
+        .bind(micros(a.source_as_of))
+        .bind(micros(a.created_at))
+        .bind(micros(a.updated_at))
+}
+
+pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM accounts WHERE account_id = $1")))
+        .bind(account_id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_source(conn: &mut Conn, source_system: &str, external_id: &str) -> Result<Option<Account>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE source_system = $1 AND external_account_id = $2"
+    )))
+    .bind(source_system)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn all(conn: &mut Conn) -> Result<Vec<Account>, PlansError> {
+    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM accounts ORDER BY account_id")))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, PlansError> {
+    let text = |i: usize| row.try_get::<String, _>(i);
+    let number = |i: usize| row.try_get::<i64, _>(i);
+    let optional = |i: usize| row.try_get::<Option<i64>, _>(i);
+    let count = |i: usize| -> Result<u32, PlansError> {
+        u32::try_from(number(i)?).map_err(|e| corrupt("count", e))
+    };
+    let last_payment = match (optional(17)?, optional(18)?) {
+        (Some(at), Some(amount)) => Some((instant(at)?, amount)),
+        _ => None,
+    };
+    Ok(Account {
+        id: id(&text(0)?)?,
+        customer_id: id(&text(1)?)?,
+        source_system: text(2)?,
+        external_account_id: text(3)?,
+        kind: enum_from_name(&text(4)?, AccountKind::from_str_name)?,
+        currency: Currency::parse(&text(5)?).map_err(|e| corrupt("currency", e))?,
+        balance: number(6)?,
+        contractual_payment: number(7)?,
+        rate: AnnualRate::parse(&text(8)?).map_err(|e| corrupt("rate", e))?,
+        due_day: i8::try_from(number(9)?).map_err(|e| corrupt("due day", e))?,
+        remaining_term_months: count(10)?,
+        jurisdiction: text(11)?,
+        days_past_due: count(12)?,
+        arrears: number(13)?,
+        ever_delinquent: number(14)? != 0,
+        became_delinquent_at: optional(15)?.map(instant).transpose()?,
+        cured_at: optional(16)?.map(instant).transpose()?,
+        last_payment,
+        source_as_of: instant(number(19)?)?,
+        created_at: instant(number(20)?)?,
+        updated_at: instant(number(21)?)?,
+    })
+}
+
+/// A payment billing reported; the key makes a retried report a no-op.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedPayment {
+    pub id: Id,
+    pub account_id: Id,
+    pub idempotency_key: String,
+    pub amount: i64,
+    pub received_at: Timestamp,
+    pub source_reference: String,
+    pub recorded_at: Timestamp,
+}
+
+const PAYMENT_COLUMNS: &str =
+    "payment_id, account_id, idempotency_key, amount_minor, received_at_micros, source_reference, recorded_at_micros";
+
+/// Inserts the payment unless the key was used already; false when it was (nothing written).
+pub async fn insert_payment(conn: &mut Conn, p: &ReportedPayment) -> Result<bool, PlansError> {
+    let result = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING"
+    )))
+    .bind(p.id.to_string())
+    .bind(p.account_id.to_string())
+    .bind(&p.idempotency_key)
+    .bind(p.amount)
+    .bind(micros(p.received_at))
+    .bind(&p.source_reference)
+    .bind(micros(p.recorded_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn payment_by_key(conn: &mut Conn, account_id: Id, key: &str) -> Result<Option<ReportedPayment>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE account_id = $1 AND idempotency_key = $2"
+    )))
+    .bind(account_id.to_string())
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(ReportedPayment {
+        id: id(&row.try_get::<String, _>(0)?)?,
+        account_id: id(&row.try_get::<String, _>(1)?)?,
+        idempotency_key: row.try_get(2)?,
+        amount: row.try_get(3)?,
+        received_at: instant(row.try_get(4)?)?,
+        source_reference: row.try_get(5)?,
+        recorded_at: instant(row.try_get(6)?)?,
+    }))
+}
+
+/// Sum of billing-reported payments received in [from, until), per account currency.
+pub async fn payments_between(conn: &mut Conn, from: Timestamp, until: Timestamp) -> Result<Vec<(Id, i64)>, PlansError> {
+    let rows = sqlx::query(
+        "SELECT account_id, CAST(SUM(amount_minor) AS BIGINT) FROM payments WHERE received_at_micros >= $1 AND received_at_micros < $2 GROUP BY account_id",
+    )
+    .bind(micros(from))
+    .bind(micros(until))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((id(&row.try_get::<String, _>(0)?)?, row.try_get::<i64, _>(1)?)))
+        .collect()
+}
