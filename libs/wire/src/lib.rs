@@ -216,3 +216,60 @@ pub fn request_id(field: &str, value: &str, validation: &mut Validation) -> Opti
     }
     optional_text(field, value, MAX_CODE_CHARS, validation)
 }
+
+/// An ISO 4217 currency code.
+pub fn currency(field: &str, code: &str, validation: &mut Validation) -> Option<rapport_money::Currency> {
+    if code.is_empty() {
+        validation.add(field, "is required");
+        return None;
+    }
+    validation.field(field, rapport_money::Currency::parse(code))
+}
+
+/// A required amount in `currency`: the currency must match (amounts in different currencies
+/// never mix) and the amount must not be negative.
+pub fn amount(
+    field: &str,
+    money: Option<&common::Money>,
+    currency: rapport_money::Currency,
+    validation: &mut Validation,
+) -> Option<i64> {
+    let Some(money) = money else {
+        validation.add(field, "is required");
+        return None;
+    };
+    if money.currency_code != currency.code() {
+        validation.add(
+            format!("{field}.currency_code"),
+            format!("must be {} (the account's currency), not {:?}", currency.code(), money.currency_code),
+        );
+        return None;
+    }
+    if money.minor_units < 0 {
+        validation.add(format!("{field}.minor_units"), "must not be negative");
+        return None;
+    }
+    Some(money.minor_units)
+}
+
+/// A required amount that must be above zero (a payment, a promise).
+pub fn positive_amount(
+    field: &str,
+    money: Option<&common::Money>,
+    currency: rapport_money::Currency,
+    validation: &mut Validation,
+) -> Option<i64> {
+    let value = amount(field, money, currency, validation)?;
+    if value == 0 {
+        validation.add(format!("{field}.minor_units"), "must be greater than zero");
+        return None;
+    }
+    Some(value)
+}
+
+pub fn money_to_pb(currency: rapport_money::Currency, minor_units: i64) -> common::Money {
+    common::Money {
+        currency_code: currency.code().to_owned(),
+        minor_units,
+    }
+}

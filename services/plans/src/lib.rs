@@ -1,12 +1,19 @@
 //! Plans: collections with dignity: accounts, hardship, affordability, payment plans the customer chooses, contact rules, recovery reporting.
 //!
-//! Serves `rapport.plans.v1.AccountService`, `rapport.plans.v1.HardshipService`, `rapport.plans.v1.PlanService`, `rapport.plans.v1.OutreachService`, `rapport.plans.v1.ReportingService` (see `proto/rapport/plans/v1/`). Layers: `grpc/` (the edge: prost
-//! messages in, domain types out), and, as the issues build them, `domain/` and `store/`.
+//! Serves `rapport.plans.v1.AccountService`, `rapport.plans.v1.HardshipService`, `rapport.plans.v1.PlanService`, `rapport.plans.v1.OutreachService`, `rapport.plans.v1.ReportingService` (see `proto/rapport/plans/v1/`). Layers: `grpc/` (the edge:
+//! prost messages in, domain types out), `domain/` (the rules and the money) and `store/`
+//! (portable SQL).
 
+mod domain;
 mod error;
 mod grpc;
+mod rules;
 mod settings;
+mod store;
 
+use std::sync::Arc;
+
+use rapport_clock::{SharedClock, SystemClock};
 use rapport_proto::plans::v1::account_service_server::AccountServiceServer;
 use rapport_proto::plans::v1::hardship_service_server::HardshipServiceServer;
 use rapport_proto::plans::v1::outreach_service_server::OutreachServiceServer;
@@ -16,28 +23,44 @@ use rapport_server::{ServerSettings, ServiceUnit};
 use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
 
 pub use error::PlansError;
+pub use rules::{DebtAdviceEntry, Rules};
 pub use settings::Settings;
 
 /// The service's name: in `rapport serve plans`, its data file, its spans.
 pub const NAME: &str = "plans";
 
 /// The migrations in `migrations/`, embedded in the binary and run at start.
-pub static MIGRATIONS: Migrations = Migrations(&[EmbeddedMigration {
-    version: 1,
-    description: "outbox",
-    sql: include_str!("../migrations/0001_outbox.sql"),
-}]);
+pub static MIGRATIONS: Migrations = Migrations(&[
+    EmbeddedMigration {
+        version: 1,
+        description: "outbox",
+        sql: include_str!("../migrations/0001_outbox.sql"),
+    },
+    EmbeddedMigration {
+        version: 2,
+        description: "collections",
+        sql: include_str!("../migrations/0002_collections.sql"),
+    },
+]);
 
-/// The service as the server bootstrap runs it, on its own or inside `rapport dev`.
-pub fn unit(
+/// The service as the server bootstrap runs it, with the default rules and the system clock.
+pub fn unit(server: &ServerSettings, storage: &StorageSettings) -> Result<ServiceUnit, StorageError> {
+    unit_with(server, storage, Rules::default(), Arc::new(SystemClock))
+}
+
+/// The service with its rules and an injected clock (tests move time).
+pub fn unit_with(
     server: &ServerSettings,
     storage: &StorageSettings,
+    rules: Rules,
+    clock: SharedClock,
 ) -> Result<ServiceUnit, StorageError> {
     let storage = Storage::open(storage)?;
+    let core = grpc::Core::new(storage.clone(), clock, Arc::new(rules));
     let limit = server.max_message_bytes;
     Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
-            AccountServiceServer::new(grpc::AccountApi)
+            AccountServiceServer::new(grpc::AccountApi(core.clone()))
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )

@@ -11,6 +11,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub storage: StorageSettings,
     pub telemetry: TelemetrySettings,
+    pub rules: crate::rules::Rules,
 }
 
 impl Default for Settings {
@@ -25,6 +26,7 @@ impl Default for Settings {
                 service_name: format!("rapport-{}", crate::NAME),
                 ..TelemetrySettings::default()
             },
+            rules: crate::rules::Rules::default(),
         }
     }
 }

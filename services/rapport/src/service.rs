@@ -26,11 +26,15 @@ struct Prepared {
     server: rapport_server::ServerSettings,
     storage: StorageSettings,
     migrations: Migrations,
-    unit: fn(
+    unit: UnitBuilder,
+}
+
+type UnitBuilder = Box<
+    dyn FnOnce(
         &rapport_server::ServerSettings,
         &StorageSettings,
     ) -> Result<ServiceUnit, rapport_storage::StorageError>,
-}
+>;
 
 fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared> {
     let context = || format!("loading the {service:?} configuration");
@@ -42,7 +46,7 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_profiles::MIGRATIONS,
-                unit: rapport_profiles::unit,
+                unit: Box::new(rapport_profiles::unit),
             }
         }
         ServiceName::Plans => {
@@ -52,7 +56,14 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_plans::MIGRATIONS,
-                unit: rapport_plans::unit,
+                unit: Box::new(move |server, storage| {
+                    rapport_plans::unit_with(
+                        server,
+                        storage,
+                        s.rules,
+                        std::sync::Arc::new(rapport_clock::SystemClock),
+                    )
+                }),
             }
         }
         ServiceName::Referrals => {
@@ -63,7 +74,7 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_referrals::MIGRATIONS,
-                unit: rapport_referrals::unit,
+                unit: Box::new(rapport_referrals::unit),
             }
         }
         ServiceName::Loyalty => {
@@ -73,7 +84,7 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_loyalty::MIGRATIONS,
-                unit: rapport_loyalty::unit,
+                unit: Box::new(rapport_loyalty::unit),
             }
         }
     })

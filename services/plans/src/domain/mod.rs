@@ -5,5 +5,6 @@
 
 pub mod account;
 pub mod events;
+pub mod rate;
 
 pub use rapport_wire::Actor;

@@ -1,36 +1,105 @@
-//! The gRPC edge: converts prost messages to domain types and domain errors to `Status`.
+//! The gRPC edge of `rapport.plans.v1`: each RPC converts its request, does its work in one
+//! transaction (`store`), and answers; errors become a `Status` in exactly one place
+//! (`crate::error`).
 
-/// `rapport.plans.v1.AccountService`; RPCs not built yet answer `UNIMPLEMENTED` (the generated default).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct AccountApi;
+mod account;
 
-#[tonic::async_trait]
-impl rapport_proto::plans::v1::account_service_server::AccountService for AccountApi {}
+use std::sync::Arc;
 
-/// `rapport.plans.v1.HardshipService`; RPCs not built yet answer `UNIMPLEMENTED` (the generated default).
+use jiff::Timestamp;
+use rapport_clock::SharedClock;
+use rapport_ids::Id;
+use rapport_storage::sqlx::Any;
+use rapport_storage::sqlx::pool::PoolConnection;
+use rapport_storage::{Storage, WriteTransaction};
+use tonic::Response;
+
+use crate::domain::account::Account;
+use crate::error::PlansError;
+use crate::rules::Rules;
+use crate::store::{self, Conn};
+
+pub(crate) use account::AccountApi;
+
+/// `rapport.plans.v1.HardshipService`; RPCs not built yet answer `UNIMPLEMENTED`.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct HardshipApi;
 
 #[tonic::async_trait]
 impl rapport_proto::plans::v1::hardship_service_server::HardshipService for HardshipApi {}
 
-/// `rapport.plans.v1.PlanService`; RPCs not built yet answer `UNIMPLEMENTED` (the generated default).
+/// `rapport.plans.v1.PlanService`; RPCs not built yet answer `UNIMPLEMENTED`.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PlanApi;
 
 #[tonic::async_trait]
 impl rapport_proto::plans::v1::plan_service_server::PlanService for PlanApi {}
 
-/// `rapport.plans.v1.OutreachService`; RPCs not built yet answer `UNIMPLEMENTED` (the generated default).
+/// `rapport.plans.v1.OutreachService`; contact rules come with the outreach issue.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct OutreachApi;
 
 #[tonic::async_trait]
 impl rapport_proto::plans::v1::outreach_service_server::OutreachService for OutreachApi {}
 
-/// `rapport.plans.v1.ReportingService`; RPCs not built yet answer `UNIMPLEMENTED` (the generated default).
+/// `rapport.plans.v1.ReportingService`; RPCs not built yet answer `UNIMPLEMENTED`.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ReportingApi;
 
 #[tonic::async_trait]
 impl rapport_proto::plans::v1::reporting_service_server::ReportingService for ReportingApi {}
+
+/// What every plans API shares: storage, the clock and the rules.
+#[derive(Debug, Clone)]
+pub(crate) struct Core {
+    storage: Storage,
+    clock: SharedClock,
+    rules: Arc<Rules>,
+}
+
+impl Core {
+    pub(crate) fn new(storage: Storage, clock: SharedClock, rules: Arc<Rules>) -> Self {
+        Self { storage, clock, rules }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Today's date for rules by date. Until the customer's time zone is read from profiles
+    /// (the integration issue), dates are UTC.
+    fn today(&self) -> jiff::civil::Date {
+        self.now().to_zoned(jiff::tz::TimeZone::UTC).date()
+    }
+
+    async fn read(&self) -> Result<PoolConnection<Any>, PlansError> {
+        Ok(self.storage.reader().acquire().await?)
+    }
+
+    async fn write(&self) -> Result<WriteTransaction, PlansError> {
+        Ok(self.storage.begin_write().await?)
+    }
+}
+
+async fn commit(tx: WriteTransaction) -> Result<(), PlansError> {
+    tx.commit().await?;
+    Ok(())
+}
+
+fn not_found(entity: &'static str, id: impl ToString) -> PlansError {
+    PlansError::NotFound {
+        entity,
+        id: id.to_string(),
+    }
+}
+
+async fn account(conn: &mut Conn, account_id: Id) -> Result<Account, PlansError> {
+    store::accounts::get(conn, account_id)
+        .await?
+        .ok_or_else(|| not_found("account", account_id))
+}
+
+/// Runs one handler and turns its domain error into a `Status`.
+async fn answer<T>(work: impl Future<Output = Result<T, PlansError>>) -> Result<Response<T>, tonic::Status> {
+    Ok(Response::new(work.await?))
+}

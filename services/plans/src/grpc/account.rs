@@ -1,0 +1,301 @@
+//! AccountService: accounts fed by billing systems.
+
+use rapport_errors::Validation;
+use rapport_ids::Id;
+use rapport_proto::plans::v1 as pb;
+use rapport_proto::plans::v1::account_service_server::AccountService;
+use rapport_wire as wire;
+use tonic::{Request, Response, Status};
+
+use super::{Core, account, answer, commit};
+use crate::domain::account::{Account, delinquency_stage};
+use crate::domain::events::PlansEvent;
+use crate::domain::rate::AnnualRate;
+use crate::error::PlansError;
+use crate::store::{self, Conn, accounts::ReportedPayment};
+
+#[derive(Debug, Clone)]
+pub(crate) struct AccountApi(pub(crate) Core);
+
+#[tonic::async_trait]
+impl AccountService for AccountApi {
+    async fn upsert_account(&self, r: Request<pb::UpsertAccountRequest>) -> Result<Response<pb::UpsertAccountResponse>, Status> {
+        answer(self.upsert(r.into_inner())).await
+    }
+    async fn report_payment(&self, r: Request<pb::ReportPaymentRequest>) -> Result<Response<pb::ReportPaymentResponse>, Status> {
+        answer(self.report_payment(r.into_inner())).await
+    }
+    async fn report_arrears(&self, r: Request<pb::ReportArrearsRequest>) -> Result<Response<pb::ReportArrearsResponse>, Status> {
+        answer(self.report_arrears(r.into_inner())).await
+    }
+    async fn get_account(&self, r: Request<pb::GetAccountRequest>) -> Result<Response<pb::GetAccountResponse>, Status> {
+        answer(self.get(r.into_inner())).await
+    }
+}
+
+impl AccountApi {
+    #[tracing::instrument(skip_all)]
+    async fn upsert(&self, r: pb::UpsertAccountRequest) -> Result<pb::UpsertAccountResponse, PlansError> {
+        let now = self.0.now();
+        let mut v = Validation::new();
+        let source_system = wire::required_text("source_system", &r.source_system, wire::MAX_CODE_CHARS, &mut v);
+        let external_id = wire::required_text("external_account_id", &r.external_account_id, wire::MAX_CODE_CHARS, &mut v);
+        let customer_id = wire::id("customer_id", &r.customer_id, &mut v);
+        let kind = wire::known_enum("kind", r.kind, |k| pb::AccountKind::try_from(k).ok(), pb::AccountKind::Unspecified, &mut v);
+        let currency = wire::currency("currency_code", &r.currency_code, &mut v);
+        let (balance, contractual_payment) = match currency {
+            Some(c) => (
+                wire::amount("balance", r.balance.as_ref(), c, &mut v),
+                wire::amount("contractual_payment", r.contractual_payment.as_ref(), c, &mut v),
+            ),
+            None => (None, None),
+        };
+        let rate = v.field("annual_rate", AnnualRate::parse(&r.annual_rate));
+        if !(1..=31).contains(&r.due_day) {
+            v.add("due_day", "must be a day of the month, 1–31");
+        }
+        let remaining = u32::try_from(r.remaining_term_months).ok().filter(|m| *m <= 600);
+        if remaining.is_none() {
+            v.add("remaining_term_months", "must be between 0 (revolving) and 600");
+        }
+        let jurisdiction = r.jurisdiction.clone();
+        if !(jurisdiction.len() == 2 && jurisdiction.chars().all(|c| c.is_ascii_uppercase())) {
+            v.add("jurisdiction", "must be an ISO 3166-1 alpha-2 code, e.g. GB");
+        }
+        let as_of = wire::past_instant("as_of", r.as_of.as_ref(), now, &mut v);
+        v.clone().finish()?;
+        let invalid = || PlansError::Invalid(v.clone());
+        let (source_system, external_id) = (source_system.ok_or_else(invalid)?, external_id.ok_or_else(invalid)?);
+        let (currency, as_of) = (currency.ok_or_else(invalid)?, as_of.ok_or_else(invalid)?);
+
+        let mut tx = self.0.write().await?;
+        let existing = store::accounts::by_source(&mut tx, &source_system, &external_id).await?;
+        let created = existing.is_none();
+        let mut account = match existing {
+            Some(existing) => {
+                if existing.currency != currency {
+                    return Err(Validation::single(
+                        "currency_code",
+                        format!("the account is in {}; its currency cannot change", existing.currency.code()),
+                    )
+                    .into());
+                }
+                if as_of < existing.source_as_of {
+                    // Billing sent an older snapshot after a newer one: keep the newer.
+                    commit(tx).await?;
+                    return Ok(pb::UpsertAccountResponse {
+                        account: Some(self.to_pb(existing).await?),
+                        created: false,
+                    });
+                }
+                existing
+            }
+            None => Account {
+                id: Id::new(),
+                customer_id: customer_id.ok_or_else(invalid)?,
+                source_system,
+                external_account_id: external_id,
+                kind: pb::AccountKind::Unspecified,
+                currency,
+                balance: 0,
+                contractual_payment: 0,
+                rate: AnnualRate::zero(),
+                due_day: 1,
+                remaining_term_months: 0,
+                jurisdiction: String::new(),
+                days_past_due: 0,
+                arrears: 0,
+                ever_delinquent: false,
+                became_delinquent_at: None,
+                cured_at: None,
+                last_payment: None,
+                source_as_of: as_of,
+                created_at: now,
+                updated_at: now,
+            },
+        };
+        account.customer_id = customer_id.ok_or_else(invalid)?;
+        account.kind = kind.ok_or_else(invalid)?;
+        account.balance = balance.ok_or_else(invalid)?;
+        account.contractual_payment = contractual_payment.ok_or_else(invalid)?;
+        account.rate = rate.ok_or_else(invalid)?;
+        account.due_day = i8::try_from(r.due_day).map_err(|_| invalid())?;
+        account.remaining_term_months = remaining.ok_or_else(invalid)?;
+        account.jurisdiction = jurisdiction;
+        account.source_as_of = as_of;
+        account.updated_at = now;
+        if created {
+            store::accounts::insert(&mut tx, &account).await?;
+        } else {
+            store::accounts::update(&mut tx, &account).await?;
+        }
+        commit(tx).await?;
+        Ok(pb::UpsertAccountResponse {
+            account: Some(self.to_pb(account).await?),
+            created,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn report_payment(&self, r: pb::ReportPaymentRequest) -> Result<pb::ReportPaymentResponse, PlansError> {
+        let now = self.0.now();
+        let mut v = Validation::new();
+        let account_id = wire::id("account_id", &r.account_id, &mut v);
+        let key = wire::required_text("idempotency_key", &r.idempotency_key, wire::MAX_CODE_CHARS, &mut v);
+        let received_at = wire::past_instant("received_at", r.received_at.as_ref(), now, &mut v);
+        let reference = wire::optional_text("source_reference", &r.source_reference, wire::MAX_CODE_CHARS, &mut v);
+        v.clone().finish()?;
+        let invalid = || PlansError::Invalid(v.clone());
+        let (account_id, key) = (account_id.ok_or_else(invalid)?, key.ok_or_else(invalid)?);
+
+        let mut tx = self.0.write().await?;
+        let mut account = account(&mut tx, account_id).await?;
+        let mut v = Validation::new();
+        let amount = wire::positive_amount("amount", r.amount.as_ref(), account.currency, &mut v);
+        v.clone().finish()?;
+        let payment = ReportedPayment {
+            id: Id::new(),
+            account_id,
+            idempotency_key: key.clone(),
+            amount: amount.ok_or_else(|| PlansError::Invalid(v.clone()))?,
+            received_at: received_at.ok_or_else(invalid)?,
+            source_reference: reference.ok_or_else(invalid)?,
+            recorded_at: now,
+        };
+        if !store::accounts::insert_payment(&mut tx, &payment).await? {
+            // The key was used: a retry answers with the first payment, unchanged.
+            let first = store::accounts::payment_by_key(&mut tx, account_id, &key)
+                .await?
+                .ok_or_else(|| PlansError::Corrupt("payment key without payment".into()))?;
+            commit(tx).await?;
+            if first.amount != payment.amount {
+                return Err(PlansError::AlreadyExists(format!(
+                    "idempotency key {key:?} was used for a payment of a different amount"
+                )));
+            }
+            return Ok(pb::ReportPaymentResponse {
+                payment: Some(payment_to_pb(&first, &account)),
+                account: Some(self.to_pb(account).await?),
+                replayed: true,
+            });
+        }
+        account.apply_payment(payment.amount, payment.received_at);
+        account.updated_at = now;
+        store::accounts::update(&mut tx, &account).await?;
+        rapport_outbox::append(
+            &mut tx,
+            &PlansEvent::PaymentReported {
+                customer_id: account.customer_id,
+                account_id,
+                amount: payment.amount,
+                currency: account.currency.code(),
+            },
+            now,
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(pb::ReportPaymentResponse {
+            payment: Some(payment_to_pb(&payment, &account)),
+            account: Some(self.to_pb(account).await?),
+            replayed: false,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn report_arrears(&self, r: pb::ReportArrearsRequest) -> Result<pb::ReportArrearsResponse, PlansError> {
+        let now = self.0.now();
+        let mut v = Validation::new();
+        let account_id = wire::id("account_id", &r.account_id, &mut v);
+        let days = u32::try_from(r.days_past_due).ok();
+        if days.is_none() {
+            v.add("days_past_due", "must not be negative");
+        }
+        let as_of = wire::past_instant("as_of", r.as_of.as_ref(), now, &mut v);
+        v.clone().finish()?;
+        let invalid = || PlansError::Invalid(v.clone());
+        let (account_id, days, as_of) = (account_id.ok_or_else(invalid)?, days.ok_or_else(invalid)?, as_of.ok_or_else(invalid)?);
+
+        let mut tx = self.0.write().await?;
+        let mut account = account(&mut tx, account_id).await?;
+        let mut v = Validation::new();
+        let arrears = wire::amount("arrears_amount", r.arrears_amount.as_ref(), account.currency, &mut v);
+        if let Some(arrears) = arrears {
+            if arrears > account.balance {
+                v.add("arrears_amount", "must not exceed the account's balance");
+            }
+            if (arrears == 0) != (days == 0) {
+                v.add("days_past_due", "must be 0 exactly when arrears_amount is 0");
+            }
+        }
+        v.clone().finish()?;
+        account.report_arrears(days, arrears.ok_or(PlansError::Invalid(v))?, as_of);
+        account.updated_at = now;
+        store::accounts::update(&mut tx, &account).await?;
+        commit(tx).await?;
+        Ok(pb::ReportArrearsResponse {
+            account: Some(self.to_pb(account).await?),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get(&self, r: pb::GetAccountRequest) -> Result<pb::GetAccountResponse, PlansError> {
+        let mut v = Validation::new();
+        let account_id = wire::id("account_id", &r.account_id, &mut v);
+        v.clone().finish()?;
+        let account_id = account_id.ok_or(PlansError::Invalid(v))?;
+        let mut conn = self.0.read().await?;
+        let account = account(&mut conn, account_id).await?;
+        drop(conn);
+        Ok(pb::GetAccountResponse {
+            account: Some(self.to_pb(account).await?),
+        })
+    }
+
+    /// The account as callers see it, with what protections and plans mean for it now.
+    async fn to_pb(&self, account: Account) -> Result<pb::Account, PlansError> {
+        let mut conn = self.0.read().await?;
+        account_to_pb(&self.0, &mut conn, &account).await
+    }
+}
+
+pub(crate) async fn account_to_pb(core: &Core, conn: &mut Conn, a: &Account) -> Result<pb::Account, PlansError> {
+    let c = a.currency;
+    Ok(pb::Account {
+        account_id: a.id.to_string(),
+        customer_id: a.customer_id.to_string(),
+        source_system: a.source_system.clone(),
+        external_account_id: a.external_account_id.clone(),
+        kind: a.kind as i32,
+        currency_code: c.code().to_owned(),
+        balance: Some(wire::money_to_pb(c, a.balance)),
+        contractual_payment: Some(wire::money_to_pb(c, a.contractual_payment)),
+        annual_rate: a.rate.to_string(),
+        due_day: i32::from(a.due_day),
+        remaining_term_months: i32::try_from(a.remaining_term_months).unwrap_or(i32::MAX),
+        jurisdiction: a.jurisdiction.clone(),
+        days_past_due: i32::try_from(a.days_past_due).unwrap_or(i32::MAX),
+        arrears_amount: Some(wire::money_to_pb(c, a.arrears)),
+        stage: delinquency_stage(a.days_past_due, core.rules.delinquency_days) as i32,
+        next_due_date: Some(wire::date_to_pb(a.next_due_date(core.today()))),
+        last_payment_at: a.last_payment.map(|(at, _)| wire::timestamp_to_pb(at)),
+        last_payment_amount: a.last_payment.map(|(_, amount)| wire::money_to_pb(c, amount)),
+        created_at: Some(wire::timestamp_to_pb(a.created_at)),
+        updated_at: Some(wire::timestamp_to_pb(a.updated_at)),
+        ..pb::Account::default()
+    })
+    .map(|account| {
+        let _ = conn;
+        account
+    })
+}
+
+fn payment_to_pb(p: &ReportedPayment, a: &Account) -> pb::Payment {
+    pb::Payment {
+        payment_id: p.id.to_string(),
+        account_id: p.account_id.to_string(),
+        amount: Some(wire::money_to_pb(a.currency, p.amount)),
+        received_at: Some(wire::timestamp_to_pb(p.received_at)),
+        source_reference: p.source_reference.clone(),
+        recorded_at: Some(wire::timestamp_to_pb(p.recorded_at)),
+    }
+}

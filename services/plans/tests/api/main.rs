@@ -1,0 +1,7 @@
+//! The plans services through their generated clients, on SQLite and (with
+//! RAPPORT_TEST_DATABASE_URL) PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+mod accounts;
+mod support;

@@ -1,0 +1,176 @@
+//! The plans service on a free port with a fresh database and a clock the test moves.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rapport_clock::{ManualClock, Timestamp};
+use rapport_proto::common::v1 as common;
+use rapport_proto::plans::v1 as pb;
+use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
+use rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient;
+use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
+use rapport_proto::plans::v1::reporting_service_client::ReportingServiceClient;
+use rapport_server::{Application, ServerSettings};
+use rapport_storage::testing::TestDatabase;
+use rapport_storage::{Storage, sqlx};
+use tokio::sync::oneshot;
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+pub struct Plans {
+    pub accounts: AccountServiceClient<Channel>,
+    pub hardship: HardshipServiceClient<Channel>,
+    pub plans: PlanServiceClient<Channel>,
+    pub reporting: ReportingServiceClient<Channel>,
+    pub clock: Arc<ManualClock>,
+    pub database: TestDatabase,
+    _stop: oneshot::Sender<()>,
+}
+
+/// Monday 2 March 2026, 09:00 UTC.
+pub fn start_instant() -> Timestamp {
+    "2026-03-02T09:00:00Z".parse().unwrap()
+}
+
+pub async fn start(database: TestDatabase) -> Plans {
+    let clock = Arc::new(ManualClock::new(start_instant()));
+    let settings = ServerSettings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..ServerSettings::default()
+    };
+    let unit = rapport_plans::unit_with(&settings, &database.settings, rapport_plans::Rules::default(), clock.clone()).unwrap();
+    let application = Application::build(settings, vec![unit]).await.unwrap();
+    let address = application.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(application.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel.clone())
+        .watch(HealthCheckRequest { service: String::new() })
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(update) = health.next().await {
+        if update.unwrap().status == ServingStatus::Serving as i32 {
+            break;
+        }
+    }
+    Plans {
+        accounts: AccountServiceClient::new(channel.clone()),
+        hardship: HardshipServiceClient::new(channel.clone()),
+        plans: PlanServiceClient::new(channel.clone()),
+        reporting: ReportingServiceClient::new(channel),
+        clock,
+        database,
+        _stop: stop,
+    }
+}
+
+impl Plans {
+    /// A second look at the database, to check what a call wrote or did not write.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        let storage = Storage::open(&self.database.settings).unwrap();
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(storage.reader()).await.unwrap();
+        storage.close().await;
+        n
+    }
+
+    /// An account in `currency` with this balance and monthly payment at 12.99 %, 24 months left.
+    pub async fn account(&mut self, currency: &str, balance: i64, contractual: i64) -> pb::Account {
+        self.accounts
+            .upsert_account(upsert(currency, balance, contractual, &rapport_ids::Id::new().to_string()))
+            .await
+            .unwrap()
+            .into_inner()
+            .account
+            .unwrap()
+    }
+
+    pub async fn get_account(&mut self, account_id: &str) -> pb::Account {
+        self.accounts
+            .get_account(pb::GetAccountRequest { account_id: account_id.into() })
+            .await
+            .unwrap()
+            .into_inner()
+            .account
+            .unwrap()
+    }
+
+    pub async fn arrears(&mut self, account_id: &str, days: i32, amount: common::Money) -> pb::Account {
+        self.accounts
+            .report_arrears(pb::ReportArrearsRequest {
+                account_id: account_id.into(),
+                days_past_due: days,
+                arrears_amount: Some(amount),
+                as_of: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .account
+            .unwrap()
+    }
+}
+
+pub fn upsert(currency: &str, balance: i64, contractual: i64, external_id: &str) -> pb::UpsertAccountRequest {
+    pb::UpsertAccountRequest {
+        source_system: "cards".into(),
+        external_account_id: external_id.into(),
+        customer_id: "0190f0c8-7a1e-7c3b-9a4e-1d2c3b4a5f60".into(),
+        kind: pb::AccountKind::PersonalLoan as i32,
+        currency_code: currency.into(),
+        balance: Some(money(currency, balance)),
+        contractual_payment: Some(money(currency, contractual)),
+        annual_rate: "0.1299".into(),
+        due_day: 15,
+        remaining_term_months: 24,
+        jurisdiction: "GB".into(),
+        as_of: None,
+    }
+}
+
+pub fn money(currency: &str, minor_units: i64) -> common::Money {
+    common::Money {
+        currency_code: currency.into(),
+        minor_units,
+    }
+}
+
+pub fn agent(id: &str) -> common::Actor {
+    common::Actor {
+        kind: common::ActorKind::Agent as i32,
+        id: id.into(),
+    }
+}
+
+pub fn at(text: &str) -> prost_types::Timestamp {
+    let t: Timestamp = text.parse().unwrap();
+    prost_types::Timestamp {
+        seconds: t.as_second(),
+        nanos: 0,
+    }
+}
+
+pub fn date(year: i32, month: i32, day: i32) -> common::Date {
+    common::Date { year, month, day }
+}
+
+/// The fields named by a status's BadRequest violations.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
