@@ -218,7 +218,11 @@ pub fn request_id(field: &str, value: &str, validation: &mut Validation) -> Opti
 }
 
 /// An ISO 4217 currency code.
-pub fn currency(field: &str, code: &str, validation: &mut Validation) -> Option<rapport_money::Currency> {
+pub fn currency(
+    field: &str,
+    code: &str,
+    validation: &mut Validation,
+) -> Option<rapport_money::Currency> {
     if code.is_empty() {
         validation.add(field, "is required");
         return None;
@@ -241,7 +245,11 @@ pub fn amount(
     if money.currency_code != currency.code() {
         validation.add(
             format!("{field}.currency_code"),
-            format!("must be {} (the account's currency), not {:?}", currency.code(), money.currency_code),
+            format!(
+                "must be {} (the account's currency), not {:?}",
+                currency.code(),
+                money.currency_code
+            ),
         );
         return None;
     }

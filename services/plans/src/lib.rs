@@ -44,7 +44,10 @@ pub static MIGRATIONS: Migrations = Migrations(&[
 ]);
 
 /// The service as the server bootstrap runs it, with the default rules and the system clock.
-pub fn unit(server: &ServerSettings, storage: &StorageSettings) -> Result<ServiceUnit, StorageError> {
+pub fn unit(
+    server: &ServerSettings,
+    storage: &StorageSettings,
+) -> Result<ServiceUnit, StorageError> {
     unit_with(server, storage, Rules::default(), Arc::new(SystemClock))
 }
 
@@ -65,7 +68,7 @@ pub fn unit_with(
                 .max_encoding_message_size(limit),
         )
         .serve(
-            HardshipServiceServer::new(grpc::HardshipApi)
+            HardshipServiceServer::new(grpc::HardshipApi(core.clone()))
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )

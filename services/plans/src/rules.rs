@@ -41,7 +41,12 @@ pub struct DebtAdviceEntry {
 
 impl Default for Rules {
     fn default() -> Self {
-        let entry = |id: &str, name: &str, phone: &str, website: &str, jurisdiction: &str, description: &str| DebtAdviceEntry {
+        let entry = |id: &str,
+                     name: &str,
+                     phone: &str,
+                     website: &str,
+                     jurisdiction: &str,
+                     description: &str| DebtAdviceEntry {
             service_id: id.to_owned(),
             name: name.to_owned(),
             phone: phone.to_owned(),
@@ -59,10 +64,38 @@ impl Default for Rules {
             option_valid_minutes: 60,
             write_off_recovery_rate: "0.10".to_owned(),
             debt_advice: vec![
-                entry("stepchange", "StepChange Debt Charity", "0800 138 1111", "https://www.stepchange.org", "GB", "Free, confidential debt advice and debt solutions."),
-                entry("national-debtline", "National Debtline", "0808 808 4000", "https://nationaldebtline.org", "GB", "Free, independent debt advice by phone and online."),
-                entry("mabs", "MABS (Money Advice and Budgeting Service)", "0818 07 2000", "https://www.mabs.ie", "IE", "Free, confidential, independent money advice."),
-                entry("nfcc", "National Foundation for Credit Counseling", "1-800-388-2227", "https://www.nfcc.org", "US", "Non-profit credit counseling across the United States."),
+                entry(
+                    "stepchange",
+                    "StepChange Debt Charity",
+                    "0800 138 1111",
+                    "https://www.stepchange.org",
+                    "GB",
+                    "Free, confidential debt advice and debt solutions.",
+                ),
+                entry(
+                    "national-debtline",
+                    "National Debtline",
+                    "0808 808 4000",
+                    "https://nationaldebtline.org",
+                    "GB",
+                    "Free, independent debt advice by phone and online.",
+                ),
+                entry(
+                    "mabs",
+                    "MABS (Money Advice and Budgeting Service)",
+                    "0818 07 2000",
+                    "https://www.mabs.ie",
+                    "IE",
+                    "Free, confidential, independent money advice.",
+                ),
+                entry(
+                    "nfcc",
+                    "National Foundation for Credit Counseling",
+                    "1-800-388-2227",
+                    "https://www.nfcc.org",
+                    "US",
+                    "Non-profit credit counseling across the United States.",
+                ),
             ],
         }
     }

@@ -71,13 +71,21 @@ impl Account {
     pub fn next_due_date(&self, today: Date) -> Date {
         let in_month = |date: Date| {
             let last = date.last_of_month().day();
-            date.with().day(self.due_day.min(last)).build().unwrap_or(date)
+            date.with()
+                .day(self.due_day.min(last))
+                .build()
+                .unwrap_or(date)
         };
         let this_month = in_month(today);
         if this_month >= today {
             this_month
         } else {
-            in_month(today.first_of_month().checked_add(jiff::Span::new().months(1)).unwrap_or(today))
+            in_month(
+                today
+                    .first_of_month()
+                    .checked_add(jiff::Span::new().months(1))
+                    .unwrap_or(today),
+            )
         }
     }
 }

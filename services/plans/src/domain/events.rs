@@ -6,18 +6,62 @@ use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlansEvent {
-    PaymentReported { customer_id: Id, account_id: Id, amount: i64, currency: &'static str },
-    CaseOpened { customer_id: Id, case_id: Id, reason: &'static str },
-    ProtectionSet { customer_id: Id, protection_id: Id, kind: &'static str },
-    ProtectionCleared { customer_id: Id, protection_id: Id, kind: &'static str },
-    PlanAccepted { customer_id: Id, account_id: Id, plan_id: Id, kind: &'static str },
-    InstallmentPaid { customer_id: Id, plan_id: Id, sequence: u32 },
+    PaymentReported {
+        customer_id: Id,
+        account_id: Id,
+        amount: i64,
+        currency: &'static str,
+    },
+    CaseOpened {
+        customer_id: Id,
+        case_id: Id,
+        reason: &'static str,
+    },
+    ProtectionSet {
+        customer_id: Id,
+        protection_id: Id,
+        kind: &'static str,
+    },
+    ProtectionCleared {
+        customer_id: Id,
+        protection_id: Id,
+        kind: &'static str,
+    },
+    PlanAccepted {
+        customer_id: Id,
+        account_id: Id,
+        plan_id: Id,
+        kind: &'static str,
+    },
+    InstallmentPaid {
+        customer_id: Id,
+        plan_id: Id,
+        sequence: u32,
+    },
     /// One missed installment: a gentle check-in, the plan stays active.
-    InstallmentMissed { customer_id: Id, plan_id: Id, sequence: u32, consecutive: u32 },
-    PlanCompleted { customer_id: Id, plan_id: Id },
-    PlanBroken { customer_id: Id, plan_id: Id },
-    PlanCancelled { customer_id: Id, plan_id: Id },
-    PromiseResolved { customer_id: Id, promise_id: Id, kept: bool },
+    InstallmentMissed {
+        customer_id: Id,
+        plan_id: Id,
+        sequence: u32,
+        consecutive: u32,
+    },
+    PlanCompleted {
+        customer_id: Id,
+        plan_id: Id,
+    },
+    PlanBroken {
+        customer_id: Id,
+        plan_id: Id,
+    },
+    PlanCancelled {
+        customer_id: Id,
+        plan_id: Id,
+    },
+    PromiseResolved {
+        customer_id: Id,
+        promise_id: Id,
+        kept: bool,
+    },
 }
 
 impl rapport_outbox::OutboxEvent for PlansEvent {
@@ -56,30 +100,62 @@ impl rapport_outbox::OutboxEvent for PlansEvent {
     fn payload(&self) -> Value {
         let customer = self.customer_id().to_string();
         match self {
-            Self::PaymentReported { account_id, amount, currency, .. } => json!({
+            Self::PaymentReported {
+                account_id,
+                amount,
+                currency,
+                ..
+            } => json!({
                 "customer_id": customer, "account_id": account_id.to_string(),
                 "amount": { "currency_code": currency, "minor_units": amount.to_string() },
             }),
-            Self::CaseOpened { case_id, reason, .. } => {
+            Self::CaseOpened {
+                case_id, reason, ..
+            } => {
                 json!({ "customer_id": customer, "case_id": case_id.to_string(), "reason": reason })
             }
-            Self::ProtectionSet { protection_id, kind, .. } | Self::ProtectionCleared { protection_id, kind, .. } => {
+            Self::ProtectionSet {
+                protection_id,
+                kind,
+                ..
+            }
+            | Self::ProtectionCleared {
+                protection_id,
+                kind,
+                ..
+            } => {
                 json!({ "customer_id": customer, "protection_id": protection_id.to_string(), "kind": kind })
             }
-            Self::PlanAccepted { account_id, plan_id, kind, .. } => json!({
+            Self::PlanAccepted {
+                account_id,
+                plan_id,
+                kind,
+                ..
+            } => json!({
                 "customer_id": customer, "account_id": account_id.to_string(), "plan_id": plan_id.to_string(), "kind": kind,
             }),
-            Self::InstallmentPaid { plan_id, sequence, .. } => {
+            Self::InstallmentPaid {
+                plan_id, sequence, ..
+            } => {
                 json!({ "customer_id": customer, "plan_id": plan_id.to_string(), "sequence": sequence })
             }
-            Self::InstallmentMissed { plan_id, sequence, consecutive, .. } => json!({
+            Self::InstallmentMissed {
+                plan_id,
+                sequence,
+                consecutive,
+                ..
+            } => json!({
                 "customer_id": customer, "plan_id": plan_id.to_string(), "sequence": sequence,
                 "consecutive_missed": consecutive, "check_in": true,
             }),
-            Self::PlanCompleted { plan_id, .. } | Self::PlanBroken { plan_id, .. } | Self::PlanCancelled { plan_id, .. } => {
+            Self::PlanCompleted { plan_id, .. }
+            | Self::PlanBroken { plan_id, .. }
+            | Self::PlanCancelled { plan_id, .. } => {
                 json!({ "customer_id": customer, "plan_id": plan_id.to_string() })
             }
-            Self::PromiseResolved { promise_id, kept, .. } => {
+            Self::PromiseResolved {
+                promise_id, kept, ..
+            } => {
                 json!({ "customer_id": customer, "promise_id": promise_id.to_string(), "kept": kept })
             }
         }

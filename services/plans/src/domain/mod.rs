@@ -4,7 +4,10 @@
 //! used here as they are; generated *messages* never leave `grpc/`.
 
 pub mod account;
+pub mod affordability;
+pub mod case;
 pub mod events;
+pub mod protection;
 pub mod rate;
 
 pub use rapport_wire::Actor;

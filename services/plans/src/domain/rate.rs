@@ -28,7 +28,9 @@ pub enum RateError {
          e.g. 0.1299 for 12.99 %"
     )]
     TooLarge,
-    #[error("the annual rate has {decimals} decimal places; at most {max} are allowed, e.g. 0.1299")]
+    #[error(
+        "the annual rate has {decimals} decimal places; at most {max} are allowed, e.g. 0.1299"
+    )]
     TooPrecise { decimals: usize, max: u32 },
 }
 
@@ -62,7 +64,10 @@ impl AnnualRate {
         let significant = fraction.trim_end_matches('0');
         let decimals = significant.len();
         if decimals > MAX_RATE_DECIMALS as usize {
-            return Err(RateError::TooPrecise { decimals, max: MAX_RATE_DECIMALS });
+            return Err(RateError::TooPrecise {
+                decimals,
+                max: MAX_RATE_DECIMALS,
+            });
         }
         from_fraction_digits(significant)
     }
@@ -86,7 +91,11 @@ impl AnnualRate {
             });
         }
         // `normalize` keeps the sign of a negative zero; zero has one representation here.
-        Ok(if value.is_zero() { Self::zero() } else { Self(value) })
+        Ok(if value.is_zero() {
+            Self::zero()
+        } else {
+            Self(value)
+        })
     }
 
     /// No interest: used for frozen-interest plans (CONC 7.3: interest and fees frozen).
@@ -208,7 +217,10 @@ mod tests {
     fn refuses_more_than_ten_decimals() {
         assert_eq!(
             AnnualRate::parse("0.12345678901"),
-            Err(RateError::TooPrecise { decimals: 11, max: 10 })
+            Err(RateError::TooPrecise {
+                decimals: 11,
+                max: 10
+            })
         );
     }
 
@@ -218,7 +230,11 @@ mod tests {
             "1e-2", "0.1e1", "1E5", "+0.1", " 0.1", "0.1 ", "0,1", ".5", "0.", "0..1", "0.1.2",
             "12.99%", "abc", "0x10", "0_1", "٠.١", "NaN", "inf",
         ] {
-            assert_eq!(AnnualRate::parse(text), Err(RateError::NotADecimal), "{text:?}");
+            assert_eq!(
+                AnnualRate::parse(text),
+                Err(RateError::NotADecimal),
+                "{text:?}"
+            );
         }
     }
 
@@ -237,14 +253,29 @@ mod tests {
 
     #[test]
     fn from_decimal_applies_the_same_rules() {
-        assert_eq!(AnnualRate::from_decimal(Decimal::new(12990, 5)), Ok(rate("0.1299")));
-        assert_eq!(AnnualRate::from_decimal(Decimal::new(-1, 2)), Err(RateError::Negative));
-        assert_eq!(AnnualRate::from_decimal(Decimal::ONE), Err(RateError::TooLarge));
+        assert_eq!(
+            AnnualRate::from_decimal(Decimal::new(12990, 5)),
+            Ok(rate("0.1299"))
+        );
+        assert_eq!(
+            AnnualRate::from_decimal(Decimal::new(-1, 2)),
+            Err(RateError::Negative)
+        );
+        assert_eq!(
+            AnnualRate::from_decimal(Decimal::ONE),
+            Err(RateError::TooLarge)
+        );
         assert_eq!(
             AnnualRate::from_decimal(Decimal::new(1, 11)),
-            Err(RateError::TooPrecise { decimals: 11, max: 10 })
+            Err(RateError::TooPrecise {
+                decimals: 11,
+                max: 10
+            })
         );
-        assert_eq!(AnnualRate::from_decimal(Decimal::new(0, 3)), Ok(AnnualRate::zero()));
+        assert_eq!(
+            AnnualRate::from_decimal(Decimal::new(0, 3)),
+            Ok(AnnualRate::zero())
+        );
     }
 
     #[test]
@@ -256,6 +287,9 @@ mod tests {
     #[test]
     fn messages_tell_the_caller_what_to_send() {
         let message = RateError::NotADecimal.to_string();
-        assert!(message.contains("between 0 and 1, e.g. 0.1299"), "{message}");
+        assert!(
+            message.contains("between 0 and 1, e.g. 0.1299"),
+            "{message}"
+        );
     }
 }

@@ -19,34 +19,70 @@ pub(crate) struct AccountApi(pub(crate) Core);
 
 #[tonic::async_trait]
 impl AccountService for AccountApi {
-    async fn upsert_account(&self, r: Request<pb::UpsertAccountRequest>) -> Result<Response<pb::UpsertAccountResponse>, Status> {
+    async fn upsert_account(
+        &self,
+        r: Request<pb::UpsertAccountRequest>,
+    ) -> Result<Response<pb::UpsertAccountResponse>, Status> {
         answer(self.upsert(r.into_inner())).await
     }
-    async fn report_payment(&self, r: Request<pb::ReportPaymentRequest>) -> Result<Response<pb::ReportPaymentResponse>, Status> {
+    async fn report_payment(
+        &self,
+        r: Request<pb::ReportPaymentRequest>,
+    ) -> Result<Response<pb::ReportPaymentResponse>, Status> {
         answer(self.report_payment(r.into_inner())).await
     }
-    async fn report_arrears(&self, r: Request<pb::ReportArrearsRequest>) -> Result<Response<pb::ReportArrearsResponse>, Status> {
+    async fn report_arrears(
+        &self,
+        r: Request<pb::ReportArrearsRequest>,
+    ) -> Result<Response<pb::ReportArrearsResponse>, Status> {
         answer(self.report_arrears(r.into_inner())).await
     }
-    async fn get_account(&self, r: Request<pb::GetAccountRequest>) -> Result<Response<pb::GetAccountResponse>, Status> {
+    async fn get_account(
+        &self,
+        r: Request<pb::GetAccountRequest>,
+    ) -> Result<Response<pb::GetAccountResponse>, Status> {
         answer(self.get(r.into_inner())).await
     }
 }
 
 impl AccountApi {
     #[tracing::instrument(skip_all)]
-    async fn upsert(&self, r: pb::UpsertAccountRequest) -> Result<pb::UpsertAccountResponse, PlansError> {
+    async fn upsert(
+        &self,
+        r: pb::UpsertAccountRequest,
+    ) -> Result<pb::UpsertAccountResponse, PlansError> {
         let now = self.0.now();
         let mut v = Validation::new();
-        let source_system = wire::required_text("source_system", &r.source_system, wire::MAX_CODE_CHARS, &mut v);
-        let external_id = wire::required_text("external_account_id", &r.external_account_id, wire::MAX_CODE_CHARS, &mut v);
+        let source_system = wire::required_text(
+            "source_system",
+            &r.source_system,
+            wire::MAX_CODE_CHARS,
+            &mut v,
+        );
+        let external_id = wire::required_text(
+            "external_account_id",
+            &r.external_account_id,
+            wire::MAX_CODE_CHARS,
+            &mut v,
+        );
         let customer_id = wire::id("customer_id", &r.customer_id, &mut v);
-        let kind = wire::known_enum("kind", r.kind, |k| pb::AccountKind::try_from(k).ok(), pb::AccountKind::Unspecified, &mut v);
+        let kind = wire::known_enum(
+            "kind",
+            r.kind,
+            |k| pb::AccountKind::try_from(k).ok(),
+            pb::AccountKind::Unspecified,
+            &mut v,
+        );
         let currency = wire::currency("currency_code", &r.currency_code, &mut v);
         let (balance, contractual_payment) = match currency {
             Some(c) => (
                 wire::amount("balance", r.balance.as_ref(), c, &mut v),
-                wire::amount("contractual_payment", r.contractual_payment.as_ref(), c, &mut v),
+                wire::amount(
+                    "contractual_payment",
+                    r.contractual_payment.as_ref(),
+                    c,
+                    &mut v,
+                ),
             ),
             None => (None, None),
         };
@@ -54,18 +90,29 @@ impl AccountApi {
         if !(1..=31).contains(&r.due_day) {
             v.add("due_day", "must be a day of the month, 1–31");
         }
-        let remaining = u32::try_from(r.remaining_term_months).ok().filter(|m| *m <= 600);
+        let remaining = u32::try_from(r.remaining_term_months)
+            .ok()
+            .filter(|m| *m <= 600);
         if remaining.is_none() {
-            v.add("remaining_term_months", "must be between 0 (revolving) and 600");
+            v.add(
+                "remaining_term_months",
+                "must be between 0 (revolving) and 600",
+            );
         }
         let jurisdiction = r.jurisdiction.clone();
         if !(jurisdiction.len() == 2 && jurisdiction.chars().all(|c| c.is_ascii_uppercase())) {
-            v.add("jurisdiction", "must be an ISO 3166-1 alpha-2 code, e.g. GB");
+            v.add(
+                "jurisdiction",
+                "must be an ISO 3166-1 alpha-2 code, e.g. GB",
+            );
         }
         let as_of = wire::past_instant("as_of", r.as_of.as_ref(), now, &mut v);
         v.clone().finish()?;
         let invalid = || PlansError::Invalid(v.clone());
-        let (source_system, external_id) = (source_system.ok_or_else(invalid)?, external_id.ok_or_else(invalid)?);
+        let (source_system, external_id) = (
+            source_system.ok_or_else(invalid)?,
+            external_id.ok_or_else(invalid)?,
+        );
         let (currency, as_of) = (currency.ok_or_else(invalid)?, as_of.ok_or_else(invalid)?);
 
         let mut tx = self.0.write().await?;
@@ -76,7 +123,10 @@ impl AccountApi {
                 if existing.currency != currency {
                     return Err(Validation::single(
                         "currency_code",
-                        format!("the account is in {}; its currency cannot change", existing.currency.code()),
+                        format!(
+                            "the account is in {}; its currency cannot change",
+                            existing.currency.code()
+                        ),
                     )
                     .into());
                 }
@@ -137,13 +187,26 @@ impl AccountApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn report_payment(&self, r: pb::ReportPaymentRequest) -> Result<pb::ReportPaymentResponse, PlansError> {
+    async fn report_payment(
+        &self,
+        r: pb::ReportPaymentRequest,
+    ) -> Result<pb::ReportPaymentResponse, PlansError> {
         let now = self.0.now();
         let mut v = Validation::new();
         let account_id = wire::id("account_id", &r.account_id, &mut v);
-        let key = wire::required_text("idempotency_key", &r.idempotency_key, wire::MAX_CODE_CHARS, &mut v);
+        let key = wire::required_text(
+            "idempotency_key",
+            &r.idempotency_key,
+            wire::MAX_CODE_CHARS,
+            &mut v,
+        );
         let received_at = wire::past_instant("received_at", r.received_at.as_ref(), now, &mut v);
-        let reference = wire::optional_text("source_reference", &r.source_reference, wire::MAX_CODE_CHARS, &mut v);
+        let reference = wire::optional_text(
+            "source_reference",
+            &r.source_reference,
+            wire::MAX_CODE_CHARS,
+            &mut v,
+        );
         v.clone().finish()?;
         let invalid = || PlansError::Invalid(v.clone());
         let (account_id, key) = (account_id.ok_or_else(invalid)?, key.ok_or_else(invalid)?);
@@ -202,7 +265,10 @@ impl AccountApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn report_arrears(&self, r: pb::ReportArrearsRequest) -> Result<pb::ReportArrearsResponse, PlansError> {
+    async fn report_arrears(
+        &self,
+        r: pb::ReportArrearsRequest,
+    ) -> Result<pb::ReportArrearsResponse, PlansError> {
         let now = self.0.now();
         let mut v = Validation::new();
         let account_id = wire::id("account_id", &r.account_id, &mut v);
@@ -213,18 +279,30 @@ impl AccountApi {
         let as_of = wire::past_instant("as_of", r.as_of.as_ref(), now, &mut v);
         v.clone().finish()?;
         let invalid = || PlansError::Invalid(v.clone());
-        let (account_id, days, as_of) = (account_id.ok_or_else(invalid)?, days.ok_or_else(invalid)?, as_of.ok_or_else(invalid)?);
+        let (account_id, days, as_of) = (
+            account_id.ok_or_else(invalid)?,
+            days.ok_or_else(invalid)?,
+            as_of.ok_or_else(invalid)?,
+        );
 
         let mut tx = self.0.write().await?;
         let mut account = account(&mut tx, account_id).await?;
         let mut v = Validation::new();
-        let arrears = wire::amount("arrears_amount", r.arrears_amount.as_ref(), account.currency, &mut v);
+        let arrears = wire::amount(
+            "arrears_amount",
+            r.arrears_amount.as_ref(),
+            account.currency,
+            &mut v,
+        );
         if let Some(arrears) = arrears {
             if arrears > account.balance {
                 v.add("arrears_amount", "must not exceed the account's balance");
             }
             if (arrears == 0) != (days == 0) {
-                v.add("days_past_due", "must be 0 exactly when arrears_amount is 0");
+                v.add(
+                    "days_past_due",
+                    "must be 0 exactly when arrears_amount is 0",
+                );
             }
         }
         v.clone().finish()?;
@@ -258,8 +336,20 @@ impl AccountApi {
     }
 }
 
-pub(crate) async fn account_to_pb(core: &Core, conn: &mut Conn, a: &Account) -> Result<pb::Account, PlansError> {
+pub(crate) async fn account_to_pb(
+    core: &Core,
+    conn: &mut Conn,
+    a: &Account,
+) -> Result<pb::Account, PlansError> {
     let c = a.currency;
+    let now = core.now();
+    let protections: Vec<_> = store::protections::for_customer(conn, a.customer_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.in_force(now) && p.covers(a.id))
+        .collect();
+    let effects: Vec<pb::ProtectionEffect> = protections.iter().flat_map(|p| p.effects()).collect();
+    let open_case = store::cases::open_for_account(conn, a.id).await?;
     Ok(pb::Account {
         account_id: a.id.to_string(),
         customer_id: a.customer_id.to_string(),
@@ -278,14 +368,20 @@ pub(crate) async fn account_to_pb(core: &Core, conn: &mut Conn, a: &Account) -> 
         stage: delinquency_stage(a.days_past_due, core.rules.delinquency_days) as i32,
         next_due_date: Some(wire::date_to_pb(a.next_due_date(core.today()))),
         last_payment_at: a.last_payment.map(|(at, _)| wire::timestamp_to_pb(at)),
-        last_payment_amount: a.last_payment.map(|(_, amount)| wire::money_to_pb(c, amount)),
+        last_payment_amount: a
+            .last_payment
+            .map(|(_, amount)| wire::money_to_pb(c, amount)),
+        active_protections: protections
+            .iter()
+            .map(|p| super::hardship::protection_to_pb(p, now))
+            .collect(),
+        interest_frozen: effects.contains(&pb::ProtectionEffect::FreezeInterest),
+        fees_frozen: effects.contains(&pb::ProtectionEffect::FreezeFees),
+        payment_demands_blocked: effects.contains(&pb::ProtectionEffect::StopPaymentDemands),
+        active_plan_id: String::new(),
+        open_hardship_case_id: open_case.map(|id| id.to_string()).unwrap_or_default(),
         created_at: Some(wire::timestamp_to_pb(a.created_at)),
         updated_at: Some(wire::timestamp_to_pb(a.updated_at)),
-        ..pb::Account::default()
-    })
-    .map(|account| {
-        let _ = conn;
-        account
     })
 }
 

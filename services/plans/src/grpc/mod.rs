@@ -3,6 +3,7 @@
 //! (`crate::error`).
 
 mod account;
+mod hardship;
 
 use std::sync::Arc;
 
@@ -20,13 +21,7 @@ use crate::rules::Rules;
 use crate::store::{self, Conn};
 
 pub(crate) use account::AccountApi;
-
-/// `rapport.plans.v1.HardshipService`; RPCs not built yet answer `UNIMPLEMENTED`.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct HardshipApi;
-
-#[tonic::async_trait]
-impl rapport_proto::plans::v1::hardship_service_server::HardshipService for HardshipApi {}
+pub(crate) use hardship::HardshipApi;
 
 /// `rapport.plans.v1.PlanService`; RPCs not built yet answer `UNIMPLEMENTED`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,7 +54,11 @@ pub(crate) struct Core {
 
 impl Core {
     pub(crate) fn new(storage: Storage, clock: SharedClock, rules: Arc<Rules>) -> Self {
-        Self { storage, clock, rules }
+        Self {
+            storage,
+            clock,
+            rules,
+        }
     }
 
     fn now(&self) -> Timestamp {
@@ -100,6 +99,8 @@ async fn account(conn: &mut Conn, account_id: Id) -> Result<Account, PlansError>
 }
 
 /// Runs one handler and turns its domain error into a `Status`.
-async fn answer<T>(work: impl Future<Output = Result<T, PlansError>>) -> Result<Response<T>, tonic::Status> {
+async fn answer<T>(
+    work: impl Future<Output = Result<T, PlansError>>,
+) -> Result<Response<T>, tonic::Status> {
     Ok(Response::new(work.await?))
 }

@@ -64,14 +64,20 @@ fn bind_all<'q>(
 }
 
 pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, PlansError> {
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM accounts WHERE account_id = $1")))
-        .bind(account_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts WHERE account_id = $1"
+    )))
+    .bind(account_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn by_source(conn: &mut Conn, source_system: &str, external_id: &str) -> Result<Option<Account>, PlansError> {
+pub async fn by_source(
+    conn: &mut Conn,
+    source_system: &str,
+    external_id: &str,
+) -> Result<Option<Account>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM accounts WHERE source_system = $1 AND external_account_id = $2"
     )))
@@ -83,9 +89,11 @@ pub async fn by_source(conn: &mut Conn, source_system: &str, external_id: &str) 
 }
 
 pub async fn all(conn: &mut Conn) -> Result<Vec<Account>, PlansError> {
-    let rows = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM accounts ORDER BY account_id")))
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM accounts ORDER BY account_id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -137,8 +145,7 @@ pub struct ReportedPayment {
     pub recorded_at: Timestamp,
 }
 
-const PAYMENT_COLUMNS: &str =
-    "payment_id, account_id, idempotency_key, amount_minor, received_at_micros, source_reference, recorded_at_micros";
+const PAYMENT_COLUMNS: &str = "payment_id, account_id, idempotency_key, amount_minor, received_at_micros, source_reference, recorded_at_micros";
 
 /// Inserts the payment unless the key was used already; false when it was (nothing written).
 pub async fn insert_payment(conn: &mut Conn, p: &ReportedPayment) -> Result<bool, PlansError> {
@@ -158,7 +165,11 @@ pub async fn insert_payment(conn: &mut Conn, p: &ReportedPayment) -> Result<bool
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn payment_by_key(conn: &mut Conn, account_id: Id, key: &str) -> Result<Option<ReportedPayment>, PlansError> {
+pub async fn payment_by_key(
+    conn: &mut Conn,
+    account_id: Id,
+    key: &str,
+) -> Result<Option<ReportedPayment>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments WHERE account_id = $1 AND idempotency_key = $2"
     )))
@@ -179,7 +190,11 @@ pub async fn payment_by_key(conn: &mut Conn, account_id: Id, key: &str) -> Resul
 }
 
 /// Sum of billing-reported payments received in [from, until), per account currency.
-pub async fn payments_between(conn: &mut Conn, from: Timestamp, until: Timestamp) -> Result<Vec<(Id, i64)>, PlansError> {
+pub async fn payments_between(
+    conn: &mut Conn,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<(Id, i64)>, PlansError> {
     let rows = sqlx::query(
         "SELECT account_id, CAST(SUM(amount_minor) AS BIGINT) FROM payments WHERE received_at_micros >= $1 AND received_at_micros < $2 GROUP BY account_id",
     )
@@ -188,6 +203,11 @@ pub async fn payments_between(conn: &mut Conn, from: Timestamp, until: Timestamp
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|row| Ok((id(&row.try_get::<String, _>(0)?)?, row.try_get::<i64, _>(1)?)))
+        .map(|row| {
+            Ok((
+                id(&row.try_get::<String, _>(0)?)?,
+                row.try_get::<i64, _>(1)?,
+            ))
+        })
         .collect()
 }

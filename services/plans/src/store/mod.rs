@@ -2,6 +2,8 @@
 //! Every function takes a connection, so a handler composes several in one transaction.
 
 pub mod accounts;
+pub mod cases;
+pub mod protections;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -31,7 +33,10 @@ pub(crate) fn id(text: &str) -> Result<Id, PlansError> {
 }
 
 /// A generated enum stored by its proto name (stable within a package version).
-pub(crate) fn enum_from_name<T>(text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, PlansError> {
+pub(crate) fn enum_from_name<T>(
+    text: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, PlansError> {
     parse(text).ok_or_else(|| PlansError::Corrupt(format!("enum value {text:?}")))
 }
 

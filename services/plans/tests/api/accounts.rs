@@ -10,27 +10,57 @@ use crate::support::{at, money, start, upsert, violated_fields};
 
 async fn billing_upserts_accounts_by_their_source_id(database: TestDatabase) {
     let mut plans = start(database).await;
-    let created = plans.accounts.upsert_account(upsert("EUR", 250_000, 12_000, "C-1")).await.unwrap().into_inner();
+    let created = plans
+        .accounts
+        .upsert_account(upsert("EUR", 250_000, 12_000, "C-1"))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(created.created);
     let account = created.account.unwrap();
     assert_eq!(account.stage, pb::DelinquencyStage::Current as i32);
     assert_eq!(account.annual_rate, "0.1299");
-    assert_eq!(account.next_due_date, Some(crate::support::date(2026, 3, 15)));
+    assert_eq!(
+        account.next_due_date,
+        Some(crate::support::date(2026, 3, 15))
+    );
 
     let mut newer = upsert("EUR", 240_000, 12_000, "C-1");
     newer.as_of = Some(at("2026-03-02T09:00:00Z"));
-    let updated = plans.accounts.upsert_account(newer).await.unwrap().into_inner();
+    let updated = plans
+        .accounts
+        .upsert_account(newer)
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!updated.created);
-    assert_eq!(updated.account.as_ref().unwrap().account_id, account.account_id);
-    assert_eq!(updated.account.unwrap().balance, Some(money("EUR", 240_000)));
+    assert_eq!(
+        updated.account.as_ref().unwrap().account_id,
+        account.account_id
+    );
+    assert_eq!(
+        updated.account.unwrap().balance,
+        Some(money("EUR", 240_000))
+    );
 
     // An older snapshot arriving late does not overwrite a newer one.
     let mut stale = upsert("EUR", 999_999, 12_000, "C-1");
     stale.as_of = Some(at("2026-03-01T08:00:00Z"));
-    let kept = plans.accounts.upsert_account(stale).await.unwrap().into_inner().account.unwrap();
+    let kept = plans
+        .accounts
+        .upsert_account(stale)
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .unwrap();
     assert_eq!(kept.balance, Some(money("EUR", 240_000)));
 
-    let other_currency = plans.accounts.upsert_account(upsert("GBP", 240_000, 12_000, "C-1")).await.unwrap_err();
+    let other_currency = plans
+        .accounts
+        .upsert_account(upsert("GBP", 240_000, 12_000, "C-1"))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&other_currency), vec!["currency_code"]);
     assert_eq!(plans.count("SELECT COUNT(*) FROM accounts").await, 1);
 }
@@ -87,7 +117,9 @@ async fn bad_account_input_names_the_field_and_changes_nothing(database: TestDat
 async fn arrears_set_the_stage_and_a_payment_cures_the_account(database: TestDatabase) {
     let mut plans = start(database).await;
     let account = plans.account("GBP", 300_000, 15_000).await;
-    let behind = plans.arrears(&account.account_id, 45, money("GBP", 30_000)).await;
+    let behind = plans
+        .arrears(&account.account_id, 45, money("GBP", 30_000))
+        .await;
     assert_eq!(behind.stage, pb::DelinquencyStage::Mid as i32);
     assert_eq!(behind.arrears_amount, Some(money("GBP", 30_000)));
 
@@ -110,21 +142,60 @@ async fn arrears_set_the_stage_and_a_payment_cures_the_account(database: TestDat
         received_at: None,
         source_reference: "bank-transfer".into(),
     };
-    let part = plans.accounts.report_payment(pay("p-1", 10_000)).await.unwrap().into_inner();
+    let part = plans
+        .accounts
+        .report_payment(pay("p-1", 10_000))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!part.replayed);
-    assert_eq!(part.account.unwrap().arrears_amount, Some(money("GBP", 20_000)));
-    let replay = plans.accounts.report_payment(pay("p-1", 10_000)).await.unwrap().into_inner();
+    assert_eq!(
+        part.account.unwrap().arrears_amount,
+        Some(money("GBP", 20_000))
+    );
+    let replay = plans
+        .accounts
+        .report_payment(pay("p-1", 10_000))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(replay.replayed);
-    assert_eq!(replay.payment.unwrap().payment_id, part.payment.unwrap().payment_id);
-    assert_eq!(replay.account.unwrap().arrears_amount, Some(money("GBP", 20_000)), "not applied twice");
-    let conflicting = plans.accounts.report_payment(pay("p-1", 99)).await.unwrap_err();
+    assert_eq!(
+        replay.payment.unwrap().payment_id,
+        part.payment.unwrap().payment_id
+    );
+    assert_eq!(
+        replay.account.unwrap().arrears_amount,
+        Some(money("GBP", 20_000)),
+        "not applied twice"
+    );
+    let conflicting = plans
+        .accounts
+        .report_payment(pay("p-1", 99))
+        .await
+        .unwrap_err();
     assert_eq!(conflicting.code(), Code::AlreadyExists);
 
-    let rest = plans.accounts.report_payment(pay("p-2", 20_000)).await.unwrap().into_inner().account.unwrap();
-    assert_eq!(rest.stage, pb::DelinquencyStage::Current as i32, "arrears cleared: current again");
+    let rest = plans
+        .accounts
+        .report_payment(pay("p-2", 20_000))
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .unwrap();
+    assert_eq!(
+        rest.stage,
+        pb::DelinquencyStage::Current as i32,
+        "arrears cleared: current again"
+    );
     assert_eq!(rest.balance, Some(money("GBP", 270_000)));
 
-    let negative = plans.accounts.report_payment(pay("p-3", 0)).await.unwrap_err();
+    let negative = plans
+        .accounts
+        .report_payment(pay("p-3", 0))
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&negative), vec!["amount.minor_units"]);
     let wrong_currency = plans
         .accounts
@@ -134,7 +205,10 @@ async fn arrears_set_the_stage_and_a_payment_cures_the_account(database: TestDat
         })
         .await
         .unwrap_err();
-    assert_eq!(violated_fields(&wrong_currency), vec!["amount.currency_code"]);
+    assert_eq!(
+        violated_fields(&wrong_currency),
+        vec!["amount.currency_code"]
+    );
     assert_eq!(plans.count("SELECT COUNT(*) FROM payments").await, 2);
 }
 
@@ -156,7 +230,10 @@ async fn concurrent_replays_of_one_payment_post_once(database: TestDatabase) {
     let answers = join_all(calls).await;
     assert_eq!(answers.iter().filter(|a| !a.replayed).count(), 1);
     assert_eq!(plans.count("SELECT COUNT(*) FROM payments").await, 1);
-    assert_eq!(plans.get_account(&account.account_id).await.balance, Some(money("EUR", 95_000)));
+    assert_eq!(
+        plans.get_account(&account.account_id).await.balance,
+        Some(money("EUR", 95_000))
+    );
 }
 
 backend_tests!(

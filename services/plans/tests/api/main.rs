@@ -4,4 +4,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod hardship;
 mod support;

@@ -43,7 +43,13 @@ pub async fn start(database: TestDatabase) -> Plans {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         ..ServerSettings::default()
     };
-    let unit = rapport_plans::unit_with(&settings, &database.settings, rapport_plans::Rules::default(), clock.clone()).unwrap();
+    let unit = rapport_plans::unit_with(
+        &settings,
+        &database.settings,
+        rapport_plans::Rules::default(),
+        clock.clone(),
+    )
+    .unwrap();
     let application = Application::build(settings, vec![unit]).await.unwrap();
     let address = application.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -56,7 +62,9 @@ pub async fn start(database: TestDatabase) -> Plans {
         .await
         .unwrap();
     let mut health = HealthClient::new(channel.clone())
-        .watch(HealthCheckRequest { service: String::new() })
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
         .await
         .unwrap()
         .into_inner();
@@ -80,7 +88,10 @@ impl Plans {
     /// A second look at the database, to check what a call wrote or did not write.
     pub async fn count(&self, sql: &'static str) -> i64 {
         let storage = Storage::open(&self.database.settings).unwrap();
-        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(storage.reader()).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .fetch_one(storage.reader())
+            .await
+            .unwrap();
         storage.close().await;
         n
     }
@@ -88,7 +99,12 @@ impl Plans {
     /// An account in `currency` with this balance and monthly payment at 12.99 %, 24 months left.
     pub async fn account(&mut self, currency: &str, balance: i64, contractual: i64) -> pb::Account {
         self.accounts
-            .upsert_account(upsert(currency, balance, contractual, &rapport_ids::Id::new().to_string()))
+            .upsert_account(upsert(
+                currency,
+                balance,
+                contractual,
+                &rapport_ids::Id::new().to_string(),
+            ))
             .await
             .unwrap()
             .into_inner()
@@ -98,7 +114,9 @@ impl Plans {
 
     pub async fn get_account(&mut self, account_id: &str) -> pb::Account {
         self.accounts
-            .get_account(pb::GetAccountRequest { account_id: account_id.into() })
+            .get_account(pb::GetAccountRequest {
+                account_id: account_id.into(),
+            })
             .await
             .unwrap()
             .into_inner()
@@ -106,7 +124,12 @@ impl Plans {
             .unwrap()
     }
 
-    pub async fn arrears(&mut self, account_id: &str, days: i32, amount: common::Money) -> pb::Account {
+    pub async fn arrears(
+        &mut self,
+        account_id: &str,
+        days: i32,
+        amount: common::Money,
+    ) -> pb::Account {
         self.accounts
             .report_arrears(pb::ReportArrearsRequest {
                 account_id: account_id.into(),
@@ -122,7 +145,12 @@ impl Plans {
     }
 }
 
-pub fn upsert(currency: &str, balance: i64, contractual: i64, external_id: &str) -> pb::UpsertAccountRequest {
+pub fn upsert(
+    currency: &str,
+    balance: i64,
+    contractual: i64,
+    external_id: &str,
+) -> pb::UpsertAccountRequest {
     pb::UpsertAccountRequest {
         source_system: "cards".into(),
         external_account_id: external_id.into(),

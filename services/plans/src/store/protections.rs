@@ -1,0 +1,138 @@
+use rapport_ids::Id;
+use rapport_proto::common::v1::ActorKind;
+use rapport_proto::plans::v1::ProtectionKind;
+use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
+
+use super::{Conn, corrupt, enum_from_name, id, instant, micros};
+use crate::domain::Actor;
+use crate::domain::protection::{Clearance, Protection};
+use crate::error::PlansError;
+
+const COLUMNS: &str = "protection_id, customer_id, account_ids, kind, starts_at_micros, ends_at_micros, reference, reason, \
+     case_id, set_by_kind, set_by_id, cleared_at_micros, cleared_by_kind, cleared_by_id, clear_reason";
+
+pub async fn insert(
+    conn: &mut Conn,
+    p: &Protection,
+    request_id: Option<&str>,
+) -> Result<(), PlansError> {
+    sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO protections ({COLUMNS}, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, '', '', '', $12)"
+    )))
+    .bind(p.id.to_string())
+    .bind(p.customer_id.to_string())
+    .bind(accounts_json(&p.account_ids)?)
+    .bind(p.kind.as_str_name())
+    .bind(micros(p.starts_at))
+    .bind(p.ends_at.map(micros))
+    .bind(&p.reference)
+    .bind(&p.reason)
+    .bind(&p.case_id)
+    .bind(p.set_by.kind.as_str_name())
+    .bind(&p.set_by.id)
+    .bind(request_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear(conn: &mut Conn, p: &Protection) -> Result<(), PlansError> {
+    let Some(cleared) = &p.cleared else {
+        return Ok(());
+    };
+    sqlx::query(
+        "UPDATE protections SET ends_at_micros = $2, cleared_at_micros = $3, cleared_by_kind = $4, cleared_by_id = $5, \
+         clear_reason = $6 WHERE protection_id = $1",
+    )
+    .bind(p.id.to_string())
+    .bind(p.ends_at.map(micros))
+    .bind(micros(cleared.at))
+    .bind(cleared.by.kind.as_str_name())
+    .bind(&cleared.by.id)
+    .bind(&cleared.reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn, protection_id: Id) -> Result<Option<Protection>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM protections WHERE protection_id = $1"
+    )))
+    .bind(protection_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn by_request(
+    conn: &mut Conn,
+    request_id: &str,
+) -> Result<Option<Protection>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM protections WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Every protection the customer has had, oldest first.
+pub async fn for_customer(conn: &mut Conn, customer_id: Id) -> Result<Vec<Protection>, PlansError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM protections WHERE customer_id = $1 ORDER BY starts_at_micros, protection_id"
+    )))
+    .bind(customer_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Every protection of every customer, for reporting.
+pub async fn all(conn: &mut Conn) -> Result<Vec<Protection>, PlansError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM protections ORDER BY protection_id"
+    )))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Protection, PlansError> {
+    let text = |i: usize| row.try_get::<String, _>(i);
+    let accounts: Vec<String> =
+        serde_json::from_str(&text(2)?).map_err(|e| corrupt("account ids", e))?;
+    let cleared = match row.try_get::<Option<i64>, _>(11)? {
+        Some(at) => Some(Clearance {
+            at: instant(at)?,
+            by: Actor {
+                kind: enum_from_name(&text(12)?, ActorKind::from_str_name)?,
+                id: text(13)?,
+            },
+            reason: text(14)?,
+        }),
+        None => None,
+    };
+    Ok(Protection {
+        id: id(&text(0)?)?,
+        customer_id: id(&text(1)?)?,
+        account_ids: accounts.iter().map(|a| id(a)).collect::<Result<_, _>>()?,
+        kind: enum_from_name(&text(3)?, ProtectionKind::from_str_name)?,
+        starts_at: instant(row.try_get(4)?)?,
+        ends_at: row.try_get::<Option<i64>, _>(5)?.map(instant).transpose()?,
+        reference: text(6)?,
+        reason: text(7)?,
+        case_id: text(8)?,
+        set_by: Actor {
+            kind: enum_from_name(&text(9)?, ActorKind::from_str_name)?,
+            id: text(10)?,
+        },
+        cleared,
+    })
+}
+
+fn accounts_json(ids: &[Id]) -> Result<String, PlansError> {
+    serde_json::to_string(&ids.iter().map(ToString::to_string).collect::<Vec<_>>())
+        .map_err(|e| corrupt("account ids", e))
+}
