@@ -5,9 +5,13 @@
 
 pub mod account;
 pub mod affordability;
+pub mod allocation;
+pub mod amortisation;
 pub mod case;
 pub mod events;
+pub mod plan;
 pub mod protection;
 pub mod rate;
+pub mod schedule;
 
 pub use rapport_wire::Actor;

@@ -1,0 +1,1658 @@
+//! `GetPlanOptions`' engine: every forbearance option that applies to one account, each with its
+//! schedule preview, what it costs and saves, its expected recovery against writing the debt off,
+//! a summary an agent can read aloud, and its reasons; plus every option considered but not
+//! offered, and why.
+//!
+//! Sources (DESIGN.md "Affordability and options"):
+//! - FCA CONC 7.3.4R: treat customers in default or arrears with forbearance and due
+//!   consideration.
+//! - FCA CONC 7.3.5G: forbearance includes suspending, reducing, waiving or cancelling further
+//!   interest and charges, deferring arrears, and accepting token payments.
+//! - EU CCD2 (Directive (EU) 2023/2225) art. 35: forbearance before enforcement — partial
+//!   refinancing, modifying terms (extend the term, change the type, defer payments, change the
+//!   rate, payment holiday), partial repayments, partial forgiveness.
+//! - UK Standard Financial Statement: affordability is the disposable income of the statement.
+//!
+//! Invariants (tested, including by proptest):
+//! - only affordable options are offered: every installment of every offered option is
+//!   ≤ `max(disposable income, 0)` when a statement exists, so `monthly_amount` is too;
+//! - every schedule sums exactly to its `total_payable`;
+//! - at least one option is always offered (a token payment with advice when nothing else fits);
+//! - ranks are `1..=n` without gaps, and the same input always gives the same ranking.
+//!
+//! Money is `i64` minor units of the account's one currency; arithmetic is checked and overflow is
+//! an error, never a panic. Summaries render money through the caller's `format_money`, so the
+//! edge chooses the symbol, the exponent and the locale ([`plain_money_formatter`] is a simple
+//! default).
+
+use std::cmp::Reverse;
+
+use jiff::civil::Date;
+use jiff::Span;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::domain::affordability::{Explanation, ReasonEffect};
+use crate::domain::amortisation::{self, AmortisationLine, ScheduleError};
+use crate::domain::rate::AnnualRate;
+use crate::domain::schedule::{self, Installment};
+
+const RULE_FORBEARANCE: &str = "FCA CONC 7.3.4R (forbearance and due consideration)";
+const RULE_CATCH_UP: &str = "FCA CONC 7.3.4R; FCA CONC 7.3.5G (deferring arrears); EU CCD2 art. 35";
+const RULE_FREEZE: &str =
+    "FCA CONC 7.3.5G (suspend, reduce or waive interest and charges); EU CCD2 art. 35 (change the rate)";
+const RULE_EXTENSION: &str = "EU CCD2 art. 35 (extend the term, change the type); FCA CONC 7.3.4R";
+const RULE_HOLIDAY: &str = "EU CCD2 art. 35 (payment holiday, defer payments); FCA CONC 7.3.4R";
+const RULE_SETTLEMENT: &str = "EU CCD2 art. 35 (partial forgiveness); FCA CONC 7.3.4R";
+const RULE_TOKEN: &str = "FCA CONC 7.3.5G (token payments, waiving interest and charges)";
+const RULE_BREATHING_SPACE: &str = "Debt Respite Scheme (Breathing Space Moratorium and Mental Health \
+     Crisis Moratorium) (England and Wales) Regulations 2020; FCA CONC 7.3.4R";
+const RULE_AFFORDABLE: &str =
+    "UK Standard Financial Statement; DESIGN.md: only affordable options (monthly ≤ disposable income)";
+const RULE_NO_PRESSURE: &str =
+    "DESIGN.md: none pressures (no lump sums the customer does not have, no shorter term than needed)";
+const RULE_RANKING: &str = "DESIGN.md: ranked customer-first, then by expected recovery";
+const RULE_RECOVERY: &str = "DESIGN.md: expected recovery compared with the write-off baseline";
+const RULE_PROTECTION: &str =
+    "DESIGN.md: while a protected state holds, no interest, fees or payment-demand contact";
+
+// ---------------------------------------------------------------- inputs
+
+/// The option kinds of `PlanOptionKind`, in proto order (the last ranking tiebreak).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OptionKind {
+    /// Contractual payment plus a share of the arrears.
+    CatchUp,
+    /// Lower payment with interest and fees frozen.
+    ReducedPayment,
+    /// Longer term, re-amortised annuity.
+    TermExtension,
+    PaymentHoliday,
+    InterestFeeFreeze,
+    Settlement,
+    /// Token payment with a debt-advice referral and a review date.
+    TokenPayment,
+    BreathingSpace,
+}
+
+impl OptionKind {
+    pub const ALL: [Self; 8] = [
+        Self::CatchUp,
+        Self::ReducedPayment,
+        Self::TermExtension,
+        Self::PaymentHoliday,
+        Self::InterestFeeFreeze,
+        Self::Settlement,
+        Self::TokenPayment,
+        Self::BreathingSpace,
+    ];
+
+    /// Plain words for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::CatchUp => "catch-up plan",
+            Self::ReducedPayment => "reduced payment with interest and fees frozen",
+            Self::TermExtension => "longer term",
+            Self::PaymentHoliday => "payment holiday",
+            Self::InterestFeeFreeze => "interest and fee freeze",
+            Self::Settlement => "settlement",
+            Self::TokenPayment => "token payment with free debt advice",
+            Self::BreathingSpace => "breathing space",
+        }
+    }
+
+    /// Holding options pause things while advice is sought; the others resolve the debt.
+    fn is_holding(self) -> bool {
+        matches!(self, Self::TokenPayment | Self::BreathingSpace)
+    }
+
+    fn proto_order(self) -> usize {
+        Self::ALL.iter().position(|k| *k == self).unwrap_or(Self::ALL.len())
+    }
+}
+
+/// What the bank knows about the account, in its one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountTerms {
+    /// Outstanding balance, > 0 (arrears included).
+    pub balance: i64,
+    /// Missed contractual payments, 0 ≤ arrears ≤ balance.
+    pub arrears: i64,
+    /// Contractual monthly payment, > 0.
+    pub contractual_payment: i64,
+    pub rate: AnnualRate,
+    /// 0 = revolving or open-ended (then `OptionsConfig::revolving_term_months` is used).
+    pub remaining_term_months: u32,
+    /// Arrears and default fees that would accrue each month without a plan, ≥ 0.
+    pub fees_monthly: i64,
+}
+
+/// The customer's situation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Situation {
+    /// From the latest affordability assessment; `None` = no statement yet. May be negative.
+    pub disposable_income: Option<i64>,
+    /// A breathing space, mental-health crisis, dispute or vulnerability hold is in force.
+    pub protected: bool,
+    /// The case already records a referral to a free debt-advice service.
+    pub has_debt_advice_referral: bool,
+    /// A standard breathing space started in the last 12 months (DESIGN.md: one per 12 months).
+    pub breathing_space_used_in_last_12_months: bool,
+    /// In the customer's time zone.
+    pub today: Date,
+    /// The customer's chosen payday, day of month 1–31 (clamped to short months by `schedule`).
+    pub payday: i8,
+}
+
+/// Probability (0–1) that a customer completes each kind of plan, for expected recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompletionLikelihood {
+    pub catch_up: Decimal,
+    pub reduced_payment: Decimal,
+    pub term_extension: Decimal,
+    pub payment_holiday: Decimal,
+    pub interest_fee_freeze: Decimal,
+    pub settlement: Decimal,
+    pub token_payment: Decimal,
+    pub breathing_space: Decimal,
+}
+
+impl CompletionLikelihood {
+    pub fn of(&self, kind: OptionKind) -> Decimal {
+        match kind {
+            OptionKind::CatchUp => self.catch_up,
+            OptionKind::ReducedPayment => self.reduced_payment,
+            OptionKind::TermExtension => self.term_extension,
+            OptionKind::PaymentHoliday => self.payment_holiday,
+            OptionKind::InterestFeeFreeze => self.interest_fee_freeze,
+            OptionKind::Settlement => self.settlement,
+            OptionKind::TokenPayment => self.token_payment,
+            OptionKind::BreathingSpace => self.breathing_space,
+        }
+    }
+}
+
+impl Default for CompletionLikelihood {
+    /// Illustrative starting points; calibrate from `GetRecoveryReport`'s plan survival.
+    fn default() -> Self {
+        Self {
+            catch_up: Decimal::new(55, 2),
+            reduced_payment: Decimal::new(70, 2),
+            term_extension: Decimal::new(80, 2),
+            payment_holiday: Decimal::new(65, 2),
+            interest_fee_freeze: Decimal::new(75, 2),
+            settlement: Decimal::new(90, 2),
+            token_payment: Decimal::new(50, 2),
+            breathing_space: Decimal::new(60, 2),
+        }
+    }
+}
+
+/// Tunable numbers (configurable per jurisdiction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionsConfig {
+    /// Share of the balance recovered if the debt is written off or sold (0–1).
+    pub write_off_recovery_rate: Decimal,
+    pub completion_likelihood: CompletionLikelihood,
+    /// Arrears are spread over this many months (fewer only when the loan ends sooner).
+    pub max_catch_up_months: u32,
+    /// The term used for a revolving or open-ended account (`remaining_term_months == 0`).
+    pub revolving_term_months: u32,
+    /// How far beyond the remaining (or revolving) term a plan may run.
+    pub max_extension_months: u32,
+    /// No plan runs longer than this, unless the remaining term already does.
+    pub max_term_months: u32,
+    /// Months without payments in a payment holiday.
+    pub holiday_months: u32,
+    /// Share of the balance forgiven by a settlement (0 ≤ d < 1).
+    pub settlement_discount: Decimal,
+    /// The token monthly payment, minor units (e.g. 100 = £1.00).
+    pub token_amount: i64,
+    /// A token payment is reviewed this many days after today.
+    pub review_after_days: u32,
+    /// A standard breathing space lasts this many days.
+    pub breathing_space_days: u32,
+}
+
+impl Default for OptionsConfig {
+    fn default() -> Self {
+        Self {
+            write_off_recovery_rate: Decimal::new(10, 2),
+            completion_likelihood: CompletionLikelihood::default(),
+            max_catch_up_months: 12,
+            revolving_term_months: 60,
+            max_extension_months: 60,
+            max_term_months: 480,
+            holiday_months: 3,
+            settlement_discount: Decimal::new(30, 2),
+            token_amount: 100,
+            review_after_days: 90,
+            breathing_space_days: 60,
+        }
+    }
+}
+
+impl OptionsConfig {
+    /// Checks every number; the error names the bad key.
+    pub fn validate(&self) -> Result<(), OptionsError> {
+        let unit = |value: Decimal| value >= Decimal::ZERO && value <= Decimal::ONE;
+        let invalid = |field, reason| Err(OptionsError::InvalidConfig { field, reason });
+        if !unit(self.write_off_recovery_rate) {
+            return invalid("write_off_recovery_rate", "must be between 0 and 1");
+        }
+        for kind in OptionKind::ALL {
+            if !unit(self.completion_likelihood.of(kind)) {
+                return invalid("completion_likelihood", "each likelihood must be between 0 and 1");
+            }
+        }
+        if self.settlement_discount < Decimal::ZERO || self.settlement_discount >= Decimal::ONE {
+            return invalid("settlement_discount", "must be at least 0 and below 1");
+        }
+        if !(1..=120).contains(&self.max_catch_up_months) {
+            return invalid("max_catch_up_months", "must be between 1 and 120");
+        }
+        if !(1..=1200).contains(&self.max_term_months) {
+            return invalid("max_term_months", "must be between 1 and 1200");
+        }
+        if !(1..=self.max_term_months).contains(&self.revolving_term_months) {
+            return invalid("revolving_term_months", "must be between 1 and max_term_months");
+        }
+        if self.max_extension_months > 1200 {
+            return invalid("max_extension_months", "must be at most 1200");
+        }
+        if !(1..=24).contains(&self.holiday_months) {
+            return invalid("holiday_months", "must be between 1 and 24");
+        }
+        if self.token_amount < 0 {
+            return invalid("token_amount", "must not be negative");
+        }
+        if !(1..=3650).contains(&self.review_after_days) {
+            return invalid("review_after_days", "must be between 1 and 3650");
+        }
+        if !(1..=3650).contains(&self.breathing_space_days) {
+            return invalid("breathing_space_days", "must be between 1 and 3650");
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- outputs
+
+/// One offered option (`PlanOption`), ready to be read to the customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOption {
+    pub kind: OptionKind,
+    /// 1 = first choice.
+    pub rank: u32,
+    /// The regular payment: the first installment (the last may differ by the rounding
+    /// remainder); 0 when there is no schedule. Every installment is affordable, not only this.
+    pub monthly_amount: i64,
+    /// Number of installments (`schedule.len()`); the payment-free months of a holiday are in
+    /// `payment_free_months`, not here.
+    pub months: u32,
+    pub schedule: Vec<Installment>,
+    /// Exactly the sum of `schedule`.
+    pub total_payable: i64,
+    pub interest_waived: i64,
+    pub fees_waived: i64,
+    /// `disposable − monthly_amount`; `None` without a statement; floored at 0 for an option
+    /// that asks for nothing when the disposable income is negative (the shortfall belongs to
+    /// the affordability assessment, not to an option that asks for nothing).
+    pub headroom: Option<i64>,
+    pub expected_recovery: i64,
+    pub write_off_baseline: i64,
+    /// Probability used for `expected_recovery`.
+    pub completion_likelihood: Decimal,
+    /// Nominal annual rate the schedule charges (zero when interest is frozen).
+    pub annual_rate: Decimal,
+    /// Months with no payment before the schedule starts (payment holiday), else 0.
+    pub payment_free_months: u32,
+    pub first_payment_date: Option<Date>,
+    /// Token payment, payment holiday, breathing space: when to look again with the customer.
+    pub review_date: Option<Date>,
+    pub requires_debt_advice_referral: bool,
+    pub summary: String,
+    /// Why offered and why ranked here.
+    pub reasons: Vec<Explanation>,
+}
+
+impl PlanOption {
+    /// `expected_recovery − write_off_baseline` (proto `recovery_advantage`); may be negative.
+    pub fn recovery_advantage(&self) -> i64 {
+        self.expected_recovery.saturating_sub(self.write_off_baseline)
+    }
+}
+
+/// An option considered but not offered (`ExcludedOption`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Excluded {
+    pub kind: OptionKind,
+    pub explanation: Explanation,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Ranked, rank 1 first; never empty.
+    pub offered: Vec<PlanOption>,
+    /// In `OptionKind` order.
+    pub excluded: Vec<Excluded>,
+    /// `round_half_even(balance × write_off_recovery_rate)`.
+    pub write_off_baseline: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("account terms: {field} {reason}")]
+    InvalidTerms { field: &'static str, reason: &'static str },
+    #[error("situation: {field} {reason}")]
+    InvalidSituation { field: &'static str, reason: &'static str },
+    #[error("options config: {field} {reason}")]
+    InvalidConfig { field: &'static str, reason: &'static str },
+    #[error("amounts too large to compute {0}")]
+    Overflow(&'static str),
+    #[error("date out of range while computing {0}")]
+    DateOutOfRange(&'static str),
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+}
+
+/// Renders minor units with a decimal point after `exponent` digits and thousands separators:
+/// `plain_money_formatter(2)(123456)` is `"1,234.56"`, `plain_money_formatter(0)(5000)` is
+/// `"5,000"`. No currency symbol: callers that want one wrap it.
+pub fn plain_money_formatter(exponent: u32) -> impl Fn(i64) -> String {
+    move |minor: i64| {
+        let digits = minor.unsigned_abs().to_string();
+        let exponent = exponent as usize;
+        let padded = format!("{digits:0>width$}", width = exponent + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - exponent);
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+        for (index, digit) in whole.chars().enumerate() {
+            if index > 0 && (whole.len() - index) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        let sign = if minor < 0 { "-" } else { "" };
+        if fraction.is_empty() {
+            format!("{sign}{grouped}")
+        } else {
+            format!("{sign}{grouped}.{fraction}")
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the engine
+
+/// Builds, checks and ranks every option for one account.
+///
+/// `format_money` renders minor units for the summaries and messages (the caller knows the
+/// currency's exponent and symbol and the customer's locale).
+///
+/// Ranking ("customer-first, then expected recovery"), as a lexicographic key:
+/// 1. **Tier.** When the customer has no statement yet, nothing left over (disposable ≤ 0), or a
+///    protection in force, protection and advice come first: breathing space, then the token
+///    payment, then any plan. Otherwise plans that resolve the debt come first and breathing
+///    space after them.
+/// 2. **Cost to the customer**, lowest first: the interest the plan charges (settlement counts
+///    its discount as a negative cost; frozen-interest plans cost 0).
+/// 3. **Monthly amount**, lowest first: more room in the budget.
+/// 4. **Expected recovery**, highest first.
+/// 5. **Proto order** of the kind, so the ranking is total and deterministic.
+pub fn plan_options(
+    terms: &AccountTerms,
+    situation: &Situation,
+    config: &OptionsConfig,
+    format_money: &dyn Fn(i64) -> String,
+) -> Result<Options, OptionsError> {
+    config.validate()?;
+    validate_terms(terms)?;
+    validate_situation(situation)?;
+    let engine = Engine::new(terms, situation, config, format_money)?;
+
+    let mut drafts = Vec::new();
+    let mut excluded = Vec::new();
+    let keep = |drafts: &mut Vec<Draft>, excluded: &mut Vec<Excluded>, kind, outcome| match outcome {
+        Ok(draft) => drafts.push(draft),
+        Err(explanation) => excluded.push(Excluded { kind, explanation }),
+    };
+
+    for kind in OptionKind::ALL.into_iter().filter(|k| !k.is_holding()) {
+        let outcome = match situation.disposable_income {
+            None => Err(engine.needs_statement(kind)),
+            Some(d) if d <= 0 => Err(engine.nothing_left_over(kind, d)),
+            Some(d) => {
+                let built = match kind {
+                    OptionKind::CatchUp => engine.catch_up(d),
+                    OptionKind::ReducedPayment => engine.reduced_payment(d),
+                    OptionKind::TermExtension => engine.term_extension(d),
+                    OptionKind::PaymentHoliday => engine.payment_holiday(d),
+                    OptionKind::InterestFeeFreeze => engine.interest_fee_freeze(d),
+                    _ => engine.settlement(d),
+                };
+                match built {
+                    // A tiny balance over a long term cannot be scheduled in whole minor units:
+                    // that option does not apply, the others still do.
+                    Err(OptionsError::Schedule(ScheduleError::TermTooLongForAmount { months })) => {
+                        Err(engine.too_small_to_spread(kind, months))
+                    }
+                    other => other?,
+                }
+            }
+        };
+        keep(&mut drafts, &mut excluded, kind, outcome);
+    }
+    let resolving_offered = drafts.len();
+    keep(&mut drafts, &mut excluded, OptionKind::TokenPayment, engine.token_payment(resolving_offered)?);
+    keep(&mut drafts, &mut excluded, OptionKind::BreathingSpace, engine.breathing_space()?);
+
+    let offered = engine.rank(drafts);
+    excluded.sort_by_key(|e| e.kind);
+    Ok(Options { offered, excluded, write_off_baseline: engine.write_off_baseline })
+}
+
+fn validate_terms(terms: &AccountTerms) -> Result<(), OptionsError> {
+    let invalid = |field, reason| Err(OptionsError::InvalidTerms { field, reason });
+    if terms.balance <= 0 {
+        return invalid("balance", "must be positive");
+    }
+    if terms.arrears < 0 || terms.arrears > terms.balance {
+        return invalid("arrears", "must be between 0 and the balance");
+    }
+    if terms.contractual_payment <= 0 {
+        return invalid("contractual_payment", "must be positive");
+    }
+    if terms.fees_monthly < 0 {
+        return invalid("fees_monthly", "must not be negative");
+    }
+    if terms.remaining_term_months > 1200 {
+        return invalid("remaining_term_months", "must be at most 1200");
+    }
+    Ok(())
+}
+
+fn validate_situation(situation: &Situation) -> Result<(), OptionsError> {
+    if !(1..=31).contains(&situation.payday) {
+        return Err(OptionsError::InvalidSituation {
+            field: "payday",
+            reason: "must be a day of the month, 1 to 31",
+        });
+    }
+    Ok(())
+}
+
+/// An offered option before ranking, with what the ranking needs.
+struct Draft {
+    option: PlanOption,
+    /// Interest the customer pays in the plan (negative: a settlement's discount).
+    cost_to_customer: i64,
+}
+
+/// Everything an option needs besides its schedule.
+struct Shape {
+    kind: OptionKind,
+    schedule: Vec<Installment>,
+    cost_to_customer: i64,
+    interest_waived: i64,
+    fees_waived: i64,
+    annual_rate: Decimal,
+    payment_free_months: u32,
+    review_date: Option<Date>,
+    requires_debt_advice_referral: bool,
+}
+
+struct Engine<'a> {
+    terms: &'a AccountTerms,
+    situation: &'a Situation,
+    config: &'a OptionsConfig,
+    money: &'a dyn Fn(i64) -> String,
+    /// The remaining term, or the revolving term for a revolving account.
+    base_term: u32,
+    /// The longest plan: base + extension, at most `max_term_months` (never below base).
+    cap_term: u32,
+    /// Plans start on the first payday strictly after today: never a payment due the same day
+    /// the customer agrees to it.
+    first_after: Date,
+    write_off_baseline: i64,
+    /// The contractual annuity of the balance over the base term: the interest a plan waives
+    /// and the interest inside a catch-up's contractual payments.
+    contract_lines: Vec<AmortisationLine>,
+    contract_interest: i64,
+}
+
+impl<'a> Engine<'a> {
+    fn new(
+        terms: &'a AccountTerms,
+        situation: &'a Situation,
+        config: &'a OptionsConfig,
+        money: &'a dyn Fn(i64) -> String,
+    ) -> Result<Self, OptionsError> {
+        let base_term = if terms.remaining_term_months == 0 {
+            config.revolving_term_months
+        } else {
+            terms.remaining_term_months
+        };
+        let cap_term = base_term
+            .saturating_add(config.max_extension_months)
+            .min(config.max_term_months)
+            .max(base_term);
+        let first_after = situation
+            .today
+            .tomorrow()
+            .map_err(|_| OptionsError::DateOutOfRange("the first payment date"))?;
+        let write_off_baseline = round_to_minor(
+            Decimal::from(terms.balance)
+                .checked_mul(config.write_off_recovery_rate)
+                .ok_or(OptionsError::Overflow("the write-off baseline"))?,
+            "the write-off baseline",
+        )?;
+        // A balance too small to amortise over the base term (the rounded payment would repay it
+        // early) has no meaningful contractual interest to waive: count none.
+        let contract_lines = match amortisation::amortise(terms.balance, &terms.rate, base_term) {
+            Ok(lines) => lines,
+            Err(ScheduleError::TermTooLongForAmount { .. }) => Vec::new(),
+            Err(other) => return Err(other.into()),
+        };
+        let contract_interest = amortisation::total_interest(&contract_lines);
+        Ok(Self {
+            terms,
+            situation,
+            config,
+            money,
+            base_term,
+            cap_term,
+            first_after,
+            write_off_baseline,
+            contract_lines,
+            contract_interest,
+        })
+    }
+
+    fn m(&self, minor: i64) -> String {
+        (self.money)(minor)
+    }
+
+    fn fees_for(&self, months: u32) -> Result<i64, OptionsError> {
+        self.terms
+            .fees_monthly
+            .checked_mul(i64::from(months))
+            .ok_or(OptionsError::Overflow("fees waived"))
+    }
+
+    /// One month's interest on `balance` by DESIGN.md's convention (opening balance × r,
+    /// half-even), taken from the amortisation module so the two always agree.
+    fn month_interest(&self, balance: i64) -> Result<i64, OptionsError> {
+        if self.terms.rate.is_zero() || balance == 0 {
+            return Ok(0);
+        }
+        let lines = amortisation::amortise(balance, &self.terms.rate, 1)?;
+        Ok(lines.first().map_or(0, |l| l.interest))
+    }
+
+    fn add_days(&self, days: u32, what: &'static str) -> Result<Date, OptionsError> {
+        let span = Span::new()
+            .try_days(i64::from(days))
+            .map_err(|_| OptionsError::DateOutOfRange(what))?;
+        self.situation.today.checked_add(span).map_err(|_| OptionsError::DateOutOfRange(what))
+    }
+
+    // ------------------------------------------------------------ exclusions shared by kinds
+
+    fn needs_statement(&self, kind: OptionKind) -> Explanation {
+        Explanation::new(
+            "NEEDS_STATEMENT",
+            ReasonEffect::Opposes,
+            RULE_AFFORDABLE,
+            format!(
+                "A {} needs an income and expenditure statement first, so we can be sure it is \
+                 affordable; completing one unlocks it.",
+                kind.label()
+            ),
+        )
+    }
+
+    fn nothing_left_over(&self, kind: OptionKind, disposable: i64) -> Explanation {
+        Explanation::new(
+            "NO_DISPOSABLE_INCOME",
+            ReasonEffect::Opposes,
+            RULE_AFFORDABLE,
+            format!(
+                "There is no money left over each month, so we will not ask for a {}.",
+                kind.label()
+            ),
+        )
+        .param("disposable_income", disposable)
+    }
+
+    fn too_small_to_spread(&self, kind: OptionKind, months: u32) -> Explanation {
+        Explanation::new(
+            "BALANCE_TOO_SMALL_TO_SPREAD",
+            ReasonEffect::Opposes,
+            RULE_NO_PRESSURE,
+            format!(
+                "A {} would spread a balance of {} over {}, which is too small to divide into \
+                 monthly payments; a shorter option suits better.",
+                kind.label(),
+                self.m(self.terms.balance),
+                months_phrase(months)
+            ),
+        )
+        .param("balance", self.terms.balance)
+        .param("months", months)
+    }
+
+    fn not_affordable(
+        &self,
+        code: &'static str,
+        what: String,
+        monthly: i64,
+        disposable: i64,
+    ) -> Explanation {
+        Explanation::new(
+            code,
+            ReasonEffect::Opposes,
+            RULE_AFFORDABLE,
+            format!(
+                "{what} would cost {} a month, more than the {} left over.",
+                self.m(monthly),
+                self.m(disposable)
+            ),
+        )
+        .param("monthly_amount", monthly)
+        .param("disposable_income", disposable)
+    }
+
+    // ------------------------------------------------------------ the options
+
+    /// Catch-up: the contractual payment plus the arrears spread over `max_catch_up_months`
+    /// (the longest allowed, so the smallest monthly; fewer months only when the loan ends
+    /// sooner). Interest keeps running as per the contract; arrears fees stop while it is kept.
+    /// CONC 7.3.4R, CONC 7.3.5G (deferring arrears), CCD2 art. 35.
+    fn catch_up(&self, disposable: i64) -> Result<Result<Draft, Explanation>, OptionsError> {
+        let kind = OptionKind::CatchUp;
+        if self.terms.arrears == 0 {
+            return Ok(Err(Explanation::new(
+                "NO_ARREARS",
+                ReasonEffect::Opposes,
+                RULE_CATCH_UP,
+                "There are no arrears to catch up.",
+            )));
+        }
+        let months = self.config.max_catch_up_months.min(self.base_term);
+        let total = self
+            .terms
+            .contractual_payment
+            .checked_mul(i64::from(months))
+            .and_then(|t| t.checked_add(self.terms.arrears))
+            .ok_or(OptionsError::Overflow("the catch-up total"))?;
+        let mut installments =
+            schedule::equal_installments(total, months, self.first_after, self.situation.payday)?;
+        if largest(&installments) > disposable {
+            return Ok(Err(self
+                .not_affordable(
+                    "CATCH_UP_NOT_AFFORDABLE",
+                    format!(
+                        "Clearing the arrears of {} over {}",
+                        self.m(self.terms.arrears),
+                        months_phrase(months)
+                    ),
+                    first_amount(&installments),
+                    disposable,
+                )
+                .param("months", months)));
+        }
+        // The contractual payment carries the contract's interest: show it in the preview.
+        let mut interest_paid = 0_i64;
+        for (installment, line) in installments.iter_mut().zip(&self.contract_lines) {
+            let interest = line.interest.clamp(0, installment.amount);
+            installment.interest = interest;
+            installment.principal = installment.amount - interest;
+            interest_paid += interest;
+        }
+        let monthly = first_amount(&installments);
+        let last = last_amount(&installments);
+        let summary = format!(
+            "Pay {} a month for {} and you will be up to date; no arrears fees are added while \
+             you keep to it.{}",
+            self.m(monthly),
+            months_phrase(months),
+            self.last_note(monthly, last)
+        );
+        let reason = Explanation::new(
+            "CATCH_UP_ARREARS_SPREAD",
+            ReasonEffect::Supports,
+            RULE_CATCH_UP,
+            format!(
+                "The arrears of {} are spread over {}, the longest catch-up allowed, so the \
+                 monthly amount is as low as it can be.",
+                self.m(self.terms.arrears),
+                months_phrase(months)
+            ),
+        )
+        .param("arrears", self.terms.arrears)
+        .param("months", months)
+        .param("contractual_payment", self.terms.contractual_payment);
+        self.draft(
+            Shape {
+                kind,
+                schedule: installments,
+                cost_to_customer: interest_paid,
+                interest_waived: 0,
+                fees_waived: self.fees_for(months)?,
+                annual_rate: self.terms.rate.as_decimal(),
+                payment_free_months: 0,
+                review_date: None,
+                requires_debt_advice_referral: false,
+            },
+            summary,
+            vec![reason],
+        )
+        .map(Ok)
+    }
+
+    /// Reduced payment: the whole balance, interest and fees frozen, in equal installments over
+    /// the remaining term (the revolving term for a card); when that is more than the customer
+    /// has left over, over the fewest longer months (up to the cap) that are affordable.
+    /// CONC 7.3.5G (waive interest and charges), CCD2 art. 35 (change the rate, extend the term).
+    fn reduced_payment(&self, disposable: i64) -> Result<Result<Draft, Explanation>, OptionsError> {
+        let kind = OptionKind::ReducedPayment;
+        let balance = self.terms.balance;
+        let needed = u32::try_from(div_ceil(balance, disposable)).unwrap_or(u32::MAX);
+        let mut months = self.base_term.max(needed);
+        let installments = loop {
+            if months > self.cap_term {
+                return Ok(Err(self
+                    .not_affordable(
+                        "REDUCED_PAYMENT_NOT_AFFORDABLE",
+                        format!(
+                            "Even with interest frozen, spreading the balance over {}",
+                            months_phrase(self.cap_term)
+                        ),
+                        div_ceil(balance, i64::from(self.cap_term)),
+                        disposable,
+                    )
+                    .param("max_months", self.cap_term)));
+            }
+            let candidate =
+                schedule::equal_installments(balance, months, self.first_after, self.situation.payday)?;
+            if largest(&candidate) <= disposable {
+                break candidate;
+            }
+            months += 1;
+        };
+        let monthly = first_amount(&installments);
+        let last = last_amount(&installments);
+        let summary = format!(
+            "Pay {} a month for {} and the balance is cleared; we freeze interest and fees, so \
+             you pay {} in total and no more.{}",
+            self.m(monthly),
+            months_phrase(months),
+            self.m(balance),
+            self.last_note(monthly, last)
+        );
+        let mut reasons = vec![Explanation::new(
+            "INTEREST_AND_FEES_FROZEN",
+            ReasonEffect::Supports,
+            RULE_FREEZE,
+            format!(
+                "Interest of {} and fees of {} are waived; the balance is spread over {}.",
+                self.m(self.contract_interest),
+                self.m(self.fees_for(months)?),
+                months_phrase(months)
+            ),
+        )
+        .param("months", months)
+        .param("base_term_months", self.base_term)];
+        if months > self.base_term {
+            reasons.push(
+                Explanation::new(
+                    "TERM_LENGTHENED_TO_FIT",
+                    ReasonEffect::Neutral,
+                    RULE_NO_PRESSURE,
+                    format!(
+                        "Over {} the payment would be more than the customer has left over, so \
+                         the plan runs for the fewest months that fit.",
+                        months_phrase(self.base_term)
+                    ),
+                )
+                .param("base_term_months", self.base_term)
+                .param("months", months),
+            );
+        }
+        self.draft(
+            Shape {
+                kind,
+                schedule: installments,
+                cost_to_customer: 0,
+                interest_waived: self.contract_interest,
+                fees_waived: self.fees_for(months)?,
+                annual_rate: Decimal::ZERO,
+                payment_free_months: 0,
+                review_date: None,
+                requires_debt_advice_referral: false,
+            },
+            summary,
+            reasons,
+        )
+        .map(Ok)
+    }
+
+    /// Term extension: the balance (arrears included) re-amortised at the contract rate over the
+    /// shortest term, at least the remaining term, whose payments are affordable, up to the cap.
+    /// The shortest affordable term keeps the interest as low as it can be. CCD2 art. 35
+    /// (extend the term; for a revolving account, change the type), CONC 7.3.4R.
+    fn term_extension(&self, disposable: i64) -> Result<Result<Draft, Explanation>, OptionsError> {
+        let kind = OptionKind::TermExtension;
+        let (balance, rate) = (self.terms.balance, &self.terms.rate);
+        let at_cap = amortisation::level_payment(balance, rate, self.cap_term)?;
+        if at_cap > disposable {
+            return Ok(Err(self
+                .not_affordable(
+                    "TERM_EXTENSION_NOT_AFFORDABLE",
+                    format!("Even {}", months_phrase(self.cap_term)),
+                    at_cap,
+                    disposable,
+                )
+                .param("max_months", self.cap_term)));
+        }
+        // The level payment does not rise with the term: binary search the shortest that fits.
+        let (mut low, mut high) = (self.base_term, self.cap_term);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if amortisation::level_payment(balance, rate, mid)? <= disposable {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        // The last installment absorbs the rounding remainder and may be a little larger.
+        let mut months = low;
+        let installments = loop {
+            let candidate = schedule::annuity_installments(
+                balance,
+                rate,
+                months,
+                self.first_after,
+                self.situation.payday,
+            )?;
+            if largest(&candidate) <= disposable {
+                break candidate;
+            }
+            if months >= self.cap_term {
+                return Ok(Err(self
+                    .not_affordable(
+                        "TERM_EXTENSION_NOT_AFFORDABLE",
+                        format!("Even {}", months_phrase(self.cap_term)),
+                        largest(&candidate),
+                        disposable,
+                    )
+                    .param("max_months", self.cap_term)));
+            }
+            months += 1;
+        };
+        let interest = sum_interest(&installments)?;
+        let monthly = first_amount(&installments);
+        let last = last_amount(&installments);
+        let opening = if months > self.base_term {
+            format!(
+                "Your payment becomes {} a month by spreading the balance over {} instead of {}",
+                self.m(monthly),
+                months_phrase(months),
+                months_phrase(self.base_term)
+            )
+        } else {
+            format!(
+                "Your arrears are folded into the balance: pay {} a month for {}",
+                self.m(monthly),
+                months_phrase(months)
+            )
+        };
+        let summary = format!(
+            "{opening}. Interest still applies, so you pay {} in total.{}",
+            self.m(sum_amounts(&installments)?),
+            self.last_note(monthly, last)
+        );
+        let reason = Explanation::new(
+            "TERM_RE_AMORTISED",
+            ReasonEffect::Supports,
+            RULE_EXTENSION,
+            format!(
+                "The balance is re-amortised over {}, the shortest term from {} whose payments \
+                 fit the budget, which keeps the interest as low as it can be.",
+                months_phrase(months),
+                months_phrase(self.base_term)
+            ),
+        )
+        .param("months", months)
+        .param("base_term_months", self.base_term)
+        .param("annual_rate", self.terms.rate.as_decimal())
+        .param("interest", interest);
+        self.draft(
+            Shape {
+                kind,
+                schedule: installments,
+                cost_to_customer: interest,
+                interest_waived: 0,
+                fees_waived: self.fees_for(months)?,
+                annual_rate: self.terms.rate.as_decimal(),
+                payment_free_months: 0,
+                review_date: None,
+                requires_debt_advice_referral: false,
+            },
+            summary,
+            vec![reason],
+        )
+        .map(Ok)
+    }
+
+    /// Payment holiday: `holiday_months` without payments, then the balance plus the interest
+    /// of the break re-amortised over the remaining (or revolving) term, which therefore ends
+    /// that much later. Interest keeps building during the break (monthly, compounding, by the
+    /// amortisation convention) unless a protection is in force, which freezes it. Fees stop.
+    /// A bridge for a temporary shock. CCD2 art. 35 (payment holiday, defer payments).
+    fn payment_holiday(&self, disposable: i64) -> Result<Result<Draft, Explanation>, OptionsError> {
+        let kind = OptionKind::PaymentHoliday;
+        let holiday = self.config.holiday_months;
+        let mut balance = self.terms.balance;
+        let mut holiday_interest = 0_i64;
+        if !self.situation.protected {
+            for _ in 0..holiday {
+                let interest = self.month_interest(balance)?;
+                holiday_interest = holiday_interest
+                    .checked_add(interest)
+                    .ok_or(OptionsError::Overflow("holiday interest"))?;
+                balance = balance
+                    .checked_add(interest)
+                    .ok_or(OptionsError::Overflow("holiday interest"))?;
+            }
+        }
+        let holiday_end = self
+            .situation
+            .today
+            .checked_add(Span::new().months(i64::from(holiday)))
+            .map_err(|_| OptionsError::DateOutOfRange("the end of the payment holiday"))?;
+        let resume_after = holiday_end
+            .tomorrow()
+            .map_err(|_| OptionsError::DateOutOfRange("the end of the payment holiday"))?;
+        let months = self.base_term;
+        let installments = schedule::annuity_installments(
+            balance,
+            &self.terms.rate,
+            months,
+            resume_after,
+            self.situation.payday,
+        )?;
+        if largest(&installments) > disposable {
+            return Ok(Err(self
+                .not_affordable(
+                    "PAYMENT_HOLIDAY_NOT_AFFORDABLE",
+                    format!("After a {}-month break, the payment", holiday),
+                    largest(&installments),
+                    disposable,
+                )
+                .param("holiday_months", holiday)));
+        }
+        let interest = sum_interest(&installments)?
+            .checked_add(holiday_interest)
+            .ok_or(OptionsError::Overflow("holiday interest"))?;
+        let monthly = first_amount(&installments);
+        let last = last_amount(&installments);
+        let interest_note = if self.situation.protected {
+            "no interest builds during the break because your account is protected".to_owned()
+        } else if holiday_interest == 0 {
+            "no interest builds during the break".to_owned()
+        } else {
+            format!("interest of {} builds during the break", self.m(holiday_interest))
+        };
+        let summary = format!(
+            "Pay nothing for {} while you get back on your feet, then {} a month for {}. This is \
+             a bridge for a short-term setback; {interest_note}.{}",
+            months_phrase(holiday),
+            self.m(monthly),
+            months_phrase(months),
+            self.last_note(monthly, last)
+        );
+        let reasons = vec![
+            Explanation::new(
+                "PAYMENT_HOLIDAY_BRIDGE",
+                ReasonEffect::Supports,
+                RULE_HOLIDAY,
+                format!(
+                    "Payments pause for {} and then restart at an amount that fits today's \
+                     budget; suited to a temporary setback such as illness or a gap between jobs.",
+                    months_phrase(holiday)
+                ),
+            )
+            .param("holiday_months", holiday)
+            .param("months_after_holiday", months),
+            Explanation::new(
+                "HOLIDAY_INTEREST",
+                ReasonEffect::Neutral,
+                if self.situation.protected { RULE_PROTECTION } else { RULE_HOLIDAY },
+                if self.situation.protected {
+                    "A protection is in force, so no interest builds during the break.".to_owned()
+                } else {
+                    format!(
+                        "Interest of {} builds during the break and is spread over the payments \
+                         that follow.",
+                        self.m(holiday_interest)
+                    )
+                },
+            )
+            .param("holiday_interest", holiday_interest)
+            .param("protected", self.situation.protected),
+        ];
+        self.draft(
+            Shape {
+                kind,
+                schedule: installments,
+                cost_to_customer: interest,
+                interest_waived: 0,
+                fees_waived: self.fees_for(holiday.saturating_add(months))?,
+                annual_rate: self.terms.rate.as_decimal(),
+                payment_free_months: holiday,
+                review_date: Some(holiday_end),
+                requires_debt_advice_referral: false,
+            },
+            summary,
+            reasons,
+        )
+        .map(Ok)
+    }
+
+    /// Interest and fee freeze: the customer keeps paying the contractual amount and all of it
+    /// goes to the balance; the last payment is whatever is left. CONC 7.3.5G.
+    fn interest_fee_freeze(
+        &self,
+        disposable: i64,
+    ) -> Result<Result<Draft, Explanation>, OptionsError> {
+        let kind = OptionKind::InterestFeeFreeze;
+        let (balance, payment) = (self.terms.balance, self.terms.contractual_payment.min(self.terms.balance));
+        if payment > disposable {
+            return Ok(Err(self.not_affordable(
+                "INTEREST_FEE_FREEZE_NOT_AFFORDABLE",
+                "Keeping the contractual payment".to_owned(),
+                payment,
+                disposable,
+            )));
+        }
+        let months = div_ceil(balance, payment);
+        let months = match u32::try_from(months) {
+            Ok(months) if months <= self.cap_term => months,
+            _ => {
+                return Ok(Err(Explanation::new(
+                    "INTEREST_FEE_FREEZE_TOO_LONG",
+                    ReasonEffect::Opposes,
+                    RULE_FREEZE,
+                    format!(
+                        "At {} a month the balance would take more than {} to clear; a reduced \
+                         payment or a longer term suits better.",
+                        self.m(payment),
+                        months_phrase(self.cap_term)
+                    ),
+                )
+                .param("months", months)
+                .param("max_months", self.cap_term)));
+            }
+        };
+        let dates = schedule::payday_dates(self.first_after, self.situation.payday, months)?;
+        let mut installments = Vec::with_capacity(dates.len());
+        let mut left = balance;
+        for (sequence, due_date) in (1_u32..).zip(dates) {
+            let amount = payment.min(left);
+            left -= amount;
+            installments.push(Installment { sequence, due_date, amount, principal: amount, interest: 0 });
+        }
+        let last = last_amount(&installments);
+        let summary = format!(
+            "Keep paying {} a month and all of it goes to the balance: we freeze interest and \
+             fees, and you are clear in {}.{}",
+            self.m(payment),
+            months_phrase(months),
+            self.last_note(payment, last)
+        );
+        let reason = Explanation::new(
+            "INTEREST_AND_FEES_FROZEN",
+            ReasonEffect::Supports,
+            RULE_FREEZE,
+            format!(
+                "Interest of {} and fees are waived; the contractual payment clears the balance \
+                 in {}.",
+                self.m(self.contract_interest),
+                months_phrase(months)
+            ),
+        )
+        .param("months", months)
+        .param("contractual_payment", payment);
+        self.draft(
+            Shape {
+                kind,
+                schedule: installments,
+                cost_to_customer: 0,
+                interest_waived: self.contract_interest,
+                fees_waived: self.fees_for(months)?,
+                annual_rate: Decimal::ZERO,
+                payment_free_months: 0,
+                review_date: None,
+                requires_debt_advice_referral: false,
+            },
+            summary,
+            vec![reason],
+        )
+        .map(Ok)
+    }
+
+    /// Settlement: one payment of `balance × (1 − discount)` (half-even, at least one minor
+    /// unit), offered only when that lump sum fits in one month's disposable income — never a
+    /// lump sum the customer does not have. CCD2 art. 35 (partial forgiveness).
+    fn settlement(&self, disposable: i64) -> Result<Result<Draft, Explanation>, OptionsError> {
+        let kind = OptionKind::Settlement;
+        let balance = self.terms.balance;
+        let share = Decimal::ONE - self.config.settlement_discount;
+        let lump = round_to_minor(
+            Decimal::from(balance)
+                .checked_mul(share)
+                .ok_or(OptionsError::Overflow("the settlement amount"))?,
+            "the settlement amount",
+        )?
+        .clamp(1, balance);
+        let discount = balance - lump;
+        if lump > disposable {
+            return Ok(Err(Explanation::new(
+                "SETTLEMENT_LUMP_SUM_NOT_AFFORDABLE",
+                ReasonEffect::Opposes,
+                RULE_NO_PRESSURE,
+                format!(
+                    "A one-off payment of {} is more than the {} left over in a month, and we \
+                     never ask for money the customer does not have.",
+                    self.m(lump),
+                    self.m(disposable)
+                ),
+            )
+            .param("settlement_amount", lump)
+            .param("disposable_income", disposable)));
+        }
+        let installments = schedule::equal_installments(lump, 1, self.first_after, self.situation.payday)?;
+        let due = installments.first().map(|i| i.due_date);
+        let summary = format!(
+            "Pay {} once{} and the account is settled: that is {} less than the {} you owe.",
+            self.m(lump),
+            due.map(|d| format!(", on {}", long_date(d))).unwrap_or_default(),
+            self.m(discount),
+            self.m(balance)
+        );
+        let reason = Explanation::new(
+            "SETTLEMENT_DISCOUNT",
+            ReasonEffect::Supports,
+            RULE_SETTLEMENT,
+            format!(
+                "A one-off payment of {} fits within this month's {} left over; {} of the \
+                 balance is forgiven.",
+                self.m(lump),
+                self.m(disposable),
+                self.m(discount)
+            ),
+        )
+        .param("settlement_amount", lump)
+        .param("discount", discount)
+        .param("discount_rate", self.config.settlement_discount);
+        self.draft(
+            Shape {
+                kind,
+                schedule: installments,
+                cost_to_customer: -discount,
+                interest_waived: 0,
+                fees_waived: 0,
+                annual_rate: Decimal::ZERO,
+                payment_free_months: 0,
+                review_date: None,
+                requires_debt_advice_referral: false,
+            },
+            summary,
+            vec![reason],
+        )
+        .map(Ok)
+    }
+
+    /// Token payment with free debt advice and a review date: offered whenever nothing that
+    /// resolves the debt is affordable, when there is no statement yet, or when a protection is
+    /// in force; otherwise excluded (a plan the customer can afford serves them better).
+    ///
+    /// Amount: `token_amount` without a statement; `min(token_amount, disposable)` when
+    /// something is left over; **0 when disposable ≤ 0** ("pay nothing now; we will review with
+    /// your adviser"). Payments fall on the paydays after today up to the review date
+    /// (`today + review_after_days`); interest and fees are frozen until then. CONC 7.3.5G.
+    fn token_payment(
+        &self,
+        resolving_offered: usize,
+    ) -> Result<Result<Draft, Explanation>, OptionsError> {
+        let kind = OptionKind::TokenPayment;
+        let disposable = self.situation.disposable_income;
+        let needed = disposable.is_none_or(|d| d <= 0)
+            || self.situation.protected
+            || resolving_offered == 0;
+        if !needed {
+            return Ok(Err(Explanation::new(
+                "TOKEN_PAYMENT_NOT_NEEDED",
+                ReasonEffect::Opposes,
+                RULE_TOKEN,
+                "A token payment is for when nothing else is affordable; the customer can afford \
+                 a plan that clears the debt.",
+            )
+            .param("affordable_plans", resolving_offered)));
+        }
+        let amount = match disposable {
+            None => self.config.token_amount,
+            Some(d) if d <= 0 => 0,
+            Some(d) => self.config.token_amount.min(d),
+        };
+        let review = self.add_days(self.config.review_after_days, "the review date")?;
+        let mut installments = Vec::new();
+        if amount > 0 {
+            let bound = self.config.review_after_days / 28 + 1;
+            let dates = schedule::payday_dates(self.first_after, self.situation.payday, bound)?;
+            for (sequence, due_date) in (1_u32..).zip(dates.into_iter().filter(|d| *d <= review)) {
+                installments.push(Installment { sequence, due_date, amount, principal: amount, interest: 0 });
+            }
+        }
+        let hold_months = self.config.review_after_days / 30;
+        let interest_waived = self
+            .month_interest(self.terms.balance)?
+            .checked_mul(i64::from(hold_months))
+            .ok_or(OptionsError::Overflow("interest waived"))?;
+        let adviser = if self.situation.has_debt_advice_referral {
+            "your debt adviser"
+        } else {
+            "a free debt adviser we will put you in touch with"
+        };
+        let summary = if installments.is_empty() {
+            format!(
+                "Pay nothing now: we freeze interest and fees and will review things with you and \
+                 {adviser} on {}.",
+                long_date(review)
+            )
+        } else {
+            format!(
+                "Pay {} a month for now while {adviser} helps you; we freeze interest and fees \
+                 and will review things with you on {}.",
+                self.m(amount),
+                long_date(review)
+            )
+        };
+        let mut reasons = vec![
+            Explanation::new(
+                "TOKEN_PAYMENT_WITH_ADVICE",
+                ReasonEffect::Supports,
+                RULE_TOKEN,
+                "A small payment, or none, keeps things steady while free debt advice looks at \
+                 the whole picture; interest and fees are frozen until the review.",
+            )
+            .param("token_amount", amount)
+            .param("review_date", review)
+            .param("review_after_days", self.config.review_after_days),
+            self.advice_reason(),
+        ];
+        reasons.extend(self.holding_context());
+        self.draft(
+            Shape {
+                kind,
+                schedule: installments,
+                cost_to_customer: 0,
+                interest_waived,
+                fees_waived: self.fees_for(hold_months)?,
+                annual_rate: Decimal::ZERO,
+                payment_free_months: 0,
+                review_date: Some(review),
+                requires_debt_advice_referral: true,
+            },
+            summary,
+            reasons,
+        )
+        .map(Ok)
+    }
+
+    /// Breathing space: pause interest, fees and payment requests for `breathing_space_days`
+    /// while the customer gets debt advice; no schedule. Excluded when a protection is already
+    /// in force or a standard breathing space was used in the last 12 months (DESIGN.md).
+    fn breathing_space(&self) -> Result<Result<Draft, Explanation>, OptionsError> {
+        let kind = OptionKind::BreathingSpace;
+        if self.situation.protected {
+            return Ok(Err(Explanation::new(
+                "ALREADY_PROTECTED",
+                ReasonEffect::Opposes,
+                RULE_PROTECTION,
+                "A protection is already in force, so interest, fees and payment requests are \
+                 already paused.",
+            )));
+        }
+        if self.situation.breathing_space_used_in_last_12_months {
+            return Ok(Err(Explanation::new(
+                "BREATHING_SPACE_USED_IN_LAST_12_MONTHS",
+                ReasonEffect::Opposes,
+                RULE_BREATHING_SPACE,
+                "A standard breathing space was already used in the last 12 months; free debt \
+                 advice is still available, and a mental-health crisis breathing space has no \
+                 such limit.",
+            )));
+        }
+        let days = self.config.breathing_space_days;
+        let ends = self.add_days(days, "the end of the breathing space")?;
+        let hold_months = days / 30;
+        let interest_waived = self
+            .month_interest(self.terms.balance)?
+            .checked_mul(i64::from(hold_months))
+            .ok_or(OptionsError::Overflow("interest waived"))?;
+        let summary = format!(
+            "We pause interest, fees and payment requests for {days} days while you get free \
+             debt advice; there is nothing to pay during that time, and we will look at things \
+             together again by {}.",
+            long_date(ends)
+        );
+        let mut reasons = vec![
+            Explanation::new(
+                "BREATHING_SPACE_PAUSE",
+                ReasonEffect::Supports,
+                RULE_BREATHING_SPACE,
+                "Everything pauses while a debt adviser helps: no interest, no fees and no \
+                 requests for payment.",
+            )
+            .param("days", days)
+            .param("ends", ends),
+            self.advice_reason(),
+        ];
+        reasons.extend(self.holding_context());
+        self.draft(
+            Shape {
+                kind,
+                schedule: Vec::new(),
+                cost_to_customer: 0,
+                interest_waived,
+                fees_waived: self.fees_for(hold_months)?,
+                annual_rate: Decimal::ZERO,
+                payment_free_months: 0,
+                review_date: Some(ends),
+                requires_debt_advice_referral: true,
+            },
+            summary,
+            reasons,
+        )
+        .map(Ok)
+    }
+
+    fn advice_reason(&self) -> Explanation {
+        if self.situation.has_debt_advice_referral {
+            Explanation::new(
+                "DEBT_ADVICE_ALREADY_REFERRED",
+                ReasonEffect::Neutral,
+                RULE_FORBEARANCE,
+                "The customer already has a referral to free debt advice; the review includes the \
+                 adviser.",
+            )
+        } else {
+            Explanation::new(
+                "DEBT_ADVICE_REFERRAL_INCLUDED",
+                ReasonEffect::Supports,
+                RULE_FORBEARANCE,
+                "Choosing this includes a referral to a free debt-advice service.",
+            )
+        }
+    }
+
+    /// Why a holding option is on the table: no statement yet, or a protection in force.
+    fn holding_context(&self) -> Vec<Explanation> {
+        let mut reasons = Vec::new();
+        if self.situation.disposable_income.is_none() {
+            reasons.push(Explanation::new(
+                "STATEMENT_UNLOCKS_MORE_OPTIONS",
+                ReasonEffect::Neutral,
+                RULE_AFFORDABLE,
+                "There is no income and expenditure statement yet. Completing one lets us offer \
+                 plans that fit the customer's budget, such as a reduced payment or a longer term.",
+            ));
+        }
+        if self.situation.protected {
+            reasons.push(Explanation::new(
+                "PROTECTION_IN_FORCE",
+                ReasonEffect::Neutral,
+                RULE_PROTECTION,
+                "A protection is in force: no interest or fees are added and we do not ask for \
+                 payment until it ends. The customer may still choose to pay.",
+            ));
+        }
+        reasons
+    }
+
+    // ------------------------------------------------------------ shared assembly
+
+    fn last_note(&self, monthly: i64, last: i64) -> String {
+        if last == monthly {
+            String::new()
+        } else {
+            format!(" The last payment is {} so the total comes out exact.", self.m(last))
+        }
+    }
+
+    /// Fills the fields every option shares: totals, headroom, recovery, likelihood, reasons.
+    fn draft(
+        &self,
+        shape: Shape,
+        summary: String,
+        mut reasons: Vec<Explanation>,
+    ) -> Result<Draft, OptionsError> {
+        let kind = shape.kind;
+        let total_payable = sum_amounts(&shape.schedule)?;
+        let monthly_amount = first_amount(&shape.schedule);
+        let months = u32::try_from(shape.schedule.len())
+            .map_err(|_| OptionsError::Overflow("the number of months"))?;
+        let headroom = self.situation.disposable_income.map(|d| {
+            let left = d.saturating_sub(monthly_amount);
+            if monthly_amount == 0 { left.max(0) } else { left }
+        });
+        let likelihood = self.config.completion_likelihood.of(kind);
+        let expected_recovery = self.expected_recovery(total_payable, shape.cost_to_customer, likelihood)?;
+
+        if let (Some(d), Some(h)) = (self.situation.disposable_income, headroom) {
+            let message = if monthly_amount == 0 {
+                "It asks for no payment now.".to_owned()
+            } else {
+                format!(
+                    "It fits within the {} left over each month, leaving {}.",
+                    self.m(d),
+                    self.m(h)
+                )
+            };
+            reasons.push(
+                Explanation::new("AFFORDABLE", ReasonEffect::Supports, RULE_AFFORDABLE, message)
+                    .param("disposable_income", d)
+                    .param("monthly_amount", monthly_amount)
+                    .param("headroom", h),
+            );
+        }
+        reasons.push(
+            Explanation::new(
+                "EXPECTED_RECOVERY",
+                ReasonEffect::Neutral,
+                RULE_RECOVERY,
+                format!(
+                    "Expected to recover {} (a {}% chance of completing, weighted), against {} if \
+                     the debt were written off.",
+                    self.m(expected_recovery),
+                    (likelihood * Decimal::ONE_HUNDRED).normalize(),
+                    self.m(self.write_off_baseline)
+                ),
+            )
+            .param("expected_recovery", expected_recovery)
+            .param("write_off_baseline", self.write_off_baseline)
+            .param("completion_likelihood", likelihood)
+            .param("write_off_recovery_rate", self.config.write_off_recovery_rate),
+        );
+
+        let option = PlanOption {
+            kind,
+            rank: 0,
+            monthly_amount,
+            months,
+            first_payment_date: shape.schedule.first().map(|i| i.due_date),
+            schedule: shape.schedule,
+            total_payable,
+            interest_waived: shape.interest_waived,
+            fees_waived: shape.fees_waived,
+            headroom,
+            expected_recovery,
+            write_off_baseline: self.write_off_baseline,
+            completion_likelihood: likelihood,
+            annual_rate: shape.annual_rate,
+            payment_free_months: shape.payment_free_months,
+            review_date: shape.review_date,
+            requires_debt_advice_referral: shape.requires_debt_advice_referral,
+            summary,
+            reasons,
+        };
+        Ok(Draft { option, cost_to_customer: shape.cost_to_customer })
+    }
+
+    /// `min(total, balance + interest payable) × likelihood + balance × recovery rate ×
+    /// (1 − likelihood)`, half-even to the minor unit: the plan's payments if it completes, the
+    /// write-off recovery on the balance if it does not. Only the option's own schedule counts
+    /// (a conservative figure for catch-up, token payment and breathing space, whose value lies
+    /// in what follows them).
+    fn expected_recovery(
+        &self,
+        total_payable: i64,
+        cost_to_customer: i64,
+        likelihood: Decimal,
+    ) -> Result<i64, OptionsError> {
+        let overflow = || OptionsError::Overflow("expected recovery");
+        let cap = self.terms.balance.checked_add(cost_to_customer.max(0)).ok_or_else(overflow)?;
+        let paid = Decimal::from(total_payable.min(cap));
+        let if_completed = paid.checked_mul(likelihood).ok_or_else(overflow)?;
+        let if_not = Decimal::from(self.terms.balance)
+            .checked_mul(self.config.write_off_recovery_rate)
+            .and_then(|v| v.checked_mul(Decimal::ONE - likelihood))
+            .ok_or_else(overflow)?;
+        round_to_minor(if_completed.checked_add(if_not).ok_or_else(overflow)?, "expected recovery")
+    }
+
+    /// Sorts by the key documented on [`plan_options`] and numbers the ranks from 1.
+    fn rank(&self, mut drafts: Vec<Draft>) -> Vec<PlanOption> {
+        let protection_first = self.situation.disposable_income.is_none_or(|d| d <= 0)
+            || self.situation.protected;
+        let tier = |kind: OptionKind| match (kind, protection_first) {
+            (OptionKind::BreathingSpace, true) => 0,
+            (OptionKind::TokenPayment, true) => 1,
+            (_, true) => 2,
+            (OptionKind::BreathingSpace, false) => 1,
+            (OptionKind::TokenPayment, false) => 2,
+            (_, false) => 0,
+        };
+        drafts.sort_by_key(|d| {
+            (
+                tier(d.option.kind),
+                d.cost_to_customer,
+                d.option.monthly_amount,
+                Reverse(d.option.expected_recovery),
+                d.option.kind.proto_order(),
+            )
+        });
+        let count = drafts.len();
+        let mut offered = Vec::with_capacity(count);
+        for (rank, draft) in (1_u32..).zip(drafts) {
+            let mut option = draft.option;
+            option.rank = rank;
+            option.reasons.push(self.rank_reason(&option, draft.cost_to_customer, count, protection_first));
+            offered.push(option);
+        }
+        offered
+    }
+
+    fn rank_reason(
+        &self,
+        option: &PlanOption,
+        cost: i64,
+        count: usize,
+        protection_first: bool,
+    ) -> Explanation {
+        let why = if option.kind.is_holding() {
+            if protection_first {
+                match (self.situation.disposable_income, self.situation.protected) {
+                    (_, true) => "with a protection in force, protection and free advice come first",
+                    (None, _) => "without a statement yet, protection and free advice come first",
+                    _ => "with nothing left over each month, protection and free advice come first",
+                }
+                .to_owned()
+            } else {
+                "plans that clear the debt and cost the customer least come first; this one \
+                 pauses things while the customer gets advice"
+                    .to_owned()
+            }
+        } else if cost < 0 {
+            format!("options that cost the customer least come first; this one saves {}", self.m(-cost))
+        } else if cost == 0 {
+            "options that cost the customer least come first; this one adds no interest".to_owned()
+        } else {
+            format!(
+                "options that cost the customer least come first; this one adds {} in interest",
+                self.m(cost)
+            )
+        };
+        Explanation::new(
+            "RANKED_CUSTOMER_FIRST",
+            ReasonEffect::Neutral,
+            RULE_RANKING,
+            format!("Ranked {} of {count}: {why}; ties go to the lower monthly payment, then the higher expected recovery.", option.rank),
+        )
+        .param("rank", option.rank)
+        .param("cost_to_customer", cost)
+        .param("monthly_amount", option.monthly_amount)
+        .param("expected_recovery", option.expected_recovery)
+    }
+}
+
+// ---------------------------------------------------------------- small helpers
+
+fn round_to_minor(value: Decimal, what: &'static str) -> Result<i64, OptionsError> {
+    value
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointNearestEven)
+        .to_i64()
+        .ok_or(OptionsError::Overflow(what))
+}
+
+/// `⌈a / b⌉` for `a ≥ 0`, `b > 0`.
+fn div_ceil(a: i64, b: i64) -> i64 {
+    a / b + i64::from(a % b != 0)
+}
+
+fn largest(schedule: &[Installment]) -> i64 {
+    schedule.iter().map(|i| i.amount).max().unwrap_or(0)
+}
+
+fn first_amount(schedule: &[Installment]) -> i64 {
+    schedule.first().map_or(0, |i| i.amount)
+}
+
+fn last_amount(schedule: &[Installment]) -> i64 {
+    schedule.last().map_or(0, |i| i.amount)
+}
+
+fn sum_amounts(schedule: &[Installment]) -> Result<i64, OptionsError> {
+    schedule
+        .iter()
+        .try_fold(0_i64, |t, i| t.checked_add(i.amount))
+        .ok_or(OptionsError::Overflow("the total payable"))
+}
+
+fn sum_interest(schedule: &[Installment]) -> Result<i64, OptionsError> {
+    schedule
+        .iter()
+        .try_fold(0_i64, |t, i| t.checked_add(i.interest))
+        .ok_or(OptionsError::Overflow("the interest payable"))
+}
+
+fn months_phrase(months: u32) -> String {
+    if months == 1 { "1 month".to_owned() } else { format!("{months} months") }
+}
+
+/// "1 March 2025": unambiguous when read aloud.
+fn long_date(date: Date) -> String {
+    date.strftime("%-d %B %Y").to_string()
+}
+
