@@ -73,7 +73,7 @@ pub fn unit_with(
                 .max_encoding_message_size(limit),
         )
         .serve(
-            PlanServiceServer::new(grpc::PlanApi)
+            PlanServiceServer::new(grpc::PlanApi(core.clone()))
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )

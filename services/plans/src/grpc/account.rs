@@ -212,6 +212,8 @@ impl AccountApi {
         let (account_id, key) = (account_id.ok_or_else(invalid)?, key.ok_or_else(invalid)?);
 
         let mut tx = self.0.write().await?;
+        // Two payments on one account at once must not both read the old balance.
+        store::plans::lock(&mut tx, store::plans::Lockable::Account, account_id).await?;
         let mut account = account(&mut tx, account_id).await?;
         let mut v = Validation::new();
         let amount = wire::positive_amount("amount", r.amount.as_ref(), account.currency, &mut v);
@@ -350,6 +352,7 @@ pub(crate) async fn account_to_pb(
         .collect();
     let effects: Vec<pb::ProtectionEffect> = protections.iter().flat_map(|p| p.effects()).collect();
     let open_case = store::cases::open_for_account(conn, a.id).await?;
+    let active_plan = store::plans::active_for_account(conn, a.id).await?;
     Ok(pb::Account {
         account_id: a.id.to_string(),
         customer_id: a.customer_id.to_string(),
@@ -378,7 +381,7 @@ pub(crate) async fn account_to_pb(
         interest_frozen: effects.contains(&pb::ProtectionEffect::FreezeInterest),
         fees_frozen: effects.contains(&pb::ProtectionEffect::FreezeFees),
         payment_demands_blocked: effects.contains(&pb::ProtectionEffect::StopPaymentDemands),
-        active_plan_id: String::new(),
+        active_plan_id: active_plan.map(|p| p.id.to_string()).unwrap_or_default(),
         open_hardship_case_id: open_case.map(|id| id.to_string()).unwrap_or_default(),
         created_at: Some(wire::timestamp_to_pb(a.created_at)),
         updated_at: Some(wire::timestamp_to_pb(a.updated_at)),

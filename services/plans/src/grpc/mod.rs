@@ -4,6 +4,8 @@
 
 mod account;
 mod hardship;
+mod plan;
+mod promises;
 
 use std::sync::Arc;
 
@@ -22,13 +24,7 @@ use crate::store::{self, Conn};
 
 pub(crate) use account::AccountApi;
 pub(crate) use hardship::HardshipApi;
-
-/// `rapport.plans.v1.PlanService`; RPCs not built yet answer `UNIMPLEMENTED`.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct PlanApi;
-
-#[tonic::async_trait]
-impl rapport_proto::plans::v1::plan_service_server::PlanService for PlanApi {}
+pub(crate) use plan::PlanApi;
 
 /// `rapport.plans.v1.OutreachService`; contact rules come with the outreach issue.
 #[derive(Debug, Clone, Copy, Default)]

@@ -3,6 +3,8 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod plans;
+pub mod promises;
 pub mod protections;
 
 use jiff::Timestamp;

@@ -36,7 +36,7 @@ fn line<T>(
     (category, Some(money(currency, amount)))
 }
 
-pub fn statement(currency: &str) -> pb::IncomeExpenditure {
+pub(crate) fn statement(currency: &str) -> pb::IncomeExpenditure {
     let income = [line(pb::IncomeCategory::Earnings, 200_000, currency)];
     let fixed = [line(
         pb::FixedCostCategory::HomeAndContents,

@@ -5,4 +5,6 @@
 
 mod accounts;
 mod hardship;
+mod plans;
+mod promises;
 mod support;

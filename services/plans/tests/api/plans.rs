@@ -1,0 +1,492 @@
+//! PlanService: options the customer chooses, plans, payments, the missed/broken sequence.
+
+use futures_util::future::join_all;
+use rapport_clock::SignedDuration;
+use rapport_proto::plans::v1 as pb;
+use rapport_storage::backend_tests;
+use rapport_storage::testing::TestDatabase;
+use tonic::Code;
+
+use crate::hardship::statement;
+use crate::support::{Plans, agent, money, start, violated_fields};
+
+const CUSTOMER: &str = "0190f0c8-7a1e-7c3b-9a4e-1d2c3b4a5f60";
+
+/// A GBP loan in arrears with a case and a statement leaving 600.00 a month.
+async fn in_arrears_with_a_statement(plans: &mut Plans) -> (pb::Account, String) {
+    let account = plans.account("GBP", 300_000, 15_000).await;
+    plans
+        .arrears(&account.account_id, 45, money("GBP", 30_000))
+        .await;
+    let case = plans
+        .hardship
+        .open_hardship_case(pb::OpenHardshipCaseRequest {
+            customer_id: CUSTOMER.into(),
+            account_ids: vec![account.account_id.clone()],
+            reason: pb::HardshipReason::ReducedIncome as i32,
+            opened_by: Some(agent("agent-5")),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hardship_case
+        .unwrap();
+    plans
+        .hardship
+        .submit_income_expenditure(pb::SubmitIncomeExpenditureRequest {
+            case_id: case.case_id.clone(),
+            income_expenditure: Some(statement("GBP")),
+            submitted_by: Some(agent("agent-5")),
+        })
+        .await
+        .unwrap();
+    (account, case.case_id)
+}
+
+async fn options(plans: &mut Plans, account_id: &str, payday: i32) -> pb::GetPlanOptionsResponse {
+    plans
+        .plans
+        .get_plan_options(pb::GetPlanOptionsRequest {
+            account_id: account_id.into(),
+            case_id: String::new(),
+            payday,
+            locale: "en-GB".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+fn accept(account_id: &str, option_id: &str, request_id: &str) -> pb::AcceptPlanRequest {
+    pb::AcceptPlanRequest {
+        account_id: account_id.into(),
+        case_id: String::new(),
+        option_id: option_id.into(),
+        accepted_by: Some(agent("agent-5")),
+        agreement: Some(pb::CustomerAgreement {
+            method: pb::AgreementMethod::RecordedCall as i32,
+            evidence_ref: "call-8812".into(),
+            agreed_at: None,
+        }),
+        request_id: request_id.into(),
+    }
+}
+
+fn option_of(response: &pb::GetPlanOptionsResponse, kind: pb::PlanOptionKind) -> pb::PlanOption {
+    response
+        .options
+        .iter()
+        .find(|o| o.kind == kind as i32)
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "{kind:?} not offered: {:?}",
+                response.options.iter().map(|o| o.kind).collect::<Vec<_>>()
+            )
+        })
+}
+
+async fn options_are_affordable_explained_and_accepted_as_offered(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (account, _) = in_arrears_with_a_statement(&mut plans).await;
+    let offered = options(&mut plans, &account.account_id, 28).await;
+    assert!(!offered.options.is_empty());
+    assert_eq!(
+        offered.affordability.as_ref().unwrap().disposable_income,
+        Some(money("GBP", 60_000))
+    );
+    for (i, option) in offered.options.iter().enumerate() {
+        assert_eq!(option.rank, i as i32 + 1, "ranked in order");
+        let monthly = option.monthly_amount.as_ref().unwrap().minor_units;
+        assert!(
+            monthly <= 60_000,
+            "{:?} asks {monthly}, more than is left over",
+            option.kind
+        );
+        let sum: i64 = option
+            .schedule
+            .iter()
+            .map(|i| i.amount.as_ref().unwrap().minor_units)
+            .sum();
+        assert_eq!(
+            sum,
+            option.total_payable.as_ref().unwrap().minor_units,
+            "schedule sums to its total"
+        );
+        assert!(
+            option
+                .schedule
+                .iter()
+                .all(|i| i.due_date.as_ref().unwrap().day == 28),
+            "on the chosen payday"
+        );
+        assert!(!option.summary.is_empty() && !option.reasons.is_empty());
+        assert!(option.write_off_recovery.is_some() && option.expected_recovery.is_some());
+    }
+    assert!(offered.write_off_baseline.is_some());
+
+    let chosen = option_of(&offered, pb::PlanOptionKind::ReducedPayment);
+    let plan = plans
+        .plans
+        .accept_plan(accept(&account.account_id, &chosen.option_id, "acc-1"))
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(plan.status, pb::PlanStatus::Active as i32);
+    assert_eq!(plan.total_payable, chosen.total_payable);
+    assert_eq!(plan.schedule.len(), chosen.schedule.len());
+    let again = plans
+        .plans
+        .accept_plan(accept(&account.account_id, &chosen.option_id, "acc-1"))
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(
+        again.plan_id, plan.plan_id,
+        "a retried accept returns the same plan"
+    );
+    assert_eq!(
+        plans.get_account(&account.account_id).await.active_plan_id,
+        plan.plan_id
+    );
+
+    // The other options were offered before this plan: no longer valid.
+    let other = offered
+        .options
+        .iter()
+        .find(|o| o.option_id != chosen.option_id)
+        .unwrap();
+    let stale = plans
+        .plans
+        .accept_plan(accept(&account.account_id, &other.option_id, "acc-2"))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::FailedPrecondition, "{stale:?}");
+    assert_eq!(plans.count("SELECT COUNT(*) FROM plans").await, 1);
+}
+
+async fn an_option_no_longer_valid_is_refused(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (account, _) = in_arrears_with_a_statement(&mut plans).await;
+    let offered = options(&mut plans, &account.account_id, 0).await;
+    let option = offered.options[0].clone();
+
+    // The account changed since: billing reported more arrears.
+    plans
+        .arrears(&account.account_id, 75, money("GBP", 45_000))
+        .await;
+    let changed = plans
+        .plans
+        .accept_plan(accept(&account.account_id, &option.option_id, ""))
+        .await
+        .unwrap_err();
+    assert_eq!(changed.code(), Code::FailedPrecondition);
+
+    let fresh = options(&mut plans, &account.account_id, 0).await.options[0].clone();
+    plans.clock.advance(SignedDuration::from_mins(61));
+    let expired = plans
+        .plans
+        .accept_plan(accept(&account.account_id, &fresh.option_id, ""))
+        .await
+        .unwrap_err();
+    assert_eq!(expired.code(), Code::FailedPrecondition);
+    assert!(expired.message().contains("expired"), "{expired:?}");
+
+    let unknown = plans
+        .plans
+        .accept_plan(accept(
+            &account.account_id,
+            &rapport_ids::Id::new().to_string(),
+            "",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    let other_account = plans.account("GBP", 100_000, 5_000).await;
+    let fresh = options(&mut plans, &account.account_id, 0).await.options[0].clone();
+    let mismatch = plans
+        .plans
+        .accept_plan(accept(&other_account.account_id, &fresh.option_id, ""))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&mismatch), vec!["option_id"]);
+    let no_agreement = plans
+        .plans
+        .accept_plan(pb::AcceptPlanRequest {
+            agreement: None,
+            ..accept(&account.account_id, &fresh.option_id, "")
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&no_agreement), vec!["agreement"]);
+    assert_eq!(plans.count("SELECT COUNT(*) FROM plans").await, 0);
+}
+
+async fn with_no_money_left_there_is_still_help(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let account = plans.account("GBP", 300_000, 15_000).await;
+    plans
+        .arrears(&account.account_id, 45, money("GBP", 30_000))
+        .await;
+    let case = plans
+        .hardship
+        .open_hardship_case(pb::OpenHardshipCaseRequest {
+            customer_id: CUSTOMER.into(),
+            account_ids: vec![account.account_id.clone()],
+            reason: pb::HardshipReason::JobLoss as i32,
+            opened_by: Some(agent("agent-5")),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hardship_case
+        .unwrap();
+    let mut broke = statement("GBP");
+    broke.income[0].monthly_amount = Some(money("GBP", 100_000)); // less than the costs
+    plans
+        .hardship
+        .submit_income_expenditure(pb::SubmitIncomeExpenditureRequest {
+            case_id: case.case_id,
+            income_expenditure: Some(broke),
+            submitted_by: Some(agent("agent-5")),
+        })
+        .await
+        .unwrap();
+    let offered = options(&mut plans, &account.account_id, 0).await;
+    let kinds: Vec<i32> = offered.options.iter().map(|o| o.kind).collect();
+    assert!(
+        kinds.contains(&(pb::PlanOptionKind::TokenPayment as i32)),
+        "{kinds:?}"
+    );
+    assert!(!kinds.contains(&(pb::PlanOptionKind::CatchUp as i32)));
+    let token = option_of(&offered, pb::PlanOptionKind::TokenPayment);
+    assert!(token.includes_debt_advice_referral && token.review_date.is_some());
+    assert!(
+        offered
+            .options
+            .iter()
+            .all(|o| o.monthly_amount.as_ref().unwrap().minor_units == 0),
+        "nothing asked that is not there"
+    );
+}
+
+async fn accept_reduced_payment(plans: &mut Plans) -> (pb::Account, pb::Plan) {
+    let (account, _) = in_arrears_with_a_statement(plans).await;
+    let offered = options(plans, &account.account_id, 15).await;
+    let chosen = option_of(&offered, pb::PlanOptionKind::ReducedPayment);
+    let plan = plans
+        .plans
+        .accept_plan(accept(&account.account_id, &chosen.option_id, ""))
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    (account, plan)
+}
+
+fn payment(plan_id: &str, key: &str, amount: i64) -> pb::RecordPlanPaymentRequest {
+    pb::RecordPlanPaymentRequest {
+        plan_id: plan_id.into(),
+        idempotency_key: key.into(),
+        amount: Some(money("GBP", amount)),
+        received_at: None,
+        source_reference: "direct-debit".into(),
+    }
+}
+
+async fn a_hundred_concurrent_replays_post_once(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (_, plan) = accept_reduced_payment(&mut plans).await;
+    let monthly = plan.monthly_amount.unwrap().minor_units;
+    let calls = (0..100).map(|_| {
+        let mut client = plans.plans.clone();
+        let request = payment(&plan.plan_id, "dd-2026-03", monthly + 7);
+        async move {
+            client
+                .record_plan_payment(request)
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    });
+    let answers = join_all(calls).await;
+    assert_eq!(
+        answers.iter().filter(|a| !a.replayed).count(),
+        1,
+        "posted exactly once"
+    );
+    let first = answers
+        .iter()
+        .find(|a| !a.replayed)
+        .unwrap()
+        .payment
+        .clone()
+        .unwrap();
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.payment.as_ref().unwrap().payment_id == first.payment_id)
+    );
+    assert_eq!(plans.count("SELECT COUNT(*) FROM plan_payments").await, 1);
+    // Oldest installment first; the rest goes to the next one.
+    assert_eq!(first.allocations.len(), 2);
+    assert_eq!(first.allocations[0].installment_sequence, 1);
+    let applied: i64 = first
+        .allocations
+        .iter()
+        .map(|a| a.amount.as_ref().unwrap().minor_units)
+        .sum();
+    assert_eq!(
+        applied + first.overpayment.unwrap().minor_units,
+        monthly + 7,
+        "no minor unit lost or made"
+    );
+    let current = plans
+        .plans
+        .get_plan(pb::GetPlanRequest {
+            plan_id: plan.plan_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(current.paid_to_date, Some(money("GBP", monthly + 7)));
+    let bad = plans
+        .plans
+        .record_plan_payment(payment(&plan.plan_id, "neg", -5))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&bad), vec!["amount.minor_units"]);
+    let mixed = plans
+        .plans
+        .record_plan_payment(pb::RecordPlanPaymentRequest {
+            amount: Some(money("EUR", 100)),
+            ..payment(&plan.plan_id, "eur", 1)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&mixed), vec!["amount.currency_code"]);
+}
+
+async fn one_miss_is_a_check_in_and_broken_needs_two_and_a_replan_offer(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (account, plan) = accept_reduced_payment(&mut plans).await;
+    let get = |plans: &mut Plans| {
+        let mut client = plans.plans.clone();
+        let plan_id = plan.plan_id.clone();
+        async move {
+            client
+                .get_plan(pb::GetPlanRequest { plan_id })
+                .await
+                .unwrap()
+                .into_inner()
+                .plan
+                .unwrap()
+        }
+    };
+    let first_due = plan.schedule[0].due_date.unwrap();
+    assert_eq!(
+        (first_due.year, first_due.month, first_due.day),
+        (2026, 3, 15)
+    );
+
+    // The day after the first payday, nothing paid: a gentle check-in, still active.
+    plans.clock.set("2026-03-16T09:00:00Z".parse().unwrap());
+    let after_one = get(&mut plans).await;
+    assert_eq!(after_one.status, pb::PlanStatus::Active as i32);
+    assert_eq!(after_one.consecutive_missed, 1);
+    assert_eq!(
+        after_one.schedule[0].status,
+        pb::InstallmentStatus::Missed as i32
+    );
+    assert_eq!(
+        plans
+            .count("SELECT COUNT(*) FROM outbox WHERE event_type = 'plans.installment_missed.v1'")
+            .await,
+        1
+    );
+
+    // A second miss, but no new plan offered yet: still active, never escalated.
+    plans.clock.set("2026-04-16T09:00:00Z".parse().unwrap());
+    let after_two = get(&mut plans).await;
+    assert_eq!(after_two.consecutive_missed, 2);
+    assert_eq!(after_two.status, pb::PlanStatus::Active as i32);
+    assert!(!after_two.replan_offered);
+
+    // Offering options is the re-plan offer; only now can the plan be called broken.
+    options(&mut plans, &account.account_id, 15).await;
+    let broken = get(&mut plans).await;
+    assert_eq!(broken.status, pb::PlanStatus::Broken as i32);
+    assert!(broken.replan_offered);
+    assert!(!broken.end_reasons.is_empty());
+    assert_eq!(
+        plans
+            .count("SELECT COUNT(*) FROM outbox WHERE event_type = 'plans.plan_broken.v1'")
+            .await,
+        1
+    );
+    let too_late = plans
+        .plans
+        .record_plan_payment(payment(&plan.plan_id, "late", 100))
+        .await
+        .unwrap_err();
+    assert_eq!(too_late.code(), Code::FailedPrecondition);
+}
+
+async fn paying_a_missed_installment_keeps_the_plan_on_track(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (_, plan) = accept_reduced_payment(&mut plans).await;
+    let monthly = plan.monthly_amount.unwrap().minor_units;
+    plans.clock.set("2026-03-20T09:00:00Z".parse().unwrap());
+    let paid = plans
+        .plans
+        .record_plan_payment(payment(&plan.plan_id, "late-1", monthly))
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(paid.consecutive_missed, 0);
+    assert_eq!(paid.schedule[0].status, pb::InstallmentStatus::Paid as i32);
+    let cancelled = plans
+        .plans
+        .cancel_plan(pb::CancelPlanRequest {
+            plan_id: plan.plan_id.clone(),
+            reason: "customer repaid through a consolidation loan".into(),
+            cancelled_by: Some(agent("agent-5")),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(cancelled.status, pb::PlanStatus::Cancelled as i32);
+    let listed = plans
+        .plans
+        .list_plans(pb::ListPlansRequest {
+            customer_id: CUSTOMER.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .plans;
+    assert_eq!(listed.len(), 1);
+}
+
+backend_tests!(
+    options_are_affordable_explained_and_accepted_as_offered,
+    an_option_no_longer_valid_is_refused,
+    with_no_money_left_there_is_still_help,
+    a_hundred_concurrent_replays_post_once,
+    one_miss_is_a_check_in_and_broken_needs_two_and_a_replan_offer,
+    paying_a_missed_installment_keeps_the_plan_on_track,
+);
