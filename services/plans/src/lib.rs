@@ -83,7 +83,7 @@ pub fn unit_with(
                 .max_encoding_message_size(limit),
         )
         .serve(
-            ReportingServiceServer::new(grpc::ReportingApi)
+            ReportingServiceServer::new(grpc::ReportingApi(core))
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )

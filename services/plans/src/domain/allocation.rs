@@ -35,6 +35,7 @@ pub struct AllocationResult {
 impl AllocationResult {
     /// The part of the payment applied to installments.
     #[must_use]
+    #[cfg(test)]
     pub fn applied(&self) -> i64 {
         // At most the payment for a result of `allocate_payment`; saturating, never wrapping, for
         // one built by hand.

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod promise;
 pub mod protection;
 pub mod rate;
+pub mod recovery;
 pub mod schedule;
 
 pub use rapport_wire::Actor;

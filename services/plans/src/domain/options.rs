@@ -39,15 +39,18 @@ use crate::domain::schedule::{self, Installment};
 
 const RULE_FORBEARANCE: &str = "FCA CONC 7.3.4R (forbearance and due consideration)";
 const RULE_CATCH_UP: &str = "FCA CONC 7.3.4R; FCA CONC 7.3.5G (deferring arrears); EU CCD2 art. 35";
-const RULE_FREEZE: &str = "FCA CONC 7.3.5G (suspend, reduce or waive interest and charges); EU CCD2 art. 35 (change the rate)";
+const RULE_FREEZE: &str = "FCA CONC 7.3.5G (suspend, reduce or waive interest and charges); \
+     EU CCD2 art. 35 (change the rate)";
 const RULE_EXTENSION: &str = "EU CCD2 art. 35 (extend the term, change the type); FCA CONC 7.3.4R";
 const RULE_HOLIDAY: &str = "EU CCD2 art. 35 (payment holiday, defer payments); FCA CONC 7.3.4R";
 const RULE_SETTLEMENT: &str = "EU CCD2 art. 35 (partial forgiveness); FCA CONC 7.3.4R";
 const RULE_TOKEN: &str = "FCA CONC 7.3.5G (token payments, waiving interest and charges)";
-const RULE_BREATHING_SPACE: &str = "Debt Respite Scheme (Breathing Space Moratorium and Mental Health \
-     Crisis Moratorium) (England and Wales) Regulations 2020; FCA CONC 7.3.4R";
-const RULE_AFFORDABLE: &str = "UK Standard Financial Statement; DESIGN.md: only affordable options (monthly ≤ disposable income)";
-const RULE_NO_PRESSURE: &str = "DESIGN.md: none pressures (no lump sums the customer does not have, no shorter term than needed)";
+const RULE_BREATHING_SPACE: &str = "Debt Respite Scheme (Breathing Space Moratorium and Mental \
+     Health Crisis Moratorium) (England and Wales) Regulations 2020; FCA CONC 7.3.4R";
+const RULE_AFFORDABLE: &str = "UK Standard Financial Statement; DESIGN.md: only affordable \
+     options (monthly amount ≤ disposable income)";
+const RULE_NO_PRESSURE: &str = "DESIGN.md: none pressures (no lump sums the customer does not \
+     have, no shorter term than needed)";
 const RULE_RANKING: &str = "DESIGN.md: ranked customer-first, then by expected recovery";
 const RULE_RECOVERY: &str = "DESIGN.md: expected recovery compared with the write-off baseline";
 const RULE_PROTECTION: &str =
@@ -84,17 +87,17 @@ impl OptionKind {
         Self::BreathingSpace,
     ];
 
-    /// Plain words for messages.
-    pub fn label(self) -> &'static str {
+    /// The option in plain words with its article, for sentences ("an interest and fee freeze").
+    pub fn named(self) -> &'static str {
         match self {
-            Self::CatchUp => "catch-up plan",
-            Self::ReducedPayment => "reduced payment with interest and fees frozen",
-            Self::TermExtension => "longer term",
-            Self::PaymentHoliday => "payment holiday",
-            Self::InterestFeeFreeze => "interest and fee freeze",
-            Self::Settlement => "settlement",
-            Self::TokenPayment => "token payment with free debt advice",
-            Self::BreathingSpace => "breathing space",
+            Self::CatchUp => "a catch-up plan",
+            Self::ReducedPayment => "a reduced payment with interest and fees frozen",
+            Self::TermExtension => "a longer term",
+            Self::PaymentHoliday => "a payment holiday",
+            Self::InterestFeeFreeze => "an interest and fee freeze",
+            Self::Settlement => "a settlement",
+            Self::TokenPayment => "a token payment with free debt advice",
+            Self::BreathingSpace => "a breathing space",
         }
     }
 
@@ -347,7 +350,7 @@ pub struct Options {
     pub write_off_baseline: i64,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
     #[error("account terms: {field} {reason}")]
     InvalidTerms {
@@ -409,11 +412,24 @@ pub fn plain_money_formatter(exponent: u32) -> impl Fn(i64) -> String {
 ///    protection in force, protection and advice come first: breathing space, then the token
 ///    payment, then any plan. Otherwise plans that resolve the debt come first and breathing
 ///    space after them.
-/// 2. **Cost to the customer**, lowest first: the interest the plan charges (settlement counts
-///    its discount as a negative cost; frozen-interest plans cost 0).
+/// 2. **Cost to the customer**, lowest first: the interest the customer pays. Frozen-interest
+///    plans (reduced payment, freeze) cost 0; a term extension costs its schedule's interest, a
+///    holiday that plus the interest of the break; a catch-up costs the contract's interest over
+///    the remaining term (once up to date the customer is back on the contract); a settlement
+///    costs minus its discount.
 /// 3. **Monthly amount**, lowest first: more room in the budget.
 /// 4. **Expected recovery**, highest first.
 /// 5. **Proto order** of the kind, so the ranking is total and deterministic.
+///
+/// Which options are offered is documented on each builder in this file; in short: only
+/// affordable ones (every installment ≤ disposable income), the token payment when nothing that
+/// resolves the debt is affordable or there is no statement or a protection is in force (amount
+/// 0 when disposable ≤ 0), breathing space unless already protected or used in the last 12
+/// months.
+///
+/// # Errors
+/// `InvalidTerms`, `InvalidSituation`, `InvalidConfig` name the bad field; `Overflow`,
+/// `DateOutOfRange` and `Schedule` only for amounts or dates beyond what can be scheduled.
 pub fn plan_options(
     terms: &AccountTerms,
     situation: &Situation,
@@ -427,13 +443,10 @@ pub fn plan_options(
 
     let mut drafts = Vec::new();
     let mut excluded = Vec::new();
-    let keep = |drafts: &mut Vec<Draft>, excluded: &mut Vec<Excluded>, kind, outcome| match outcome
-    {
-        Ok(draft) => drafts.push(draft),
-        Err(explanation) => excluded.push(Excluded { kind, explanation }),
-    };
-
-    for kind in OptionKind::ALL.into_iter().filter(|k| !k.is_holding()) {
+    for kind in OptionKind::ALL {
+        if kind.is_holding() {
+            continue;
+        }
         let outcome = match situation.disposable_income {
             None => Err(engine.needs_statement(kind)),
             Some(d) if d <= 0 => Err(engine.nothing_left_over(kind, d)),
@@ -444,7 +457,10 @@ pub fn plan_options(
                     OptionKind::TermExtension => engine.term_extension(d),
                     OptionKind::PaymentHoliday => engine.payment_holiday(d),
                     OptionKind::InterestFeeFreeze => engine.interest_fee_freeze(d),
-                    _ => engine.settlement(d),
+                    OptionKind::Settlement => engine.settlement(d),
+                    // Holding options need no affordability; they are decided below, once it
+                    // is known whether anything else was affordable.
+                    OptionKind::TokenPayment | OptionKind::BreathingSpace => continue,
                 };
                 match built {
                     // A tiny balance over a long term cannot be scheduled in whole minor units:
@@ -459,17 +475,14 @@ pub fn plan_options(
         keep(&mut drafts, &mut excluded, kind, outcome);
     }
     let resolving_offered = drafts.len();
-    keep(
-        &mut drafts,
-        &mut excluded,
-        OptionKind::TokenPayment,
-        engine.token_payment(resolving_offered)?,
-    );
+    let token = engine.token_payment(resolving_offered)?;
+    keep(&mut drafts, &mut excluded, OptionKind::TokenPayment, token);
+    let breathing_space = engine.breathing_space()?;
     keep(
         &mut drafts,
         &mut excluded,
         OptionKind::BreathingSpace,
-        engine.breathing_space()?,
+        breathing_space,
     );
 
     let offered = engine.rank(drafts);
@@ -479,6 +492,18 @@ pub fn plan_options(
         excluded,
         write_off_baseline: engine.write_off_baseline,
     })
+}
+
+fn keep(
+    drafts: &mut Vec<Draft>,
+    excluded: &mut Vec<Excluded>,
+    kind: OptionKind,
+    outcome: Result<Draft, Explanation>,
+) {
+    match outcome {
+        Ok(draft) => drafts.push(draft),
+        Err(explanation) => excluded.push(Excluded { kind, explanation }),
+    }
 }
 
 fn validate_terms(terms: &AccountTerms) -> Result<(), OptionsError> {
@@ -637,9 +662,9 @@ impl<'a> Engine<'a> {
             ReasonEffect::Opposes,
             RULE_AFFORDABLE,
             format!(
-                "A {} needs an income and expenditure statement first, so we can be sure it is \
+                "{} needs an income and expenditure statement first, so we can be sure it is \
                  affordable; completing one unlocks it.",
-                kind.label()
+                capitalise(kind.named())
             ),
         )
     }
@@ -650,8 +675,8 @@ impl<'a> Engine<'a> {
             ReasonEffect::Opposes,
             RULE_AFFORDABLE,
             format!(
-                "There is no money left over each month, so we will not ask for a {}.",
-                kind.label()
+                "There is no money left over each month, so we will not ask for {}.",
+                kind.named()
             ),
         )
         .param("disposable_income", disposable)
@@ -663,9 +688,9 @@ impl<'a> Engine<'a> {
             ReasonEffect::Opposes,
             RULE_NO_PRESSURE,
             format!(
-                "A {} would spread a balance of {} over {}, which is too small to divide into \
+                "{} would spread a balance of {} over {}, which is too small to divide into \
                  monthly payments; a shorter option suits better.",
-                kind.label(),
+                capitalise(kind.named()),
                 self.m(self.terms.balance),
                 months_phrase(months)
             ),
@@ -712,12 +737,20 @@ impl<'a> Engine<'a> {
             )));
         }
         let months = self.config.max_catch_up_months.min(self.base_term);
+        // Never more than the contract could ever ask: the balance plus its contractual interest
+        // (only bites when the contractual payment would clear the balance within the plan).
+        let owed = self
+            .terms
+            .balance
+            .checked_add(self.contract_interest)
+            .ok_or(OptionsError::Overflow("the catch-up total"))?;
         let total = self
             .terms
             .contractual_payment
             .checked_mul(i64::from(months))
             .and_then(|t| t.checked_add(self.terms.arrears))
-            .ok_or(OptionsError::Overflow("the catch-up total"))?;
+            .ok_or(OptionsError::Overflow("the catch-up total"))?
+            .min(owed);
         let mut installments =
             schedule::equal_installments(total, months, self.first_after, self.situation.payday)?;
         if largest(&installments) > disposable {
@@ -735,12 +768,10 @@ impl<'a> Engine<'a> {
                 .param("months", months)));
         }
         // The contractual payment carries the contract's interest: show it in the preview.
-        let mut interest_paid = 0_i64;
         for (installment, line) in installments.iter_mut().zip(&self.contract_lines) {
             let interest = line.interest.clamp(0, installment.amount);
             installment.interest = interest;
             installment.principal = installment.amount - interest;
-            interest_paid += interest;
         }
         let monthly = first_amount(&installments);
         let last = last_amount(&installments);
@@ -769,7 +800,9 @@ impl<'a> Engine<'a> {
             Shape {
                 kind,
                 schedule: installments,
-                cost_to_customer: interest_paid,
+                // Once up to date the customer is back on the contract, so what the catch-up
+                // costs them is the contract's interest over the remaining term.
+                cost_to_customer: self.contract_interest,
                 interest_waived: 0,
                 fees_waived: self.fees_for(months)?,
                 annual_rate: self.terms.rate.as_decimal(),
@@ -833,9 +866,8 @@ impl<'a> Engine<'a> {
                 ReasonEffect::Supports,
                 RULE_FREEZE,
                 format!(
-                    "Interest of {} and fees of {} are waived; the balance is spread over {}.",
-                    self.m(self.contract_interest),
-                    self.m(self.fees_for(months)?),
+                    "{} waived; the balance is spread over {}.",
+                    self.waived_phrase(self.contract_interest, self.fees_for(months)?),
                     months_phrase(months)
                 ),
             )
@@ -904,6 +936,19 @@ impl<'a> Engine<'a> {
                 low = mid + 1;
             }
         }
+        if low == self.base_term && self.terms.arrears == 0 {
+            return Ok(Err(Explanation::new(
+                "TERM_EXTENSION_NOT_NEEDED",
+                ReasonEffect::Opposes,
+                RULE_NO_PRESSURE,
+                format!(
+                    "The balance already fits the budget over the {} left, with no arrears to \
+                     fold in, so a longer term is not needed.",
+                    months_phrase(self.base_term)
+                ),
+            )
+            .param("base_term_months", self.base_term)));
+        }
         // The last installment absorbs the rounding remainder and may be a little larger.
         let mut months = low;
         let installments = loop {
@@ -956,8 +1001,9 @@ impl<'a> Engine<'a> {
             ReasonEffect::Supports,
             RULE_EXTENSION,
             format!(
-                "The balance is re-amortised over {}, the shortest term from {} whose payments \
-                 fit the budget, which keeps the interest as low as it can be.",
+                "The balance is re-amortised over {}, the shortest term (at least the {} of the \
+                 current term) whose payments fit the budget, which keeps the interest as low as \
+                 it can be.",
                 months_phrase(months),
                 months_phrase(self.base_term)
             ),
@@ -1168,9 +1214,8 @@ impl<'a> Engine<'a> {
             ReasonEffect::Supports,
             RULE_FREEZE,
             format!(
-                "Interest of {} and fees are waived; the contractual payment clears the balance \
-                 in {}.",
-                self.m(self.contract_interest),
+                "{} waived; the contractual payment clears the balance in {}.",
+                self.waived_phrase(self.contract_interest, self.fees_for(months)?),
                 months_phrase(months)
             ),
         )
@@ -1230,7 +1275,7 @@ impl<'a> Engine<'a> {
         let summary = format!(
             "Pay {} once{} and the account is settled: that is {} less than the {} you owe.",
             self.m(lump),
-            due.map(|d| format!(", on {}", long_date(d)))
+            due.map(|d| format!(", on {},", long_date(d)))
                 .unwrap_or_default(),
             self.m(discount),
             self.m(balance)
@@ -1304,7 +1349,14 @@ impl<'a> Engine<'a> {
         if amount > 0 {
             let bound = self.config.review_after_days / 28 + 1;
             let dates = schedule::payday_dates(self.first_after, self.situation.payday, bound)?;
+            // Never more than the balance: a tiny balance gets fewer or smaller token payments.
+            let mut left = self.terms.balance;
             for (sequence, due_date) in (1_u32..).zip(dates.into_iter().filter(|d| *d <= review)) {
+                let amount = amount.min(left);
+                if amount == 0 {
+                    break;
+                }
+                left -= amount;
                 installments.push(Installment {
                     sequence,
                     due_date,
@@ -1319,24 +1371,29 @@ impl<'a> Engine<'a> {
             .month_interest(self.terms.balance)?
             .checked_mul(i64::from(hold_months))
             .ok_or(OptionsError::Overflow("interest waived"))?;
-        let adviser = if self.situation.has_debt_advice_referral {
-            "your debt adviser"
-        } else {
-            "a free debt adviser we will put you in touch with"
-        };
-        let summary = if installments.is_empty() {
-            format!(
+        let review_on = long_date(review);
+        let summary = match (
+            installments.first(),
+            self.situation.has_debt_advice_referral,
+        ) {
+            (None, true) => format!(
                 "Pay nothing now: we freeze interest and fees and will review things with you and \
-                 {adviser} on {}.",
-                long_date(review)
-            )
-        } else {
-            format!(
-                "Pay {} a month for now while {adviser} helps you; we freeze interest and fees \
-                 and will review things with you on {}.",
-                self.m(amount),
-                long_date(review)
-            )
+                 your debt adviser on {review_on}."
+            ),
+            (None, false) => format!(
+                "Pay nothing now: we put you in touch with free debt advice, freeze interest and \
+                 fees, and will review things with you on {review_on}."
+            ),
+            (Some(first), true) => format!(
+                "Pay {} a month for now while your debt adviser helps you; we freeze interest and \
+                 fees and will review things with you on {review_on}.",
+                self.m(first.amount)
+            ),
+            (Some(first), false) => format!(
+                "Pay {} a month for now and we put you in touch with free debt advice; we freeze \
+                 interest and fees and will review things with you on {review_on}.",
+                self.m(first.amount)
+            ),
         };
         let mut reasons = vec![
             Explanation::new(
@@ -1483,14 +1540,21 @@ impl<'a> Engine<'a> {
 
     // ------------------------------------------------------------ shared assembly
 
+    /// "Interest of £1.00 and fees of £2.00 are" / "Interest of £1.00 is" / "Nothing is".
+    fn waived_phrase(&self, interest: i64, fees: i64) -> String {
+        match (interest, fees) {
+            (0, 0) => "No interest or fees would have been charged, so nothing is".to_owned(),
+            (i, 0) => format!("Interest of {} is", self.m(i)),
+            (0, f) => format!("Fees of {} are", self.m(f)),
+            (i, f) => format!("Interest of {} and fees of {} are", self.m(i), self.m(f)),
+        }
+    }
+
     fn last_note(&self, monthly: i64, last: i64) -> String {
         if last == monthly {
             String::new()
         } else {
-            format!(
-                " The last payment is {} so the total comes out exact.",
-                self.m(last)
-            )
+            format!(" The last payment is {}.", self.m(last))
         }
     }
 
@@ -1690,11 +1754,16 @@ impl<'a> Engine<'a> {
                 self.m(cost)
             )
         };
+        let ties = if option.kind.is_holding() {
+            ""
+        } else {
+            "; ties go to the lower monthly payment, then the higher expected recovery"
+        };
         Explanation::new(
             "RANKED_CUSTOMER_FIRST",
             ReasonEffect::Neutral,
             RULE_RANKING,
-            format!("Ranked {} of {count}: {why}; ties go to the lower monthly payment, then the higher expected recovery.", option.rank),
+            format!("Ranked {} of {count}: {why}{ties}.", option.rank),
         )
         .param("rank", option.rank)
         .param("cost_to_customer", cost)
@@ -1741,6 +1810,13 @@ fn sum_interest(schedule: &[Installment]) -> Result<i64, OptionsError> {
         .iter()
         .try_fold(0_i64, |t, i| t.checked_add(i.interest))
         .ok_or(OptionsError::Overflow("the interest payable"))
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn months_phrase(months: u32) -> String {
@@ -1912,12 +1988,21 @@ mod tests {
             if o.kind.is_holding() {
                 assert!(o.requires_debt_advice_referral && o.review_date.is_some());
             }
-            // Holiday principal includes the capitalised interest of the break.
-            if !matches!(o.kind, PaymentHoliday | CatchUp | Settlement | TokenPayment) {
-                let principal: i64 = o.schedule.iter().map(|i| i.principal).sum();
-                if !o.schedule.is_empty() {
+            let principal: i64 = o.schedule.iter().map(|i| i.principal).sum();
+            match o.kind {
+                ReducedPayment | TermExtension | InterestFeeFreeze => {
                     assert_eq!(principal, terms.balance, "{:?} repays the balance", o.kind);
                 }
+                // The break's interest is capitalised, so more than the balance is repaid.
+                PaymentHoliday => assert!(principal >= terms.balance),
+                Settlement | TokenPayment | BreathingSpace => {
+                    assert!(
+                        o.total_payable <= terms.balance,
+                        "{:?} asks for no more than is owed",
+                        o.kind
+                    );
+                }
+                CatchUp => {}
             }
         }
         for e in &options.excluded {
@@ -1951,11 +2036,11 @@ mod tests {
     /// | 5 | revolving card, high rate | £3,500 card, 29.9 %, revolving, £150 arrears, £12 fees | £90 | reduced payment (60 months), breathing space | extension (even 120 months costs more), catch-up, holiday, freeze, settlement, token | reduced payment |
     /// | 6 | already in breathing space | £2,000 loan, 15 %, 30 months, protected | £50 | token, reduced payment | breathing space, catch-up, freeze, settlement | token |
     /// | 7 | no statement yet | £4,000 loan, 9.9 %, 36 months | none | token (£1.00), breathing space | every plan that needs affordability | breathing space |
-    /// | 8 | JPY loan (exponent 0) | ¥1,200,000, 3.9 %, 44 months, ¥90,000 arrears | ¥40,000 | catch-up, reduced, extension, holiday, freeze | settlement, token | reduced payment |
-    /// | 9 | small balance, settlement affordable | £400 loan, 20 %, 8 months, £100 arrears | £350 | settlement (first), catch-up, reduced, freeze | token | settlement |
+    /// | 8 | JPY loan (exponent 0) | ¥1,200,000, 3.9 %, 44 months, ¥90,000 arrears | ¥40,000 | catch-up (¥34,800), reduced, extension, holiday, freeze | settlement, token | reduced payment |
+    /// | 9 | small balance, settlement affordable | £400 loan, 20 %, 8 months, £100 arrears | £350 | settlement (first, £280), catch-up, reduced, freeze | token | settlement |
     /// | 10 | mental-health crisis, no statement | £2,500 card, protected | none | token | breathing space, every plan | token |
     /// | 11 | breathing space used this year, nothing left over | £1,500 loan, 12 months | £0 | token (£0) | breathing space, every plan | token |
-    /// | 12 | KWD car loan (exponent 3), surplus | KWD 4,500.000, 5.5 %, 36 months, no arrears | KWD 200.000 | reduced, extension, holiday, freeze, breathing space | catch-up (no arrears), settlement, token | reduced payment |
+    /// | 12 | KWD car loan (exponent 3), income cut before any arrears | KWD 4,500.000, 5.5 %, 36 months, no arrears | KWD 120.000 | reduced (38 months), extension (beyond 36 months), breathing space | catch-up (no arrears), holiday, freeze, settlement, token | reduced payment |
     fn reference_cases() -> Vec<ReferenceCase> {
         let gbp = OptionsConfig::default();
         vec![
@@ -2071,7 +2156,7 @@ mod tests {
             },
             ReferenceCase {
                 name: "8 JPY loan",
-                terms: terms(1_200_000, 90_000, 30_000, "0.039", 44, 0),
+                terms: terms(1_200_000, 90_000, 27_300, "0.039", 44, 0),
                 situation: situation(Some(40_000)),
                 format_money: yen,
                 config: OptionsConfig {
@@ -2090,7 +2175,7 @@ mod tests {
             },
             ReferenceCase {
                 name: "9 small balance, settlement affordable",
-                terms: terms(40_000, 10_000, 5_000, "0.2", 8, 0),
+                terms: terms(40_000, 10_000, 3_900, "0.2", 8, 0),
                 situation: situation(Some(35_000)),
                 format_money: pounds,
                 config: gbp.clone(),
@@ -2139,22 +2224,22 @@ mod tests {
                 first: TokenPayment,
             },
             ReferenceCase {
-                name: "12 KWD car loan, surplus",
+                name: "12 KWD car loan, income cut before any arrears",
                 terms: terms(4_500_000, 0, 136_000, "0.055", 36, 0),
-                situation: situation(Some(200_000)),
+                situation: situation(Some(120_000)),
                 format_money: |minor| format!("KWD {}", plain_money_formatter(3)(minor)),
                 config: OptionsConfig {
                     token_amount: 1_000,
                     ..gbp
                 },
-                must: &[
-                    ReducedPayment,
-                    TermExtension,
+                must: &[ReducedPayment, TermExtension, BreathingSpace],
+                must_not: &[
+                    CatchUp,
                     PaymentHoliday,
                     InterestFeeFreeze,
-                    BreathingSpace,
+                    Settlement,
+                    TokenPayment,
                 ],
-                must_not: &[CatchUp, Settlement, TokenPayment],
                 first: ReducedPayment,
             },
         ]
@@ -2305,11 +2390,11 @@ mod tests {
         // 8: JPY amounts are whole yen and the summary shows them so.
         let jpy = by_name("8 ");
         let catch_up = option(&jpy, CatchUp);
-        assert_eq!(catch_up.monthly_amount, 30_000 + 90_000 / 12);
+        assert_eq!(catch_up.monthly_amount, 27_300 + 90_000 / 12);
         assert!(
             catch_up
                 .summary
-                .starts_with("Pay ¥37,500 a month for 12 months"),
+                .starts_with("Pay ¥34,800 a month for 12 months"),
             "{}",
             catch_up.summary
         );
@@ -2334,9 +2419,17 @@ mod tests {
                 .contains("your debt adviser")
         );
 
-        // 12: no arrears, nothing to catch up.
+        // 12: no arrears, nothing to catch up; the longer term really is longer.
         let kwd = by_name("12 ");
         assert_eq!(exclusion(&kwd, CatchUp).code, "NO_ARREARS");
+        assert_eq!(option(&kwd, ReducedPayment).months, 38);
+        let ext = option(&kwd, TermExtension);
+        assert!(ext.months > 36 && ext.monthly_amount <= 120_000);
+        assert!(
+            ext.summary.contains("instead of 36 months"),
+            "{}",
+            ext.summary
+        );
     }
 
     #[test]
@@ -2387,22 +2480,24 @@ mod tests {
 
     #[test]
     fn ranking_is_deterministic_and_breaks_ties_by_recovery_then_kind() {
-        // Zero rate, no arrears: reduced payment, term extension, holiday and freeze all cost
-        // nothing and ask 100.00 a month; expected recovery decides, then proto order.
-        let t = terms(120_000, 0, 10_000, "0", 12, 0);
+        // Zero rate: nothing costs interest. The freeze asks least (90.00); catch-up, reduced
+        // payment, term extension and holiday all ask 100.00 a month for the same 1,200.00;
+        // expected recovery decides, then proto order.
+        let t = terms(120_000, 12_000, 9_000, "0", 12, 0);
         let s = situation(Some(20_000));
         let first = run(&t, &s);
         for _ in 0..5 {
             assert_eq!(run(&t, &s), first);
         }
-        // Default likelihoods: extension 0.80 > freeze 0.75 > reduced 0.70 > holiday 0.65.
+        // Default likelihoods: extension 0.80 > reduced 0.70 > holiday 0.65 > catch-up 0.55.
         assert_eq!(
             offered_kinds(&first),
             vec![
-                TermExtension,
                 InterestFeeFreeze,
+                TermExtension,
                 ReducedPayment,
                 PaymentHoliday,
+                CatchUp,
                 BreathingSpace
             ]
         );
@@ -2425,10 +2520,11 @@ mod tests {
         assert_eq!(
             offered_kinds(&tied),
             vec![
+                InterestFeeFreeze,
+                CatchUp,
                 ReducedPayment,
                 TermExtension,
                 PaymentHoliday,
-                InterestFeeFreeze,
                 BreathingSpace
             ]
         );
@@ -2436,9 +2532,11 @@ mod tests {
 
     #[test]
     fn customer_first_puts_cheaper_plans_above_higher_recovery() {
-        // Case 4: frozen-interest plans (cost 0) rank above the catch-up (contract interest),
-        // which ranks above the term extension and the holiday (more interest), whatever their
-        // recovery; breathing space comes after the plans when the customer has a surplus.
+        // Case 4: frozen-interest plans (cost 0) come first, the lower monthly first. Folding the
+        // arrears into the term costs the same contract interest as catching up, at a lower
+        // monthly, so it ranks above the catch-up; the holiday adds the break's interest and
+        // comes last of the plans, though its expected recovery beats the catch-up's. Breathing
+        // space follows the plans when the customer has a surplus.
         let t = terms(600_000, 30_000, 15_000, "0.089", 48, 1_000);
         let options = run(&t, &situation(Some(90_000)));
         assert_eq!(
@@ -2446,14 +2544,21 @@ mod tests {
             vec![
                 ReducedPayment,
                 InterestFeeFreeze,
-                CatchUp,
                 TermExtension,
+                CatchUp,
                 PaymentHoliday,
                 BreathingSpace
             ]
         );
-        let ext = option(&options, TermExtension);
-        assert!(option(&options, CatchUp).expected_recovery < ext.expected_recovery);
+        assert!(
+            option(&options, PaymentHoliday).expected_recovery
+                > option(&options, CatchUp).expected_recovery
+        );
+        assert!(
+            option(&options, ReducedPayment).expected_recovery
+                < option(&options, TermExtension).expected_recovery,
+            "customer-first before recovery"
+        );
     }
 
     #[test]
@@ -2736,45 +2841,6 @@ mod tests {
             plain_money_formatter(2)(i64::MIN),
             "-92,233,720,368,547,758.08"
         );
-    }
-
-    #[test]
-    fn zz_debug_print() {
-        for case in reference_cases() {
-            let o = plan_options(
-                &case.terms,
-                &case.situation,
-                &case.config,
-                &case.format_money,
-            )
-            .unwrap();
-            println!("=== {}", case.name);
-            for p in &o.offered {
-                println!(
-                    "  #{} {:?} monthly={} months={} total={} iw={} fw={} head={:?} er={} wo={}\n     {}",
-                    p.rank,
-                    p.kind,
-                    p.monthly_amount,
-                    p.months,
-                    p.total_payable,
-                    p.interest_waived,
-                    p.fees_waived,
-                    p.headroom,
-                    p.expected_recovery,
-                    p.write_off_baseline,
-                    p.summary
-                );
-                for r in &p.reasons {
-                    println!("       - {} {}", r.code, r.message);
-                }
-            }
-            for e in &o.excluded {
-                println!(
-                    "  x {:?}: {} {}",
-                    e.kind, e.explanation.code, e.explanation.message
-                );
-            }
-        }
     }
 
     // ------------------------------------------------------------ properties

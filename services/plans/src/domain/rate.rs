@@ -76,6 +76,7 @@ impl AnnualRate {
     ///
     /// # Errors
     /// [`RateError`] as for [`AnnualRate::parse`].
+    #[cfg(test)]
     pub fn from_decimal(value: Decimal) -> Result<Self, RateError> {
         let value = value.normalize();
         if value.is_sign_negative() && !value.is_zero() {
@@ -115,6 +116,7 @@ impl AnnualRate {
     /// it for display and estimates only. Money is computed by `amortisation`, which keeps the
     /// division by 12 exact.
     #[must_use]
+    #[cfg(test)]
     pub fn monthly(&self) -> Decimal {
         // Cannot overflow or divide by zero: the value is below 1 and the divisor is 12.
         self.0 / Decimal::from(12)

@@ -6,9 +6,7 @@
 
 use jiff::civil::Date;
 
-use crate::domain::amortisation::{
-    ScheduleError, amortise, check_term, positive_amount, saturating_sum,
-};
+use crate::domain::amortisation::{ScheduleError, amortise, check_term, positive_amount};
 use crate::domain::rate::AnnualRate;
 
 /// One installment of a plan, in minor units of the plan's currency.
@@ -121,7 +119,9 @@ pub fn equal_installments(
 /// What a schedule asks the customer to pay in all. Saturates at the `i64` bounds rather than
 /// wrapping; schedules built here never get there because their totals are checked.
 #[must_use]
+#[cfg(test)]
 pub fn schedule_total(installments: &[Installment]) -> i64 {
+    use crate::domain::amortisation::saturating_sum;
     saturating_sum(installments.iter().map(|installment| installment.amount))
 }
 

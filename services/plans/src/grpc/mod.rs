@@ -6,6 +6,7 @@ mod account;
 mod hardship;
 mod plan;
 mod promises;
+mod reporting;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ use crate::store::{self, Conn};
 pub(crate) use account::AccountApi;
 pub(crate) use hardship::HardshipApi;
 pub(crate) use plan::PlanApi;
+pub(crate) use reporting::ReportingApi;
 
 /// `rapport.plans.v1.OutreachService`; contact rules come with the outreach issue.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,13 +34,6 @@ pub(crate) struct OutreachApi;
 
 #[tonic::async_trait]
 impl rapport_proto::plans::v1::outreach_service_server::OutreachService for OutreachApi {}
-
-/// `rapport.plans.v1.ReportingService`; RPCs not built yet answer `UNIMPLEMENTED`.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct ReportingApi;
-
-#[tonic::async_trait]
-impl rapport_proto::plans::v1::reporting_service_server::ReportingService for ReportingApi {}
 
 /// What every plans API shares: storage, the clock and the rules.
 #[derive(Debug, Clone)]

@@ -188,26 +188,3 @@ pub async fn payment_by_key(
         recorded_at: instant(row.try_get(6)?)?,
     }))
 }
-
-/// Sum of billing-reported payments received in [from, until), per account currency.
-pub async fn payments_between(
-    conn: &mut Conn,
-    from: Timestamp,
-    until: Timestamp,
-) -> Result<Vec<(Id, i64)>, PlansError> {
-    let rows = sqlx::query(
-        "SELECT account_id, CAST(SUM(amount_minor) AS BIGINT) FROM payments WHERE received_at_micros >= $1 AND received_at_micros < $2 GROUP BY account_id",
-    )
-    .bind(micros(from))
-    .bind(micros(until))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok((
-                id(&row.try_get::<String, _>(0)?)?,
-                row.try_get::<i64, _>(1)?,
-            ))
-        })
-        .collect()
-}

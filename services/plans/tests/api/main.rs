@@ -7,4 +7,5 @@ mod accounts;
 mod hardship;
 mod plans;
 mod promises;
+mod reporting;
 mod support;
