@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use rapport_telemetry::ServerTraceLayer;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::RoutesBuilder;
 use tonic::transport::Server;
@@ -186,10 +187,16 @@ impl Application {
             }
             let _ = draining.send(());
         };
+        // Small gRPC frames must not wait for Nagle's algorithm and delayed ACKs (about 40 ms a call).
+        let incoming = TcpListenerStream::new(listener).map(|stream| {
+            let stream = stream?;
+            stream.set_nodelay(true)?;
+            Ok::<_, std::io::Error>(stream)
+        });
         let serve = Server::builder()
             .layer(layers)
             .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+            .serve_with_incoming_shutdown(incoming, signal);
         tracing::info!(%address, services = ?served, "serving gRPC");
 
         let grace = settings.shutdown_grace();

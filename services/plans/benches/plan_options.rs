@@ -1,0 +1,169 @@
+//! `GetPlanOptions` must be fast enough for a live call: an agent asks while the customer waits.
+//! Measures the whole RPC (gRPC, storage reads, affordability, the options engine, storing the
+//! offered options) against the service on embedded SQLite, sequentially, and prints p50/p99.
+//!
+//! `cargo bench -p rapport-plans --bench plan_options` (set `PLAN_OPTIONS_CALLS` to change the count).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rapport_proto::common::v1 as common;
+use rapport_proto::plans::v1 as pb;
+use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
+use rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient;
+use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
+use rapport_server::{Application, ServerSettings};
+use rapport_storage::testing::TestDatabase;
+
+fn money(minor_units: i64) -> Option<common::Money> {
+    Some(common::Money {
+        currency_code: "GBP".into(),
+        minor_units,
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let calls: usize = std::env::var("PLAN_OPTIONS_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let database = TestDatabase::sqlite();
+    let settings = ServerSettings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..ServerSettings::default()
+    };
+    let unit = rapport_plans::unit_with(
+        &settings,
+        &database.settings,
+        rapport_plans::Rules::default(),
+        Arc::new(rapport_clock::SystemClock),
+    )
+    .unwrap();
+    let application = Application::build(settings, vec![unit]).await.unwrap();
+    let address = application.local_addr();
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut accounts = AccountServiceClient::new(channel.clone());
+    let mut hardship = HardshipServiceClient::new(channel.clone());
+    let mut plans = PlanServiceClient::new(channel);
+
+    // The service answers UNAVAILABLE until migrated; wait for the first account to go through.
+    let customer_id = rapport_ids::Id::new().to_string();
+    let account = loop {
+        let request = pb::UpsertAccountRequest {
+            source_system: "bench".into(),
+            external_account_id: "L-1".into(),
+            customer_id: customer_id.clone(),
+            kind: pb::AccountKind::PersonalLoan as i32,
+            currency_code: "GBP".into(),
+            balance: money(1_250_000),
+            contractual_payment: money(32_000),
+            annual_rate: "0.1499".into(),
+            due_day: 28,
+            remaining_term_months: 48,
+            jurisdiction: "GB".into(),
+            as_of: None,
+        };
+        match accounts.upsert_account(request).await {
+            Ok(answer) => break answer.into_inner().account.unwrap(),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
+    accounts
+        .report_arrears(pb::ReportArrearsRequest {
+            account_id: account.account_id.clone(),
+            days_past_due: 62,
+            arrears_amount: money(64_000),
+            as_of: None,
+        })
+        .await
+        .unwrap();
+    let case = hardship
+        .open_hardship_case(pb::OpenHardshipCaseRequest {
+            customer_id,
+            account_ids: vec![account.account_id.clone()],
+            reason: pb::HardshipReason::ReducedIncome as i32,
+            opened_by: Some(common::Actor {
+                kind: common::ActorKind::Agent as i32,
+                id: "bench".into(),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hardship_case
+        .unwrap();
+    hardship
+        .submit_income_expenditure(pb::SubmitIncomeExpenditureRequest {
+            case_id: case.case_id,
+            income_expenditure: Some(pb::IncomeExpenditure {
+                household: Some(pb::Household {
+                    adults: 2,
+                    children: 1,
+                    vehicles: 1,
+                }),
+                income: vec![pb::IncomeLine {
+                    category: pb::IncomeCategory::Earnings as i32,
+                    description: String::new(),
+                    monthly_amount: money(240_000),
+                }],
+                fixed_costs: vec![pb::FixedCostLine {
+                    category: pb::FixedCostCategory::HomeAndContents as i32,
+                    description: String::new(),
+                    monthly_amount: money(120_000),
+                }],
+                flexible_costs: vec![pb::FlexibleCostLine {
+                    category: pb::FlexibleCostCategory::FoodAndHousekeeping as i32,
+                    description: String::new(),
+                    monthly_amount: money(70_000),
+                }],
+                savings_allowance: money(10_000),
+                ..Default::default()
+            }),
+            submitted_by: Some(common::Actor {
+                kind: common::ActorKind::Agent as i32,
+                id: "bench".into(),
+            }),
+        })
+        .await
+        .unwrap();
+
+    let request = pb::GetPlanOptionsRequest {
+        account_id: account.account_id.clone(),
+        case_id: String::new(),
+        payday: 28,
+        locale: "en-GB".into(),
+    };
+    for _ in 0..20 {
+        plans.get_plan_options(request.clone()).await.unwrap(); // warm-up
+    }
+    let mut timings = Vec::with_capacity(calls);
+    let mut offered = 0;
+    for _ in 0..calls {
+        let started = Instant::now();
+        let answer = plans
+            .get_plan_options(request.clone())
+            .await
+            .unwrap()
+            .into_inner();
+        timings.push(started.elapsed());
+        offered = answer.options.len();
+    }
+    timings.sort();
+    let at = |q: f64| timings[((timings.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "GetPlanOptions over gRPC on SQLite: {calls} calls, {offered} options each: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        at(0.50).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        timings.last().unwrap().as_secs_f64() * 1e3
+    );
+}
