@@ -15,6 +15,8 @@ mod deadline;
 mod readiness;
 mod settings;
 mod shutdown;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod unit;
 
 pub use application::{Application, ServerError};

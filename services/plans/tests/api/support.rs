@@ -2,7 +2,6 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rapport_clock::{ManualClock, Timestamp};
@@ -12,15 +11,11 @@ use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
 use rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient;
 use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
 use rapport_proto::plans::v1::reporting_service_client::ReportingServiceClient;
-use rapport_server::{Application, ServerSettings};
+use rapport_server::ServerSettings;
+use rapport_server::testing::TestServer;
 use rapport_storage::testing::TestDatabase;
 use rapport_storage::{Storage, sqlx};
-use tokio::sync::oneshot;
-use tokio_stream::StreamExt;
 use tonic::transport::Channel;
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
 pub struct Plans {
     pub accounts: AccountServiceClient<Channel>,
@@ -29,7 +24,7 @@ pub struct Plans {
     pub reporting: ReportingServiceClient<Channel>,
     pub clock: Arc<ManualClock>,
     pub database: TestDatabase,
-    _stop: oneshot::Sender<()>,
+    _server: TestServer,
 }
 
 /// Monday 2 March 2026, 09:00 UTC.
@@ -39,10 +34,7 @@ pub fn start_instant() -> Timestamp {
 
 pub async fn start(database: TestDatabase) -> Plans {
     let clock = Arc::new(ManualClock::new(start_instant()));
-    let settings = ServerSettings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..ServerSettings::default()
-    };
+    let settings = ServerSettings::default();
     let unit = rapport_plans::unit_with(
         &settings,
         &database.settings,
@@ -50,29 +42,8 @@ pub async fn start(database: TestDatabase) -> Plans {
         clock.clone(),
     )
     .unwrap();
-    let application = Application::build(settings, vec![unit]).await.unwrap();
-    let address = application.local_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(application.run_until_stopped(async move {
-        let _ = stopped.await;
-    }));
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut health = HealthClient::new(channel.clone())
-        .watch(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    while let Some(update) = health.next().await {
-        if update.unwrap().status == ServingStatus::Serving as i32 {
-            break;
-        }
-    }
+    let server = TestServer::start(settings, vec![unit]).await;
+    let channel = server.channel.clone();
     Plans {
         accounts: AccountServiceClient::new(channel.clone()),
         hardship: HardshipServiceClient::new(channel.clone()),
@@ -80,7 +51,7 @@ pub async fn start(database: TestDatabase) -> Plans {
         reporting: ReportingServiceClient::new(channel),
         clock,
         database,
-        _stop: stop,
+        _server: server,
     }
 }
 

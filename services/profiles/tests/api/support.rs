@@ -2,28 +2,23 @@
 
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rapport_clock::{ManualClock, Timestamp};
 use rapport_proto::common::v1 as common;
 use rapport_proto::profiles::v1 as pb;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
-use rapport_server::{Application, ServerSettings};
+use rapport_server::ServerSettings;
+use rapport_server::testing::TestServer;
 use rapport_storage::testing::TestDatabase;
 use rapport_storage::{Storage, sqlx};
-use tokio::sync::oneshot;
-use tokio_stream::StreamExt;
 use tonic::transport::Channel;
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
 pub struct Profiles {
     pub client: ProfileServiceClient<Channel>,
     pub clock: Arc<ManualClock>,
     pub database: TestDatabase,
-    _stop: oneshot::Sender<()>,
+    _server: TestServer,
 }
 
 /// 2026-03-01 09:00 UTC.
@@ -33,40 +28,15 @@ pub fn start_instant() -> Timestamp {
 
 pub async fn start(database: TestDatabase) -> Profiles {
     let clock = Arc::new(ManualClock::new(start_instant()));
-    let settings = ServerSettings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..ServerSettings::default()
-    };
+    let settings = ServerSettings::default();
     let unit =
         rapport_profiles::unit_with_clock(&settings, &database.settings, clock.clone()).unwrap();
-    let application = Application::build(settings, vec![unit]).await.unwrap();
-    let address = application.local_addr();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(application.run_until_stopped(async move {
-        let _ = stopped.await;
-    }));
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut health = HealthClient::new(channel.clone())
-        .watch(HealthCheckRequest {
-            service: "rapport.profiles.v1.ProfileService".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    while let Some(update) = health.next().await {
-        if update.unwrap().status == ServingStatus::Serving as i32 {
-            break;
-        }
-    }
+    let server = TestServer::start(settings, vec![unit]).await;
     Profiles {
-        client: ProfileServiceClient::new(channel),
+        client: ProfileServiceClient::new(server.channel.clone()),
         clock,
         database,
-        _stop: stop,
+        _server: server,
     }
 }
 
