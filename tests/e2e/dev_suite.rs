@@ -245,6 +245,96 @@ async fn a_message_over_the_size_limit_is_refused_and_the_server_keeps_serving()
     suite.stop().await.expect("clean stop");
 }
 
+/// Plans reads the customer from profiles through the generated client, on the same address in
+/// `rapport dev` as across machines in production.
+#[tokio::test]
+async fn plans_asks_profiles_before_deciding_on_contact() {
+    use rapport_proto::common::v1 as common;
+    use rapport_proto::plans::v1 as plans;
+    use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
+    use rapport_proto::plans::v1::outreach_service_client::OutreachServiceClient;
+    use rapport_proto::profiles::v1 as profiles;
+
+    let suite = Suite::start().await;
+    let customer = ProfileServiceClient::new(suite.channel.clone())
+        .create_customer(CreateCustomerRequest {
+            customer: Some(profiles::Customer {
+                legal_name: "Ana Pop".to_owned(),
+                locale: "ro-RO".to_owned(),
+                time_zone: "Europe/Bucharest".to_owned(),
+                contact_preferences: None,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("customer")
+        .into_inner()
+        .customer
+        .expect("customer");
+    ProfileServiceClient::new(suite.channel.clone())
+        .set_contact_preferences(profiles::SetContactPreferencesRequest {
+            customer_id: customer.customer_id.clone(),
+            preferences: Some(profiles::ContactPreferences {
+                do_not_contact_channels: vec![common::Channel::Sms as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("preferences");
+    let money = |minor_units| {
+        Some(common::Money {
+            currency_code: "RON".to_owned(),
+            minor_units,
+        })
+    };
+    let account = AccountServiceClient::new(suite.channel.clone())
+        .upsert_account(plans::UpsertAccountRequest {
+            source_system: "cards".to_owned(),
+            external_account_id: "RO-1".to_owned(),
+            customer_id: customer.customer_id.clone(),
+            kind: plans::AccountKind::CreditCard as i32,
+            currency_code: "RON".to_owned(),
+            balance: money(500_000),
+            contractual_payment: money(25_000),
+            annual_rate: "0.19".to_owned(),
+            due_day: 10,
+            remaining_term_months: 0,
+            jurisdiction: "RO".to_owned(),
+            as_of: None,
+        })
+        .await
+        .expect("account")
+        .into_inner()
+        .account
+        .expect("account");
+    let decision = OutreachServiceClient::new(suite.channel.clone())
+        .check_contact(plans::CheckContactRequest {
+            customer_id: customer.customer_id.clone(),
+            account_id: account.account_id.clone(),
+            channel: common::Channel::Sms as i32,
+            purpose: plans::ContactPurpose::Support as i32,
+            requested_by: Some(common::Actor {
+                kind: common::ActorKind::Agent as i32,
+                id: "agent-1".to_owned(),
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("decision")
+        .into_inner();
+    assert!(
+        !decision.allowed,
+        "the refusal recorded in profiles closes SMS"
+    );
+    assert!(
+        decision.reasons.iter().any(
+            |r| r.code == "CHANNEL_REFUSED" && r.effect == common::ReasonEffect::Opposes as i32
+        )
+    );
+    suite.stop().await.expect("clean stop");
+}
+
 async fn reflect(
     client: &mut ServerReflectionClient<tonic::transport::Channel>,
     request: MessageRequest,

@@ -80,6 +80,22 @@ impl Application {
         self.address.port()
     }
 
+    /// Binds `settings.listen` first and then builds the units, giving them the bound address:
+    /// for units that call other services on the same address (`rapport dev`, tests on port 0).
+    pub async fn build_with<E>(
+        settings: ServerSettings,
+        units: impl FnOnce(SocketAddr) -> Result<Vec<ServiceUnit>, E>,
+    ) -> Result<Result<Self, E>, ServerError> {
+        let mut application = Self::build(settings, Vec::new()).await?;
+        match units(application.address) {
+            Ok(units) => {
+                application.units = units;
+                Ok(Ok(application))
+            }
+            Err(error) => Ok(Err(error)),
+        }
+    }
+
     /// Every gRPC service served, by full name, health and reflection included.
     pub fn grpc_services(&self) -> Vec<&'static str> {
         let mut names: Vec<_> = self

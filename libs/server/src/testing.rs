@@ -38,6 +38,26 @@ impl TestServer {
         Self::run(application).await
     }
 
+    /// Like [`TestServer::start`], for units that need the server's own address (a service that
+    /// calls another one served alongside it).
+    ///
+    /// # Panics
+    /// As [`TestServer::start`], or when `units` fails.
+    pub async fn start_with<E: std::fmt::Debug>(
+        settings: ServerSettings,
+        units: impl FnOnce(SocketAddr) -> Result<Vec<ServiceUnit>, E>,
+    ) -> Self {
+        let settings = ServerSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..settings
+        };
+        let application = Application::build_with(settings, units)
+            .await
+            .expect("the test server binds")
+            .expect("the units build");
+        Self::run(application).await
+    }
+
     /// Runs an application already built (e.g. `rapport dev`'s) and waits until it serves.
     ///
     /// # Panics

@@ -36,11 +36,13 @@ async fn main() {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         ..ServerSettings::default()
     };
+    // GetPlanOptions reads nothing from profiles; that URL is never dialled.
     let unit = rapport_plans::unit_with(
         &settings,
         &database.settings,
         rapport_plans::Rules::default(),
         Arc::new(rapport_clock::SystemClock),
+        "http://127.0.0.1:9",
     )
     .unwrap();
     let application = Application::build(settings, vec![unit]).await.unwrap();

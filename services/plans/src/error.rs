@@ -14,6 +14,9 @@ pub enum PlansError {
     /// Well-formed, but the state of the account, case or plan does not allow it.
     #[error("{0}")]
     FailedPrecondition(String),
+    /// Another Rapport service could not answer; the caller may retry.
+    #[error("a service this call depends on is unavailable: {0}")]
+    Dependency(String),
     #[error("storage failed")]
     Storage(#[from] StorageError),
     /// Stored data that does not parse: a bug or a hand edit, never the caller's fault.
@@ -34,6 +37,7 @@ impl From<PlansError> for Status {
             PlansError::NotFound { .. } => Status::not_found(error.to_string()),
             PlansError::AlreadyExists(_) => Status::already_exists(error.to_string()),
             PlansError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
+            PlansError::Dependency(_) => opaque(Code::Unavailable, &error),
             PlansError::Storage(ref storage) if storage.is_unavailable() => {
                 opaque(Code::Unavailable, &error)
             }

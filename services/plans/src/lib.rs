@@ -4,6 +4,7 @@
 //! prost messages in, domain types out), `domain/` (the rules and the money) and `store/`
 //! (portable SQL).
 
+mod customers;
 mod domain;
 mod error;
 mod grpc;
@@ -41,14 +42,36 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "collections",
         sql: include_str!("../migrations/0002_collections.sql"),
     },
+    EmbeddedMigration {
+        version: 3,
+        description: "outreach",
+        sql: include_str!("../migrations/0003_outreach.sql"),
+    },
 ]);
 
-/// The service as the server bootstrap runs it, with the default rules and the system clock.
+/// Why the unit could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum UnitError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("invalid profiles_url")]
+    ProfilesUrl(#[from] tonic::transport::Error),
+}
+
+/// The service with the default rules and the system clock, reading customers from profiles at
+/// `profiles_url`.
 pub fn unit(
     server: &ServerSettings,
     storage: &StorageSettings,
-) -> Result<ServiceUnit, StorageError> {
-    unit_with(server, storage, Rules::default(), Arc::new(SystemClock))
+    profiles_url: &str,
+) -> Result<ServiceUnit, UnitError> {
+    unit_with(
+        server,
+        storage,
+        Rules::default(),
+        Arc::new(SystemClock),
+        profiles_url,
+    )
 }
 
 /// The service with its rules and an injected clock (tests move time).
@@ -57,9 +80,11 @@ pub fn unit_with(
     storage: &StorageSettings,
     rules: Rules,
     clock: SharedClock,
-) -> Result<ServiceUnit, StorageError> {
+    profiles_url: &str,
+) -> Result<ServiceUnit, UnitError> {
     let storage = Storage::open(storage)?;
-    let core = grpc::Core::new(storage.clone(), clock, Arc::new(rules));
+    let directory = Arc::new(customers::ProfilesClient::new(profiles_url)?);
+    let core = grpc::Core::new(storage.clone(), clock, Arc::new(rules), directory);
     let limit = server.max_message_bytes;
     Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
@@ -78,7 +103,7 @@ pub fn unit_with(
                 .max_encoding_message_size(limit),
         )
         .serve(
-            OutreachServiceServer::new(grpc::OutreachApi)
+            OutreachServiceServer::new(grpc::OutreachApi(core.clone()))
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )

@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         &settings.storage,
         settings.rules.clone(),
         std::sync::Arc::new(rapport_clock::SystemClock),
+        &settings.profiles_url,
     )?;
     let application = Application::build(settings.server.clone(), vec![unit]).await?;
     application

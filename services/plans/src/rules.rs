@@ -25,6 +25,10 @@ pub struct Rules {
     pub write_off_recovery_rate: String,
     /// Free debt-advice services the bank refers customers to.
     pub debt_advice: Vec<DebtAdviceEntry>,
+    /// Base of the personal opt-out link in electronic messages (customer and account appended).
+    pub opt_out_base_url: String,
+    /// Reply keyword that opts out of SMS and messaging (Reg F §1006.6(e)).
+    pub opt_out_sms_keyword: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +67,9 @@ impl Default for Rules {
             promise_kept_percent: 95,
             option_valid_minutes: 60,
             write_off_recovery_rate: "0.10".to_owned(),
+            // RFC 2606 example domain: every deployment sets its own.
+            opt_out_base_url: "https://bank.example/opt-out".to_owned(),
+            opt_out_sms_keyword: "STOP".to_owned(),
             debt_advice: vec![
                 entry(
                     "stepchange",

@@ -12,6 +12,8 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub telemetry: TelemetrySettings,
     pub rules: crate::rules::Rules,
+    /// Where profiles serves (customers' time zones, contact preferences, consent).
+    pub profiles_url: String,
 }
 
 impl Default for Settings {
@@ -27,6 +29,7 @@ impl Default for Settings {
                 ..TelemetrySettings::default()
             },
             rules: crate::rules::Rules::default(),
+            profiles_url: "http://127.0.0.1:50051".to_owned(),
         }
     }
 }

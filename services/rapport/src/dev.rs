@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use rapport_server::{Application, ServerError, ServerSettings, ServiceUnit};
+use rapport_server::{Application, ServerError, ServerSettings};
 use rapport_storage::{StorageError, StorageSettings};
 
 /// Where `rapport dev` listens unless told otherwise.
@@ -19,6 +19,11 @@ pub enum DevError {
         service: &'static str,
         #[source]
         source: StorageError,
+    },
+    #[error("cannot prepare the {service} service: {reason}")]
+    Unit {
+        service: &'static str,
+        reason: String,
     },
     #[error(transparent)]
     Server(#[from] ServerError),
@@ -39,47 +44,74 @@ pub struct DevSuite {
     pub services: Vec<DevService>,
 }
 
-type UnitBuilder = fn(&ServerSettings, &StorageSettings) -> Result<ServiceUnit, StorageError>;
-
-const SERVICES: [(&str, UnitBuilder); 4] = [
-    (rapport_profiles::NAME, rapport_profiles::unit),
-    (rapport_plans::NAME, rapport_plans::unit),
-    (rapport_referrals::NAME, rapport_referrals::unit),
-    (rapport_loyalty::NAME, rapport_loyalty::unit),
-];
-
-/// Binds `listen` and prepares all four services with their databases under `data_dir`.
+/// Binds `listen` and prepares all four services with their databases under `data_dir`. The
+/// services reach each other on the same address, through the same clients as in production.
 pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevError> {
     let server = ServerSettings {
         listen,
         ..ServerSettings::default()
     };
-    let mut units = Vec::new();
     let mut services = Vec::new();
-    for (name, unit) in SERVICES {
-        let database = data_dir.join(format!("{name}.db"));
-        let storage = StorageSettings {
-            url: format!("sqlite://{}", database.display()),
-            ..StorageSettings::default()
+    let application = Application::build_with(server.clone(), |address| {
+        let own_url = format!("http://{address}");
+        let storage = |name: &'static str| {
+            let database = data_dir.join(format!("{name}.db"));
+            let settings = StorageSettings {
+                url: format!("sqlite://{}", database.display()),
+                ..StorageSettings::default()
+            };
+            (database, settings)
         };
-        let unit = unit(&server, &storage).map_err(|source| DevError::Storage {
-            service: name,
-            source,
-        })?;
-        services.push(DevService {
-            name,
-            grpc_services: unit.grpc_services().to_vec(),
+        let storage_error = |service| move |source| DevError::Storage { service, source };
+        let mut units = Vec::new();
+        let (database, settings) = storage(rapport_profiles::NAME);
+        units.push((
+            rapport_profiles::NAME,
             database,
-        });
-        units.push(unit);
-    }
-    let application = Application::build(server, units).await?;
+            rapport_profiles::unit(&server, &settings)
+                .map_err(storage_error(rapport_profiles::NAME))?,
+        ));
+        let (database, settings) = storage(rapport_plans::NAME);
+        let plans =
+            rapport_plans::unit(&server, &settings, &own_url).map_err(|e| DevError::Unit {
+                service: rapport_plans::NAME,
+                reason: e.to_string(),
+            })?;
+        units.push((rapport_plans::NAME, database, plans));
+        let (database, settings) = storage(rapport_referrals::NAME);
+        units.push((
+            rapport_referrals::NAME,
+            database,
+            rapport_referrals::unit(&server, &settings)
+                .map_err(storage_error(rapport_referrals::NAME))?,
+        ));
+        let (database, settings) = storage(rapport_loyalty::NAME);
+        units.push((
+            rapport_loyalty::NAME,
+            database,
+            rapport_loyalty::unit(&server, &settings)
+                .map_err(storage_error(rapport_loyalty::NAME))?,
+        ));
+        Ok::<_, DevError>(
+            units
+                .into_iter()
+                .map(|(name, database, unit)| {
+                    services.push(DevService {
+                        name,
+                        grpc_services: unit.grpc_services().to_vec(),
+                        database,
+                    });
+                    unit
+                })
+                .collect(),
+        )
+    })
+    .await??;
     Ok(DevSuite {
         application,
         services,
     })
 }
-
 impl DevSuite {
     /// What the suite serves, for the terminal.
     pub fn banner(&self) -> String {

@@ -30,10 +30,7 @@ struct Prepared {
 }
 
 type UnitBuilder = Box<
-    dyn FnOnce(
-        &rapport_server::ServerSettings,
-        &StorageSettings,
-    ) -> Result<ServiceUnit, rapport_storage::StorageError>,
+    dyn FnOnce(&rapport_server::ServerSettings, &StorageSettings) -> Result<ServiceUnit, String>,
 >;
 
 fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared> {
@@ -46,7 +43,9 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_profiles::MIGRATIONS,
-                unit: Box::new(rapport_profiles::unit),
+                unit: Box::new(|server, storage| {
+                    rapport_profiles::unit(server, storage).map_err(|e| e.to_string())
+                }),
             }
         }
         ServiceName::Plans => {
@@ -62,7 +61,9 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                         storage,
                         s.rules,
                         std::sync::Arc::new(rapport_clock::SystemClock),
+                        &s.profiles_url,
                     )
+                    .map_err(|e| e.to_string())
                 }),
             }
         }
@@ -74,7 +75,9 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_referrals::MIGRATIONS,
-                unit: Box::new(rapport_referrals::unit),
+                unit: Box::new(|server, storage| {
+                    rapport_referrals::unit(server, storage).map_err(|e| e.to_string())
+                }),
             }
         }
         ServiceName::Loyalty => {
@@ -84,7 +87,9 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_loyalty::MIGRATIONS,
-                unit: Box::new(rapport_loyalty::unit),
+                unit: Box::new(|server, storage| {
+                    rapport_loyalty::unit(server, storage).map_err(|e| e.to_string())
+                }),
             }
         }
     })
@@ -94,7 +99,7 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
 pub async fn serve(service: ServiceName, file: Option<&Path>) -> anyhow::Result<()> {
     let prepared = prepare(service, file)?;
     let _telemetry = rapport_telemetry::init(&prepared.telemetry)?;
-    let unit = (prepared.unit)(&prepared.server, &prepared.storage)?;
+    let unit = (prepared.unit)(&prepared.server, &prepared.storage).map_err(anyhow::Error::msg)?;
     let application = Application::build(prepared.server, vec![unit]).await?;
     application
         .run_until_stopped(rapport_server::shutdown_signal())

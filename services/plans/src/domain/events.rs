@@ -62,6 +62,12 @@ pub enum PlansEvent {
         promise_id: Id,
         kept: bool,
     },
+    /// The customer used a message's opt-out: the channel is closed (Reg F §1006.6(e)).
+    ChannelOptedOut {
+        customer_id: Id,
+        account_id: Id,
+        channel: &'static str,
+    },
 }
 
 impl rapport_outbox::OutboxEvent for PlansEvent {
@@ -78,6 +84,7 @@ impl rapport_outbox::OutboxEvent for PlansEvent {
             Self::PlanBroken { .. } => "plans.plan_broken.v1",
             Self::PlanCancelled { .. } => "plans.plan_cancelled.v1",
             Self::PromiseResolved { .. } => "plans.promise_resolved.v1",
+            Self::ChannelOptedOut { .. } => "plans.channel_opted_out.v1",
         }
     }
 
@@ -93,7 +100,8 @@ impl rapport_outbox::OutboxEvent for PlansEvent {
             | Self::PlanCompleted { customer_id, .. }
             | Self::PlanBroken { customer_id, .. }
             | Self::PlanCancelled { customer_id, .. }
-            | Self::PromiseResolved { customer_id, .. } => *customer_id,
+            | Self::PromiseResolved { customer_id, .. }
+            | Self::ChannelOptedOut { customer_id, .. } => *customer_id,
         }
     }
 
@@ -157,6 +165,13 @@ impl rapport_outbox::OutboxEvent for PlansEvent {
                 promise_id, kept, ..
             } => {
                 json!({ "customer_id": customer, "promise_id": promise_id.to_string(), "kept": kept })
+            }
+            Self::ChannelOptedOut {
+                account_id,
+                channel,
+                ..
+            } => {
+                json!({ "customer_id": customer, "account_id": account_id.to_string(), "channel": channel })
             }
         }
     }

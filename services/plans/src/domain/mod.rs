@@ -8,6 +8,7 @@ pub mod affordability;
 pub mod allocation;
 pub mod amortisation;
 pub mod case;
+pub mod contact_rules;
 pub mod events;
 pub mod options;
 pub mod plan;
@@ -16,5 +17,6 @@ pub mod protection;
 pub mod rate;
 pub mod recovery;
 pub mod schedule;
+pub mod templates;
 
 pub use rapport_wire::Actor;

@@ -4,6 +4,8 @@
 
 mod account;
 mod hardship;
+mod messages;
+mod outreach;
 mod plan;
 mod promises;
 mod reporting;
@@ -18,6 +20,7 @@ use rapport_storage::sqlx::pool::PoolConnection;
 use rapport_storage::{Storage, WriteTransaction};
 use tonic::Response;
 
+use crate::customers::CustomerDirectory;
 use crate::domain::account::Account;
 use crate::error::PlansError;
 use crate::rules::Rules;
@@ -25,30 +28,31 @@ use crate::store::{self, Conn};
 
 pub(crate) use account::AccountApi;
 pub(crate) use hardship::HardshipApi;
+pub(crate) use outreach::OutreachApi;
 pub(crate) use plan::PlanApi;
 pub(crate) use reporting::ReportingApi;
 
-/// `rapport.plans.v1.OutreachService`; contact rules come with the outreach issue.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct OutreachApi;
-
-#[tonic::async_trait]
-impl rapport_proto::plans::v1::outreach_service_server::OutreachService for OutreachApi {}
-
-/// What every plans API shares: storage, the clock and the rules.
+/// What every plans API shares: storage, the clock, the rules and where customers are read.
 #[derive(Debug, Clone)]
 pub(crate) struct Core {
     storage: Storage,
     clock: SharedClock,
     rules: Arc<Rules>,
+    directory: Arc<dyn CustomerDirectory>,
 }
 
 impl Core {
-    pub(crate) fn new(storage: Storage, clock: SharedClock, rules: Arc<Rules>) -> Self {
+    pub(crate) fn new(
+        storage: Storage,
+        clock: SharedClock,
+        rules: Arc<Rules>,
+        directory: Arc<dyn CustomerDirectory>,
+    ) -> Self {
         Self {
             storage,
             clock,
             rules,
+            directory,
         }
     }
 

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod contact;
 pub mod plans;
 pub mod promises;
 pub mod protections;

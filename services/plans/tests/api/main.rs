@@ -5,6 +5,7 @@
 
 mod accounts;
 mod hardship;
+mod outreach;
 mod plans;
 mod promises;
 mod reporting;

@@ -9,8 +9,10 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
 use rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient;
+use rapport_proto::plans::v1::outreach_service_client::OutreachServiceClient;
 use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
 use rapport_proto::plans::v1::reporting_service_client::ReportingServiceClient;
+use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use rapport_server::ServerSettings;
 use rapport_server::testing::TestServer;
 use rapport_storage::testing::TestDatabase;
@@ -22,8 +24,11 @@ pub struct Plans {
     pub hardship: HardshipServiceClient<Channel>,
     pub plans: PlanServiceClient<Channel>,
     pub reporting: ReportingServiceClient<Channel>,
+    pub profiles: ProfileServiceClient<Channel>,
+    pub channel: Channel,
     pub clock: Arc<ManualClock>,
     pub database: TestDatabase,
+    _profiles_database: TestDatabase,
     _server: TestServer,
 }
 
@@ -32,30 +37,49 @@ pub fn start_instant() -> Timestamp {
     "2026-03-02T09:00:00Z".parse().unwrap()
 }
 
+/// Plans, with profiles beside it on the same address (plans reads customers from it).
 pub async fn start(database: TestDatabase) -> Plans {
     let clock = Arc::new(ManualClock::new(start_instant()));
     let settings = ServerSettings::default();
-    let unit = rapport_plans::unit_with(
-        &settings,
-        &database.settings,
-        rapport_plans::Rules::default(),
-        clock.clone(),
-    )
-    .unwrap();
-    let server = TestServer::start(settings, vec![unit]).await;
+    let profiles_database = TestDatabase::sqlite();
+    let server = TestServer::start_with(settings.clone(), |address| {
+        let profiles = rapport_profiles::unit_with_clock(
+            &settings,
+            &profiles_database.settings,
+            clock.clone(),
+        )
+        .map_err(|e| e.to_string())?;
+        let plans = rapport_plans::unit_with(
+            &settings,
+            &database.settings,
+            rapport_plans::Rules::default(),
+            clock.clone(),
+            &format!("http://{address}"),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(vec![profiles, plans])
+    })
+    .await;
     let channel = server.channel.clone();
     Plans {
         accounts: AccountServiceClient::new(channel.clone()),
         hardship: HardshipServiceClient::new(channel.clone()),
         plans: PlanServiceClient::new(channel.clone()),
-        reporting: ReportingServiceClient::new(channel),
+        reporting: ReportingServiceClient::new(channel.clone()),
+        profiles: ProfileServiceClient::new(channel.clone()),
+        channel,
         clock,
         database,
+        _profiles_database: profiles_database,
         _server: server,
     }
 }
 
 impl Plans {
+    pub fn plans_outreach(&self) -> OutreachServiceClient<Channel> {
+        OutreachServiceClient::new(self.channel.clone())
+    }
+
     /// A second look at the database, to check what a call wrote or did not write.
     pub async fn count(&self, sql: &'static str) -> i64 {
         let storage = Storage::open(&self.database.settings).unwrap();

@@ -1,0 +1,452 @@
+//! OutreachService through its client, with profiles beside it: decisions with reasons, the
+//! ledger, held slots under concurrency, the next best action, rendering.
+
+use futures_util::future::join_all;
+use rapport_proto::common::v1 as common;
+use rapport_proto::plans::v1 as pb;
+use rapport_proto::profiles::v1 as profiles;
+use rapport_storage::backend_tests;
+use rapport_storage::testing::TestDatabase;
+use tonic::Code;
+
+use crate::support::{Plans, agent, at, money, start, upsert, violated_fields};
+
+/// A customer in profiles (in `zone`) with a debt in `jurisdiction`.
+async fn debtor(plans: &mut Plans, zone: &str, jurisdiction: &str) -> (String, pb::Account) {
+    let customer = plans
+        .profiles
+        .create_customer(profiles::CreateCustomerRequest {
+            customer: Some(profiles::Customer {
+                legal_name: "Alex Morgan".into(),
+                locale: "en-US".into(),
+                time_zone: zone.into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+    let mut request = upsert("USD", 500_000, 20_000, &rapport_ids::Id::new().to_string());
+    request.customer_id = customer.customer_id.clone();
+    request.jurisdiction = jurisdiction.into();
+    let account = plans
+        .accounts
+        .upsert_account(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .unwrap();
+    (customer.customer_id, account)
+}
+
+fn check(
+    customer_id: &str,
+    account_id: &str,
+    channel: common::Channel,
+    when: &str,
+    reserve: bool,
+) -> pb::CheckContactRequest {
+    pb::CheckContactRequest {
+        customer_id: customer_id.into(),
+        account_id: account_id.into(),
+        channel: channel as i32,
+        at: Some(at(when)),
+        purpose: pb::ContactPurpose::PaymentDemand as i32,
+        automated: false,
+        reserve,
+        requested_by: Some(agent("dialer-1")),
+    }
+}
+
+fn attempt(
+    customer_id: &str,
+    account_id: &str,
+    decision_id: &str,
+    when: &str,
+) -> pb::RecordContactAttemptRequest {
+    pb::RecordContactAttemptRequest {
+        customer_id: customer_id.into(),
+        account_id: account_id.into(),
+        channel: common::Channel::Phone as i32,
+        direction: common::Direction::Outbound as i32,
+        outcome: pb::ContactOutcome::NoAnswer as i32,
+        occurred_at: Some(at(when)),
+        decision_id: decision_id.into(),
+        made_by: Some(agent("dialer-1")),
+        ..Default::default()
+    }
+}
+
+fn has_blocking(reasons: &[common::Reason], code: &str) -> bool {
+    reasons
+        .iter()
+        .any(|r| r.code == code && r.effect == common::ReasonEffect::Opposes as i32)
+}
+
+async fn the_eighth_call_in_seven_days_is_refused_with_its_reason(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (customer, account) = debtor(&mut plans, "America/New_York", "US").await;
+    plans.clock.set("2026-03-10T15:00:00Z".parse().unwrap()); // 11:00 in New York
+    for n in 0..7 {
+        let when = format!("2026-03-10T14:{:02}:00Z", 10 + n * 5); // 10:10, 10:15, … in New York
+        let when = when.as_str();
+        let decision = plans
+            .plans_outreach()
+            .check_contact(check(
+                &customer,
+                &account.account_id,
+                common::Channel::Phone,
+                when,
+                true,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            decision.allowed,
+            "call {} of 7: {:?}",
+            n + 1,
+            decision.reasons
+        );
+        plans
+            .plans_outreach()
+            .record_contact_attempt(attempt(
+                &customer,
+                &account.account_id,
+                &decision.decision_id,
+                when,
+            ))
+            .await
+            .unwrap();
+    }
+    let eighth = plans
+        .plans_outreach()
+        .check_contact(check(
+            &customer,
+            &account.account_id,
+            common::Channel::Phone,
+            "2026-03-10T15:00:00Z",
+            true,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!eighth.allowed);
+    assert!(
+        has_blocking(&eighth.reasons, "CALL_FREQUENCY"),
+        "{:?}",
+        eighth.reasons
+    );
+    assert_eq!(eighth.rule_set, "US");
+    assert!(eighth.next_allowed_at.is_some());
+    // An email is a different channel: not counted against calls.
+    let email = plans
+        .plans_outreach()
+        .check_contact(check(
+            &customer,
+            &account.account_id,
+            common::Channel::Email,
+            "2026-03-10T15:00:00Z",
+            false,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(email.allowed, "{:?}", email.reasons);
+    // Every decision is stored with its reasons for audit replay.
+    assert_eq!(
+        plans.count("SELECT COUNT(*) FROM contact_decisions").await,
+        9
+    );
+    // An attempt may not be recorded against a refused decision.
+    let refused = plans
+        .plans_outreach()
+        .record_contact_attempt(attempt(
+            &customer,
+            &account.account_id,
+            &eighth.decision_id,
+            "2026-03-10T15:00:00Z",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+}
+
+async fn concurrent_dialers_never_exceed_the_limit(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (customer, account) = debtor(&mut plans, "America/Chicago", "US").await;
+    plans.clock.set("2026-03-11T16:00:00Z".parse().unwrap()); // 10:00 in Chicago
+    let pairs = (0..20).map(|_| {
+        let mut client = plans.plans_outreach();
+        let (customer, account_id) = (customer.clone(), account.account_id.clone());
+        async move {
+            let when = "2026-03-11T16:00:00Z";
+            let decision = client
+                .check_contact(check(
+                    &customer,
+                    &account_id,
+                    common::Channel::Phone,
+                    when,
+                    true,
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            if decision.allowed {
+                client
+                    .record_contact_attempt(attempt(
+                        &customer,
+                        &account_id,
+                        &decision.decision_id,
+                        when,
+                    ))
+                    .await
+                    .unwrap();
+                1
+            } else {
+                0
+            }
+        }
+    });
+    let made: i32 = join_all(pairs).await.into_iter().sum();
+    assert_eq!(
+        made, 7,
+        "seven calls in seven days, however many dialers ask at once"
+    );
+    assert_eq!(
+        plans.count("SELECT COUNT(*) FROM contact_attempts").await,
+        7
+    );
+}
+
+async fn protection_stops_demands_but_not_help_until_local_midnight(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (customer, account) = debtor(&mut plans, "Europe/London", "GB").await;
+    plans
+        .hardship
+        .set_protection(pb::SetProtectionRequest {
+            customer_id: customer.clone(),
+            kind: pb::ProtectionKind::BreathingSpace as i32,
+            starts_at: Some(at("2026-03-02T09:00:00Z")),
+            set_by: Some(agent("adviser")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let demand = plans
+        .plans_outreach()
+        .check_contact(check(
+            &customer,
+            &account.account_id,
+            common::Channel::Email,
+            "2026-03-20T10:00:00Z",
+            false,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!demand.allowed);
+    assert!(has_blocking(&demand.reasons, "PROTECTED_STATE"));
+    let mut help = check(
+        &customer,
+        &account.account_id,
+        common::Channel::Email,
+        "2026-03-20T10:00:00Z",
+        false,
+    );
+    help.purpose = pb::ContactPurpose::Support as i32;
+    assert!(
+        plans
+            .plans_outreach()
+            .check_contact(help)
+            .await
+            .unwrap()
+            .into_inner()
+            .allowed
+    );
+    // 60 days from 2 March 09:00: the last protected day is 1 May; demands resume after
+    // midnight London time, at the start of the contact hours: 08:00 BST on 2 May.
+    assert_eq!(demand.next_allowed_at, Some(at("2026-05-02T07:00:00Z")));
+}
+
+async fn next_best_action_offers_help_first_and_respects_holds(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (customer, account) = debtor(&mut plans, "Europe/Bucharest", "GB").await;
+    plans.clock.set("2026-03-10T08:00:00Z".parse().unwrap()); // 10:00 in Bucharest
+    let first = plans
+        .plans_outreach()
+        .next_best_action(pb::NextBestActionRequest {
+            account_id: account.account_id.clone(),
+            at: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        first.purpose,
+        pb::ContactPurpose::Support as i32,
+        "the first contact offers help"
+    );
+    assert_eq!(first.action, pb::NextActionKind::SendMessage as i32);
+    assert!(!first.template_id.is_empty());
+
+    plans
+        .hardship
+        .set_protection(pb::SetProtectionRequest {
+            customer_id: customer.clone(),
+            kind: pb::ProtectionKind::VulnerabilityHold as i32,
+            set_by: Some(agent("agent-5")),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let held = plans
+        .plans_outreach()
+        .next_best_action(pb::NextBestActionRequest {
+            account_id: account.account_id.clone(),
+            at: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(held.action, pb::NextActionKind::SpecialistReview as i32);
+}
+
+async fn bad_outreach_input_names_the_field(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (customer, account) = debtor(&mut plans, "America/New_York", "US").await;
+    let mut unknown_channel = check(
+        &customer,
+        &account.account_id,
+        common::Channel::Phone,
+        "2026-03-10T15:00:00Z",
+        false,
+    );
+    unknown_channel.channel = 99;
+    let status = plans
+        .plans_outreach()
+        .check_contact(unknown_channel)
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&status), vec!["channel"]);
+    let nobody = plans
+        .plans_outreach()
+        .check_contact(check(
+            &customer,
+            &rapport_ids::Id::new().to_string(),
+            common::Channel::Phone,
+            "2026-03-10T15:00:00Z",
+            false,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(nobody.code(), Code::NotFound);
+    let no_decision = plans
+        .plans_outreach()
+        .record_contact_attempt(attempt(
+            &customer,
+            &account.account_id,
+            "",
+            "2026-03-02T08:00:00Z",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&no_decision), vec!["decision_id"]);
+    let _ = money("USD", 0);
+}
+
+backend_tests!(
+    the_eighth_call_in_seven_days_is_refused_with_its_reason,
+    concurrent_dialers_never_exceed_the_limit,
+    protection_stops_demands_but_not_help_until_local_midnight,
+    next_best_action_offers_help_first_and_respects_holds,
+    bad_outreach_input_names_the_field,
+);
+
+async fn templates_render_with_the_opt_out_and_name_missing_values(database: TestDatabase) {
+    let plans = start(database).await;
+    let mut outreach = plans.plans_outreach();
+    let listed = outreach
+        .list_templates(pb::ListTemplatesRequest {
+            locale: "ro".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .templates;
+    assert!(listed.len() >= 8, "{}", listed.len());
+    for template in &listed {
+        assert!(template.texts.iter().any(|t| t.locale.starts_with("ro")));
+        assert!(
+            template
+                .tone_check
+                .iter()
+                .all(|r| r.effect != common::ReasonEffect::Opposes as i32),
+            "{}",
+            template.template_id
+        );
+        let electronic = matches!(
+            common::Channel::try_from(template.channel).unwrap(),
+            common::Channel::Email | common::Channel::Sms
+        );
+        let values: std::collections::HashMap<String, String> = template
+            .required_values
+            .iter()
+            .map(|v| (v.clone(), "x".to_owned()))
+            .collect();
+        for locale in ["en", "ro-RO"] {
+            let rendered = outreach
+                .render_message(pb::RenderMessageRequest {
+                    template_id: template.template_id.clone(),
+                    locale: locale.into(),
+                    values: values.clone(),
+                    customer_id: String::new(),
+                    account_id: String::new(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(
+                rendered.opt_out_included, electronic,
+                "{} {locale}",
+                template.template_id
+            );
+            assert!(!rendered.body.contains('{'), "every placeholder filled");
+            if electronic {
+                assert!(
+                    rendered.body.contains("STOP") || rendered.body.contains("bank.example"),
+                    "{}",
+                    rendered.body
+                );
+            }
+        }
+    }
+    let missing = outreach
+        .render_message(pb::RenderMessageRequest {
+            template_id: "first-contact-sms".into(),
+            locale: "en".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::InvalidArgument);
+    assert!(
+        violated_fields(&missing)[0].starts_with("values."),
+        "{missing:?}"
+    );
+    let unknown = outreach
+        .render_message(pb::RenderMessageRequest {
+            template_id: "final-demand".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&unknown), vec!["template_id"]);
+}
+
+backend_tests!(templates_render_with_the_opt_out_and_name_missing_values);
