@@ -1,18 +1,12 @@
-//! What plans needs to know about a customer, read from profiles through its generated client
-//! (DESIGN.md, Between services: deadlines, retry on `UNAVAILABLE`, trace context passed on).
+//! What plans needs to know about a customer, read from profiles (`rapport-clients`: deadlines,
+//! retry on `UNAVAILABLE`, trace context passed on).
 
 use std::fmt::Debug;
-use std::time::Duration;
 
 use jiff::civil::{Time, Weekday};
 use rapport_ids::Id;
 use rapport_proto::common::v1::Channel;
 use rapport_proto::profiles::v1 as profiles;
-use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
-use rapport_telemetry::{ClientTraceLayer, ClientTraceService};
-use tonic::Code;
-use tonic::transport::{Channel as GrpcChannel, Endpoint};
-use tower::ServiceBuilder;
 
 use crate::error::PlansError;
 
@@ -38,97 +32,38 @@ pub trait CustomerDirectory: Send + Sync + Debug {
 /// Profiles over gRPC.
 #[derive(Debug, Clone)]
 pub struct ProfilesClient {
-    client: ProfileServiceClient<ClientTraceService<GrpcChannel>>,
+    profiles: rapport_clients::Profiles,
 }
-
-/// A read of profiles gets this long, each try.
-const DEADLINE: Duration = Duration::from_secs(2);
-/// Tries for an `UNAVAILABLE` answer, with doubling backoff from 50 ms.
-const TRIES: u32 = 3;
 
 impl ProfilesClient {
     /// Connects lazily, so plans starts (and reports its own health) even while profiles is down.
-    pub fn new(url: &str) -> Result<Self, tonic::transport::Error> {
-        let channel = Endpoint::from_shared(url.to_owned())?
-            .connect_timeout(DEADLINE)
-            .tcp_nodelay(true)
-            .connect_lazy();
+    pub fn new(url: &str) -> Result<Self, rapport_clients::ClientError> {
         Ok(Self {
-            client: ProfileServiceClient::new(
-                ServiceBuilder::new()
-                    .layer(ClientTraceLayer)
-                    .service(channel),
-            ),
+            profiles: rapport_clients::Profiles::new(url)?,
         })
-    }
-
-    async fn call<T, F, Fut>(&self, what: &str, mut call: F) -> Result<T, PlansError>
-    where
-        F: FnMut(ProfileServiceClient<ClientTraceService<GrpcChannel>>) -> Fut,
-        Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
-    {
-        let mut delay = Duration::from_millis(50);
-        for attempt in 1..=TRIES {
-            match call(self.client.clone()).await {
-                Ok(response) => return Ok(response.into_inner()),
-                Err(status) if status.code() == Code::Unavailable && attempt < TRIES => {
-                    tracing::warn!(what, attempt, "profiles unavailable; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                Err(status) if status.code() == Code::NotFound => {
-                    return Err(PlansError::NotFound {
-                        entity: "customer",
-                        id: what.to_owned(),
-                    });
-                }
-                Err(status) => {
-                    return Err(PlansError::Dependency(format!(
-                        "profiles {what}: {}",
-                        status.message()
-                    )));
-                }
-            }
-        }
-        Err(PlansError::Dependency(format!(
-            "profiles {what}: unavailable"
-        )))
     }
 }
 
-fn with_deadline<T>(message: T) -> tonic::Request<T> {
-    let mut request = tonic::Request::new(message);
-    request.set_timeout(DEADLINE);
-    request
+fn failed(error: rapport_clients::ClientError) -> PlansError {
+    match error {
+        rapport_clients::ClientError::NotFound(id) => PlansError::NotFound {
+            entity: "customer",
+            id,
+        },
+        other => PlansError::Dependency(other.to_string()),
+    }
 }
 
 #[tonic::async_trait]
 impl CustomerDirectory for ProfilesClient {
     async fn contact_profile(&self, customer_id: Id) -> Result<ContactProfile, PlansError> {
         let id = customer_id.to_string();
-        let customer = self
-            .call(&id, |mut c| {
-                let request = with_deadline(profiles::GetCustomerRequest {
-                    customer_id: id.clone(),
-                    view: profiles::CustomerView::Full as i32,
-                });
-                async move { c.get_customer(request).await }
-            })
-            .await?
-            .customer
-            .ok_or_else(|| PlansError::Dependency("profiles answered without a customer".into()))?;
+        let customer = self.profiles.customer(&id).await.map_err(failed)?;
         let consents = self
-            .call(&id, |mut c| {
-                let request = with_deadline(profiles::ListConsentsRequest {
-                    customer_id: id.clone(),
-                    purpose: profiles::ConsentPurpose::CollectionsElectronic as i32,
-                    include_history: false,
-                    page: None,
-                });
-                async move { c.list_consents(request).await }
-            })
-            .await?
-            .consents;
+            .profiles
+            .consents(&id, profiles::ConsentPurpose::CollectionsElectronic)
+            .await
+            .map_err(failed)?;
         let time_zone = jiff::tz::TimeZone::get(&customer.time_zone).map_err(|e| {
             PlansError::Dependency(format!("profiles time zone {:?}: {e}", customer.time_zone))
         })?;

@@ -55,7 +55,7 @@ pub enum UnitError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("invalid profiles_url")]
-    ProfilesUrl(#[from] tonic::transport::Error),
+    ProfilesUrl(#[from] rapport_clients::ClientError),
 }
 
 /// The service with the default rules and the system clock, reading customers from profiles at
