@@ -82,8 +82,10 @@ pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevE
         units.push((
             rapport_referrals::NAME,
             database,
-            rapport_referrals::unit(&server, &settings)
-                .map_err(storage_error(rapport_referrals::NAME))?,
+            rapport_referrals::unit(&server, &settings, &own_url).map_err(|e| DevError::Unit {
+                service: rapport_referrals::NAME,
+                reason: e.to_string(),
+            })?,
         ));
         let (database, settings) = storage(rapport_loyalty::NAME);
         units.push((

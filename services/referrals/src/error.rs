@@ -9,8 +9,37 @@ pub enum ReferralsError {
     Invalid(#[from] Validation),
     #[error("{entity} {id} was not found")]
     NotFound { entity: &'static str, id: String },
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// Well-formed, but the state of the referral, vouch or customer does not allow it.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// Another Rapport service could not answer; the caller may retry.
+    #[error("a service this call depends on is unavailable: {0}")]
+    Dependency(String),
     #[error("storage failed")]
     Storage(#[from] StorageError),
+    /// Stored data that does not parse: a bug or a hand edit, never the caller's fault.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<rapport_storage::sqlx::Error> for ReferralsError {
+    fn from(error: rapport_storage::sqlx::Error) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
+impl From<rapport_clients::ClientError> for ReferralsError {
+    fn from(error: rapport_clients::ClientError) -> Self {
+        match error {
+            rapport_clients::ClientError::NotFound(id) => Self::NotFound {
+                entity: "customer",
+                id,
+            },
+            other => Self::Dependency(other.to_string()),
+        }
+    }
 }
 
 impl From<ReferralsError> for Status {
@@ -18,10 +47,15 @@ impl From<ReferralsError> for Status {
         match error {
             ReferralsError::Invalid(validation) => validation.into(),
             ReferralsError::NotFound { .. } => Status::not_found(error.to_string()),
+            ReferralsError::AlreadyExists(_) => Status::already_exists(error.to_string()),
+            ReferralsError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
+            ReferralsError::Dependency(_) => opaque(Code::Unavailable, &error),
             ReferralsError::Storage(ref storage) if storage.is_unavailable() => {
                 opaque(Code::Unavailable, &error)
             }
-            ReferralsError::Storage(_) => opaque(Code::Internal, &error),
+            ReferralsError::Storage(_) | ReferralsError::Corrupt(_) => {
+                opaque(Code::Internal, &error)
+            }
         }
     }
 }

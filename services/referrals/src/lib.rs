@@ -1,39 +1,82 @@
 //! Referrals: trust customers: referrals, vouching for prospects, an explainable trust score, fraud-resistant rewards.
 //!
-//! Serves `rapport.referrals.v1.ReferralService` (see `proto/rapport/referrals/v1/`). Layers: `grpc/` (the edge: prost
-//! messages in, domain types out), and, as the issues build them, `domain/` and `store/`.
+//! Serves `rapport.referrals.v1.ReferralService` (see `proto/rapport/referrals/v1/`). Layers: `grpc/` (the edge:
+//! prost messages in, domain types out), `domain/` (trust, fraud, members) and `store/`.
 
+pub mod domain;
 mod error;
 mod grpc;
+mod rules;
 mod settings;
+mod store;
 
+use std::sync::Arc;
+
+use rapport_clock::{SharedClock, SystemClock};
 use rapport_proto::referrals::v1::referral_service_server::ReferralServiceServer;
 use rapport_server::{ServerSettings, ServiceUnit};
 use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
 
 pub use error::ReferralsError;
+pub use rules::Rules;
 pub use settings::Settings;
 
 /// The service's name: in `rapport serve referrals`, its data file, its spans.
 pub const NAME: &str = "referrals";
 
 /// The migrations in `migrations/`, embedded in the binary and run at start.
-pub static MIGRATIONS: Migrations = Migrations(&[EmbeddedMigration {
-    version: 1,
-    description: "outbox",
-    sql: include_str!("../migrations/0001_outbox.sql"),
-}]);
+pub static MIGRATIONS: Migrations = Migrations(&[
+    EmbeddedMigration {
+        version: 1,
+        description: "outbox",
+        sql: include_str!("../migrations/0001_outbox.sql"),
+    },
+    EmbeddedMigration {
+        version: 2,
+        description: "referrals",
+        sql: include_str!("../migrations/0002_referrals.sql"),
+    },
+]);
 
-/// The service as the server bootstrap runs it, on its own or inside `rapport dev`.
+/// Why the unit could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum UnitError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("invalid profiles_url")]
+    ProfilesUrl(#[from] rapport_clients::ClientError),
+}
+
+/// The service with the default rules and the system clock, reading customers from profiles.
 pub fn unit(
     server: &ServerSettings,
     storage: &StorageSettings,
-) -> Result<ServiceUnit, StorageError> {
+    profiles_url: &str,
+) -> Result<ServiceUnit, UnitError> {
+    unit_with(
+        server,
+        storage,
+        Rules::default(),
+        Arc::new(SystemClock),
+        profiles_url,
+    )
+}
+
+/// The service with its rules and an injected clock (tests move time).
+pub fn unit_with(
+    server: &ServerSettings,
+    storage: &StorageSettings,
+    rules: Rules,
+    clock: SharedClock,
+    profiles_url: &str,
+) -> Result<ServiceUnit, UnitError> {
     let storage = Storage::open(storage)?;
+    let profiles = rapport_clients::Profiles::new(profiles_url)?;
+    let api = grpc::ReferralApi::new(storage.clone(), clock, Arc::new(rules), profiles);
     let limit = server.max_message_bytes;
     Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
-            ReferralServiceServer::new(grpc::ReferralApi)
+            ReferralServiceServer::new(api)
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )

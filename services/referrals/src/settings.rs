@@ -11,6 +11,9 @@ pub struct Settings {
     pub server: ServerSettings,
     pub storage: StorageSettings,
     pub telemetry: TelemetrySettings,
+    pub rules: crate::rules::Rules,
+    /// Where profiles serves (tenure, standing, contact points for fraud checks).
+    pub profiles_url: String,
 }
 
 impl Default for Settings {
@@ -25,6 +28,8 @@ impl Default for Settings {
                 service_name: format!("rapport-{}", crate::NAME),
                 ..TelemetrySettings::default()
             },
+            rules: crate::rules::Rules::default(),
+            profiles_url: "http://127.0.0.1:50051".to_owned(),
         }
     }
 }

@@ -1,0 +1,530 @@
+//! Codes, referrals and sign-up attribution, with the fraud checks each step runs.
+
+use jiff::SignedDuration;
+use rapport_errors::Validation;
+use rapport_ids::Id;
+use rapport_proto::common::v1 as common;
+use rapport_proto::referrals::v1 as pb;
+use rapport_wire as wire;
+
+use super::convert::{code_to_pb, flag_to_pb, reason, referral_to_pb};
+use super::{ReferralApi, commit, not_found};
+use crate::domain::events::ReferralEvent;
+use crate::domain::fraud::{self, Finding, Identity, Severity, Signal};
+use crate::domain::member::Member;
+use crate::error::ReferralsError;
+use crate::store::flags::Flag;
+use crate::store::referrals::{Code, Prospect, Referral};
+use crate::store::{self, Conn};
+
+/// Unambiguous characters for codes read aloud or typed (no 0/O, 1/I/L).
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+fn new_code() -> String {
+    // UUIDv7's random tail gives enough entropy for an 8-character code.
+    let bytes = Id::new().as_uuid().into_bytes();
+    bytes[8..16]
+        .iter()
+        .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]))
+        .collect()
+}
+
+pub(super) fn signal_to_pb(signal: Signal) -> pb::FraudSignal {
+    match signal {
+        Signal::SelfReferralEmail => pb::FraudSignal::SelfReferralEmail,
+        Signal::SelfReferralPhone => pb::FraudSignal::SelfReferralPhone,
+        Signal::SelfReferralAddress => pb::FraudSignal::SelfReferralAddress,
+        Signal::SelfReferralDevice => pb::FraudSignal::SelfReferralDevice,
+        Signal::SharedIp => pb::FraudSignal::SharedIp,
+        Signal::Velocity => pb::FraudSignal::Velocity,
+        Signal::Cycle => pb::FraudSignal::Cycle,
+        Signal::DenseRing => pb::FraudSignal::DenseRing,
+    }
+}
+
+impl ReferralApi {
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn issue_code(
+        &self,
+        r: pb::IssueReferralCodeRequest,
+    ) -> Result<pb::IssueReferralCodeResponse, ReferralsError> {
+        let now = self.now();
+        let mut v = Validation::new();
+        let customer_id = wire::id("customer_id", &r.customer_id, &mut v);
+        v.clone().finish()?;
+        let customer_id = customer_id.ok_or(ReferralsError::Invalid(v))?;
+        let member = self.member(customer_id).await?;
+        if !member.good_standing {
+            return Err(ReferralsError::FailedPrecondition(
+                "only customers in good standing receive a referral code".into(),
+            ));
+        }
+        let mut tx = self.write().await?;
+        if let Some(existing) = store::referrals::active_code(&mut tx, customer_id, now).await? {
+            return Ok(pb::IssueReferralCodeResponse {
+                referral_code: Some(code_to_pb(&existing)),
+                created: false,
+            });
+        }
+        let code = Code {
+            code: new_code(),
+            customer_id,
+            issued_at: now,
+            expires_at: now
+                + SignedDuration::from_hours(24 * i64::from(self.rules.code_valid_days)),
+            active: true,
+        };
+        store::referrals::insert_code(&mut tx, &code).await?;
+        commit(tx).await?;
+        Ok(pb::IssueReferralCodeResponse {
+            referral_code: Some(code_to_pb(&code)),
+            created: true,
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn create(
+        &self,
+        r: pb::CreateReferralRequest,
+    ) -> Result<pb::CreateReferralResponse, ReferralsError> {
+        let now = self.now();
+        let mut v = Validation::new();
+        let referrer = wire::id("referrer_customer_id", &r.referrer_customer_id, &mut v);
+        let request_id = wire::request_id("request_id", &r.request_id, &mut v);
+        let prospect = prospect_from(r.prospect.as_ref(), "prospect", &mut v);
+        v.clone().finish()?;
+        let invalid = || ReferralsError::Invalid(v.clone());
+        let (referrer, prospect) = (referrer.ok_or_else(invalid)?, prospect.ok_or_else(invalid)?);
+        let member = self.member(referrer).await?;
+
+        let mut tx = self.write().await?;
+        if let Some(request_id) = &request_id
+            && let Some(earlier) = store::referrals::by_request(&mut tx, request_id).await?
+        {
+            return Ok(pb::CreateReferralResponse {
+                referral: Some(referral_to_pb(&earlier, &[])),
+                fraud_flags: Vec::new(),
+            });
+        }
+        let code = match r.code.as_str() {
+            "" => match store::referrals::active_code(&mut tx, referrer, now).await? {
+                Some(code) => code.code,
+                None => String::new(),
+            },
+            given => {
+                let code = store::referrals::code(&mut tx, given)
+                    .await?
+                    .ok_or_else(|| Validation::single("code", "is not a referral code"))?;
+                if code.customer_id != referrer {
+                    return Err(Validation::single("code", "belongs to another customer").into());
+                }
+                code.code
+            }
+        };
+        let device = r.device.clone().unwrap_or_default();
+        let referral = Referral {
+            id: Id::new(),
+            referrer_id: referrer,
+            code,
+            prospect_id: prospect.id,
+            referee_id: None,
+            status: pb::ReferralStatus::Pending,
+            created_at: now,
+            signed_up_at: None,
+            qualified_at: None,
+            device_hash: device.device_hash.clone(),
+            ip_address: device.ip_address.clone(),
+        };
+        let mut findings = fraud::self_referral(
+            &identity(&member, &[], &[]),
+            &prospect_identity(&prospect, &device),
+        );
+        let recent =
+            store::referrals::made_since(&mut tx, referrer, now - SignedDuration::from_hours(24))
+                .await?;
+        let times: Vec<i64> = recent
+            .iter()
+            .chain(std::iter::once(&now))
+            .map(|t| t.as_second())
+            .collect();
+        findings.extend(fraud::velocity(
+            &times,
+            now.as_second(),
+            self.rules.velocity_max_per_day,
+        ));
+        store::referrals::insert_prospect(&mut tx, &prospect, now).await?;
+        store::referrals::insert(&mut tx, &referral, request_id.as_deref()).await?;
+        let flags = raise(&mut tx, &findings, &referral, &[referrer], now).await?;
+        rapport_outbox::append(
+            &mut tx,
+            &ReferralEvent::ReferralCreated {
+                referrer_id: referrer,
+                referral_id: referral.id,
+            },
+            now,
+        )
+        .await?;
+        commit(tx).await?;
+        let open: Vec<&Flag> = flags.iter().filter(|f| f.holds()).collect();
+        Ok(pb::CreateReferralResponse {
+            referral: Some(referral_to_pb(&referral, &open)),
+            fraud_flags: flags.iter().map(flag_to_pb).collect(),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn attribute(
+        &self,
+        r: pb::AttributeSignupRequest,
+    ) -> Result<pb::AttributeSignupResponse, ReferralsError> {
+        let now = self.now();
+        let mut v = Validation::new();
+        let referee = wire::id("referee_customer_id", &r.referee_customer_id, &mut v);
+        let referral_id = if r.referral_id.is_empty() {
+            None
+        } else {
+            wire::id("referral_id", &r.referral_id, &mut v)
+        };
+        if r.code.is_empty() && r.referral_id.is_empty() {
+            v.add(
+                "code",
+                "give the referral code the new customer used (or the referral_id)",
+            );
+        }
+        let signed_up_at = wire::past_instant("signed_up_at", r.signed_up_at.as_ref(), now, &mut v);
+        v.clone().finish()?;
+        let invalid = || ReferralsError::Invalid(v.clone());
+        let (referee, signed_up_at) = (
+            referee.ok_or_else(invalid)?,
+            signed_up_at.ok_or_else(invalid)?,
+        );
+        let referee_member = self.member(referee).await?;
+
+        let mut tx = self.write().await?;
+        if let Some(existing) = store::referrals::by_referee(&mut tx, referee).await? {
+            if referral_id == Some(existing.id) || (!r.code.is_empty() && existing.code == r.code) {
+                return Ok(pb::AttributeSignupResponse {
+                    referral: Some(referral_to_pb(&existing, &[])),
+                    fraud_flags: Vec::new(),
+                });
+            }
+            return Err(ReferralsError::AlreadyExists(format!(
+                "customer {referee} was already referred by {} (one referrer per referee)",
+                existing.referrer_id
+            )));
+        }
+        let mut referral = match referral_id {
+            Some(id) => store::referrals::get(&mut tx, id)
+                .await?
+                .ok_or_else(|| not_found("referral", id))?,
+            None => {
+                let code = store::referrals::code(&mut tx, &r.code)
+                    .await?
+                    .ok_or_else(|| Validation::single("code", "is not a referral code"))?;
+                if !code.active || code.expires_at < signed_up_at {
+                    return Err(ReferralsError::FailedPrecondition(format!(
+                        "code {} is no longer valid",
+                        code.code
+                    )));
+                }
+                let prospect = prospect_from(
+                    r.referee_contact.as_ref(),
+                    "referee_contact",
+                    &mut Validation::new(),
+                )
+                .unwrap_or(Prospect {
+                    id: Id::new(),
+                    name: String::new(),
+                    email: String::new(),
+                    phone: String::new(),
+                    address: String::new(),
+                    customer_id: None,
+                });
+                store::referrals::insert_prospect(&mut tx, &prospect, now).await?;
+                let device = r.device.clone().unwrap_or_default();
+                let referral = Referral {
+                    id: Id::new(),
+                    referrer_id: code.customer_id,
+                    code: code.code.clone(),
+                    prospect_id: prospect.id,
+                    referee_id: None,
+                    status: pb::ReferralStatus::Pending,
+                    created_at: now,
+                    signed_up_at: None,
+                    qualified_at: None,
+                    device_hash: device.device_hash,
+                    ip_address: device.ip_address,
+                };
+                store::referrals::insert(&mut tx, &referral, None).await?;
+                referral
+            }
+        };
+        if referral.referrer_id == referee {
+            return Err(Validation::single(
+                "referee_customer_id",
+                "is the referrer: nobody can refer themselves",
+            )
+            .into());
+        }
+        if referral.status != pb::ReferralStatus::Pending {
+            return Err(ReferralsError::FailedPrecondition(format!(
+                "referral {} is {}",
+                referral.id,
+                referral.status.as_str_name()
+            )));
+        }
+        let window = SignedDuration::from_hours(24 * i64::from(self.rules.attribution_window_days));
+        if signed_up_at.duration_since(referral.created_at) > window {
+            return Err(ReferralsError::FailedPrecondition(format!(
+                "the sign-up came more than {} days after the referral (attribution window)",
+                self.rules.attribution_window_days
+            )));
+        }
+        referral.referee_id = Some(referee);
+        referral.status = pb::ReferralStatus::SignedUp;
+        referral.signed_up_at = Some(signed_up_at);
+        store::referrals::link_prospect(&mut tx, referral.prospect_id, referee).await?;
+        store::referrals::save(&mut tx, &referral).await?;
+
+        // Fraud: the new customer against the referrer, and the referral graph around them.
+        let referrer_member = self.read_member(referral.referrer_id).await?;
+        let device = r.device.clone().unwrap_or_default();
+        let mut findings = fraud::self_referral(
+            &identity(
+                &referrer_member,
+                &[referral.device_hash.clone()],
+                &[referral.ip_address.clone()],
+            ),
+            &identity(&referee_member, &[device.device_hash], &[device.ip_address]),
+        );
+        findings.extend(self.graph_findings(&mut tx, referee).await?);
+        let flags = raise(
+            &mut tx,
+            &findings,
+            &referral,
+            &[referral.referrer_id, referee],
+            now,
+        )
+        .await?;
+        commit(tx).await?;
+        let open: Vec<&Flag> = flags.iter().filter(|f| f.holds()).collect();
+        Ok(pb::AttributeSignupResponse {
+            referral: Some(referral_to_pb(&referral, &open)),
+            fraud_flags: flags.iter().map(flag_to_pb).collect(),
+        })
+    }
+
+    /// Cycles and dense rings around `node` in the referral graph.
+    async fn graph_findings(
+        &self,
+        conn: &mut Conn,
+        node: Id,
+    ) -> Result<Vec<Finding>, ReferralsError> {
+        let referrals = store::referrals::all(conn).await?;
+        let mut ids: Vec<Id> = Vec::new();
+        let index = |id: Id, ids: &mut Vec<Id>| -> u32 {
+            match ids.iter().position(|known| *known == id) {
+                Some(i) => i as u32,
+                None => {
+                    ids.push(id);
+                    (ids.len() - 1) as u32
+                }
+            }
+        };
+        let mut edges = Vec::new();
+        for referral in &referrals {
+            if let Some(referee) = referral.referee_id {
+                let from = index(referral.referrer_id, &mut ids);
+                let to = index(referee, &mut ids);
+                edges.push((from, to));
+            }
+        }
+        let joined_by = self
+            .today()
+            .checked_sub(jiff::Span::new().years(i64::from(self.rules.pretrusted_min_tenure_years)))
+            .unwrap_or(self.today());
+        let trusted: Vec<u32> = store::members::trusted(conn, joined_by)
+            .await?
+            .into_iter()
+            .filter_map(|(id, _)| ids.iter().position(|known| *known == id).map(|i| i as u32))
+            .collect();
+        let Some(target) = ids.iter().position(|known| *known == node) else {
+            return Ok(Vec::new());
+        };
+        Ok(fraud::graph_findings(&edges, &trusted, target as u32))
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn get(
+        &self,
+        r: pb::GetReferralRequest,
+    ) -> Result<pb::GetReferralResponse, ReferralsError> {
+        let mut v = Validation::new();
+        let referral_id = wire::id("referral_id", &r.referral_id, &mut v);
+        v.clone().finish()?;
+        let referral_id = referral_id.ok_or(ReferralsError::Invalid(v))?;
+        let mut conn = self.storage.reader().acquire().await?;
+        let referral = store::referrals::get(&mut conn, referral_id)
+            .await?
+            .ok_or_else(|| not_found("referral", referral_id))?;
+        let flags = store::flags::all(&mut conn).await?;
+        let open: Vec<&Flag> = flags
+            .iter()
+            .filter(|f| f.holds() && f.referral_ids.contains(&referral_id))
+            .collect();
+        Ok(pb::GetReferralResponse {
+            referral: Some(referral_to_pb(&referral, &open)),
+        })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn list(
+        &self,
+        r: pb::ListReferralsRequest,
+    ) -> Result<pb::ListReferralsResponse, ReferralsError> {
+        let mut v = Validation::new();
+        let page = rapport_paging::Page::parse(r.page.as_ref(), &mut v);
+        let referrer = if r.referrer_customer_id.is_empty() {
+            None
+        } else {
+            wire::id("referrer_customer_id", &r.referrer_customer_id, &mut v)
+        };
+        let referee = if r.referee_customer_id.is_empty() {
+            None
+        } else {
+            wire::id("referee_customer_id", &r.referee_customer_id, &mut v)
+        };
+        if referrer.is_none() && referee.is_none() && v.is_empty() {
+            v.add(
+                "referrer_customer_id",
+                "give referrer_customer_id or referee_customer_id",
+            );
+        }
+        let after = page
+            .after
+            .as_ref()
+            .and_then(|p| p.first())
+            .and_then(|id| Id::parse(id).ok());
+        v.finish()?;
+        let mut conn = self.storage.reader().acquire().await?;
+        let mut items =
+            store::referrals::list(&mut conn, referrer, referee, after, page.fetch_limit()).await?;
+        items.retain(|r2| r.statuses.is_empty() || r.statuses.contains(&(r2.status as i32)));
+        let (items, page) = page.finish(items, |r| vec![r.id.to_string()]);
+        Ok(pb::ListReferralsResponse {
+            referrals: items.iter().map(|r| referral_to_pb(r, &[])).collect(),
+            page,
+        })
+    }
+}
+
+fn prospect_from(
+    contact: Option<&pb::ProspectContact>,
+    field: &str,
+    v: &mut Validation,
+) -> Option<Prospect> {
+    let Some(contact) = contact else {
+        v.add(field, "is required");
+        return None;
+    };
+    let email = if contact.email.is_empty() {
+        String::new()
+    } else {
+        fraud::normalise_email(&contact.email).unwrap_or_else(|| {
+            v.add(format!("{field}.email"), "is not an email address");
+            String::new()
+        })
+    };
+    let phone = if contact.phone.is_empty() {
+        String::new()
+    } else {
+        fraud::normalise_phone(&contact.phone).unwrap_or_else(|| {
+            v.add(format!("{field}.phone"), "is not an E.164 phone number");
+            String::new()
+        })
+    };
+    if contact.name.trim().is_empty() && email.is_empty() && phone.is_empty() {
+        v.add(field, "give at least a name, an email or a phone");
+    }
+    let address = contact
+        .address
+        .as_ref()
+        .and_then(|a| fraud::normalise_address(&a.lines, &a.postal_code, &a.country_code))
+        .unwrap_or_default();
+    Some(Prospect {
+        id: Id::new(),
+        name: contact.name.clone(),
+        email,
+        phone,
+        address,
+        customer_id: None,
+    })
+}
+
+fn identity(member: &Member, devices: &[String], ips: &[String]) -> Identity {
+    Identity {
+        emails: member.emails.clone(),
+        phones: member.phones.clone(),
+        addresses: member.addresses.clone(),
+        device_hashes: devices.iter().filter(|d| !d.is_empty()).cloned().collect(),
+        ip_addresses: ips.iter().filter(|i| !i.is_empty()).cloned().collect(),
+    }
+}
+
+fn prospect_identity(p: &Prospect, device: &pb::DeviceSignals) -> Identity {
+    let some = |s: &str| {
+        if s.is_empty() {
+            vec![]
+        } else {
+            vec![s.to_owned()]
+        }
+    };
+    Identity {
+        emails: some(&p.email),
+        phones: some(&p.phone),
+        addresses: some(&p.address),
+        device_hashes: some(&device.device_hash),
+        ip_addresses: some(&device.ip_address),
+    }
+}
+
+/// Stores one flag per finding.
+async fn raise(
+    conn: &mut Conn,
+    findings: &[Finding],
+    referral: &Referral,
+    customers: &[Id],
+    now: jiff::Timestamp,
+) -> Result<Vec<Flag>, ReferralsError> {
+    let mut flags = Vec::new();
+    for finding in findings {
+        let flag = Flag {
+            id: Id::new(),
+            signal: signal_to_pb(finding.signal),
+            severity: match finding.severity {
+                Severity::Weak => pb::FraudSeverity::Weak,
+                Severity::Strong => pb::FraudSeverity::Strong,
+            },
+            status: pb::FraudFlagStatus::Open,
+            referral_ids: vec![referral.id],
+            customer_ids: customers.to_vec(),
+            reasons: vec![reason(
+                signal_to_pb(finding.signal)
+                    .as_str_name()
+                    .trim_start_matches("FRAUD_SIGNAL_"),
+                finding.message.clone(),
+                "DESIGN.md: fraud flags for self-referral, cycles and dense rings, velocity; a shared IP is a weak signal only",
+                if finding.severity == Severity::Weak {
+                    common::ReasonEffect::Neutral
+                } else {
+                    common::ReasonEffect::Opposes
+                },
+            )],
+            raised_at: now,
+            resolved: None,
+        };
+        store::flags::insert(conn, &flag).await?;
+        flags.push(flag);
+    }
+    Ok(flags)
+}

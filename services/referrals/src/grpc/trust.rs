@@ -1,0 +1,215 @@
+//! GetTrust: personalised PageRank over the graph of who referred and vouched for whom, seeded
+//! from long-standing customers, with the strongest paths and the signals behind the score.
+
+use std::collections::BTreeMap;
+
+use rapport_errors::Validation;
+use rapport_ids::Id;
+use rapport_proto::common::v1 as common;
+use rapport_proto::referrals::v1 as pb;
+use rapport_wire as wire;
+
+use super::ReferralApi;
+use crate::domain::trust::{self, EdgeKind, GraphBuilder, Relationship, TrustConfig};
+use crate::error::ReferralsError;
+use crate::store;
+
+/// The trust model's version, returned with every score.
+pub const MODEL_VERSION: &str = "ppr-d0.85-v1";
+
+fn relationship(r: pb::Relationship) -> Relationship {
+    match r {
+        pb::Relationship::Family => Relationship::Family,
+        pb::Relationship::Friend => Relationship::Friend,
+        pb::Relationship::Colleague => Relationship::Colleague,
+        pb::Relationship::Neighbour => Relationship::Neighbour,
+        pb::Relationship::Business => Relationship::Business,
+        pb::Relationship::Acquaintance => Relationship::Acquaintance,
+        _ => Relationship::Other,
+    }
+}
+
+impl ReferralApi {
+    #[tracing::instrument(skip_all)]
+    pub(super) async fn trust(
+        &self,
+        r: pb::GetTrustRequest,
+    ) -> Result<pb::GetTrustResponse, ReferralsError> {
+        let now = self.now();
+        let today = self.today();
+        let mut v = Validation::new();
+        let subject = match &r.subject {
+            Some(pb::get_trust_request::Subject::CustomerId(id)) => {
+                wire::id("customer_id", id, &mut v)
+            }
+            Some(pb::get_trust_request::Subject::ProspectId(id)) => {
+                wire::id("prospect_id", id, &mut v)
+            }
+            None => {
+                v.add("subject", "give customer_id or prospect_id");
+                None
+            }
+        };
+        v.clone().finish()?;
+        let subject = subject.ok_or(ReferralsError::Invalid(v))?;
+
+        let mut conn = self.storage.reader().acquire().await?;
+        let referrals = store::referrals::all(&mut conn).await?;
+        let vouches = store::vouches::vouched(&mut conn).await?;
+        let tenure: BTreeMap<Id, jiff::civil::Date> =
+            store::members::all(&mut conn).await?.into_iter().collect();
+        let joined_by = today
+            .checked_sub(jiff::Span::new().years(i64::from(self.rules.pretrusted_min_tenure_years)))
+            .unwrap_or(today);
+        let trusted = store::members::trusted(&mut conn, joined_by).await?;
+
+        // Dense node ids in a fixed order, so the computation is deterministic.
+        let mut nodes: BTreeMap<Id, u32> = BTreeMap::new();
+        let mut edges: Vec<(Id, Id, EdgeKind)> = Vec::new();
+        for referral in &referrals {
+            if let Some(referee) = referral.referee_id {
+                edges.push((referral.referrer_id, referee, EdgeKind::Referral));
+            }
+        }
+        for vouch in &vouches {
+            let to = vouch.prospect_customer_id.unwrap_or(vouch.prospect_id);
+            edges.push((
+                vouch.voucher_id,
+                to,
+                EdgeKind::Vouch {
+                    relationship: relationship(vouch.relationship),
+                    years_known: vouch.years_known,
+                },
+            ));
+        }
+        for (from, to, _) in &edges {
+            for id in [from, to] {
+                let next = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+                nodes.entry(*id).or_insert(next);
+            }
+        }
+        let years = |id: &Id| {
+            tenure.get(id).map_or(0.0, |since| {
+                f64::from((today - *since).get_days().max(0)) / 365.25
+            })
+        };
+        let mut builder = GraphBuilder::new(nodes.len());
+        for (from, to, kind) in &edges {
+            builder.add_edge(
+                nodes[from],
+                nodes[to],
+                trust::edge_weight(kind, years(from), 1.0),
+            );
+        }
+        let graph = builder.build();
+        let seeds: Vec<u32> = trusted
+            .iter()
+            .filter_map(|(id, _)| nodes.get(id).copied())
+            .collect();
+        let mut signals = vec![pb::TrustSignal {
+            code: "PRETRUSTED_SEEDS".into(),
+            description: format!(
+                "{} customers of at least {} years in good standing anchor the graph.",
+                seeds.len(),
+                self.rules.pretrusted_min_tenure_years
+            ),
+            effect: 0.0,
+        }];
+        let Some(&target) = nodes.get(&subject) else {
+            signals.push(pb::TrustSignal {
+                code: "NO_CONNECTIONS".into(),
+                description: "Nobody has referred or vouched for them yet.".into(),
+                effect: 0.0,
+            });
+            return Ok(response(0.0, Vec::new(), signals, now));
+        };
+        if seeds.is_empty() {
+            signals.push(pb::TrustSignal {
+                code: "NO_SEEDS".into(),
+                description: "No long-standing customer is connected yet.".into(),
+                effect: 0.0,
+            });
+            return Ok(response(0.0, Vec::new(), signals, now));
+        }
+        let scores = trust::personalised_pagerank(&graph, &seeds, &TrustConfig::default());
+        let score = if seeds.contains(&target) {
+            1.0_f64.max(scores.score(target))
+        } else {
+            scores.score(target)
+        };
+        let by_index: BTreeMap<u32, Id> = nodes.iter().map(|(id, index)| (*index, *id)).collect();
+        let paths = trust::strongest_paths(&graph, &seeds, target, 3, 6)
+            .into_iter()
+            .map(|path| pb::TrustPath {
+                edges: path
+                    .nodes
+                    .windows(2)
+                    .map(|pair| {
+                        let (from, to) = (by_index[&pair[0]], by_index[&pair[1]]);
+                        let kind = edges
+                            .iter()
+                            .find(|(f, t, _)| *f == from && *t == to)
+                            .map(|(_, _, k)| k);
+                        pb::TrustEdge {
+                            from_id: from.to_string(),
+                            to_id: to.to_string(),
+                            kind: match kind {
+                                Some(EdgeKind::Referral) => pb::TrustEdgeKind::Referral,
+                                _ => pb::TrustEdgeKind::Vouch,
+                            } as i32,
+                            weight: kind.map_or(0.0, |k| trust::edge_weight(k, years(&from), 1.0)),
+                        }
+                    })
+                    .collect(),
+                contribution: path.strength,
+            })
+            .collect();
+        let vouches_in = vouches
+            .iter()
+            .filter(|v| v.prospect_customer_id.unwrap_or(v.prospect_id) == subject)
+            .count();
+        signals.push(pb::TrustSignal {
+            code: "VOUCHES_RECEIVED".into(),
+            description: format!("{vouches_in} customers vouched for them."),
+            effect: f64::from(u32::try_from(vouches_in).unwrap_or(u32::MAX)),
+        });
+        signals.push(pb::TrustSignal {
+            code: "CONVERGENCE".into(),
+            description: format!(
+                "Computed in {} iterations{}.",
+                scores.iterations,
+                if scores.converged {
+                    ""
+                } else {
+                    " (not fully converged)"
+                }
+            ),
+            effect: 0.0,
+        });
+        Ok(response(score, paths, signals, now))
+    }
+}
+
+fn response(
+    score: f64,
+    paths: Vec<pb::TrustPath>,
+    signals: Vec<pb::TrustSignal>,
+    now: jiff::Timestamp,
+) -> pb::GetTrustResponse {
+    pb::GetTrustResponse {
+        score: score.clamp(0.0, 1.0),
+        reasons: vec![common::Reason {
+            code: "PERSONALISED_PAGERANK".into(),
+            message: "Trust flows from long-standing customers in good standing through the people they referred and vouched for; \
+                      no single account can pass on more than a bounded share."
+                .into(),
+            rule_ref: "DESIGN.md: trust = personalised PageRank from pre-trusted customers, damping 0.85, bounded influence per node".into(),
+            effect: common::ReasonEffect::Neutral as i32,
+            params: Default::default(),
+        }],
+        paths,
+        signals,
+        computed_at: Some(wire::timestamp_to_pb(now)),
+        model_version: MODEL_VERSION.to_owned(),
+    }
+}

@@ -1,0 +1,41 @@
+//! Referrals' SQL, one portable code path for SQLite and PostgreSQL.
+
+pub mod flags;
+pub mod members;
+pub mod referrals;
+pub mod rewards;
+pub mod vouches;
+
+use jiff::Timestamp;
+use rapport_ids::Id;
+
+use crate::error::ReferralsError;
+
+pub type Conn = rapport_storage::sqlx::AnyConnection;
+
+pub(crate) fn micros(at: Timestamp) -> i64 {
+    rapport_clock::to_unix_micros(at)
+}
+
+pub(crate) fn instant(micros: i64) -> Result<Timestamp, ReferralsError> {
+    rapport_clock::from_unix_micros(micros)
+        .ok_or_else(|| ReferralsError::Corrupt(format!("instant {micros}")))
+}
+
+pub(crate) fn id(text: &str) -> Result<Id, ReferralsError> {
+    Id::parse(text).map_err(|_| ReferralsError::Corrupt(format!("id {text:?}")))
+}
+
+pub(crate) fn corrupt(what: &str, error: impl std::fmt::Display) -> ReferralsError {
+    ReferralsError::Corrupt(format!("{what}: {error}"))
+}
+
+/// One reason as stored with a reward or a flag.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredReason {
+    pub code: String,
+    pub message: String,
+    pub rule_ref: String,
+    /// "NEUTRAL" | "SUPPORTS" | "OPPOSES"
+    pub effect: String,
+}

@@ -1,0 +1,9 @@
+//! ReferralService through its generated client, with profiles beside it, on SQLite and (with
+//! RAPPORT_TEST_DATABASE_URL) PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+mod referrals;
+mod rewards;
+mod support;
+mod trust;

@@ -1,0 +1,132 @@
+//! Referrals and profiles on a free port with fresh databases and a clock the test moves.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use rapport_clock::{ManualClock, Timestamp};
+use rapport_proto::common::v1 as common;
+use rapport_proto::profiles::v1 as profiles;
+use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
+use rapport_proto::referrals::v1::referral_service_client::ReferralServiceClient;
+use rapport_server::ServerSettings;
+use rapport_server::testing::TestServer;
+use rapport_storage::testing::TestDatabase;
+use rapport_storage::{Storage, sqlx};
+use tonic::transport::Channel;
+
+pub struct Referrals {
+    pub referrals: ReferralServiceClient<Channel>,
+    pub profiles: ProfileServiceClient<Channel>,
+    pub clock: Arc<ManualClock>,
+    pub database: TestDatabase,
+    _profiles_database: TestDatabase,
+    _server: TestServer,
+}
+
+/// 2 March 2026, 09:00 UTC.
+pub fn start_instant() -> Timestamp {
+    "2026-03-02T09:00:00Z".parse().unwrap()
+}
+
+pub async fn start(database: TestDatabase) -> Referrals {
+    let clock = Arc::new(ManualClock::new(start_instant()));
+    let settings = ServerSettings::default();
+    let profiles_database = TestDatabase::sqlite();
+    let server = TestServer::start_with(settings.clone(), |address| {
+        let profiles = rapport_profiles::unit_with_clock(
+            &settings,
+            &profiles_database.settings,
+            clock.clone(),
+        )
+        .map_err(|e| e.to_string())?;
+        let referrals = rapport_referrals::unit_with(
+            &settings,
+            &database.settings,
+            rapport_referrals::Rules::default(),
+            clock.clone(),
+            &format!("http://{address}"),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(vec![profiles, referrals])
+    })
+    .await;
+    Referrals {
+        referrals: ReferralServiceClient::new(server.channel.clone()),
+        profiles: ProfileServiceClient::new(server.channel.clone()),
+        clock,
+        database,
+        _profiles_database: profiles_database,
+        _server: server,
+    }
+}
+
+impl Referrals {
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        let storage = Storage::open(&self.database.settings).unwrap();
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .fetch_one(storage.reader())
+            .await
+            .unwrap();
+        storage.close().await;
+        n
+    }
+
+    /// A customer in profiles who joined on `since` (y, m, d) with this email.
+    pub async fn customer(&mut self, name: &str, since: (i32, i32, i32), email: &str) -> String {
+        self.profiles
+            .create_customer(profiles::CreateCustomerRequest {
+                customer: Some(profiles::Customer {
+                    legal_name: name.into(),
+                    locale: "en-GB".into(),
+                    time_zone: "Europe/London".into(),
+                    customer_since: Some(common::Date {
+                        year: since.0,
+                        month: since.1,
+                        day: since.2,
+                    }),
+                    emails: if email.is_empty() {
+                        vec![]
+                    } else {
+                        vec![profiles::EmailAddress {
+                            address: email.into(),
+                            verified: true,
+                            primary: true,
+                        }]
+                    },
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .customer
+            .unwrap()
+            .customer_id
+    }
+}
+
+pub fn agent(id: &str) -> common::Actor {
+    common::Actor {
+        kind: common::ActorKind::Agent as i32,
+        id: id.into(),
+    }
+}
+
+pub fn at(text: &str) -> prost_types::Timestamp {
+    let t: Timestamp = text.parse().unwrap();
+    prost_types::Timestamp {
+        seconds: t.as_second(),
+        nanos: 0,
+    }
+}
+
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
