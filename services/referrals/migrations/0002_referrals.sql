@@ -9,13 +9,14 @@ CREATE TABLE referral_codes (
 );
 CREATE INDEX referral_codes_customer ON referral_codes (customer_id, active);
 
--- People we know of who are not (yet) customers; contact details normalised for fraud checks.
+-- People we know of who are not (yet) customers; contact details as given (fraud checks compare
+-- normalised forms computed on the fly).
 CREATE TABLE prospects (
     prospect_id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     email TEXT NOT NULL,
     phone TEXT NOT NULL,
-    address TEXT NOT NULL,                  -- normalised
+    address TEXT NOT NULL,                  -- normalised key (street|POSTCODE|COUNTRY)
     customer_id TEXT,                       -- set when the prospect signs up
     created_at_micros BIGINT NOT NULL
 );

@@ -314,31 +314,33 @@ impl ReferralApi {
         })
     }
 
-    /// Cycles and dense rings around `node` in the referral graph.
+    /// Cycles in the referral graph and dense rings in the trust graph (referrals and vouches)
+    /// around `node`. Cycles come from referrals alone: friends vouching for each other are not
+    /// a cycle; rings need the vouch edges, since each referee has only one referrer.
     async fn graph_findings(
         &self,
         conn: &mut Conn,
         node: Id,
     ) -> Result<Vec<Finding>, ReferralsError> {
         let referrals = store::referrals::all(conn).await?;
-        let mut ids: Vec<Id> = Vec::new();
-        let index = |id: Id, ids: &mut Vec<Id>| -> u32 {
-            match ids.iter().position(|known| *known == id) {
-                Some(i) => i as u32,
-                None => {
-                    ids.push(id);
-                    (ids.len() - 1) as u32
-                }
-            }
+        let vouches = store::vouches::vouched(conn).await?;
+        let mut ids: std::collections::BTreeMap<Id, u32> = std::collections::BTreeMap::new();
+        let mut index = |id: Id| -> u32 {
+            let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            *ids.entry(id).or_insert(next)
         };
-        let mut edges = Vec::new();
-        for referral in &referrals {
-            if let Some(referee) = referral.referee_id {
-                let from = index(referral.referrer_id, &mut ids);
-                let to = index(referee, &mut ids);
-                edges.push((from, to));
-            }
-        }
+        let referral_edges: Vec<(u32, u32)> = referrals
+            .iter()
+            .filter_map(|r| {
+                r.referee_id
+                    .map(|referee| (index(r.referrer_id), index(referee)))
+            })
+            .collect();
+        let mut trust_edges = referral_edges.clone();
+        trust_edges.extend(vouches.iter().filter_map(|v| {
+            v.prospect_customer_id
+                .map(|p| (index(v.voucher_id), index(p)))
+        }));
         let joined_by = self
             .today()
             .checked_sub(jiff::Span::new().years(i64::from(self.rules.pretrusted_min_tenure_years)))
@@ -346,12 +348,21 @@ impl ReferralApi {
         let trusted: Vec<u32> = store::members::trusted(conn, joined_by)
             .await?
             .into_iter()
-            .filter_map(|(id, _)| ids.iter().position(|known| *known == id).map(|i| i as u32))
+            .filter_map(|(id, _)| ids.get(&id).copied())
             .collect();
-        let Some(target) = ids.iter().position(|known| *known == node) else {
+        let Some(&target) = ids.get(&node) else {
             return Ok(Vec::new());
         };
-        Ok(fraud::graph_findings(&edges, &trusted, target as u32))
+        let mut findings: Vec<Finding> = fraud::graph_findings(&referral_edges, &trusted, target)
+            .into_iter()
+            .filter(|f| f.signal == Signal::Cycle)
+            .collect();
+        findings.extend(
+            fraud::graph_findings(&trust_edges, &trusted, target)
+                .into_iter()
+                .filter(|f| f.signal == Signal::DenseRing),
+        );
+        Ok(findings)
     }
 
     #[tracing::instrument(skip_all)]
