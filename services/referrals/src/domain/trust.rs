@@ -280,9 +280,9 @@ impl EdgeFactors {
 /// years-known factor (vouches) × penalty.
 ///
 /// `voucher_tenure_years` is the truster's tenure. `voucher_penalty` is in [0, 1], 1.0 = none; the
-/// caller derives it from the voucher's history (e.g. `0.5^defaults` of their earlier referees) and
-/// applies it to vouches made *after* those defaults. It changes only the edges out of the voucher,
-/// never the voucher's own score or accounts.
+/// caller derives it from the voucher's history (the service uses `0.5^n`, n = customers they
+/// referred or vouched for who are no longer in good standing) and applies it to all their vouches.
+/// It changes only the edges out of the voucher, never the voucher's own score or accounts.
 pub fn edge_weight(kind: &EdgeKind, voucher_tenure_years: f64, voucher_penalty: f64) -> f64 {
     EdgeFactors::of(kind, voucher_tenure_years, voucher_penalty).weight()
 }

@@ -56,8 +56,14 @@ impl ReferralApi {
         let mut conn = self.storage.reader().acquire().await?;
         let referrals = store::referrals::all(&mut conn).await?;
         let vouches = store::vouches::vouched(&mut conn).await?;
+        let members = store::members::all(&mut conn).await?;
         let tenure: BTreeMap<Id, jiff::civil::Date> =
-            store::members::all(&mut conn).await?.into_iter().collect();
+            members.iter().map(|(id, since, _)| (*id, *since)).collect();
+        let fallen_behind: Vec<Id> = members
+            .iter()
+            .filter(|(_, _, standing)| !standing)
+            .map(|(id, _, _)| *id)
+            .collect();
         let joined_by = today
             .checked_sub(jiff::Span::new().years(i64::from(self.rules.pretrusted_min_tenure_years)))
             .unwrap_or(today);
@@ -93,12 +99,25 @@ impl ReferralApi {
                 f64::from((today - *since).get_days().max(0)) / 365.25
             })
         };
+        // A customer someone referred or vouched for who is no longer in good standing halves the
+        // weight of that person's vouches (each such customer again); it never touches their own
+        // trust, which comes from the edges into them.
+        let mut defaults: BTreeMap<Id, i32> = BTreeMap::new();
+        for (from, to, _) in &edges {
+            if fallen_behind.contains(to) {
+                *defaults.entry(*from).or_default() += 1;
+            }
+        }
+        let penalty = |from: &Id, kind: &EdgeKind| match kind {
+            EdgeKind::Vouch { .. } => 0.5_f64.powi(defaults.get(from).copied().unwrap_or(0)),
+            EdgeKind::Referral => 1.0,
+        };
         let mut builder = GraphBuilder::new(nodes.len());
         for (from, to, kind) in &edges {
             builder.add_edge(
                 nodes[from],
                 nodes[to],
-                trust::edge_weight(kind, years(from), 1.0),
+                trust::edge_weight(kind, years(from), penalty(from, kind)),
             );
         }
         let graph = builder.build();
@@ -157,13 +176,22 @@ impl ReferralApi {
                                 Some(EdgeKind::Referral) => pb::TrustEdgeKind::Referral,
                                 _ => pb::TrustEdgeKind::Vouch,
                             } as i32,
-                            weight: kind.map_or(0.0, |k| trust::edge_weight(k, years(&from), 1.0)),
+                            weight: kind.map_or(0.0, |k| {
+                                trust::edge_weight(k, years(&from), penalty(&from, k))
+                            }),
                         }
                     })
                     .collect(),
                 contribution: path.strength,
             })
             .collect();
+        if let Some(count) = defaults.get(&subject) {
+            signals.push(pb::TrustSignal {
+                code: "VOUCHED_FOR_CUSTOMERS_FELL_BEHIND".into(),
+                description: format!("{count} customers they vouched for or referred are no longer in good standing; their vouches count for less."),
+                effect: -f64::from(*count),
+            });
+        }
         let vouches_in = vouches
             .iter()
             .filter(|v| v.prospect_customer_id.unwrap_or(v.prospect_id) == subject)

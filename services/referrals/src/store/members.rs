@@ -44,9 +44,9 @@ pub async fn trusted(conn: &mut Conn, joined_by: Date) -> Result<Vec<(Id, Date)>
         .collect()
 }
 
-/// Every remembered member's tenure start, for edge weights.
-pub async fn all(conn: &mut Conn) -> Result<Vec<(Id, Date)>, ReferralsError> {
-    let rows = sqlx::query("SELECT customer_id, customer_since FROM members")
+/// Every remembered member: tenure start (for edge weights) and standing (for penalties).
+pub async fn all(conn: &mut Conn) -> Result<Vec<(Id, Date, bool)>, ReferralsError> {
+    let rows = sqlx::query("SELECT customer_id, customer_since, good_standing FROM members")
         .fetch_all(&mut *conn)
         .await?;
     rows.iter()
@@ -55,6 +55,7 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<(Id, Date)>, ReferralsError> {
             Ok((
                 id(&row.try_get::<String, _>(0)?)?,
                 since.parse().map_err(|e| corrupt("date", e))?,
+                row.try_get::<i64, _>(2)? != 0,
             ))
         })
         .collect()
