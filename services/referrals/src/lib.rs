@@ -36,6 +36,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "referrals",
         sql: include_str!("../migrations/0002_referrals.sql"),
     },
+    EmbeddedMigration {
+        version: 3,
+        description: "standing lost at",
+        sql: include_str!("../migrations/0003_standing_lost_at.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use jiff::Timestamp;
 use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
@@ -59,10 +60,9 @@ impl ReferralApi {
         let members = store::members::all(&mut conn).await?;
         let tenure: BTreeMap<Id, jiff::civil::Date> =
             members.iter().map(|(id, since, _)| (*id, *since)).collect();
-        let fallen_behind: Vec<Id> = members
+        let standing_lost_at: BTreeMap<Id, Timestamp> = members
             .iter()
-            .filter(|(_, _, standing)| !standing)
-            .map(|(id, _, _)| *id)
+            .filter_map(|(id, _, lost)| lost.map(|at| (*id, at)))
             .collect();
         let joined_by = today
             .checked_sub(jiff::Span::new().years(i64::from(self.rules.pretrusted_min_tenure_years)))
@@ -99,17 +99,33 @@ impl ReferralApi {
                 f64::from((today - *since).get_days().max(0)) / 365.25
             })
         };
-        // A customer someone referred or vouched for who is no longer in good standing halves the
-        // weight of that person's vouches (each such customer again); it never touches their own
-        // trust, which comes from the edges into them.
-        let mut defaults: BTreeMap<Id, i32> = BTreeMap::new();
+        // Issue 6: a customer someone referred or vouched for who later falls out of good
+        // standing halves the weight of that person's *later* vouches (each such customer again).
+        // Vouches made before stay as they were, and the voucher's own trust (the edges into
+        // them) is never touched.
+        let mut fell_behind: BTreeMap<Id, Vec<Timestamp>> = BTreeMap::new();
         for (from, to, _) in &edges {
-            if fallen_behind.contains(to) {
-                *defaults.entry(*from).or_default() += 1;
+            if let Some(at) = standing_lost_at.get(to) {
+                fell_behind.entry(*from).or_default().push(*at);
             }
         }
-        let penalty = |from: &Id, kind: &EdgeKind| match kind {
-            EdgeKind::Vouch { .. } => 0.5_f64.powi(defaults.get(from).copied().unwrap_or(0)),
+        let vouched_at: BTreeMap<(Id, Id), Timestamp> = vouches
+            .iter()
+            .filter_map(|v| {
+                let to = v.prospect_customer_id.unwrap_or(v.prospect_id);
+                Some(((v.voucher_id, to), v.responded_at?))
+            })
+            .collect();
+        let penalty = |from: &Id, to: &Id, kind: &EdgeKind| match kind {
+            EdgeKind::Vouch { .. } => {
+                let made = vouched_at.get(&(*from, *to));
+                let before = fell_behind.get(from).map_or(0, |lost| {
+                    lost.iter()
+                        .filter(|at| made.is_none_or(|made| *at < made))
+                        .count()
+                });
+                0.5_f64.powi(i32::try_from(before).unwrap_or(i32::MAX))
+            }
             EdgeKind::Referral => 1.0,
         };
         let mut builder = GraphBuilder::new(nodes.len());
@@ -117,7 +133,7 @@ impl ReferralApi {
             builder.add_edge(
                 nodes[from],
                 nodes[to],
-                trust::edge_weight(kind, years(from), penalty(from, kind)),
+                trust::edge_weight(kind, years(from), penalty(from, to, kind)),
             );
         }
         let graph = builder.build();
@@ -177,7 +193,7 @@ impl ReferralApi {
                                 _ => pb::TrustEdgeKind::Vouch,
                             } as i32,
                             weight: kind.map_or(0.0, |k| {
-                                trust::edge_weight(k, years(&from), penalty(&from, k))
+                                trust::edge_weight(k, years(&from), penalty(&from, &to, k))
                             }),
                         }
                     })
@@ -185,11 +201,12 @@ impl ReferralApi {
                 contribution: path.strength,
             })
             .collect();
-        if let Some(count) = defaults.get(&subject) {
+        if let Some(lost) = fell_behind.get(&subject) {
+            let count = lost.len();
             signals.push(pb::TrustSignal {
                 code: "VOUCHED_FOR_CUSTOMERS_FELL_BEHIND".into(),
-                description: format!("{count} customers they vouched for or referred are no longer in good standing; their vouches count for less."),
-                effect: -f64::from(*count),
+                description: format!("{count} customers they vouched for or referred are no longer in good standing; their vouches since count for less."),
+                effect: -(count as f64),
             });
         }
         let vouches_in = vouches
@@ -222,7 +239,7 @@ fn response(
     score: f64,
     paths: Vec<pb::TrustPath>,
     signals: Vec<pb::TrustSignal>,
-    now: jiff::Timestamp,
+    now: Timestamp,
 ) -> pb::GetTrustResponse {
     pb::GetTrustResponse {
         score: score.clamp(0.0, 1.0),

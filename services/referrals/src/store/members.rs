@@ -3,7 +3,7 @@ use jiff::civil::Date;
 use rapport_ids::Id;
 use rapport_storage::sqlx::{self, Row};
 
-use super::{Conn, corrupt, id, micros};
+use super::{Conn, corrupt, id, instant, micros};
 use crate::error::ReferralsError;
 
 pub async fn remember(
@@ -14,14 +14,18 @@ pub async fn remember(
     now: Timestamp,
 ) -> Result<(), ReferralsError> {
     sqlx::query(
-        "INSERT INTO members (customer_id, customer_since, good_standing, refreshed_at_micros) VALUES ($1, $2, $3, $4) \
+        "INSERT INTO members (customer_id, customer_since, good_standing, refreshed_at_micros, standing_lost_at_micros) \
+         VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (customer_id) DO UPDATE SET customer_since = excluded.customer_since, good_standing = excluded.good_standing, \
-         refreshed_at_micros = excluded.refreshed_at_micros",
+         refreshed_at_micros = excluded.refreshed_at_micros, \
+         standing_lost_at_micros = CASE WHEN excluded.good_standing = 1 THEN NULL \
+                                        ELSE COALESCE(members.standing_lost_at_micros, excluded.standing_lost_at_micros) END",
     )
     .bind(customer_id.to_string())
     .bind(since.to_string())
     .bind(i64::from(good_standing))
     .bind(micros(now))
+    .bind((!good_standing).then(|| micros(now)))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -44,18 +48,20 @@ pub async fn trusted(conn: &mut Conn, joined_by: Date) -> Result<Vec<(Id, Date)>
         .collect()
 }
 
-/// Every remembered member: tenure start (for edge weights) and standing (for penalties).
-pub async fn all(conn: &mut Conn) -> Result<Vec<(Id, Date, bool)>, ReferralsError> {
-    let rows = sqlx::query("SELECT customer_id, customer_since, good_standing FROM members")
-        .fetch_all(&mut *conn)
-        .await?;
+/// Every remembered member: tenure start (for edge weights) and, if they are out of good
+/// standing, since when (for voucher penalties).
+pub async fn all(conn: &mut Conn) -> Result<Vec<(Id, Date, Option<Timestamp>)>, ReferralsError> {
+    let rows =
+        sqlx::query("SELECT customer_id, customer_since, standing_lost_at_micros FROM members")
+            .fetch_all(&mut *conn)
+            .await?;
     rows.iter()
         .map(|row| {
             let since: String = row.try_get(1)?;
             Ok((
                 id(&row.try_get::<String, _>(0)?)?,
                 since.parse().map_err(|e| corrupt("date", e))?,
-                row.try_get::<i64, _>(2)? != 0,
+                row.try_get::<Option<i64>, _>(2)?.map(instant).transpose()?,
             ))
         })
         .collect()

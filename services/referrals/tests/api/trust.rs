@@ -73,21 +73,24 @@ async fn a_vouch_from_a_long_standing_customer_raises_trust(database: TestDataba
     );
 }
 
-async fn a_voucher_whose_vouchee_falls_behind_counts_for_less(database: TestDatabase) {
+async fn a_voucher_whose_vouchee_falls_behind_counts_for_less_from_then_on(database: TestDatabase) {
     let mut r = start(database).await;
     let elder = r.customer("Elder One", (2012, 4, 1), "").await;
     let elder2 = r.customer("Elder Two", (2013, 4, 1), "").await;
     let voucher = r.customer("Voucher", (2020, 1, 1), "").await;
     let good = r.customer("Good Prospect", (2026, 2, 1), "").await;
     let fallen = r.customer("Fallen", (2026, 2, 1), "").await;
+    let later = r.customer("Later Prospect", (2026, 2, 1), "").await;
     vouch(&mut r, &elder, &voucher).await;
     vouch(&mut r, &elder2, &voucher).await;
     vouch(&mut r, &voucher, &good).await;
     vouch(&mut r, &voucher, &fallen).await;
-    let before = trust(&mut r, &good).await.score;
+    let good_before = trust(&mut r, &good).await;
     let voucher_before = trust(&mut r, &voucher).await.score;
+    assert!(good_before.score > 0.0);
 
-    // The other customer the voucher vouched for closes in arrears: no longer in good standing.
+    // The customer the voucher vouched for closes in arrears: no longer in good standing.
+    r.clock.advance(jiff::SignedDuration::from_hours(24));
     r.profiles
         .update_customer(rapport_proto::profiles::v1::UpdateCustomerRequest {
             customer: Some(rapport_proto::profiles::v1::Customer {
@@ -111,27 +114,38 @@ async fn a_voucher_whose_vouchee_falls_behind_counts_for_less(database: TestData
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
 
-    let after = trust(&mut r, &good).await;
+    // A day later the same voucher vouches, in the same words, for another prospect.
+    r.clock.advance(jiff::SignedDuration::from_hours(24));
+    vouch(&mut r, &voucher, &later).await;
+
+    let good_after = trust(&mut r, &good).await;
+    let later_trust = trust(&mut r, &later).await;
     assert!(
-        after.score < before,
-        "{} should be below {before}",
-        after.score
+        later_trust.score < good_after.score * 0.75,
+        "a vouch made after the default counts for less: {} vs {}",
+        later_trust.score,
+        good_after.score
     );
-    assert!(
-        after.signals.is_empty()
-            || after
-                .signals
-                .iter()
-                .all(|s| s.code != "VOUCHED_FOR_CUSTOMERS_FELL_BEHIND")
-    );
-    let voucher_after = trust(&mut r, &voucher).await;
-    assert!(
-        voucher_after
-            .signals
+    // The earlier vouch keeps its weight; the later one, in the same words, weighs half.
+    let last_edge_weight = |t: &pb::GetTrustResponse, to: &str| {
+        t.paths
             .iter()
-            .any(|s| s.code == "VOUCHED_FOR_CUSTOMERS_FELL_BEHIND")
-    );
-    // The voucher's own trust comes from the edges into them and barely moves (renormalisation).
+            .flat_map(|p| &p.edges)
+            .find(|e| e.from_id == voucher && e.to_id == to)
+            .map(|e| e.weight)
+            .expect("the strongest path runs through the voucher")
+    };
+    let earlier = last_edge_weight(&good_after, &good);
+    assert!((earlier - last_edge_weight(&good_before, &good)).abs() < 1e-12);
+    assert!((last_edge_weight(&later_trust, &later) - earlier * 0.5).abs() < 1e-12);
+    let voucher_after = trust(&mut r, &voucher).await;
+    let signal = voucher_after
+        .signals
+        .iter()
+        .find(|s| s.code == "VOUCHED_FOR_CUSTOMERS_FELL_BEHIND")
+        .expect("the voucher's explanation says why their vouches count for less");
+    assert!(signal.effect < 0.0);
+    // The voucher's own trust comes from the edges into them and does not move.
     assert!(
         (voucher_after.score - voucher_before).abs() <= voucher_before * 0.05,
         "{} vs {voucher_before}",
@@ -141,5 +155,5 @@ async fn a_voucher_whose_vouchee_falls_behind_counts_for_less(database: TestData
 
 backend_tests!(
     a_vouch_from_a_long_standing_customer_raises_trust,
-    a_voucher_whose_vouchee_falls_behind_counts_for_less
+    a_voucher_whose_vouchee_falls_behind_counts_for_less_from_then_on
 );
