@@ -1,8 +1,10 @@
 //! Loyalty: continuous surveys, closed-loop feedback, an explainable loyalty score, tenure rewards.
 //!
 //! Serves `rapport.loyalty.v1.LoyaltyService` (see `proto/rapport/loyalty/v1/`). Layers: `grpc/` (the edge: prost
-//! messages in, domain types out), and, as the issues build them, `domain/` and `store/`.
+//! messages in, domain types out), `domain/` (the rules; so far the NPS arithmetic) and, as the
+//! issues build them, `store/`.
 
+pub mod domain;
 mod error;
 mod grpc;
 mod settings;

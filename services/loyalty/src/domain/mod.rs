@@ -1,0 +1,3 @@
+//! Loyalty's rules, free of gRPC and SQL.
+
+pub mod nps;
