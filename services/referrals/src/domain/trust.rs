@@ -281,8 +281,8 @@ impl EdgeFactors {
 ///
 /// `voucher_tenure_years` is the truster's tenure. `voucher_penalty` is in [0, 1], 1.0 = none; the
 /// caller derives it from the voucher's history (the service uses `0.5^n`, n = customers they
-/// referred or vouched for who are no longer in good standing) and applies it to all their vouches.
-/// It changes only the edges out of the voucher, never the voucher's own score or accounts.
+/// referred or vouched for who fell out of good standing before this vouch was made). It changes
+/// only the edges out of the voucher, never the voucher's own score or accounts.
 pub fn edge_weight(kind: &EdgeKind, voucher_tenure_years: f64, voucher_penalty: f64) -> f64 {
     EdgeFactors::of(kind, voucher_tenure_years, voucher_penalty).weight()
 }

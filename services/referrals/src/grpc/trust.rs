@@ -103,10 +103,12 @@ impl ReferralApi {
         // standing halves the weight of that person's *later* vouches (each such customer again).
         // Vouches made before stay as they were, and the voucher's own trust (the edges into
         // them) is never touched.
-        let mut fell_behind: BTreeMap<Id, Vec<Timestamp>> = BTreeMap::new();
+        // Per truster, each customer they referred or vouched for who fell behind, and when (a
+        // customer both referred and vouched for by the same person counts once).
+        let mut fell_behind: BTreeMap<Id, BTreeMap<Id, Timestamp>> = BTreeMap::new();
         for (from, to, _) in &edges {
             if let Some(at) = standing_lost_at.get(to) {
-                fell_behind.entry(*from).or_default().push(*at);
+                fell_behind.entry(*from).or_default().insert(*to, *at);
             }
         }
         let vouched_at: BTreeMap<(Id, Id), Timestamp> = vouches
@@ -120,7 +122,7 @@ impl ReferralApi {
             EdgeKind::Vouch { .. } => {
                 let made = vouched_at.get(&(*from, *to));
                 let before = fell_behind.get(from).map_or(0, |lost| {
-                    lost.iter()
+                    lost.values()
                         .filter(|at| made.is_none_or(|made| *at < made))
                         .count()
                 });
