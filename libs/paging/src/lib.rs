@@ -68,6 +68,21 @@ impl Page {
         (items, Some(PageResponse { next_page_token }))
     }
 
+    /// The key after which the page starts, for lists keyed by one value (an id): `None` on the
+    /// first page; a token whose key does not parse records a `page.page_token` violation
+    /// rather than silently starting over.
+    pub fn after_one<T: std::str::FromStr>(&self, validation: &mut Validation) -> Option<T> {
+        let parts = self.after.as_ref()?;
+        let key = match parts.as_slice() {
+            [one] => one.parse().ok(),
+            _ => None,
+        };
+        if key.is_none() {
+            validation.add("page.page_token", "is not a token this service issued");
+        }
+        key
+    }
+
     /// How many rows to fetch: one more than the page, to learn whether another page follows.
     pub fn fetch_limit(&self) -> i64 {
         self.size + 1
@@ -128,6 +143,29 @@ mod tests {
         assert_eq!(validation.violations()[0].field, "page.page_size");
         let page = Page::parse(None, &mut validation);
         assert_eq!(page.size, DEFAULT_PAGE_SIZE);
+    }
+
+    #[test]
+    fn a_single_key_that_does_not_parse_is_refused_not_ignored() {
+        let mut validation = Validation::new();
+        let first = Page {
+            size: 2,
+            after: None,
+        };
+        assert_eq!(first.after_one::<u32>(&mut validation), None);
+        assert!(validation.is_empty());
+        let next = Page {
+            size: 2,
+            after: Some(vec!["7".to_owned()]),
+        };
+        assert_eq!(next.after_one::<u32>(&mut validation), Some(7));
+        assert!(validation.is_empty());
+        let foreign = Page {
+            size: 2,
+            after: Some(vec!["seven".to_owned()]),
+        };
+        assert_eq!(foreign.after_one::<u32>(&mut validation), None);
+        assert_eq!(validation.violations()[0].field, "page.page_token");
     }
 
     #[test]

@@ -411,16 +411,33 @@ impl ReferralApi {
                 "give referrer_customer_id or referee_customer_id",
             );
         }
-        let after = page
-            .after
-            .as_ref()
-            .and_then(|p| p.first())
-            .and_then(|id| Id::parse(id).ok());
+        let after: Option<Id> = page.after_one(&mut v);
+        let statuses: Vec<pb::ReferralStatus> = r
+            .statuses
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match pb::ReferralStatus::try_from(*s) {
+                Ok(status) if status != pb::ReferralStatus::Unspecified => Some(status),
+                _ => {
+                    v.add(
+                        format!("statuses[{i}]"),
+                        format!("has no referral status {s}"),
+                    );
+                    None
+                }
+            })
+            .collect();
         v.finish()?;
         let mut conn = self.storage.reader().acquire().await?;
-        let mut items =
-            store::referrals::list(&mut conn, referrer, referee, after, page.fetch_limit()).await?;
-        items.retain(|r2| r.statuses.is_empty() || r.statuses.contains(&(r2.status as i32)));
+        let items = store::referrals::list(
+            &mut conn,
+            referrer,
+            referee,
+            &statuses,
+            after,
+            page.fetch_limit(),
+        )
+        .await?;
         let (items, page) = page.finish(items, |r| vec![r.id.to_string()]);
         Ok(pb::ListReferralsResponse {
             referrals: items.iter().map(|r| referral_to_pb(r, &[])).collect(),

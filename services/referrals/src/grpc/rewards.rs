@@ -263,11 +263,7 @@ impl ReferralApi {
         let mut v = Validation::new();
         let page = rapport_paging::Page::parse(r.page.as_ref(), &mut v);
         let customer = wire::id("customer_id", &r.customer_id, &mut v);
-        let after = page
-            .after
-            .as_ref()
-            .and_then(|p| p.first())
-            .and_then(|id| Id::parse(id).ok());
+        let after: Option<Id> = page.after_one(&mut v);
         v.clone().finish()?;
         let customer = customer.ok_or(ReferralsError::Invalid(v))?;
         let mut conn = self.storage.reader().acquire().await?;
@@ -296,11 +292,7 @@ impl ReferralApi {
         } else {
             wire::id("customer_id", &r.customer_id, &mut v)
         };
-        let after = page
-            .after
-            .as_ref()
-            .and_then(|p| p.first())
-            .and_then(|id| Id::parse(id).ok());
+        let after: Option<Id> = page.after_one(&mut v);
         v.finish()?;
         let mut conn = self.storage.reader().acquire().await?;
         let mut flags = store::flags::all(&mut conn).await?;

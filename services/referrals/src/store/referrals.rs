@@ -218,6 +218,7 @@ pub async fn list(
     conn: &mut Conn,
     referrer: Option<Id>,
     referee: Option<Id>,
+    statuses: &[ReferralStatus],
     after: Option<Id>,
     limit: i64,
 ) -> Result<Vec<Referral>, ReferralsError> {
@@ -233,6 +234,15 @@ pub async fn list(
             let op = if column.ends_with('<') { "" } else { " =" };
             sql.push_str(&format!(" AND {column}{op} ${}", binds.len()));
         }
+    }
+    // Filtered here, not after the LIMIT, so every page is full and the token is right.
+    if !statuses.is_empty() {
+        let mut placeholders = Vec::new();
+        for status in statuses {
+            binds.push(status.as_str_name().to_owned());
+            placeholders.push(format!("${}", binds.len()));
+        }
+        sql.push_str(&format!(" AND status IN ({})", placeholders.join(", ")));
     }
     sql.push_str(&format!(" ORDER BY referral_id DESC LIMIT {limit}"));
     // Built only from the fixed fragments above; every value is a bind parameter.

@@ -219,7 +219,73 @@ async fn vouchers_must_be_established_and_are_not_pestered(database: TestDatabas
     r.referrals.request_vouch(ask(&old, "P5")).await.unwrap();
 }
 
+async fn a_status_filter_fills_every_page(database: TestDatabase) {
+    let mut r = start(database).await;
+    let ana = r.customer("Ana Pop", (2019, 1, 10), "ana@example.ro").await;
+    let code = code_for(&mut r, &ana).await;
+    for prospect in ["ioana", "mihai", "elena"] {
+        r.referrals
+            .create_referral(pb::CreateReferralRequest {
+                referrer_customer_id: ana.clone(),
+                code: code.clone(),
+                prospect: Some(pb::ProspectContact {
+                    name: prospect.into(),
+                    email: format!("{prospect}@example.com"),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let list = |statuses: Vec<i32>, page_token: String| pb::ListReferralsRequest {
+        referrer_customer_id: ana.clone(),
+        statuses,
+        page: Some(rapport_proto::common::v1::PageRequest {
+            page_size: 2,
+            page_token,
+        }),
+        ..Default::default()
+    };
+    let pending = vec![pb::ReferralStatus::Pending as i32];
+    let first = r
+        .referrals
+        .list_referrals(list(pending.clone(), String::new()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.referrals.len(), 2);
+    let token = first.page.unwrap().next_page_token;
+    assert!(!token.is_empty(), "a third pending referral follows");
+    let second = r
+        .referrals
+        .list_referrals(list(pending, token))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(second.referrals.len(), 1);
+    assert!(second.page.unwrap().next_page_token.is_empty());
+    let none = r
+        .referrals
+        .list_referrals(list(
+            vec![pb::ReferralStatus::Qualified as i32],
+            String::new(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(none.referrals.is_empty());
+    let bad = r
+        .referrals
+        .list_referrals(list(vec![99], String::new()))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&bad), vec!["statuses[0]".to_owned()]);
+}
+
 backend_tests!(
     one_referrer_per_referee_and_clear_refusals,
-    vouchers_must_be_established_and_are_not_pestered
+    vouchers_must_be_established_and_are_not_pestered,
+    a_status_filter_fills_every_page
 );
