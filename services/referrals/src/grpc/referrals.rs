@@ -101,9 +101,12 @@ impl ReferralApi {
         if let Some(request_id) = &request_id
             && let Some(earlier) = store::referrals::by_request(&mut tx, request_id).await?
         {
+            // A replay answers as the first call did: the referral with its flags.
+            let flags = store::flags::for_referral(&mut tx, earlier.id).await?;
+            let open: Vec<&Flag> = flags.iter().filter(|f| f.holds()).collect();
             return Ok(pb::CreateReferralResponse {
-                referral: Some(referral_to_pb(&earlier, &[])),
-                fraud_flags: Vec::new(),
+                referral: Some(referral_to_pb(&earlier, &open)),
+                fraud_flags: flags.iter().map(flag_to_pb).collect(),
             });
         }
         let code = match r.code.as_str() {
@@ -203,9 +206,11 @@ impl ReferralApi {
         let mut tx = self.write().await?;
         if let Some(existing) = store::referrals::by_referee(&mut tx, referee).await? {
             if referral_id == Some(existing.id) || (!r.code.is_empty() && existing.code == r.code) {
+                let flags = store::flags::for_referral(&mut tx, existing.id).await?;
+                let open: Vec<&Flag> = flags.iter().filter(|f| f.holds()).collect();
                 return Ok(pb::AttributeSignupResponse {
-                    referral: Some(referral_to_pb(&existing, &[])),
-                    fraud_flags: Vec::new(),
+                    referral: Some(referral_to_pb(&existing, &open)),
+                    fraud_flags: flags.iter().map(flag_to_pb).collect(),
                 });
             }
             return Err(ReferralsError::AlreadyExists(format!(
@@ -378,11 +383,8 @@ impl ReferralApi {
         let referral = store::referrals::get(&mut conn, referral_id)
             .await?
             .ok_or_else(|| not_found("referral", referral_id))?;
-        let flags = store::flags::all(&mut conn).await?;
-        let open: Vec<&Flag> = flags
-            .iter()
-            .filter(|f| f.holds() && f.referral_ids.contains(&referral_id))
-            .collect();
+        let flags = store::flags::for_referral(&mut conn, referral_id).await?;
+        let open: Vec<&Flag> = flags.iter().filter(|f| f.holds()).collect();
         Ok(pb::GetReferralResponse {
             referral: Some(referral_to_pb(&referral, &open)),
         })

@@ -58,16 +58,23 @@ impl ReferralApi {
         let referrals = store::referrals::all(&mut conn).await?;
         let vouches = store::vouches::vouched(&mut conn).await?;
         let members = store::members::all(&mut conn).await?;
-        let tenure: BTreeMap<Id, jiff::civil::Date> =
-            members.iter().map(|(id, since, _)| (*id, *since)).collect();
+        let tenure: BTreeMap<Id, jiff::civil::Date> = members
+            .iter()
+            .map(|m| (m.customer_id, m.customer_since))
+            .collect();
         let standing_lost_at: BTreeMap<Id, Timestamp> = members
             .iter()
-            .filter_map(|(id, _, lost)| lost.map(|at| (*id, at)))
+            .filter_map(|m| m.standing_lost_at.map(|at| (m.customer_id, at)))
             .collect();
         let joined_by = today
             .checked_sub(jiff::Span::new().years(i64::from(self.rules.pretrusted_min_tenure_years)))
             .unwrap_or(today);
-        let trusted = store::members::trusted(&mut conn, joined_by).await?;
+        // The pre-trusted seeds: in good standing and customers since `joined_by` or before.
+        let trusted: Vec<Id> = members
+            .iter()
+            .filter(|m| m.good_standing && m.customer_since <= joined_by)
+            .map(|m| m.customer_id)
+            .collect();
 
         // Dense node ids in a fixed order, so the computation is deterministic.
         let mut nodes: BTreeMap<Id, u32> = BTreeMap::new();
@@ -141,7 +148,7 @@ impl ReferralApi {
         let graph = builder.build();
         let seeds: Vec<u32> = trusted
             .iter()
-            .filter_map(|(id, _)| nodes.get(id).copied())
+            .filter_map(|id| nodes.get(id).copied())
             .collect();
         let mut signals = vec![pb::TrustSignal {
             code: "PRETRUSTED_SEEDS".into(),

@@ -73,6 +73,14 @@ pub async fn get(conn: &mut Conn, flag_id: Id) -> Result<Option<Flag>, Referrals
     Ok(select(conn, Some(flag_id)).await?.pop())
 }
 
+/// The flags raised on one referral. Subjects are stored as JSON lists, so this filters in
+/// memory (a subjects table would let SQL do it).
+pub async fn for_referral(conn: &mut Conn, referral_id: Id) -> Result<Vec<Flag>, ReferralsError> {
+    let mut flags = all(conn).await?;
+    flags.retain(|f| f.referral_ids.contains(&referral_id));
+    Ok(flags)
+}
+
 pub async fn all(conn: &mut Conn) -> Result<Vec<Flag>, ReferralsError> {
     select(conn, None).await
 }

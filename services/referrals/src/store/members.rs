@@ -48,21 +48,32 @@ pub async fn trusted(conn: &mut Conn, joined_by: Date) -> Result<Vec<(Id, Date)>
         .collect()
 }
 
-/// Every remembered member: tenure start (for edge weights) and, if they are out of good
-/// standing, since when (for voucher penalties).
-pub async fn all(conn: &mut Conn) -> Result<Vec<(Id, Date, Option<Timestamp>)>, ReferralsError> {
-    let rows =
-        sqlx::query("SELECT customer_id, customer_since, standing_lost_at_micros FROM members")
-            .fetch_all(&mut *conn)
-            .await?;
+/// One remembered member, as the trust graph needs them.
+#[derive(Debug, Clone, Copy)]
+pub struct Remembered {
+    pub customer_id: Id,
+    pub customer_since: Date,
+    pub good_standing: bool,
+    /// When referrals first saw them out of good standing (for voucher penalties).
+    pub standing_lost_at: Option<Timestamp>,
+}
+
+/// Every remembered member, in one read.
+pub async fn all(conn: &mut Conn) -> Result<Vec<Remembered>, ReferralsError> {
+    let rows = sqlx::query(
+        "SELECT customer_id, customer_since, good_standing, standing_lost_at_micros FROM members",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     rows.iter()
         .map(|row| {
             let since: String = row.try_get(1)?;
-            Ok((
-                id(&row.try_get::<String, _>(0)?)?,
-                since.parse().map_err(|e| corrupt("date", e))?,
-                row.try_get::<Option<i64>, _>(2)?.map(instant).transpose()?,
-            ))
+            Ok(Remembered {
+                customer_id: id(&row.try_get::<String, _>(0)?)?,
+                customer_since: since.parse().map_err(|e| corrupt("date", e))?,
+                good_standing: row.try_get::<i64, _>(2)? == 1,
+                standing_lost_at: row.try_get::<Option<i64>, _>(3)?.map(instant).transpose()?,
+            })
         })
         .collect()
 }

@@ -121,16 +121,26 @@ async fn flagged_rewards_wait_for_review_and_a_shared_ip_alone_does_not(database
         "{:?}",
         flagged.fraud_flags
     );
+    // A retried sign-up answers as the first did, flags included.
+    let again = sign_up(&mut r, &code, &alias, "").await;
+    let ids = |flags: &[pb::FraudFlag]| {
+        let mut ids: Vec<String> = flags.iter().map(|f| f.flag_id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&again.fraud_flags), ids(&flagged.fraud_flags));
+    assert_eq!(
+        again.referral.unwrap().status,
+        flagged.referral.clone().unwrap().status
+    );
 
     // A colleague in the same office: same IP, nothing else shared.
     let colleague = r.customer("Dan Ene", (2026, 3, 1), "dan@example.ro").await;
-    let ana_code = code;
     let other = r
         .customer("Maria Ion", (2018, 6, 1), "maria@example.ro")
         .await;
     let maria_code = code_for(&mut r, &other).await;
     let office = sign_up(&mut r, &maria_code, &colleague, "203.0.113.7").await;
-    let _ = ana_code;
     assert!(
         office
             .fraud_flags
