@@ -303,7 +303,13 @@ impl ProfileApi {
         }
         commitment.state = state;
         commitment.resolution = Some(resolution);
-        store::commitments::resolve(&mut tx, &commitment).await?;
+        // Another call may have resolved it between our read and this write (PostgreSQL read
+        // committed): then nothing is written and the caller reads it again.
+        if !store::commitments::resolve(&mut tx, &commitment).await? {
+            return Err(ProfilesError::FailedPrecondition(format!(
+                "commitment {commitment_id} was resolved by another call meanwhile; read it again"
+            )));
+        }
         rapport_outbox::append(
             &mut tx,
             &ProfileEvent::CommitmentResolved {

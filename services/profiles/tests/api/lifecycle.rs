@@ -340,6 +340,10 @@ async fn export_holds_everything_and_erasure_keeps_only_what_law_requires(databa
             .iter()
             .any(|r| r.code == "CONSENT_HISTORY_KEPT")
     );
+    // An hour later, so a retry that erased again would show a new time.
+    profiles
+        .clock
+        .advance(rapport_clock::SignedDuration::from_hours(1));
     let again = profiles
         .client
         .erase_customer(erase)
