@@ -1401,7 +1401,7 @@ mod tests {
             relationship: Relationship::Colleague,
             years_known: 6,
         };
-        // Customer 30 has 0.5 + 30 % 9 = 3.5 years of tenure: full weight.
+        // A long-tenure voucher (10 years, past the tenure cap): full weight.
         builder.add_edge(30, PROSPECT, edge_weight(&vouch, 10.0, 1.0));
         let after = scores_of(&builder.build());
         assert!(after.raw(PROSPECT) > before.raw(PROSPECT));
