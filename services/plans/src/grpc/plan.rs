@@ -439,8 +439,8 @@ impl PlanApi {
         let kind = pb::PlanOptionKind::from_str_name(&offered.option.kind)
             .ok_or_else(|| PlansError::Corrupt(format!("option kind {:?}", offered.option.kind)))?;
         if kind == pb::PlanOptionKind::BreathingSpace {
-            let earlier = store::protections::for_customer(&mut tx, account.customer_id).await?;
-            if protection::breathing_space_blocked_by(&earlier, now, &self.0.rules).is_some() {
+            // The basis just read the customer's protections in this transaction.
+            if basis.situation.breathing_space_used_in_last_12_months {
                 return Err(PlansError::FailedPrecondition(
                     "a breathing space was already used in the last 12 months".into(),
                 ));
