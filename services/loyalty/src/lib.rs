@@ -7,6 +7,7 @@
 pub mod domain;
 mod error;
 mod grpc;
+mod rules;
 mod settings;
 
 use rapport_proto::loyalty::v1::loyalty_service_server::LoyaltyServiceServer;
@@ -14,6 +15,7 @@ use rapport_server::{ServerSettings, ServiceUnit};
 use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
 
 pub use error::LoyaltyError;
+pub use rules::{Rules, ScoreModel};
 pub use settings::Settings;
 
 /// The service's name: in `rapport serve loyalty`, its data file, its spans.

@@ -1,3 +1,5 @@
-//! Loyalty's rules, free of gRPC and SQL.
+//! The loyalty rules, free of gRPC and SQL.
 
 pub mod nps;
+pub mod score;
+pub mod signal;
