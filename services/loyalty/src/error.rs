@@ -9,8 +9,35 @@ pub enum LoyaltyError {
     Invalid(#[from] Validation),
     #[error("{entity} {id} was not found")]
     NotFound { entity: &'static str, id: String },
+    /// Well-formed, but the state of the follow-up or customer does not allow it.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// Another Rapport service could not answer; the caller may retry.
+    #[error("a service this call depends on is unavailable: {0}")]
+    Dependency(String),
     #[error("storage failed")]
     Storage(#[from] StorageError),
+    /// Stored data that does not parse: a bug or a hand edit, never the caller's fault.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<rapport_storage::sqlx::Error> for LoyaltyError {
+    fn from(error: rapport_storage::sqlx::Error) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
+impl From<rapport_clients::ClientError> for LoyaltyError {
+    fn from(error: rapport_clients::ClientError) -> Self {
+        match error {
+            rapport_clients::ClientError::NotFound(id) => Self::NotFound {
+                entity: "customer",
+                id,
+            },
+            other => Self::Dependency(other.to_string()),
+        }
+    }
 }
 
 impl From<LoyaltyError> for Status {
@@ -18,10 +45,14 @@ impl From<LoyaltyError> for Status {
         match error {
             LoyaltyError::Invalid(validation) => validation.into(),
             LoyaltyError::NotFound { .. } => Status::not_found(error.to_string()),
+            LoyaltyError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
+            LoyaltyError::Dependency(_) => opaque(Code::Unavailable, &error),
             LoyaltyError::Storage(ref storage) if storage.is_unavailable() => {
                 opaque(Code::Unavailable, &error)
             }
-            LoyaltyError::Storage(_) => opaque(Code::Internal, &error),
+            LoyaltyError::Storage(_) | LoyaltyError::Corrupt(_) => {
+                opaque(Code::Internal, &error)
+            }
         }
     }
 }

@@ -1,15 +1,19 @@
 //! Loyalty: continuous surveys, closed-loop feedback, an explainable loyalty score, tenure rewards.
 //!
 //! Serves `rapport.loyalty.v1.LoyaltyService` (see `proto/rapport/loyalty/v1/`). Layers: `grpc/` (the edge: prost
-//! messages in, domain types out), `domain/` (the rules; so far the NPS arithmetic) and, as the
-//! issues build them, `store/`.
+//! messages in, domain types out), `domain/` (NPS, the score, signals, events in and out), `store/` and
+//! `rescore` (batch rescoring of every customer).
 
 pub mod domain;
 mod error;
 mod grpc;
 mod rules;
 mod settings;
+mod store;
 
+use std::sync::Arc;
+
+use rapport_clock::{SharedClock, SystemClock};
 use rapport_proto::loyalty::v1::loyalty_service_server::LoyaltyServiceServer;
 use rapport_server::{ServerSettings, ServiceUnit};
 use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
@@ -22,22 +26,61 @@ pub use settings::Settings;
 pub const NAME: &str = "loyalty";
 
 /// The migrations in `migrations/`, embedded in the binary and run at start.
-pub static MIGRATIONS: Migrations = Migrations(&[EmbeddedMigration {
-    version: 1,
-    description: "outbox",
-    sql: include_str!("../migrations/0001_outbox.sql"),
-}]);
+pub static MIGRATIONS: Migrations = Migrations(&[
+    EmbeddedMigration {
+        version: 1,
+        description: "outbox",
+        sql: include_str!("../migrations/0001_outbox.sql"),
+    },
+    EmbeddedMigration {
+        version: 2,
+        description: "loyalty",
+        sql: include_str!("../migrations/0002_loyalty.sql"),
+    },
+]);
 
-/// The service as the server bootstrap runs it, on its own or inside `rapport dev`.
+/// Why the unit could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum UnitError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("invalid profiles_url")]
+    ProfilesUrl(#[from] rapport_clients::ClientError),
+    #[error("invalid loyalty rules: {0}")]
+    Rules(String),
+}
+
+/// The service with the default rules and the system clock, reading customers from profiles.
 pub fn unit(
     server: &ServerSettings,
     storage: &StorageSettings,
-) -> Result<ServiceUnit, StorageError> {
+    profiles_url: &str,
+) -> Result<ServiceUnit, UnitError> {
+    unit_with(
+        server,
+        storage,
+        Rules::default(),
+        Arc::new(SystemClock),
+        profiles_url,
+    )
+}
+
+/// The service with its rules and an injected clock (tests move time).
+pub fn unit_with(
+    server: &ServerSettings,
+    storage: &StorageSettings,
+    rules: Rules,
+    clock: SharedClock,
+    profiles_url: &str,
+) -> Result<ServiceUnit, UnitError> {
+    rules.check().map_err(UnitError::Rules)?;
     let storage = Storage::open(storage)?;
+    let profiles = rapport_clients::Profiles::new(profiles_url)?;
+    let api = grpc::LoyaltyApi::new(storage.clone(), clock, Arc::new(rules), profiles);
     let limit = server.max_message_bytes;
     Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
-            LoyaltyServiceServer::new(grpc::LoyaltyApi)
+            LoyaltyServiceServer::new(api)
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )

@@ -9,7 +9,13 @@ async fn main() -> anyhow::Result<()> {
     let settings: rapport_loyalty::Settings =
         rapport_config::load(file.as_deref()).context("loading configuration")?;
     let _telemetry = rapport_telemetry::init(&settings.telemetry)?;
-    let unit = rapport_loyalty::unit(&settings.server, &settings.storage)?;
+    let unit = rapport_loyalty::unit_with(
+        &settings.server,
+        &settings.storage,
+        settings.rules.clone(),
+        std::sync::Arc::new(rapport_clock::SystemClock),
+        &settings.profiles_url,
+    )?;
     let application = Application::build(settings.server.clone(), vec![unit]).await?;
     application
         .run_until_stopped(rapport_server::shutdown_signal())

@@ -5,12 +5,15 @@ use serde::{Deserialize, Serialize};
 
 /// Everything the loyalty service reads at start (`RAPPORT_` environment variables override a
 /// TOML file, which overrides these defaults).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
     pub storage: StorageSettings,
     pub telemetry: TelemetrySettings,
+    pub rules: crate::rules::Rules,
+    /// Where profiles serves (tenure, consent for surveys, anniversaries).
+    pub profiles_url: String,
 }
 
 impl Default for Settings {
@@ -25,6 +28,8 @@ impl Default for Settings {
                 service_name: format!("rapport-{}", crate::NAME),
                 ..TelemetrySettings::default()
             },
+            rules: crate::rules::Rules::default(),
+            profiles_url: "http://127.0.0.1:50051".to_owned(),
         }
     }
 }

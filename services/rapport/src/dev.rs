@@ -91,8 +91,10 @@ pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevE
         units.push((
             rapport_loyalty::NAME,
             database,
-            rapport_loyalty::unit(&server, &settings)
-                .map_err(storage_error(rapport_loyalty::NAME))?,
+            rapport_loyalty::unit(&server, &settings, &own_url).map_err(|e| DevError::Unit {
+                service: rapport_loyalty::NAME,
+                reason: e.to_string(),
+            })?,
         ));
         Ok::<_, DevError>(
             units

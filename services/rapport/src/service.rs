@@ -94,8 +94,15 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_loyalty::MIGRATIONS,
-                unit: Box::new(|server, storage| {
-                    rapport_loyalty::unit(server, storage).map_err(|e| e.to_string())
+                unit: Box::new(move |server, storage| {
+                    rapport_loyalty::unit_with(
+                        server,
+                        storage,
+                        s.rules,
+                        std::sync::Arc::new(rapport_clock::SystemClock),
+                        &s.profiles_url,
+                    )
+                    .map_err(|e| e.to_string())
                 }),
             }
         }

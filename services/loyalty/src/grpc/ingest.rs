@@ -1,0 +1,173 @@
+//! `IngestEvents`: domain events from the other services and outside systems, applied once each
+//! (by event id), in any order: the score reads the set of signals, never their arrival order.
+
+use std::collections::BTreeSet;
+
+use rapport_errors::Validation;
+use rapport_ids::Id;
+use rapport_proto::common::v1 as common;
+use rapport_proto::loyalty::v1 as pb;
+use rapport_wire as wire;
+use serde_json::Value;
+
+use super::{LoyaltyApi, commit, rescore};
+use crate::domain::ingest::{self, Effect, Rejection};
+use crate::domain::signal::Signal;
+use crate::error::LoyaltyError;
+use crate::store::{self, customers, signals};
+
+/// Most events in one call: a delivery batch, not a bulk load.
+pub const MAX_EVENTS: usize = 500;
+
+/// An event that passed its checks.
+struct Valid {
+    event_id: Id,
+    event_type: String,
+    customer_id: Id,
+    at: jiff::Timestamp,
+    effect: Effect,
+}
+
+impl LoyaltyApi {
+    #[tracing::instrument(skip_all, fields(events = r.events.len()))]
+    pub(super) async fn ingest(
+        &self,
+        r: pb::IngestEventsRequest,
+    ) -> Result<pb::IngestEventsResponse, LoyaltyError> {
+        let now = self.now();
+        if r.events.len() > MAX_EVENTS {
+            return Err(Validation::single(
+                "events",
+                format!("at most {MAX_EVENTS} events per call, not {}", r.events.len()),
+            )
+            .into());
+        }
+        let mut rejected = Vec::new();
+        let mut valid = Vec::new();
+        for event in &r.events {
+            match check(event, now) {
+                Ok(v) => valid.push(v),
+                Err(reason) => rejected.push(pb::EventRejection {
+                    event_id: event.event_id.clone(),
+                    reason: Some(common::Reason {
+                        code: reason.code.to_owned(),
+                        message: reason.message,
+                        rule_ref: String::new(),
+                        effect: common::ReasonEffect::Opposes as i32,
+                        params: Default::default(),
+                    }),
+                }),
+            }
+        }
+
+        let (mut accepted, mut duplicates) = (0, 0);
+        let mut touched = BTreeSet::new();
+        let mut tx = self.write().await?;
+        for event in &valid {
+            if !store::first_sight(
+                &mut tx,
+                event.event_id,
+                &event.event_type,
+                event.customer_id,
+                event.at,
+                now,
+            )
+            .await?
+            {
+                duplicates += 1;
+                continue;
+            }
+            accepted += 1;
+            // Events about a merged-away duplicate belong to its survivor, whenever they arrive.
+            let customer_id = customers::resolve(&mut tx, event.customer_id).await?;
+            customers::ensure(&mut tx, customer_id).await?;
+            match &event.effect {
+                Effect::Signal(kind) => {
+                    signals::insert(
+                        &mut tx,
+                        &event.event_id.to_string(),
+                        customer_id,
+                        &Signal {
+                            kind: kind.clone(),
+                            at: event.at,
+                        },
+                    )
+                    .await?;
+                }
+                Effect::Products(count) => {
+                    customers::set_products(&mut tx, customer_id, *count, event.at).await?;
+                }
+                Effect::Merge { duplicate } => {
+                    customers::merge(&mut tx, *duplicate, customer_id).await?;
+                }
+                Effect::Erase => customers::erase(&mut tx, customer_id).await?,
+                Effect::Nothing => {}
+            }
+            touched.insert(customer_id);
+        }
+        for customer_id in touched {
+            rescore(&mut tx, &self.rules, customer_id, now).await?;
+        }
+        commit(tx).await?;
+        Ok(pb::IngestEventsResponse {
+            accepted,
+            duplicates,
+            rejected,
+        })
+    }
+}
+
+fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rejection> {
+    let bad = |code: &'static str, message: &str| Rejection {
+        code,
+        message: message.to_owned(),
+    };
+    let event_id = Id::parse(&event.event_id)
+        .map_err(|_| bad("INVALID_EVENT_ID", "event_id must be a UUID set by the producer"))?;
+    let customer_id = Id::parse(&event.customer_id)
+        .map_err(|_| bad("INVALID_CUSTOMER_ID", "customer_id must be the customer's id"))?;
+    let mut v = Validation::new();
+    let at = match event.occurred_at.as_ref() {
+        None => return Err(bad("MISSING_OCCURRED_AT", "occurred_at is required")),
+        Some(at) => wire::past_instant("occurred_at", Some(at), now, &mut v),
+    };
+    let at = at.ok_or_else(|| {
+        bad(
+            "INVALID_OCCURRED_AT",
+            "occurred_at must be a valid instant, not in the future",
+        )
+    })?;
+    let payload = event
+        .payload
+        .as_ref()
+        .map_or(Value::Object(Default::default()), struct_to_json);
+    let effect = ingest::interpret(&event.event_type, &payload)?;
+    Ok(Valid {
+        event_id,
+        event_type: event.event_type.clone(),
+        customer_id,
+        at,
+        effect,
+    })
+}
+
+fn struct_to_json(s: &prost_types::Struct) -> Value {
+    Value::Object(
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), value_to_json(v)))
+            .collect(),
+    )
+}
+
+fn value_to_json(v: &prost_types::Value) -> Value {
+    use prost_types::value::Kind;
+    match &v.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        Some(Kind::StringValue(s)) => Value::String(s.clone()),
+        Some(Kind::BoolValue(b)) => Value::Bool(*b),
+        Some(Kind::StructValue(s)) => struct_to_json(s),
+        Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(value_to_json).collect()),
+    }
+}

@@ -1,0 +1,202 @@
+//! Score history and the current score of each customer.
+
+use jiff::Timestamp;
+use rapport_ids::Id;
+use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
+
+use super::{Conn, centi, corrupt, id, instant, micros, points};
+use crate::domain::score::{Score, Segment};
+use crate::error::LoyaltyError;
+
+/// One score to store, with the loyalty it is compared against for "falling".
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub customer_id: Id,
+    pub score: Score,
+    pub previous_loyalty: Option<f64>,
+}
+
+const HISTORY_COLUMNS: usize = 12;
+const CURRENT_COLUMNS: usize = 7;
+/// Rows per multi-row INSERT: well under both backends' parameter limits.
+const ROWS_PER_STATEMENT: usize = 200;
+
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, LoyaltyError> {
+    serde_json::to_string(value).map_err(|e| corrupt("score json", e))
+}
+
+/// Appends each score to the history and makes it the customer's current score.
+pub async fn record(conn: &mut Conn, entries: &[Entry]) -> Result<(), LoyaltyError> {
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let ids: Vec<String> = chunk.iter().map(|_| Id::new().to_string()).collect();
+        let sql = format!(
+            "INSERT INTO score_history (score_id, customer_id, as_of_micros, loyalty_centi, satisfaction_centi, \
+             involvement_centi, affinity_centi, segment, flags, reasons, explanation, model_version) VALUES {}",
+            placeholders(chunk.len(), HISTORY_COLUMNS)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (entry, score_id) in chunk.iter().zip(&ids) {
+            let s = &entry.score;
+            query = query
+                .bind(score_id.clone())
+                .bind(entry.customer_id.to_string())
+                .bind(micros(s.as_of))
+                .bind(centi(s.loyalty))
+                .bind(centi(s.satisfaction))
+                .bind(centi(s.involvement))
+                .bind(centi(s.affinity))
+                .bind(s.segment.code())
+                .bind(json(&s.flags)?)
+                .bind(json(&s.reasons)?)
+                .bind(json(&s.explanation)?)
+                .bind(s.model_version.clone());
+        }
+        query.execute(&mut *conn).await?;
+
+        let sql = format!(
+            "INSERT INTO scores_current (customer_id, score_id, loyalty_centi, previous_loyalty_centi, segment, at_risk, as_of_micros) \
+             VALUES {} ON CONFLICT (customer_id) DO UPDATE SET score_id = excluded.score_id, loyalty_centi = excluded.loyalty_centi, \
+             previous_loyalty_centi = excluded.previous_loyalty_centi, segment = excluded.segment, at_risk = excluded.at_risk, \
+             as_of_micros = excluded.as_of_micros",
+            placeholders(chunk.len(), CURRENT_COLUMNS)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (entry, score_id) in chunk.iter().zip(&ids) {
+            let s = &entry.score;
+            query = query
+                .bind(entry.customer_id.to_string())
+                .bind(score_id.clone())
+                .bind(centi(s.loyalty))
+                .bind(entry.previous_loyalty.map(centi))
+                .bind(s.segment.code())
+                .bind(i64::from(s.at_risk()))
+                .bind(micros(s.as_of));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The customer's loyalty as last scored at or before `at` (the start of the falling window).
+pub async fn loyalty_at(conn: &mut Conn, customer_id: Id, at: Timestamp) -> Result<Option<f64>, LoyaltyError> {
+    let row = sqlx::query(
+        "SELECT loyalty_centi FROM score_history WHERE customer_id = $1 AND as_of_micros <= $2 \
+         ORDER BY as_of_micros DESC, score_id DESC LIMIT 1",
+    )
+    .bind(customer_id.to_string())
+    .bind(micros(at))
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?.map(points))
+}
+
+/// A stored score with its customer and id.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub score_id: String,
+    pub customer_id: Id,
+    pub score: Score,
+}
+
+const SELECT: &str = "h.score_id, h.customer_id, h.as_of_micros, h.loyalty_centi, h.satisfaction_centi, h.involvement_centi, \
+                      h.affinity_centi, h.segment, h.flags, h.reasons, h.explanation, h.model_version";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, LoyaltyError> {
+    let segment: String = row.try_get(7)?;
+    let text = |i: usize| row.try_get::<String, _>(i);
+    let flags = serde_json::from_str(&text(8)?).map_err(|e| corrupt("flags", e))?;
+    let reasons = serde_json::from_str(&text(9)?).map_err(|e| corrupt("reasons", e))?;
+    let explanation = serde_json::from_str(&text(10)?).map_err(|e| corrupt("explanation", e))?;
+    Ok(Stored {
+        score_id: row.try_get(0)?,
+        customer_id: id(&row.try_get::<String, _>(1)?)?,
+        score: Score {
+            as_of: instant(row.try_get(2)?)?,
+            loyalty: points(row.try_get(3)?),
+            satisfaction: points(row.try_get(4)?),
+            involvement: points(row.try_get(5)?),
+            affinity: points(row.try_get(6)?),
+            segment: Segment::parse(&segment).ok_or_else(|| corrupt("segment", &segment))?,
+            flags,
+            reasons,
+            explanation,
+            model_version: row.try_get(11)?,
+        },
+    })
+}
+
+/// A customer's scores in `[from, to)`, newest first, after the keyset `(as_of, score_id)`.
+pub async fn history(
+    conn: &mut Conn,
+    customer_id: Id,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Stored>, LoyaltyError> {
+    let (after_at, after_id) = after.unwrap_or((i64::MAX, String::new()));
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {SELECT} FROM score_history h WHERE h.customer_id = $1 AND h.as_of_micros >= $2 AND h.as_of_micros < $3 \
+         AND (h.as_of_micros < $4 OR (h.as_of_micros = $4 AND ($5 = '' OR h.score_id < $5))) \
+         ORDER BY h.as_of_micros DESC, h.score_id DESC LIMIT $6"
+    )))
+    .bind(customer_id.to_string())
+    .bind(from.map_or(i64::MIN, micros))
+    .bind(to.map_or(i64::MAX, micros))
+    .bind(after_at)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// An at-risk customer as `ListAtRisk` shows them.
+#[derive(Debug, Clone)]
+pub struct AtRisk {
+    pub stored: Stored,
+    pub previous_loyalty: Option<f64>,
+}
+
+/// Customers whose current score is at risk, lowest loyalty first, after the keyset
+/// `(loyalty_centi, customer_id)`.
+pub async fn at_risk(
+    conn: &mut Conn,
+    segment: Option<Segment>,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<AtRisk>, LoyaltyError> {
+    let (after_centi, after_id) = after.unwrap_or((i64::MIN, String::new()));
+    let segment_filter = if segment.is_some() { " AND c.segment = $4" } else { "" };
+    let sql = format!(
+        "SELECT {SELECT}, c.previous_loyalty_centi FROM scores_current c JOIN score_history h ON h.score_id = c.score_id \
+         WHERE c.at_risk = 1 AND (c.loyalty_centi > $1 OR (c.loyalty_centi = $1 AND c.customer_id > $2)){segment_filter} \
+         ORDER BY c.loyalty_centi, c.customer_id LIMIT $3"
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(after_centi)
+        .bind(after_id)
+        .bind(limit);
+    if let Some(segment) = segment {
+        query = query.bind(segment.code());
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(AtRisk {
+                stored: from_row(row)?,
+                previous_loyalty: row.try_get::<Option<i64>, _>(12)?.map(points),
+            })
+        })
+        .collect()
+}
