@@ -149,16 +149,21 @@ impl Profiles {
         range: rapport_proto::common::v1::DateRange,
         page_token: String,
     ) -> Result<profiles::ListAnniversariesResponse, ClientError> {
-        with_retry("profiles", "anniversaries", &self.client, |mut c, deadline| {
-            let message = profiles::ListAnniversariesRequest {
-                range: Some(range),
-                page: Some(rapport_proto::common::v1::PageRequest {
-                    page_size: 100,
-                    page_token: page_token.clone(),
-                }),
-            };
-            async move { c.list_anniversaries(request(message, deadline)).await }
-        })
+        with_retry(
+            "profiles",
+            "anniversaries",
+            &self.client,
+            |mut c, deadline| {
+                let message = profiles::ListAnniversariesRequest {
+                    range: Some(range),
+                    page: Some(rapport_proto::common::v1::PageRequest {
+                        page_size: 100,
+                        page_token: page_token.clone(),
+                    }),
+                };
+                async move { c.list_anniversaries(request(message, deadline)).await }
+            },
+        )
         .await
     }
 }

@@ -50,9 +50,7 @@ impl From<LoyaltyError> for Status {
             LoyaltyError::Storage(ref storage) if storage.is_unavailable() => {
                 opaque(Code::Unavailable, &error)
             }
-            LoyaltyError::Storage(_) | LoyaltyError::Corrupt(_) => {
-                opaque(Code::Internal, &error)
-            }
+            LoyaltyError::Storage(_) | LoyaltyError::Corrupt(_) => opaque(Code::Internal, &error),
         }
     }
 }

@@ -62,7 +62,9 @@ impl rapport_outbox::OutboxEvent for LoyaltyEvent {
                 response_id,
                 category,
                 ..
-            } => json!({ "customer_id": customer, "response_id": response_id.to_string(), "category": category }),
+            } => {
+                json!({ "customer_id": customer, "response_id": response_id.to_string(), "category": category })
+            }
             Self::FollowUpOpened { follow_up_id, .. } => {
                 json!({ "customer_id": customer, "follow_up_id": follow_up_id.to_string() })
             }
@@ -79,7 +81,9 @@ impl rapport_outbox::OutboxEvent for LoyaltyEvent {
                 reward_id,
                 tenure_year,
                 ..
-            } => json!({ "customer_id": customer, "reward_id": reward_id.to_string(), "tenure_year": tenure_year }),
+            } => {
+                json!({ "customer_id": customer, "reward_id": reward_id.to_string(), "tenure_year": tenure_year })
+            }
             Self::RecognitionRecorded { recognition_id, .. } => {
                 json!({ "customer_id": customer, "recognition_id": recognition_id.to_string() })
             }

@@ -116,7 +116,9 @@ pub fn interpret(event_type: &str, payload: &Value) -> Result<Effect, Rejection>
             let count = field(payload, "count")?
                 .as_f64()
                 .filter(|c| c.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(c))
-                .ok_or_else(|| bad_payload("payload \"count\" is not a whole number of products"))?;
+                .ok_or_else(|| {
+                    bad_payload("payload \"count\" is not a whole number of products")
+                })?;
             Effect::Products(count as u32)
         }
         other => {
@@ -141,11 +143,17 @@ mod tests {
             Ok(Effect::Signal(Kind::InstallmentPaid))
         );
         assert_eq!(
-            interpret("referrals.vouch_answered.v1", &json!({"answer": "VOUCH_ANSWER_VOUCH"})),
+            interpret(
+                "referrals.vouch_answered.v1",
+                &json!({"answer": "VOUCH_ANSWER_VOUCH"})
+            ),
             Ok(Effect::Signal(Kind::VouchAnswered { vouched: true }))
         );
         assert_eq!(
-            interpret("referrals.vouch_answered.v1", &json!({"answer": "VOUCH_ANSWER_DONT_KNOW"})),
+            interpret(
+                "referrals.vouch_answered.v1",
+                &json!({"answer": "VOUCH_ANSWER_DONT_KNOW"})
+            ),
             Ok(Effect::Signal(Kind::VouchAnswered { vouched: false }))
         );
         assert_eq!(
@@ -156,13 +164,18 @@ mod tests {
             interpret("core.products_held.v1", &json!({"count": 3.0})),
             Ok(Effect::Products(3))
         );
-        assert_eq!(interpret("profiles.customer_created.v1", &json!({})), Ok(Effect::Nothing));
+        assert_eq!(
+            interpret("profiles.customer_created.v1", &json!({})),
+            Ok(Effect::Nothing)
+        );
     }
 
     #[test]
     fn bad_events_are_named() {
         assert_eq!(
-            interpret("plans.teleported.v1", &json!({})).unwrap_err().code,
+            interpret("plans.teleported.v1", &json!({}))
+                .unwrap_err()
+                .code,
             "UNKNOWN_EVENT_TYPE"
         );
         let missing = interpret("profiles.commitment_resolved.v1", &json!({})).unwrap_err();
@@ -171,7 +184,11 @@ mod tests {
         assert!(interpret("core.products_held.v1", &json!({"count": 2.5})).is_err());
         assert!(interpret("core.products_held.v1", &json!({"count": -1.0})).is_err());
         assert!(
-            interpret("profiles.interaction_recorded.v1", &json!({"sentiment": "ELATED"})).is_err()
+            interpret(
+                "profiles.interaction_recorded.v1",
+                &json!({"sentiment": "ELATED"})
+            )
+            .is_err()
         );
     }
 }

@@ -73,7 +73,12 @@ impl LoyaltyApi {
         let mut v = Validation::new();
         let follow_up_id = wire::id("follow_up_id", &r.follow_up_id, &mut v);
         // DESIGN.md: closing a follow-up records what the customer was told.
-        let told = wire::required_text("customer_told", &r.customer_told, wire::MAX_TEXT_CHARS, &mut v);
+        let told = wire::required_text(
+            "customer_told",
+            &r.customer_told,
+            wire::MAX_TEXT_CHARS,
+            &mut v,
+        );
         let outcome = wire::known_enum(
             "outcome",
             r.outcome,
@@ -117,7 +122,10 @@ impl LoyaltyApi {
         if closed.at < follow_up.opened_at {
             return Err(Validation::single(
                 "closed_at",
-                format!("must not be before the follow-up opened ({})", follow_up.opened_at),
+                format!(
+                    "must not be before the follow-up opened ({})",
+                    follow_up.opened_at
+                ),
             )
             .into());
         }

@@ -38,7 +38,10 @@ impl LoyaltyApi {
         if r.events.len() > MAX_EVENTS {
             return Err(Validation::single(
                 "events",
-                format!("at most {MAX_EVENTS} events per call, not {}", r.events.len()),
+                format!(
+                    "at most {MAX_EVENTS} events per call, not {}",
+                    r.events.len()
+                ),
             )
             .into());
         }
@@ -122,10 +125,18 @@ fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rej
         code,
         message: message.to_owned(),
     };
-    let event_id = Id::parse(&event.event_id)
-        .map_err(|_| bad("INVALID_EVENT_ID", "event_id must be a UUID set by the producer"))?;
-    let customer_id = Id::parse(&event.customer_id)
-        .map_err(|_| bad("INVALID_CUSTOMER_ID", "customer_id must be the customer's id"))?;
+    let event_id = Id::parse(&event.event_id).map_err(|_| {
+        bad(
+            "INVALID_EVENT_ID",
+            "event_id must be a UUID set by the producer",
+        )
+    })?;
+    let customer_id = Id::parse(&event.customer_id).map_err(|_| {
+        bad(
+            "INVALID_CUSTOMER_ID",
+            "customer_id must be the customer's id",
+        )
+    })?;
     let mut v = Validation::new();
     let at = match event.occurred_at.as_ref() {
         None => return Err(bad("MISSING_OCCURRED_AT", "occurred_at is required")),
@@ -164,7 +175,9 @@ fn value_to_json(v: &prost_types::Value) -> Value {
     use prost_types::value::Kind;
     match &v.kind {
         None | Some(Kind::NullValue(_)) => Value::Null,
-        Some(Kind::NumberValue(n)) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        Some(Kind::NumberValue(n)) => {
+            serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+        }
         Some(Kind::StringValue(s)) => Value::String(s.clone()),
         Some(Kind::BoolValue(b)) => Value::Bool(*b),
         Some(Kind::StructValue(s)) => struct_to_json(s),

@@ -158,7 +158,12 @@ impl LoyaltyApi {
                 .map(|minor| (m.currency_code.clone(), minor)),
         };
         let by = wire::actor("recognition.given_by", g.given_by.as_ref(), &mut v);
-        let at = wire::past_instant("recognition.occurred_at", g.occurred_at.as_ref(), now, &mut v);
+        let at = wire::past_instant(
+            "recognition.occurred_at",
+            g.occurred_at.as_ref(),
+            now,
+            &mut v,
+        );
         let response = wire::optional_enum(
             "recognition.customer_response",
             g.customer_response,

@@ -32,7 +32,11 @@ impl LoyaltyApi {
         let customer_id = customers::resolve(&mut conn, customer_id).await?;
         // Tenure comes from profiles (which also says whether the customer exists); remembered
         // once, so batch rescoring has it too.
-        if customers::known(&mut conn, customer_id).await?.customer_since.is_none() {
+        if customers::known(&mut conn, customer_id)
+            .await?
+            .customer_since
+            .is_none()
+        {
             drop(conn);
             let since = self.customer_since(customer_id).await?;
             let mut tx = self.write().await?;
@@ -156,8 +160,7 @@ impl LoyaltyApi {
                             .reasons
                             .iter()
                             .filter(|r| {
-                                r.effect
-                                    == rapport_proto::common::v1::ReasonEffect::Opposes as i32
+                                r.effect == rapport_proto::common::v1::ReasonEffect::Opposes as i32
                             })
                             .cloned()
                             .collect(),

@@ -15,8 +15,8 @@ use crate::domain::nps::Category;
 use crate::domain::signal::{Kind, Signal};
 use crate::error::LoyaltyError;
 use crate::store::follow_ups::{self, FollowUp};
-use crate::store::surveys::{self, NpsFilter, Response};
 use crate::store::signals;
+use crate::store::surveys::{self, NpsFilter, Response};
 
 /// Locales are BCP 47 tags; the longest registered ones are far shorter than this.
 const MAX_LOCALE_CHARS: usize = 35;
@@ -56,11 +56,18 @@ impl LoyaltyApi {
             c => c.and_then(|c| u8::try_from(c).ok()),
         };
         if s.nps.is_none() && s.csat.is_none() {
-            v.add("response.nps", "give an NPS answer (0–10), a CSAT answer (1–5) or both");
+            v.add(
+                "response.nps",
+                "give an NPS answer (0–10), a CSAT answer (1–5) or both",
+            );
         }
         let text = wire::optional_text("response.text", &s.text, wire::MAX_TEXT_CHARS, &mut v);
-        let touchpoint =
-            wire::optional_text("response.touchpoint", &s.touchpoint, wire::MAX_CODE_CHARS, &mut v);
+        let touchpoint = wire::optional_text(
+            "response.touchpoint",
+            &s.touchpoint,
+            wire::MAX_CODE_CHARS,
+            &mut v,
+        );
         if !s.interaction_id.is_empty() {
             wire::id("response.interaction_id", &s.interaction_id, &mut v);
         }
@@ -71,8 +78,12 @@ impl LoyaltyApi {
             &mut v,
         );
         let locale = wire::optional_text("response.locale", &s.locale, MAX_LOCALE_CHARS, &mut v);
-        let responded_at =
-            wire::past_instant("response.responded_at", s.responded_at.as_ref(), now, &mut v);
+        let responded_at = wire::past_instant(
+            "response.responded_at",
+            s.responded_at.as_ref(),
+            now,
+            &mut v,
+        );
         v.clone().finish()?;
         let invalid = || LoyaltyError::Invalid(v.clone());
         let customer_id = customer_id.ok_or_else(invalid)?;
@@ -221,8 +232,12 @@ impl LoyaltyApi {
         let mut v = Validation::new();
         let customer_id = wire::id("customer_id", &r.customer_id, &mut v);
         wire::optional_enum("kind", r.kind, |k| pb::SurveyKind::try_from(k).ok(), &mut v);
-        let channel =
-            wire::optional_enum("channel", r.channel, |c| common::Channel::try_from(c).ok(), &mut v);
+        let channel = wire::optional_enum(
+            "channel",
+            r.channel,
+            |c| common::Channel::try_from(c).ok(),
+            &mut v,
+        );
         let at = match r.at.as_ref() {
             Some(at) => wire::timestamp("at", at, &mut v),
             None => Some(now),
@@ -299,7 +314,10 @@ impl LoyaltyApi {
             )),
             _ => reasons.push(reason(
                 "NOT_SURVEYED_RECENTLY",
-                format!("Not surveyed in the last {} days.", self.rules.survey_interval_days),
+                format!(
+                    "Not surveyed in the last {} days.",
+                    self.rules.survey_interval_days
+                ),
                 common::ReasonEffect::Supports,
             )),
         }
@@ -312,19 +330,32 @@ impl LoyaltyApi {
     }
 
     #[tracing::instrument(skip_all)]
-    pub(super) async fn nps(&self, r: pb::GetNpsRequest) -> Result<pb::GetNpsResponse, LoyaltyError> {
+    pub(super) async fn nps(
+        &self,
+        r: pb::GetNpsRequest,
+    ) -> Result<pb::GetNpsResponse, LoyaltyError> {
         let now = self.now();
         let mut v = Validation::new();
+        // Windows are half-open; one that ends "now" includes an answer recorded this instant.
+        let end_now = now + SignedDuration::from_micros(1);
         let (from, to) = match r.window.as_ref() {
             None => (
-                now - SignedDuration::from_hours(24 * i64::from(self.rules.nps_default_window_days)),
-                now,
+                now - SignedDuration::from_hours(
+                    24 * i64::from(self.rules.nps_default_window_days),
+                ),
+                end_now,
             ),
             Some(w) => {
-                let from = w.start_time.as_ref().map(|t| wire::timestamp("window.start_time", t, &mut v));
-                let to = w.end_time.as_ref().map(|t| wire::timestamp("window.end_time", t, &mut v));
+                let from = w
+                    .start_time
+                    .as_ref()
+                    .map(|t| wire::timestamp("window.start_time", t, &mut v));
+                let to = w
+                    .end_time
+                    .as_ref()
+                    .map(|t| wire::timestamp("window.end_time", t, &mut v));
                 let from = from.flatten().unwrap_or(jiff::Timestamp::MIN);
-                let to = to.flatten().unwrap_or(now);
+                let to = to.flatten().unwrap_or(end_now);
                 if from >= to {
                     v.add("window.end_time", "must be after window.start_time");
                 }
@@ -337,13 +368,17 @@ impl LoyaltyApi {
             |s| pb::LoyaltySegment::try_from(s).ok(),
             &mut v,
         );
-        let kind = wire::optional_enum("kind", r.kind, |k| pb::SurveyKind::try_from(k).ok(), &mut v);
-        let touchpoint = wire::optional_text("touchpoint", &r.touchpoint, wire::MAX_CODE_CHARS, &mut v);
+        let kind =
+            wire::optional_enum("kind", r.kind, |k| pb::SurveyKind::try_from(k).ok(), &mut v);
+        let touchpoint =
+            wire::optional_text("touchpoint", &r.touchpoint, wire::MAX_CODE_CHARS, &mut v);
         v.clone().finish()?;
         let filter = NpsFilter {
             from: Some(from),
             to: Some(to),
-            segment: segment.and_then(super::convert::segment_from_pb).map(|s| s.code()),
+            segment: segment
+                .and_then(super::convert::segment_from_pb)
+                .map(|s| s.code()),
             touchpoint: touchpoint.filter(|t| !t.is_empty()),
             kind: kind
                 .filter(|k| *k != pb::SurveyKind::Unspecified)

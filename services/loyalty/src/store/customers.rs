@@ -10,10 +10,12 @@ use crate::error::LoyaltyError;
 
 /// Makes sure the customer has a row (every customer with signals is rescored in batches).
 pub async fn ensure(conn: &mut Conn, customer_id: Id) -> Result<(), LoyaltyError> {
-    sqlx::query("INSERT INTO customers (customer_id) VALUES ($1) ON CONFLICT (customer_id) DO NOTHING")
-        .bind(customer_id.to_string())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO customers (customer_id) VALUES ($1) ON CONFLICT (customer_id) DO NOTHING",
+    )
+    .bind(customer_id.to_string())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -59,7 +61,11 @@ pub async fn resolve(conn: &mut Conn, customer_id: Id) -> Result<Id, LoyaltyErro
         .bind(customer_id.to_string())
         .fetch_optional(&mut *conn)
         .await?;
-    match row.map(|r| r.try_get::<Option<String>, _>(0)).transpose()?.flatten() {
+    match row
+        .map(|r| r.try_get::<Option<String>, _>(0))
+        .transpose()?
+        .flatten()
+    {
         Some(survivor) => id(&survivor),
         None => Ok(customer_id),
     }
@@ -124,10 +130,11 @@ pub(crate) fn known_from(
 }
 
 pub async fn known(conn: &mut Conn, customer_id: Id) -> Result<Known, LoyaltyError> {
-    let row = sqlx::query("SELECT customer_since, products_held FROM customers WHERE customer_id = $1")
-        .bind(customer_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row =
+        sqlx::query("SELECT customer_since, products_held FROM customers WHERE customer_id = $1")
+            .bind(customer_id.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
     match row {
         None => Ok(Known::default()),
         Some(row) => known_from(row.try_get(0)?, row.try_get(1)?),

@@ -74,23 +74,34 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<FollowUp, LoyaltyError> {
 }
 
 pub async fn get(conn: &mut Conn, follow_up_id: Id) -> Result<Option<FollowUp>, LoyaltyError> {
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM follow_ups WHERE follow_up_id = $1")))
-        .bind(follow_up_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM follow_ups WHERE follow_up_id = $1"
+    )))
+    .bind(follow_up_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn for_response(conn: &mut Conn, response_id: Id) -> Result<Option<FollowUp>, LoyaltyError> {
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM follow_ups WHERE response_id = $1")))
-        .bind(response_id.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+pub async fn for_response(
+    conn: &mut Conn,
+    response_id: Id,
+) -> Result<Option<FollowUp>, LoyaltyError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM follow_ups WHERE response_id = $1"
+    )))
+    .bind(response_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
 /// Closes an open follow-up; `false` when it was already closed (by this call's twin or another).
-pub async fn close(conn: &mut Conn, follow_up_id: Id, closed: &Closed) -> Result<bool, LoyaltyError> {
+pub async fn close(
+    conn: &mut Conn,
+    follow_up_id: Id,
+    closed: &Closed,
+) -> Result<bool, LoyaltyError> {
     let done = sqlx::query(
         "UPDATE follow_ups SET closed_at_micros = $2, customer_told = $3, outcome = $4, closed_by_kind = $5, closed_by_id = $6 \
          WHERE follow_up_id = $1 AND closed_at_micros IS NULL",

@@ -24,7 +24,9 @@ const ROWS_PER_STATEMENT: usize = 200;
 fn placeholders(rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| {
-            let cells: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+            let cells: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
             format!("({})", cells.join(", "))
         })
         .collect::<Vec<_>>()
@@ -88,7 +90,11 @@ pub async fn record(conn: &mut Conn, entries: &[Entry]) -> Result<(), LoyaltyErr
 }
 
 /// The customer's loyalty as last scored at or before `at` (the start of the falling window).
-pub async fn loyalty_at(conn: &mut Conn, customer_id: Id, at: Timestamp) -> Result<Option<f64>, LoyaltyError> {
+pub async fn loyalty_at(
+    conn: &mut Conn,
+    customer_id: Id,
+    at: Timestamp,
+) -> Result<Option<f64>, LoyaltyError> {
     let row = sqlx::query(
         "SELECT loyalty_centi FROM score_history WHERE customer_id = $1 AND as_of_micros <= $2 \
          ORDER BY as_of_micros DESC, score_id DESC LIMIT 1",
@@ -177,7 +183,11 @@ pub async fn at_risk(
     limit: i64,
 ) -> Result<Vec<AtRisk>, LoyaltyError> {
     let (after_centi, after_id) = after.unwrap_or((i64::MIN, String::new()));
-    let segment_filter = if segment.is_some() { " AND c.segment = $4" } else { "" };
+    let segment_filter = if segment.is_some() {
+        " AND c.segment = $4"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT {SELECT}, c.previous_loyalty_centi FROM scores_current c JOIN score_history h ON h.score_id = c.score_id \
          WHERE c.at_risk = 1 AND (c.loyalty_centi > $1 OR (c.loyalty_centi = $1 AND c.customer_id > $2)){segment_filter} \

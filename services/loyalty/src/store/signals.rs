@@ -31,7 +31,10 @@ pub async fn insert(
     Ok(())
 }
 
-pub(crate) fn from_row(row: &sqlx::any::AnyRow, offset: usize) -> Result<Option<Signal>, LoyaltyError> {
+pub(crate) fn from_row(
+    row: &sqlx::any::AnyRow,
+    offset: usize,
+) -> Result<Option<Signal>, LoyaltyError> {
     let kind: String = row.try_get(offset)?;
     let value: i64 = row.try_get(offset + 1)?;
     let reference: Option<String> = row.try_get(offset + 2)?;

@@ -73,11 +73,16 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Response, LoyaltyError> {
     })
 }
 
-pub async fn by_request(conn: &mut Conn, request_id: &str) -> Result<Option<Response>, LoyaltyError> {
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT {COLUMNS} FROM survey_responses WHERE request_id = $1")))
-        .bind(request_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+pub async fn by_request(
+    conn: &mut Conn,
+    request_id: &str,
+) -> Result<Option<Response>, LoyaltyError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM survey_responses WHERE request_id = $1"
+    )))
+    .bind(request_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -104,7 +109,9 @@ pub async fn nps(conn: &mut Conn, f: &NpsFilter) -> Result<Nps, LoyaltyError> {
     if f.segment.is_some() {
         sql.push_str(" JOIN scores_current s ON s.customer_id = r.customer_id");
     }
-    sql.push_str(" WHERE r.nps IS NOT NULL AND r.responded_at_micros >= $1 AND r.responded_at_micros < $2");
+    sql.push_str(
+        " WHERE r.nps IS NOT NULL AND r.responded_at_micros >= $1 AND r.responded_at_micros < $2",
+    );
     let mut n = 2;
     let mut next = || {
         n += 1;

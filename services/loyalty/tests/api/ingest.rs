@@ -1,0 +1,371 @@
+//! IngestEvents: idempotent by event id, order-tolerant; and the score, its history and the
+//! at-risk list that follow from it.
+
+use jiff::SignedDuration;
+use prost_types::{Struct, Value, value::Kind};
+use rapport_clock::Clock;
+use rapport_ids::Id;
+use rapport_proto::common::v1 as common;
+use rapport_proto::loyalty::v1 as pb;
+use rapport_storage::backend_tests;
+use rapport_storage::testing::TestDatabase;
+
+use crate::support::{self, start};
+
+backend_tests!(
+    replayed_and_shuffled_events_give_the_same_score,
+    bad_events_are_rejected_and_the_rest_applied,
+    history_and_at_risk_follow_the_score,
+);
+
+/// (event type, payload, days before now).
+fn life() -> Vec<(&'static str, Vec<(&'static str, Kind)>, i64)> {
+    let s = |v: &str| Kind::StringValue(v.into());
+    vec![
+        ("profiles.customer_created.v1", vec![], 400),
+        (
+            "core.products_held.v1",
+            vec![("count", Kind::NumberValue(2.0))],
+            380,
+        ),
+        (
+            "core.products_held.v1",
+            vec![("count", Kind::NumberValue(3.0))],
+            20,
+        ),
+        (
+            "profiles.interaction_recorded.v1",
+            vec![("sentiment", s("SENTIMENT_POSITIVE"))],
+            10,
+        ),
+        (
+            "profiles.interaction_recorded.v1",
+            vec![("sentiment", s("SENTIMENT_NEUTRAL"))],
+            40,
+        ),
+        (
+            "profiles.interaction_recorded.v1",
+            vec![("sentiment", s("SENTIMENT_NEGATIVE"))],
+            70,
+        ),
+        (
+            "profiles.commitment_resolved.v1",
+            vec![("kept", Kind::BoolValue(true))],
+            15,
+        ),
+        (
+            "profiles.commitment_resolved.v1",
+            vec![("kept", Kind::BoolValue(false))],
+            200,
+        ),
+        ("referrals.referral_created.v1", vec![], 120),
+        ("referrals.referral_qualified.v1", vec![], 30),
+        ("referrals.vouch_requested.v1", vec![], 50),
+        (
+            "referrals.vouch_answered.v1",
+            vec![("answer", s("VOUCH_ANSWER_VOUCH"))],
+            49,
+        ),
+        ("complaints.complaint_logged.v1", vec![], 300),
+        ("plans.payment_reported.v1", vec![], 5),
+    ]
+}
+
+/// A hardship episode kept through: case, protection, plan, five installments (one missed), done.
+fn hardship() -> Vec<(&'static str, Vec<(&'static str, Kind)>, i64)> {
+    let mut episode = vec![
+        ("plans.hardship_case_opened.v1", vec![], 250),
+        ("plans.protection_set.v1", vec![], 249),
+        ("plans.plan_accepted.v1", vec![], 240),
+        ("plans.installment_missed.v1", vec![], 180),
+    ];
+    for i in 0..5 {
+        episode.push(("plans.installment_paid.v1", vec![], 210 - 30 * i));
+    }
+    episode.push(("plans.plan_completed.v1", vec![], 90));
+    episode
+}
+
+fn events(
+    s: &support::Loyalty,
+    customer: &str,
+    template: &[(&'static str, Vec<(&'static str, Kind)>, i64)],
+) -> Vec<common::DomainEvent> {
+    let now = s.clock.now();
+    template
+        .iter()
+        .map(|(event_type, payload, days)| common::DomainEvent {
+            event_id: Id::new().to_string(),
+            event_type: (*event_type).into(),
+            customer_id: customer.into(),
+            occurred_at: Some(rapport_wire::timestamp_to_pb(
+                now - SignedDuration::from_hours(24 * days),
+            )),
+            source_service: event_type.split('.').next().unwrap().into(),
+            payload: Some(Struct {
+                fields: payload
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            (*k).to_owned(),
+                            Value {
+                                kind: Some(v.clone()),
+                            },
+                        )
+                    })
+                    .collect(),
+            }),
+            ..Default::default()
+        })
+        .collect()
+}
+
+async fn ingest(
+    s: &mut support::Loyalty,
+    events: Vec<common::DomainEvent>,
+) -> pb::IngestEventsResponse {
+    s.loyalty
+        .ingest_events(pb::IngestEventsRequest { events })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn score_at(s: &mut support::Loyalty, customer: &str) -> pb::LoyaltyScore {
+    s.loyalty
+        .get_loyalty_score(pb::GetLoyaltyScoreRequest {
+            customer_id: customer.into(),
+            as_of: Some(rapport_wire::timestamp_to_pb(s.clock.now())),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .score
+        .unwrap()
+}
+
+/// Two scores of different customers with the same inputs: equal in every number.
+fn assert_same(a: &pb::LoyaltyScore, b: &pb::LoyaltyScore) {
+    assert_eq!(
+        (
+            a.loyalty,
+            a.satisfaction,
+            a.involvement,
+            a.affinity,
+            a.segment
+        ),
+        (
+            b.loyalty,
+            b.satisfaction,
+            b.involvement,
+            b.affinity,
+            b.segment
+        )
+    );
+    let points = |s: &pb::LoyaltyScore| {
+        s.explanation
+            .iter()
+            .map(|c| (c.signal.clone(), c.points))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(points(a), points(b));
+}
+
+async fn replayed_and_shuffled_events_give_the_same_score(database: TestDatabase) {
+    let mut s = start(database).await;
+    let ordered = s.customer("Ana Popescu", (2018, 4, 1)).await;
+    let shuffled = s.customer("Ana Popescu", (2018, 4, 1)).await;
+    let kept_plan = s.customer("Ana Popescu", (2018, 4, 1)).await;
+
+    let first = {
+        let batch = events(&s, &ordered, &life());
+        ingest(&mut s, batch).await
+    };
+    assert_eq!((first.accepted, first.duplicates), (14, 0));
+    assert!(first.rejected.is_empty(), "{:?}", first.rejected);
+
+    // The same life for another customer: out of order, in small batches, every batch twice,
+    // then the whole set once more.
+    let mut mixed = events(&s, &shuffled, &life());
+    mixed.reverse();
+    let n = mixed.len();
+    let mut order: Vec<usize> = (0..n).map(|i| (i * 5) % n).collect();
+    order.dedup();
+    let mixed: Vec<common::DomainEvent> = order.iter().map(|i| mixed[*i].clone()).collect();
+    assert_eq!(mixed.len(), 14, "5 and 14 are coprime: a permutation");
+    for batch in mixed.chunks(3) {
+        let once = ingest(&mut s, batch.to_vec()).await;
+        assert_eq!(once.accepted as usize, batch.len());
+        let twice = ingest(&mut s, batch.to_vec()).await;
+        assert_eq!(
+            (twice.accepted, twice.duplicates as usize),
+            (0, batch.len())
+        );
+    }
+    let all_again = ingest(&mut s, mixed).await;
+    assert_eq!((all_again.accepted, all_again.duplicates), (0, 14));
+
+    let a = score_at(&mut s, &ordered).await;
+    let b = score_at(&mut s, &shuffled).await;
+    assert_same(&a, &b);
+    // Each component's contributions add up to it.
+    for (component, value) in [
+        (pb::ScoreComponent::Satisfaction, a.satisfaction),
+        (pb::ScoreComponent::Involvement, a.involvement),
+        (pb::ScoreComponent::Affinity, a.affinity),
+    ] {
+        let sum: f64 = a
+            .explanation
+            .iter()
+            .filter(|c| c.component == component as i32)
+            .map(|c| c.points)
+            .sum();
+        assert!(
+            (sum - value).abs() < 0.01,
+            "{component:?}: {sum} against {value}"
+        );
+    }
+    assert_eq!(a.model_version, "loyalty-2026.11-1");
+    // Products: the report of 20 days ago (3) wins over the older one whatever the arrival order.
+    assert!(
+        a.explanation
+            .iter()
+            .any(|c| c.signal == "products_held" && c.points == 10.0)
+    );
+
+    // The same life with a hardship episode kept through: never lower.
+    let mut with_plan = life();
+    with_plan.extend(hardship());
+    let mut plan_events = events(&s, &kept_plan, &with_plan);
+    plan_events.reverse();
+    ingest(&mut s, plan_events).await;
+    let c = score_at(&mut s, &kept_plan).await;
+    assert!(c.loyalty >= a.loyalty, "{} < {}", c.loyalty, a.loyalty);
+    assert!(
+        c.involvement > a.involvement,
+        "keeping a plan raises involvement"
+    );
+    assert!(c.satisfaction >= a.satisfaction);
+    assert!(c.reasons.iter().any(|r| r.code == "HARDSHIP_NEUTRAL"));
+}
+
+async fn bad_events_are_rejected_and_the_rest_applied(database: TestDatabase) {
+    let mut s = start(database).await;
+    let ana = s.customer("Ana Popescu", (2018, 4, 1)).await;
+    let mut batch = events(&s, &ana, &life()[..3]);
+    let mut unknown = batch[0].clone();
+    unknown.event_id = Id::new().to_string();
+    unknown.event_type = "plans.teleported.v1".into();
+    let mut no_id = batch[0].clone();
+    no_id.event_id = "42".into();
+    let mut future = batch[0].clone();
+    future.event_id = Id::new().to_string();
+    future.occurred_at = Some(rapport_wire::timestamp_to_pb(
+        s.clock.now() + SignedDuration::from_hours(2),
+    ));
+    let mut no_payload = batch[0].clone();
+    no_payload.event_id = Id::new().to_string();
+    no_payload.event_type = "profiles.commitment_resolved.v1".into();
+    batch.extend([unknown.clone(), no_id, future, no_payload]);
+    let answer = ingest(&mut s, batch).await;
+    assert_eq!(answer.accepted, 3);
+    let codes: Vec<(String, String)> = answer
+        .rejected
+        .iter()
+        .map(|r| (r.event_id.clone(), r.reason.clone().unwrap().code))
+        .collect();
+    assert_eq!(
+        codes.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>(),
+        [
+            "UNKNOWN_EVENT_TYPE",
+            "INVALID_EVENT_ID",
+            "INVALID_OCCURRED_AT",
+            "INVALID_PAYLOAD"
+        ]
+    );
+    assert_eq!(codes[0].0, unknown.event_id);
+    assert_eq!(s.count("SELECT COUNT(*) FROM ingested_events").await, 3);
+
+    let too_many = s
+        .loyalty
+        .ingest_events(pb::IngestEventsRequest {
+            events: vec![common::DomainEvent::default(); 501],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(too_many.code(), tonic::Code::InvalidArgument);
+}
+
+async fn history_and_at_risk_follow_the_score(database: TestDatabase) {
+    let mut s = start(database).await;
+    let ana = s.customer("Ana Popescu", (2018, 4, 1)).await;
+    let bob = s.customer("Bob Hughes", (2015, 4, 1)).await;
+    {
+        let batch = events(&s, &bob, &life());
+        ingest(&mut s, batch).await
+    };
+    s.answer(&ana, 10, "call_center").await;
+    s.clock.advance(SignedDuration::from_hours(24));
+    s.answer(&ana, 2, "call_center").await;
+
+    let history = s
+        .loyalty
+        .get_score_history(pb::GetScoreHistoryRequest {
+            customer_id: ana.clone(),
+            interval: None,
+            include_explanation: false,
+            page: Some(common::PageRequest {
+                page_size: 1,
+                page_token: String::new(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(history.scores.len(), 1);
+    let newest = &history.scores[0];
+    assert!(newest.explanation.is_empty());
+    let next = s
+        .loyalty
+        .get_score_history(pb::GetScoreHistoryRequest {
+            customer_id: ana.clone(),
+            interval: None,
+            include_explanation: true,
+            page: Some(common::PageRequest {
+                page_size: 10,
+                page_token: history.page.unwrap().next_page_token,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(next.scores.len(), 1, "one score per change");
+    let older = &next.scores[0];
+    let seconds = |s: &pb::LoyaltyScore| s.as_of.unwrap().seconds;
+    assert!(seconds(older) < seconds(newest), "newest first");
+    assert!(older.satisfaction > newest.satisfaction, "a 10 then a 2");
+    assert!(!older.explanation.is_empty());
+
+    // Ana has an open detractor follow-up: at risk. Bob is not.
+    let at_risk = s
+        .loyalty
+        .list_at_risk(pb::ListAtRiskRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .customers;
+    assert_eq!(at_risk.len(), 1, "{at_risk:?}");
+    assert_eq!(at_risk[0].customer_id, ana);
+    assert!(
+        at_risk[0]
+            .reasons
+            .iter()
+            .any(|r| r.code == "OPEN_DETRACTOR_FOLLOW_UP")
+    );
+    assert!(
+        at_risk[0]
+            .reasons
+            .iter()
+            .all(|r| r.effect == common::ReasonEffect::Opposes as i32)
+    );
+}

@@ -1,0 +1,9 @@
+//! LoyaltyService through its generated client, with profiles beside it, on SQLite and (with
+//! RAPPORT_TEST_DATABASE_URL) PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+mod ingest;
+mod rewards;
+mod support;
+mod surveys;
