@@ -7,6 +7,7 @@
 pub mod domain;
 mod error;
 mod grpc;
+pub mod rescore;
 mod rules;
 mod settings;
 mod store;

@@ -39,6 +39,12 @@ enum Command {
         #[arg(long, requires = "service")]
         config: Option<PathBuf>,
     },
+    /// Rescore every customer's loyalty now (a nightly job: scores decay, risks surface).
+    Rescore {
+        /// The loyalty service's configuration (its database and score model).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -69,6 +75,16 @@ async fn main() -> anyhow::Result<()> {
                 {
                     println!("{service:?}: migrated");
                 }
+            }
+        }
+        Command::Rescore { config } => {
+            let report = service::rescore(config.as_deref()).await?;
+            #[allow(clippy::print_stdout)]
+            {
+                println!(
+                    "rescored {} customers ({} signals) in {:.1} s",
+                    report.customers, report.signals, report.seconds
+                );
             }
         }
     }

@@ -132,3 +132,20 @@ pub async fn migrate(service: ServiceName, file: Option<&Path>) -> anyhow::Resul
     storage.close().await;
     Ok(())
 }
+
+/// Rescores every customer in the loyalty database the configuration names.
+pub async fn rescore(file: Option<&Path>) -> anyhow::Result<rapport_loyalty::rescore::Report> {
+    let settings: rapport_loyalty::Settings =
+        rapport_config::load(file).context("loading the loyalty configuration")?;
+    let _telemetry = rapport_telemetry::init(&settings.telemetry)?;
+    settings.rules.check().map_err(anyhow::Error::msg)?;
+    let storage = Storage::open(&settings.storage)?;
+    storage
+        .migrate(&rapport_loyalty::MIGRATIONS)
+        .await
+        .context("migrating loyalty")?;
+    let now = rapport_clock::Timestamp::now();
+    let report = rapport_loyalty::rescore::rescore_all(&storage, &settings.rules, now).await?;
+    storage.close().await;
+    Ok(report)
+}

@@ -131,6 +131,7 @@ pub fn interpret(event_type: &str, payload: &Value) -> Result<Effect, Rejection>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use serde_json::json;
 

@@ -673,6 +673,7 @@ fn at_risk(model: &ScoreModel, inputs: &Inputs<'_>, t: &Tally, loyalty: f64) -> 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use jiff::SignedDuration;
     use proptest::prelude::*;

@@ -69,7 +69,7 @@ pub async fn record(conn: &mut Conn, entries: &[Entry]) -> Result<(), LoyaltyErr
             "INSERT INTO scores_current (customer_id, score_id, loyalty_centi, previous_loyalty_centi, segment, at_risk, as_of_micros) \
              VALUES {} ON CONFLICT (customer_id) DO UPDATE SET score_id = excluded.score_id, loyalty_centi = excluded.loyalty_centi, \
              previous_loyalty_centi = excluded.previous_loyalty_centi, segment = excluded.segment, at_risk = excluded.at_risk, \
-             as_of_micros = excluded.as_of_micros",
+             as_of_micros = excluded.as_of_micros WHERE scores_current.as_of_micros <= excluded.as_of_micros",
             placeholders(chunk.len(), CURRENT_COLUMNS)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));

@@ -16,10 +16,13 @@ backend_tests!(
     replayed_and_shuffled_events_give_the_same_score,
     bad_events_are_rejected_and_the_rest_applied,
     history_and_at_risk_follow_the_score,
+    batch_rescoring_scores_everyone_as_the_live_score_does,
 );
 
-/// (event type, payload, days before now).
-fn life() -> Vec<(&'static str, Vec<(&'static str, Kind)>, i64)> {
+/// An event to send: (event type, payload fields, days before now).
+type Template = (&'static str, Vec<(&'static str, Kind)>, i64);
+
+fn life() -> Vec<Template> {
     let s = |v: &str| Kind::StringValue(v.into());
     vec![
         ("profiles.customer_created.v1", vec![], 400),
@@ -72,7 +75,7 @@ fn life() -> Vec<(&'static str, Vec<(&'static str, Kind)>, i64)> {
 }
 
 /// A hardship episode kept through: case, protection, plan, five installments (one missed), done.
-fn hardship() -> Vec<(&'static str, Vec<(&'static str, Kind)>, i64)> {
+fn hardship() -> Vec<Template> {
     let mut episode = vec![
         ("plans.hardship_case_opened.v1", vec![], 250),
         ("plans.protection_set.v1", vec![], 249),
@@ -86,11 +89,7 @@ fn hardship() -> Vec<(&'static str, Vec<(&'static str, Kind)>, i64)> {
     episode
 }
 
-fn events(
-    s: &support::Loyalty,
-    customer: &str,
-    template: &[(&'static str, Vec<(&'static str, Kind)>, i64)],
-) -> Vec<common::DomainEvent> {
+fn events(s: &support::Loyalty, customer: &str, template: &[Template]) -> Vec<common::DomainEvent> {
     let now = s.clock.now();
     template
         .iter()
@@ -368,4 +367,83 @@ async fn history_and_at_risk_follow_the_score(database: TestDatabase) {
             .iter()
             .all(|r| r.effect == common::ReasonEffect::Opposes as i32)
     );
+}
+
+async fn batch_rescoring_scores_everyone_as_the_live_score_does(database: TestDatabase) {
+    let mut s = start(database).await;
+    let mut customers = Vec::new();
+    for year in [2010, 2016, 2022] {
+        let c = s.customer("Ana Popescu", (year, 4, 1)).await;
+        let batch = events(&s, &c, &life());
+        ingest(&mut s, batch).await;
+        // Tenure is learned from profiles on the first score read.
+        s.score(&c).await;
+        customers.push(c);
+    }
+    let answered = s.customer("Bob Hughes", (2019, 1, 1)).await;
+    s.answer(&answered, 4, "branch").await;
+    customers.push(answered);
+    s.clock.advance(SignedDuration::from_hours(24 * 10));
+
+    let storage = rapport_storage::Storage::open(&s.database.settings).unwrap();
+    let rules = rapport_loyalty::Rules {
+        rescore_batch_size: 3,
+        ..rapport_loyalty::Rules::default()
+    };
+    let history_before = s.count("SELECT COUNT(*) FROM score_history").await;
+    let report = rapport_loyalty::rescore::rescore_all(&storage, &rules, s.clock.now())
+        .await
+        .unwrap();
+    assert_eq!((report.customers, report.pages), (4, 2));
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM score_history").await,
+        history_before + 4
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM scores_current").await, 4);
+    for c in &customers {
+        let newest = s
+            .loyalty
+            .get_score_history(pb::GetScoreHistoryRequest {
+                customer_id: c.clone(),
+                page: Some(common::PageRequest {
+                    page_size: 1,
+                    page_token: String::new(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .scores
+            .remove(0);
+        let live = score_at(&mut s, c).await;
+        assert_eq!(newest.as_of, live.as_of);
+        assert_eq!(
+            (
+                newest.loyalty,
+                newest.satisfaction,
+                newest.involvement,
+                newest.affinity
+            ),
+            (
+                live.loyalty,
+                live.satisfaction,
+                live.involvement,
+                live.affinity
+            )
+        );
+    }
+    // A run as of an earlier time (a slow batch overtaken by newer scores) never replaces a newer
+    // current score.
+    let earlier = s.clock.now() - SignedDuration::from_hours(24 * 5);
+    rapport_loyalty::rescore::rescore_all(&storage, &rules, earlier)
+        .await
+        .unwrap();
+    let (newest,): (i64,) =
+        rapport_storage::sqlx::query_as("SELECT MIN(as_of_micros) FROM scores_current")
+            .fetch_one(storage.reader())
+            .await
+            .unwrap();
+    assert_eq!(newest, rapport_clock::to_unix_micros(s.clock.now()));
+    storage.close().await;
 }
