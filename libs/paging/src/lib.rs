@@ -83,6 +83,23 @@ impl Page {
         key
     }
 
+    /// The key after which the page starts, for lists keyed by two values (e.g. a time and an id
+    /// to break ties); like [`Page::after_one`], a token that does not parse is a violation.
+    pub fn after_pair<A: std::str::FromStr, B: std::str::FromStr>(
+        &self,
+        validation: &mut Validation,
+    ) -> Option<(A, B)> {
+        let parts = self.after.as_ref()?;
+        let key = match parts.as_slice() {
+            [a, b] => a.parse().ok().zip(b.parse().ok()),
+            _ => None,
+        };
+        if key.is_none() {
+            validation.add("page.page_token", "is not a token this service issued");
+        }
+        key
+    }
+
     /// How many rows to fetch: one more than the page, to learn whether another page follows.
     pub fn fetch_limit(&self) -> i64 {
         self.size + 1
@@ -166,6 +183,25 @@ mod tests {
         };
         assert_eq!(foreign.after_one::<u32>(&mut validation), None);
         assert_eq!(validation.violations()[0].field, "page.page_token");
+    }
+
+    #[test]
+    fn a_pair_key_must_be_two_parts_that_parse() {
+        let page = |parts: &[&str]| Page {
+            size: 2,
+            after: Some(parts.iter().map(|p| (*p).to_owned()).collect()),
+        };
+        let mut validation = Validation::new();
+        assert_eq!(
+            page(&["7", "x"]).after_pair::<i64, String>(&mut validation),
+            Some((7, "x".to_owned()))
+        );
+        assert!(validation.is_empty());
+        for bad in [&["seven", "x"][..], &["7"][..], &["7", "x", "y"][..]] {
+            let mut validation = Validation::new();
+            assert_eq!(page(bad).after_pair::<i64, String>(&mut validation), None);
+            assert_eq!(validation.violations()[0].field, "page.page_token");
+        }
     }
 
     #[test]

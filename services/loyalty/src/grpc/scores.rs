@@ -70,20 +70,7 @@ impl LoyaltyApi {
             v.add("interval.end_time", "must be after interval.start_time");
         }
         let page = Page::parse(r.page.as_ref(), &mut v);
-        let after = match page.after.as_deref() {
-            None => None,
-            Some([at, id]) => match at.parse::<i64>() {
-                Ok(at) => Some((at, id.clone())),
-                Err(_) => {
-                    v.add("page.page_token", "is not a token this service issued");
-                    None
-                }
-            },
-            Some(_) => {
-                v.add("page.page_token", "is not a token this service issued");
-                None
-            }
-        };
+        let after: Option<(i64, String)> = page.after_pair(&mut v);
         v.clone().finish()?;
         let customer_id = customer_id.ok_or(LoyaltyError::Invalid(v))?;
         let mut conn = self.storage.reader().acquire().await.map_err(store_error)?;
@@ -118,20 +105,7 @@ impl LoyaltyApi {
             &mut v,
         );
         let page = Page::parse(r.page.as_ref(), &mut v);
-        let after = match page.after.as_deref() {
-            None => None,
-            Some([loyalty, id]) => match loyalty.parse::<i64>() {
-                Ok(loyalty) => Some((loyalty, id.clone())),
-                Err(_) => {
-                    v.add("page.page_token", "is not a token this service issued");
-                    None
-                }
-            },
-            Some(_) => {
-                v.add("page.page_token", "is not a token this service issued");
-                None
-            }
-        };
+        let after: Option<(i64, String)> = page.after_pair(&mut v);
         v.finish()?;
         let mut conn = self.storage.reader().acquire().await.map_err(store_error)?;
         let rows = scores::at_risk(

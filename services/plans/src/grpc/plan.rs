@@ -618,16 +618,7 @@ impl PlanApi {
                 Ok(status) => statuses.push(status),
             }
         }
-        let after = page
-            .after
-            .as_ref()
-            .and_then(|parts| match parts.as_slice() {
-                [at, id] => at.parse::<i64>().ok().zip(Id::parse(id).ok()),
-                _ => None,
-            });
-        if page.after.is_some() && after.is_none() {
-            v.add("page.page_token", "is not a token this service issued");
-        }
+        let after: Option<(i64, Id)> = page.after_pair(&mut v);
         v.finish()?;
 
         let mut tx = self.0.write().await?;

@@ -102,16 +102,7 @@ pub(crate) async fn list(
             Ok(status) => statuses.push(status),
         }
     }
-    let after = page
-        .after
-        .as_ref()
-        .and_then(|parts| match parts.as_slice() {
-            [id] => Id::parse(id).ok(),
-            _ => None,
-        });
-    if page.after.is_some() && after.is_none() {
-        v.add("page.page_token", "is not a token this service issued");
-    }
+    let after: Option<Id> = page.after_one(&mut v);
     v.finish()?;
 
     let mut tx = core.write().await?;

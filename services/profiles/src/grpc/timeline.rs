@@ -162,16 +162,7 @@ impl ProfileApi {
                 .as_ref()
                 .and_then(|t| convert::timestamp("interval.end_time", t, &mut v));
         }
-        let after = page
-            .after
-            .as_ref()
-            .and_then(|parts| match parts.as_slice() {
-                [at, id] => at.parse::<i64>().ok().zip(Id::parse(id).ok()),
-                _ => None,
-            });
-        if page.after.is_some() && after.is_none() {
-            v.add("page.page_token", "is not a token this service issued");
-        }
+        let after: Option<(i64, Id)> = page.after_pair(&mut v);
         v.clone().finish()?;
         let customer_id = customer_id.ok_or(ProfilesError::Invalid(v))?;
 
@@ -351,19 +342,7 @@ impl ProfileApi {
                 ),
             }
         }
-        let after = page
-            .after
-            .as_ref()
-            .and_then(|parts| match parts.as_slice() {
-                [due, id] => due
-                    .parse::<jiff::civil::Date>()
-                    .ok()
-                    .zip(Id::parse(id).ok()),
-                _ => None,
-            });
-        if page.after.is_some() && after.is_none() {
-            v.add("page.page_token", "is not a token this service issued");
-        }
+        let after: Option<(jiff::civil::Date, Id)> = page.after_pair(&mut v);
         v.clone().finish()?;
         let customer_id = customer_id.ok_or(ProfilesError::Invalid(v))?;
 
