@@ -16,6 +16,7 @@ use rapport_clock::SharedClock;
 use rapport_ids::Id;
 use rapport_proto::loyalty::v1 as pb;
 use rapport_proto::loyalty::v1::loyalty_service_server::LoyaltyService;
+use rapport_proto::profiles::v1::CustomerStatus;
 use rapport_storage::{Storage, WriteTransaction};
 use tonic::{Request, Response, Status};
 
@@ -56,17 +57,34 @@ impl LoyaltyApi {
         Ok(self.storage.begin_write().await?)
     }
 
-    /// The customer's tenure start from profiles (NOT_FOUND when profiles does not know them).
-    async fn customer_since(&self, customer_id: Id) -> Result<Option<Date>, LoyaltyError> {
-        let customer = self.profiles.customer(&customer_id.to_string()).await?;
-        Ok(customer.customer_since.and_then(|d| {
+    /// The customer as profiles knows them: their id (a merged-away duplicate's survivor) and
+    /// tenure start. NOT_FOUND when profiles does not know them; an erased customer gives no
+    /// more opinions to record.
+    async fn live_customer(&self, customer_id: Id) -> Result<(Id, Option<Date>), LoyaltyError> {
+        let mut customer = self.profiles.customer(&customer_id.to_string()).await?;
+        if customer.status == CustomerStatus::Merged as i32 {
+            let survivor = Id::parse(&customer.merged_into_customer_id).map_err(|_| {
+                LoyaltyError::Dependency("profiles named no survivor for a merged customer".into())
+            })?;
+            customer = self.profiles.customer(&survivor.to_string()).await?;
+        }
+        if customer.status == CustomerStatus::Erased as i32 {
+            return Err(LoyaltyError::FailedPrecondition(format!(
+                "customer {customer_id} was erased"
+            )));
+        }
+        let id = Id::parse(&customer.customer_id).map_err(|_| {
+            LoyaltyError::Dependency("profiles answered with a malformed id".into())
+        })?;
+        let since = customer.customer_since.and_then(|d| {
             Date::new(
                 i16::try_from(d.year).ok()?,
                 i8::try_from(d.month).ok()?,
                 i8::try_from(d.day).ok()?,
             )
             .ok()
-        }))
+        });
+        Ok((id, since))
     }
 
     /// Remembers what profiles said, in the caller's transaction.

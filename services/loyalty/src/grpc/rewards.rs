@@ -172,14 +172,13 @@ impl LoyaltyApi {
         );
         v.clone().finish()?;
         let invalid = || LoyaltyError::Invalid(v.clone());
-        let customer_id = customer_id.ok_or_else(invalid)?;
         let by = by.ok_or_else(invalid)?;
         let response = response.ok_or_else(invalid)?;
 
         if let Some(first) = self.recognition_replayed(request_id.as_deref()).await? {
             return Ok(first);
         }
-        let since = self.customer_since(customer_id).await?;
+        let (customer_id, since) = self.live_customer(customer_id.ok_or_else(invalid)?).await?;
         let recognition = Recognition {
             recognition_id: Id::new(),
             customer_id,

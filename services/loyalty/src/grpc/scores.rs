@@ -32,18 +32,22 @@ impl LoyaltyApi {
         let customer_id = customers::resolve(&mut conn, customer_id).await?;
         // Tenure comes from profiles (which also says whether the customer exists); remembered
         // once, so batch rescoring has it too.
-        if customers::known(&mut conn, customer_id)
-            .await?
-            .customer_since
-            .is_none()
-        {
+        let known = customers::known(&mut conn, customer_id).await?;
+        let customer_id = if known.customer_since.is_none() {
             drop(conn);
-            let since = self.customer_since(customer_id).await?;
+            let (live, since) = match self.live_customer(customer_id).await {
+                // An erased customer's numbers remain (there is no personal data in them).
+                Err(LoyaltyError::FailedPrecondition(_)) => (customer_id, None),
+                other => other?,
+            };
             let mut tx = self.write().await?;
-            Self::remember(&mut tx, customer_id, since).await?;
+            Self::remember(&mut tx, live, since).await?;
             commit(tx).await?;
             conn = self.storage.reader().acquire().await.map_err(store_error)?;
-        }
+            live
+        } else {
+            customer_id
+        };
         let (score, _) = compute(&mut conn, &self.rules, customer_id, as_of).await?;
         Ok(pb::GetLoyaltyScoreResponse {
             score: Some(score_to_pb(&customer_id.to_string(), &score, true)),

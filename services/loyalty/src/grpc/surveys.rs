@@ -93,7 +93,7 @@ impl LoyaltyApi {
         {
             return Ok(first);
         }
-        let since = self.customer_since(customer_id).await?;
+        let (customer_id, since) = self.live_customer(customer_id).await?;
         let response = Response {
             response_id: Id::new(),
             customer_id,

@@ -17,6 +17,7 @@ backend_tests!(
     bad_events_are_rejected_and_the_rest_applied,
     history_and_at_risk_follow_the_score,
     batch_rescoring_scores_everyone_as_the_live_score_does,
+    merges_and_erasure_apply_whatever_the_order,
 );
 
 /// An event to send: (event type, payload fields, days before now).
@@ -446,4 +447,81 @@ async fn batch_rescoring_scores_everyone_as_the_live_score_does(database: TestDa
             .unwrap();
     assert_eq!(newest, rapport_clock::to_unix_micros(s.clock.now()));
     storage.close().await;
+}
+
+async fn merges_and_erasure_apply_whatever_the_order(database: TestDatabase) {
+    let mut s = start(database).await;
+    let survivor = s.customer("Ana Popescu", (2015, 4, 1)).await;
+    let duplicate = s.customer("Ana Popescu", (2019, 4, 1)).await;
+    let warm = |s: &support::Loyalty, customer: &str| {
+        let mut batch = events(s, customer, &life()[3..4]);
+        batch[0].event_id = Id::new().to_string();
+        batch
+    };
+    // One touchpoint of the duplicate before the merge arrives, one after.
+    let before = warm(&s, &duplicate);
+    ingest(&mut s, before).await;
+    let mut merged = events(&s, &survivor, &[("profiles.customer_merged.v1", vec![], 0)]);
+    merged[0].payload = Some(Struct {
+        fields: [
+            ("survivor_customer_id", survivor.clone()),
+            ("duplicate_customer_id", duplicate.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_owned(),
+                Value {
+                    kind: Some(Kind::StringValue(v)),
+                },
+            )
+        })
+        .collect(),
+    });
+    assert_eq!(ingest(&mut s, merged).await.accepted, 1);
+    let after = warm(&s, &duplicate);
+    ingest(&mut s, after).await;
+
+    // Asking for the duplicate answers with the survivor, who has both touchpoints.
+    let score = score_at(&mut s, &duplicate).await;
+    assert_eq!(score.customer_id, survivor);
+    let activity = score
+        .explanation
+        .iter()
+        .find(|c| c.signal == "touchpoint_activity")
+        .unwrap();
+    // Two touchpoints 10 days old: 2 · 0.5^(10/90) = 1.85.
+    assert!(
+        activity.description.contains("1.85"),
+        "{}",
+        activity.description
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM signals WHERE kind = 'interaction'")
+            .await,
+        2
+    );
+
+    // Erasure in profiles: the customer's own words go, the numbers stay.
+    s.loyalty
+        .record_survey_response(pb::RecordSurveyResponseRequest {
+            response: Some(pb::SurveyResponse {
+                customer_id: survivor.clone(),
+                kind: pb::SurveyKind::Relationship as i32,
+                nps: Some(9),
+                text: "Lovely people at the Cluj branch.".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    let erased = events(&s, &survivor, &[("profiles.customer_erased.v1", vec![], 0)]);
+    ingest(&mut s, erased).await;
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM survey_responses WHERE text <> ''")
+            .await,
+        0
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM survey_responses").await, 1);
 }

@@ -481,6 +481,26 @@ async fn nps_matches_the_hand_calculation(database: TestDatabase) {
         .unwrap()
         .into_inner();
     assert_eq!(relationship.n, 0);
+    // By segment: the four segments partition the answers.
+    let mut by_segment = 0;
+    for segment in [
+        pb::LoyaltySegment::Entrenched,
+        pb::LoyaltySegment::Average,
+        pb::LoyaltySegment::Shallow,
+        pb::LoyaltySegment::Convertible,
+    ] {
+        by_segment += s
+            .loyalty
+            .get_nps(pb::GetNpsRequest {
+                segment: segment as i32,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .n;
+    }
+    assert_eq!(by_segment, 14);
     let backwards = s
         .loyalty
         .get_nps(nps(
