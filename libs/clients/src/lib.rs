@@ -2,6 +2,8 @@
 //! deadline on every call, retry with backoff on `UNAVAILABLE`, and the W3C trace context passed
 //! on by [`rapport_telemetry::ClientTraceLayer`].
 
+mod loyalty;
+
 use std::time::Duration;
 
 use rapport_proto::profiles::v1 as profiles;
@@ -29,6 +31,8 @@ pub enum ClientError {
     #[error("invalid service address")]
     Address(#[from] tonic::transport::Error),
 }
+
+pub use loyalty::{LoyaltyIngest, deliver_outbox_to_loyalty};
 
 type Traced = ClientTraceService<Channel>;
 

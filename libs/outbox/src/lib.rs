@@ -2,6 +2,8 @@
 //! events to its own `outbox` table inside the transaction that makes the change, so an event is
 //! published if and only if the change commits. Delivery to consumers is a separate worker.
 
+pub mod delivery;
+
 use rapport_clock::Timestamp;
 use rapport_ids::Id;
 use rapport_storage::sqlx::{self, AnyConnection};

@@ -149,7 +149,22 @@ impl Application {
         let pending = units.len();
         let (all_ready, ready_count) = mpsc::unbounded_channel::<()>();
 
+        let (stop_workers, stopping) = tokio::sync::watch::channel(false);
+        let mut workers = Vec::new();
         for unit in units {
+            let (became_ready, ready_seen) = tokio::sync::watch::channel(false);
+            for worker in unit.workers {
+                let mut stopping = crate::unit::Stopping(stopping.clone());
+                let mut ready_seen = ready_seen.clone();
+                workers.push(tokio::spawn(async move {
+                    // Workers start once their unit is ready (storage migrated), unless shutdown comes first.
+                    tokio::select! {
+                        ready = ready_seen.wait_for(|ready| *ready) => if ready.is_err() { return },
+                        () = stopping.stopped() => return,
+                    }
+                    worker(stopping).await;
+                }));
+            }
             for set in &unit.descriptor_sets {
                 // `rapport dev` registers the shared descriptor set once, not four times.
                 if !registered.iter().any(|known| std::ptr::eq(*known, *set)) {
@@ -174,6 +189,7 @@ impl Application {
                 readiness.clone(),
                 failures.clone(),
                 all_ready.clone(),
+                became_ready,
             ));
         }
         drop(all_ready);
@@ -232,6 +248,12 @@ impl Application {
             Some(failure) = failed.recv() => Err(failure),
         };
 
+        let _ = stop_workers.send(true);
+        for worker in workers {
+            if tokio::time::timeout(grace, worker).await.is_err() {
+                tracing::warn!(grace_ms = grace.as_millis() as u64, "a background worker did not stop within the grace period");
+            }
+        }
         for stop in stops {
             stop.await;
         }
@@ -240,6 +262,8 @@ impl Application {
     }
 }
 
+// Each argument is one thing the unit reports to; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 async fn become_ready(
     unit: &'static str,
     services: Vec<&'static str>,
@@ -248,6 +272,7 @@ async fn become_ready(
     readiness: Readiness,
     failures: mpsc::UnboundedSender<ServerError>,
     all_ready: mpsc::UnboundedSender<()>,
+    became_ready: tokio::sync::watch::Sender<bool>,
 ) {
     if let Some(ready) = ready
         && let Err(source) = ready.await
@@ -266,6 +291,7 @@ async fn become_ready(
             .await;
     }
     tracing::info!(unit, "ready");
+    let _ = became_ready.send(true);
     let _ = all_ready.send(());
 }
 

@@ -22,7 +22,7 @@ mod unit;
 pub use application::{Application, ServerError};
 pub use settings::ServerSettings;
 pub use shutdown::shutdown_signal;
-pub use unit::ServiceUnit;
+pub use unit::{ServiceUnit, Stopping};
 
 /// The error type of the futures a unit waits on.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -13,6 +13,28 @@ use crate::BoxError;
 pub(crate) type ReadyFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
 pub(crate) type StopFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 type Register = Box<dyn FnOnce(&mut RoutesBuilder) + Send>;
+pub(crate) type Worker = Box<dyn FnOnce(Stopping) -> StopFuture + Send>;
+
+/// What a background worker watches to learn that the server is shutting down.
+#[derive(Debug, Clone)]
+pub struct Stopping(pub(crate) tokio::sync::watch::Receiver<bool>);
+
+impl Stopping {
+    /// Resolves once shutdown has begun (at once if it already has).
+    pub async fn stopped(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// A handle that never stops, for running a worker outside a server (tests, tools).
+    pub fn never() -> (Self, tokio::sync::watch::Sender<bool>) {
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        (Self(stopping), stop)
+    }
+}
 
 /// One Rapport service as the bootstrap sees it: the gRPC services it serves, the descriptor set
 /// reflection describes them with, what it waits for before it is ready, and what it closes on
@@ -24,6 +46,8 @@ pub struct ServiceUnit {
     pub(crate) register: Vec<Register>,
     pub(crate) ready: Option<ReadyFuture>,
     pub(crate) stop: Option<StopFuture>,
+    pub(crate) workers: Vec<Worker>,
+    storage: Option<Storage>,
 }
 
 impl std::fmt::Debug for ServiceUnit {
@@ -45,6 +69,8 @@ impl ServiceUnit {
             register: Vec::new(),
             ready: None,
             stop: None,
+            workers: Vec::new(),
+            storage: None,
         }
     }
 
@@ -70,6 +96,7 @@ impl ServiceUnit {
     /// The unit is ready once its storage is reachable and migrated; until then its services
     /// report `NOT_SERVING` and refuse calls with `UNAVAILABLE`. Its pools close on shutdown.
     pub fn with_storage(mut self, storage: Storage, migrations: Migrations) -> Self {
+        self.storage = Some(storage.clone());
         let waiting = storage.clone();
         self.ready = Some(Box::pin(async move {
             waiting.wait_until_ready(&migrations).await?;
@@ -86,6 +113,24 @@ impl ServiceUnit {
     ) -> Self {
         self.ready = Some(Box::pin(ready));
         self
+    }
+
+    /// A background task (e.g. outbox delivery) started once the unit is ready and told to stop
+    /// at shutdown, after calls in flight have finished and before storage closes; it gets the
+    /// shutdown grace period to finish what it is doing.
+    pub fn with_worker<F, Fut>(mut self, worker: F) -> Self
+    where
+        F: FnOnce(Stopping) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.workers
+            .push(Box::new(move |stopping| Box::pin(worker(stopping))));
+        self
+    }
+
+    /// The unit's storage, for workers added from outside (e.g. outbox delivery).
+    pub fn storage(&self) -> Option<&Storage> {
+        self.storage.as_ref()
     }
 
     pub fn name(&self) -> &'static str {

@@ -11,6 +11,9 @@ pub struct Settings {
     pub server: ServerSettings,
     pub storage: StorageSettings,
     pub telemetry: TelemetrySettings,
+    /// Where loyalty serves: the outbox worker delivers this service's domain events to its
+    /// `IngestEvents`. Empty: no delivery (events wait in the outbox, and the start says so).
+    pub loyalty_url: String,
     pub rules: crate::rules::Rules,
     /// Where profiles serves (customers' time zones, contact preferences, consent).
     pub profiles_url: String,
@@ -28,6 +31,7 @@ impl Default for Settings {
                 service_name: format!("rapport-{}", crate::NAME),
                 ..TelemetrySettings::default()
             },
+            loyalty_url: String::new(),
             rules: crate::rules::Rules::default(),
             profiles_url: "http://127.0.0.1:50051".to_owned(),
         }

@@ -11,6 +11,9 @@ pub struct Settings {
     pub server: ServerSettings,
     pub storage: StorageSettings,
     pub telemetry: TelemetrySettings,
+    /// Where loyalty serves: the outbox worker delivers this service's domain events to its
+    /// `IngestEvents`. Empty: no delivery (events wait in the outbox, and the start says so).
+    pub loyalty_url: String,
 }
 
 impl Default for Settings {
@@ -25,6 +28,7 @@ impl Default for Settings {
                 service_name: format!("rapport-{}", crate::NAME),
                 ..TelemetrySettings::default()
             },
+            loyalty_url: String::new(),
         }
     }
 }

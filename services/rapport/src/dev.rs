@@ -96,8 +96,28 @@ pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevE
                 reason: e.to_string(),
             })?,
         ));
+        // Profiles, plans and referrals deliver their domain events to loyalty, through the
+        // same client and the same address as in production.
+        let mut delivered = Vec::with_capacity(units.len());
+        for (name, database, unit) in units {
+            let unit = if name == rapport_loyalty::NAME {
+                unit
+            } else {
+                rapport_clients::deliver_outbox_to_loyalty(
+                    unit,
+                    &own_url,
+                    std::sync::Arc::new(rapport_clock::SystemClock),
+                    rapport_outbox::delivery::Policy::default(),
+                )
+                .map_err(|e| DevError::Unit {
+                    service: name,
+                    reason: e.to_string(),
+                })?
+            };
+            delivered.push((name, database, unit));
+        }
         Ok::<_, DevError>(
-            units
+            delivered
                 .into_iter()
                 .map(|(name, database, unit)| {
                     services.push(DevService {

@@ -43,8 +43,9 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_profiles::MIGRATIONS,
-                unit: Box::new(|server, storage| {
-                    rapport_profiles::unit(server, storage).map_err(|e| e.to_string())
+                unit: Box::new(move |server, storage| {
+                    let unit = rapport_profiles::unit(server, storage).map_err(|e| e.to_string())?;
+                    with_delivery(unit, &s.loyalty_url)
                 }),
             }
         }
@@ -56,14 +57,15 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 storage: s.storage,
                 migrations: rapport_plans::MIGRATIONS,
                 unit: Box::new(move |server, storage| {
-                    rapport_plans::unit_with(
+                    let unit = rapport_plans::unit_with(
                         server,
                         storage,
                         s.rules,
                         std::sync::Arc::new(rapport_clock::SystemClock),
                         &s.profiles_url,
                     )
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                    with_delivery(unit, &s.loyalty_url)
                 }),
             }
         }
@@ -76,14 +78,15 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 storage: s.storage,
                 migrations: rapport_referrals::MIGRATIONS,
                 unit: Box::new(move |server, storage| {
-                    rapport_referrals::unit_with(
+                    let unit = rapport_referrals::unit_with(
                         server,
                         storage,
                         s.rules,
                         std::sync::Arc::new(rapport_clock::SystemClock),
                         &s.profiles_url,
                     )
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| e.to_string())?;
+                    with_delivery(unit, &s.loyalty_url)
                 }),
             }
         }
@@ -107,6 +110,24 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
             }
         }
     })
+}
+
+/// Adds outbox delivery to loyalty, or says loudly that events will wait.
+fn with_delivery(unit: ServiceUnit, loyalty_url: &str) -> Result<ServiceUnit, String> {
+    if loyalty_url.is_empty() {
+        tracing::warn!(
+            service = unit.name(),
+            "loyalty_url is not set: domain events wait in the outbox until it is"
+        );
+        return Ok(unit);
+    }
+    rapport_clients::deliver_outbox_to_loyalty(
+        unit,
+        loyalty_url,
+        std::sync::Arc::new(rapport_clock::SystemClock),
+        rapport_outbox::delivery::Policy::default(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Runs one service until SIGTERM or Ctrl-C.
