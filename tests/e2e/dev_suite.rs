@@ -1,5 +1,5 @@
 //! `rapport dev` serves the whole contract: health and reflection for every service and method in
-//! DESIGN.md, limits on message size, and `UNIMPLEMENTED` for RPCs whose issue is still open.
+//! DESIGN.md, limits on message size, and the services reading and feeding one another.
 
 use std::collections::BTreeSet;
 
@@ -204,6 +204,71 @@ async fn loyalty_answers_through_the_suite() {
         .expect("every RPC is built")
         .into_inner();
     assert_eq!((nps.n, nps.nps, nps.margin_of_error), (0, 0.0, 0.0));
+    suite.stop().await.expect("clean stop");
+}
+
+/// Profiles' domain events reach loyalty through the outbox worker and move the score.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_events_reach_loyalty_in_the_suite() {
+    use rapport_proto::common::v1 as common;
+    use rapport_proto::loyalty::v1 as loyalty;
+    use rapport_proto::profiles::v1 as profiles;
+
+    let suite = Suite::start().await;
+    let mut client = ProfileServiceClient::new(suite.channel.clone());
+    let customer = client
+        .create_customer(CreateCustomerRequest {
+            customer: Some(profiles::Customer {
+                legal_name: "Ana Pop".to_owned(),
+                locale: "ro-RO".to_owned(),
+                time_zone: "Europe/Bucharest".to_owned(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("customer")
+        .into_inner()
+        .customer
+        .expect("customer")
+        .customer_id;
+    for _ in 0..3 {
+        client
+            .record_interaction(profiles::RecordInteractionRequest {
+                interaction: Some(profiles::Interaction {
+                    customer_id: customer.clone(),
+                    channel: common::Channel::Phone as i32,
+                    sentiment: common::Sentiment::Positive as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("interaction");
+    }
+    let mut loyalty = LoyaltyServiceClient::new(suite.channel.clone());
+    let mut activity = None;
+    for _ in 0..200 {
+        let score = loyalty
+            .get_loyalty_score(loyalty::GetLoyaltyScoreRequest {
+                customer_id: customer.clone(),
+                as_of: None,
+            })
+            .await
+            .expect("score")
+            .into_inner()
+            .score
+            .expect("score");
+        activity = score
+            .explanation
+            .into_iter()
+            .find(|c| c.signal == "touchpoint_activity" && c.description.contains("3.00"));
+        if activity.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(activity.is_some(), "three touchpoints reached loyalty");
     suite.stop().await.expect("clean stop");
 }
 

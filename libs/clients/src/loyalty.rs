@@ -86,7 +86,10 @@ fn json_to_value(v: serde_json::Value) -> prost_types::Value {
             values: items.into_iter().map(json_to_value).collect(),
         }),
         Value::Object(map) => Kind::StructValue(prost_types::Struct {
-            fields: map.into_iter().map(|(k, v)| (k, json_to_value(v))).collect(),
+            fields: map
+                .into_iter()
+                .map(|(k, v)| (k, json_to_value(v)))
+                .collect(),
         }),
     };
     prost_types::Value { kind: Some(kind) }
@@ -119,10 +122,15 @@ mod tests {
         let Some(Kind::StructValue(s)) = value.kind else {
             panic!("an object is a struct")
         };
-        assert_eq!(s.fields["customer_id"].kind, Some(Kind::StringValue("c".into())));
+        assert_eq!(
+            s.fields["customer_id"].kind,
+            Some(Kind::StringValue("c".into()))
+        );
         assert_eq!(s.fields["kept"].kind, Some(Kind::BoolValue(true)));
         assert_eq!(s.fields["sequence"].kind, Some(Kind::NumberValue(3.0)));
-        assert!(matches!(s.fields["fields"].kind, Some(Kind::ListValue(ref l)) if l.values.len() == 2));
+        assert!(
+            matches!(s.fields["fields"].kind, Some(Kind::ListValue(ref l)) if l.values.len() == 2)
+        );
         assert_eq!(s.fields["none"].kind, Some(Kind::NullValue(0)));
     }
 }

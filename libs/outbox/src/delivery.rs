@@ -95,7 +95,11 @@ fn micros(at: Timestamp) -> i64 {
 
 /// The events due at `now`, oldest first, none ahead of an earlier event of the same customer
 /// that is waiting out a backoff.
-pub async fn due(storage: &Storage, now: Timestamp, limit: u32) -> Result<Vec<Pending>, StorageError> {
+pub async fn due(
+    storage: &Storage,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<Pending>, StorageError> {
     let rows = sqlx::query(
         "SELECT o.event_id, o.event_type, o.customer_id, o.payload, o.traceparent, o.occurred_at_micros, o.attempts \
          FROM outbox o WHERE o.delivered_at_micros IS NULL AND o.next_attempt_at_micros <= $1 \
@@ -161,7 +165,8 @@ pub async fn deliver_due(
             for event in &events {
                 let attempts = event.attempts.saturating_add(1);
                 let wait = policy.backoff(&event.event_id, attempts);
-                let next = now + jiff::SignedDuration::try_from(wait).unwrap_or(jiff::SignedDuration::MAX);
+                let next =
+                    now + jiff::SignedDuration::try_from(wait).unwrap_or(jiff::SignedDuration::MAX);
                 sqlx::query("UPDATE outbox SET attempts = $2, next_attempt_at_micros = $3 WHERE event_id = $1")
                     .bind(event.event_id.clone())
                     .bind(i64::from(attempts))

@@ -49,13 +49,13 @@ impl Sink for &'static Consumer {
         if *self.down.lock().unwrap() {
             return Err(SinkError("consumer is down".into()));
         }
-        self.received
-            .lock()
-            .unwrap()
-            .extend(events.iter().map(|e| {
-                let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
-                (e.customer_id.clone().unwrap(), payload["n"].as_u64().unwrap())
-            }));
+        self.received.lock().unwrap().extend(events.iter().map(|e| {
+            let payload: serde_json::Value = serde_json::from_str(&e.payload).unwrap();
+            (
+                e.customer_id.clone().unwrap(),
+                payload["n"].as_u64().unwrap(),
+            )
+        }));
         Ok(())
     }
 }
@@ -77,7 +77,9 @@ backend_tests!(nothing_is_lost_while_the_consumer_is_down_and_order_holds);
 
 async fn append(storage: &rapport_storage::Storage, customer: Id, n: u32, at: Timestamp) {
     let mut tx = storage.begin_write().await.unwrap();
-    rapport_outbox::append(&mut tx, &Event { customer, n }, at).await.unwrap();
+    rapport_outbox::append(&mut tx, &Event { customer, n }, at)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -91,7 +93,9 @@ async fn nothing_is_lost_while_the_consumer_is_down_and_order_holds(database: Te
     *consumer.down.lock().unwrap() = true;
     append(&storage, ana, 1, now).await;
     append(&storage, bob, 1, now).await;
-    let round = delivery::deliver_due(&storage, &consumer, &policy(), now).await.unwrap();
+    let round = delivery::deliver_due(&storage, &consumer, &policy(), now)
+        .await
+        .unwrap();
     assert_eq!((round.delivered, round.failed), (0, 2));
     let backlog = delivery::backlog(&storage).await.unwrap();
     assert_eq!((backlog.events, backlog.oldest), (2, Some(now)));
@@ -104,7 +108,9 @@ async fn nothing_is_lost_while_the_consumer_is_down_and_order_holds(database: Te
     // The consumer comes back; once the backoff has passed, everything arrives in order.
     *consumer.down.lock().unwrap() = false;
     now += SignedDuration::from_secs(2);
-    let round = delivery::deliver_due(&storage, &consumer, &policy(), now).await.unwrap();
+    let round = delivery::deliver_due(&storage, &consumer, &policy(), now)
+        .await
+        .unwrap();
     assert_eq!(round.delivered, 3);
     let received = consumer.received.lock().unwrap().clone();
     let of = |who: Id| -> Vec<u64> {
@@ -118,7 +124,9 @@ async fn nothing_is_lost_while_the_consumer_is_down_and_order_holds(database: Te
     assert_eq!(of(bob), [1]);
     assert_eq!(delivery::backlog(&storage).await.unwrap().events, 0);
     // Delivered events are not sent again.
-    let round = delivery::deliver_due(&storage, &consumer, &policy(), now).await.unwrap();
+    let round = delivery::deliver_due(&storage, &consumer, &policy(), now)
+        .await
+        .unwrap();
     assert_eq!(round.delivered, 0);
 
     // Repeated failures back off further each time, up to the cap.
@@ -127,7 +135,9 @@ async fn nothing_is_lost_while_the_consumer_is_down_and_order_holds(database: Te
     let mut waits = Vec::new();
     for _ in 0..8 {
         let before = now;
-        delivery::deliver_due(&storage, &consumer, &policy(), now).await.unwrap();
+        delivery::deliver_due(&storage, &consumer, &policy(), now)
+            .await
+            .unwrap();
         // Step to the moment it is due again.
         loop {
             now += SignedDuration::from_millis(250);
@@ -148,7 +158,10 @@ fn backoff_doubles_with_jitter_and_stops_at_the_cap() {
     for attempt in 1..=12 {
         let wait = policy.backoff("0190f0c8-7a1e-7c3b-9a4e-1d2c3b4a5f60", attempt);
         let full = Duration::from_secs(1 << (attempt - 1).min(20)).min(policy.max_delay);
-        assert!(wait >= full / 2 && wait < full, "attempt {attempt}: {wait:?}");
+        assert!(
+            wait >= full / 2 && wait < full,
+            "attempt {attempt}: {wait:?}"
+        );
     }
     // Different events wait different times: no herd.
     let waits: std::collections::BTreeSet<u128> = (0..20)

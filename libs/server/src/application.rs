@@ -251,7 +251,10 @@ impl Application {
         let _ = stop_workers.send(true);
         for worker in workers {
             if tokio::time::timeout(grace, worker).await.is_err() {
-                tracing::warn!(grace_ms = grace.as_millis() as u64, "a background worker did not stop within the grace period");
+                tracing::warn!(
+                    grace_ms = grace.as_millis() as u64,
+                    "a background worker did not stop within the grace period"
+                );
             }
         }
         for stop in stops {

@@ -277,3 +277,35 @@ async fn a_unit_that_cannot_become_ready_stops_the_server_with_its_error() {
         "{error:?}"
     );
 }
+
+/// A background worker starts only once its unit is ready, and is told to stop at shutdown and
+/// waited for before the server returns.
+#[tokio::test]
+async fn a_worker_runs_from_ready_until_shutdown() {
+    let (ready_tx, ready_rx) = oneshot::channel::<()>();
+    let (events_tx, mut events) = mpsc::unbounded_channel::<&'static str>();
+    let running = start(ServerSettings::default(), Duration::ZERO, move |unit| {
+        unit.ready_when(async move {
+            let _ = ready_rx.await;
+            Ok(())
+        })
+        .with_worker(move |mut stopping| async move {
+            let _ = events_tx.send("started");
+            stopping.stopped().await;
+            let _ = events_tx.send("stopping");
+        })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(events.try_recv().is_err(), "not before the unit is ready");
+    let _ = ready_tx.send(());
+    assert_eq!(events.recv().await, Some("started"));
+    let _ = running.stop.send(());
+    running
+        .server
+        .await
+        .expect("server task")
+        .expect("clean stop");
+    // The server returned only after the worker finished.
+    assert_eq!(events.try_recv(), Ok("stopping"));
+}

@@ -44,7 +44,8 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 storage: s.storage,
                 migrations: rapport_profiles::MIGRATIONS,
                 unit: Box::new(move |server, storage| {
-                    let unit = rapport_profiles::unit(server, storage).map_err(|e| e.to_string())?;
+                    let unit =
+                        rapport_profiles::unit(server, storage).map_err(|e| e.to_string())?;
                     with_delivery(unit, &s.loyalty_url)
                 }),
             }
