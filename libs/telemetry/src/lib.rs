@@ -13,7 +13,7 @@ mod settings;
 mod subscriber;
 
 pub use propagation::{
-    ClientTraceLayer, ClientTraceService, ServerTraceLayer, ServerTraceService,
+    ClientTraceLayer, ClientTraceService, ServerTraceLayer, ServerTraceService, continue_trace,
     current_traceparent, install_propagator,
 };
 pub use settings::{LogFormat, TelemetrySettings};

@@ -29,6 +29,19 @@ pub fn current_traceparent() -> Option<String> {
     carrier.remove("traceparent")
 }
 
+/// Makes `span` continue the trace of `traceparent` (as an outbox event carries it), so work
+/// done on an event delivered later is part of the journey that produced it. An empty or
+/// malformed `traceparent` leaves the span where it is.
+pub fn continue_trace(span: &Span, traceparent: &str) {
+    if traceparent.is_empty() {
+        return;
+    }
+    let carrier: std::collections::HashMap<String, String> =
+        [("traceparent".to_owned(), traceparent.to_owned())].into();
+    let parent = global::get_text_map_propagator(|p| p.extract(&carrier));
+    let _ = span.set_parent(parent);
+}
+
 /// Opens one `rpc.server` span per incoming call, continuing the caller's trace when the request
 /// carries a `traceparent`.
 #[derive(Debug, Clone, Copy, Default)]

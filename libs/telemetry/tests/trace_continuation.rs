@@ -119,3 +119,38 @@ async fn a_call_without_trace_context_starts_a_new_trace() {
         "a root span"
     );
 }
+
+/// Work on an outbox event delivered later joins the trace of the change that produced it.
+#[tokio::test]
+async fn an_events_traceparent_continues_its_trace() {
+    let traced = traced_health_server().await;
+    let producer = tracing::info_span!("producer");
+    let traceparent = {
+        let _entered = producer.enter();
+        rapport_telemetry::current_traceparent().expect("inside a sampled span")
+    };
+    let producer_context = producer.context().span().span_context().clone();
+    drop(producer);
+
+    let consumer = tracing::info_span!("apply_event");
+    rapport_telemetry::continue_trace(&consumer, &traceparent);
+    drop(consumer);
+    // A malformed one starts no trace of its own but breaks nothing either.
+    let stray = tracing::info_span!("stray");
+    rapport_telemetry::continue_trace(&stray, "not-a-traceparent");
+    drop(stray);
+
+    traced.provider.force_flush().expect("flush");
+    let spans = traced.exporter.get_finished_spans().expect("spans");
+    let applied = spans
+        .iter()
+        .find(|s| s.name == "apply_event")
+        .expect("the consumer span");
+    assert_eq!(applied.span_context.trace_id(), producer_context.trace_id());
+    assert_eq!(applied.parent_span_id, producer_context.span_id());
+    let stray = spans
+        .iter()
+        .find(|s| s.name == "stray")
+        .expect("stray span");
+    assert_ne!(stray.span_context.trace_id(), producer_context.trace_id());
+}

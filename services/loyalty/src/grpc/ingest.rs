@@ -9,6 +9,7 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::loyalty::v1 as pb;
 use rapport_wire as wire;
 use serde_json::Value;
+use tracing::Instrument;
 
 use super::{LoyaltyApi, commit, rescore};
 use crate::domain::ingest::{self, Effect, Rejection};
@@ -26,6 +27,7 @@ struct Valid {
     customer_id: Id,
     at: jiff::Timestamp,
     effect: Effect,
+    traceparent: String,
 }
 
 impl LoyaltyApi {
@@ -67,46 +69,21 @@ impl LoyaltyApi {
         let mut touched = BTreeSet::new();
         let mut tx = self.write().await?;
         for event in &valid {
-            if !store::first_sight(
-                &mut tx,
-                event.event_id,
-                &event.event_type,
-                event.customer_id,
-                event.at,
-                now,
-            )
-            .await?
-            {
-                duplicates += 1;
-                continue;
+            // Applying an event continues the trace of the change that produced it.
+            let span = tracing::info_span!(
+                "loyalty.apply_event",
+                event_type = %event.event_type,
+                event_id = %event.event_id,
+            );
+            rapport_telemetry::continue_trace(&span, &event.traceparent);
+            let applied = apply(&mut tx, event, now).instrument(span).await?;
+            match applied {
+                None => duplicates += 1,
+                Some(customer_id) => {
+                    accepted += 1;
+                    touched.insert(customer_id);
+                }
             }
-            accepted += 1;
-            // Events about a merged-away duplicate belong to its survivor, whenever they arrive.
-            let customer_id = customers::resolve(&mut tx, event.customer_id).await?;
-            customers::ensure(&mut tx, customer_id).await?;
-            match &event.effect {
-                Effect::Signal(kind) => {
-                    signals::insert(
-                        &mut tx,
-                        &event.event_id.to_string(),
-                        customer_id,
-                        &Signal {
-                            kind: kind.clone(),
-                            at: event.at,
-                        },
-                    )
-                    .await?;
-                }
-                Effect::Products(count) => {
-                    customers::set_products(&mut tx, customer_id, *count, event.at).await?;
-                }
-                Effect::Merge { duplicate } => {
-                    customers::merge(&mut tx, *duplicate, customer_id).await?;
-                }
-                Effect::Erase => customers::erase(&mut tx, customer_id).await?,
-                Effect::Nothing => {}
-            }
-            touched.insert(customer_id);
         }
         for customer_id in touched {
             rescore(&mut tx, &self.rules, customer_id, now).await?;
@@ -118,6 +95,50 @@ impl LoyaltyApi {
             rejected,
         })
     }
+}
+
+/// Applies one event unless it was seen before: the customer it touched, or `None` for a duplicate.
+async fn apply(
+    tx: &mut store::Conn,
+    event: &Valid,
+    now: jiff::Timestamp,
+) -> Result<Option<Id>, LoyaltyError> {
+    if !store::first_sight(
+        tx,
+        event.event_id,
+        &event.event_type,
+        event.customer_id,
+        event.at,
+        now,
+    )
+    .await?
+    {
+        return Ok(None);
+    }
+    // Events about a merged-away duplicate belong to its survivor, whenever they arrive.
+    let customer_id = customers::resolve(tx, event.customer_id).await?;
+    customers::ensure(tx, customer_id).await?;
+    match &event.effect {
+        Effect::Signal(kind) => {
+            signals::insert(
+                tx,
+                &event.event_id.to_string(),
+                customer_id,
+                &Signal {
+                    kind: kind.clone(),
+                    at: event.at,
+                },
+            )
+            .await?;
+        }
+        Effect::Products(count) => {
+            customers::set_products(tx, customer_id, *count, event.at).await?;
+        }
+        Effect::Merge { duplicate } => customers::merge(tx, *duplicate, customer_id).await?,
+        Effect::Erase => customers::erase(tx, customer_id).await?,
+        Effect::Nothing => {}
+    }
+    Ok(Some(customer_id))
 }
 
 fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rejection> {
@@ -159,6 +180,7 @@ fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rej
         customer_id,
         at,
         effect,
+        traceparent: event.traceparent.clone(),
     })
 }
 
