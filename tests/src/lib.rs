@@ -12,6 +12,8 @@ use tonic::transport::Channel;
 #[derive(Debug)]
 pub struct Suite {
     pub channel: Channel,
+    /// `http://…` of the suite, as the agent's command line takes it.
+    pub url: String,
     pub services: Vec<dev::DevService>,
     server: TestServer,
     _data: tempfile::TempDir,
@@ -31,6 +33,7 @@ impl Suite {
         let server = TestServer::run(suite.application).await;
         Self {
             channel: server.channel.clone(),
+            url: format!("http://{}", server.address),
             services,
             server,
             _data: data,

@@ -1,5 +1,6 @@
 //! The `rapport` binary's library: the suite assembled in one process (`rapport dev`) and the
 //! per-service commands, kept here so tests drive exactly what the binary runs.
 
+pub mod agent;
 pub mod dev;
 pub mod service;

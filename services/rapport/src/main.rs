@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use rapport::dev;
 use rapport::service::{self, ServiceName};
+use rapport::{agent, dev};
 use rapport_telemetry::TelemetrySettings;
 
 #[derive(Debug, Parser)]
@@ -39,6 +39,28 @@ enum Command {
         #[arg(long, requires = "service")]
         config: Option<PathBuf>,
     },
+    /// Customers, for an agent: `rapport customer find NAME`.
+    Customer {
+        #[command(subcommand)]
+        command: CustomerCommand,
+        /// The running suite.
+        #[arg(long, env = "RAPPORT_ADDRESS", default_value = agent::DEFAULT_ADDRESS, global = true)]
+        address: String,
+    },
+    /// Payment plans, for an agent with the customer on the line.
+    Plans {
+        #[command(subcommand)]
+        command: PlansCommand,
+        #[arg(long, env = "RAPPORT_ADDRESS", default_value = agent::DEFAULT_ADDRESS, global = true)]
+        address: String,
+    },
+    /// Loyalty scores and the closed loop's follow-ups.
+    Loyalty {
+        #[command(subcommand)]
+        command: LoyaltyCommand,
+        #[arg(long, env = "RAPPORT_ADDRESS", default_value = agent::DEFAULT_ADDRESS, global = true)]
+        address: String,
+    },
     /// Rescore every customer's loyalty now (a nightly job: scores decay, risks surface).
     Rescore {
         /// The loyalty service's configuration (its database and score model).
@@ -47,8 +69,73 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum CustomerCommand {
+    /// Customers whose name matches, ignoring case and diacritics ("stefan" finds "Ștefan").
+    Find { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum PlansCommand {
+    /// The ranked, affordable options for an account in hardship.
+    Options {
+        #[arg(long)]
+        account: String,
+        /// The hardship case with the income and expenditure.
+        #[arg(long = "case")]
+        case_id: String,
+        /// The customer's payday (1–31); 0 = the account's due day.
+        #[arg(long, default_value_t = 0)]
+        payday: i32,
+    },
+    /// Accept the option the customer chose.
+    Accept {
+        #[arg(long)]
+        account: String,
+        #[arg(long = "case")]
+        case_id: String,
+        #[arg(long)]
+        option: String,
+        /// The agent taking the customer's agreement.
+        #[arg(long)]
+        agent: String,
+        /// The call recording (or document) that evidences the agreement.
+        #[arg(long, default_value = "")]
+        evidence: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LoyaltyCommand {
+    /// The customer's loyalty score with every point explained.
+    Score { customer: String },
+    /// Open detractor follow-ups (or only the overdue ones).
+    FollowUps {
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long, default_value = "")]
+        owner: String,
+    },
+}
+
+/// Prints a command's table (its output is the point of the command), or why it was refused,
+/// plainly, with exit status 1.
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+fn print(answer: anyhow::Result<String>) -> std::process::ExitCode {
+    match answer {
+        Ok(text) => {
+            print!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("{error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> anyhow::Result<std::process::ExitCode> {
     match Cli::parse().command {
         Command::Dev { listen, data_dir } => {
             let _telemetry = rapport_telemetry::init(&TelemetrySettings {
@@ -77,6 +164,51 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Customer { command, address } => {
+            let CustomerCommand::Find { name } = command;
+            return Ok(print(
+                async { agent::customer_find(agent::connect(&address).await?, &name).await }.await,
+            ));
+        }
+        Command::Plans { command, address } => {
+            let answer = async {
+                let connection = agent::connect(&address).await?;
+                match command {
+                    PlansCommand::Options {
+                        account,
+                        case_id,
+                        payday,
+                    } => agent::plan_options(connection, &account, &case_id, payday).await,
+                    PlansCommand::Accept {
+                        account,
+                        case_id,
+                        option,
+                        agent: agent_id,
+                        evidence,
+                    } => {
+                        agent::plan_accept(
+                            connection, &account, &case_id, &option, &agent_id, &evidence,
+                        )
+                        .await
+                    }
+                }
+            };
+            return Ok(print(answer.await));
+        }
+        Command::Loyalty { command, address } => {
+            let answer = async {
+                let connection = agent::connect(&address).await?;
+                match command {
+                    LoyaltyCommand::Score { customer } => {
+                        agent::loyalty_score(connection, &customer).await
+                    }
+                    LoyaltyCommand::FollowUps { overdue, owner } => {
+                        agent::follow_ups(connection, overdue, &owner).await
+                    }
+                }
+            };
+            return Ok(print(answer.await));
+        }
         Command::Rescore { config } => {
             let report = service::rescore(config.as_deref()).await?;
             #[allow(clippy::print_stdout)]
@@ -88,5 +220,5 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }
