@@ -46,19 +46,21 @@ fn refused(status: tonic::Status) -> anyhow::Error {
     }
 }
 
-/// Columns padded to their widest cell (counting characters, so any script lines up).
+/// Columns padded to their widest cell, measured in terminal columns (a Chinese character takes
+/// two, a combining accent none), so names in any script line up.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    use unicode_width::UnicodeWidthStr;
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.width()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.chars().count());
+            widths[i] = widths[i].max(cell.width());
         }
     }
     let line = |cells: Vec<&str>| {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.width()))))
             .collect();
         padded.join("  ").trim_end().to_owned() + "\n"
     };
@@ -368,6 +370,7 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[0], "NAME            SINCE");
         assert_eq!(lines[2], "Ștefan Popescu  2019-05-01");
+        // Two wide characters take four columns.
         assert_eq!(lines[3], "李雷            2020-01-01");
     }
 
