@@ -1,0 +1,506 @@
+//! Journeys through the whole suite (issue 8), with one clock the test moves: profiles, plans,
+//! referrals and loyalty on one server, the producers' outbox workers delivering to loyalty, on
+//! SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use rapport_clock::{ManualClock, Timestamp};
+use rapport_outbox::delivery::Policy;
+use rapport_proto::common::v1 as common;
+use rapport_proto::loyalty::v1 as loyalty;
+use rapport_proto::loyalty::v1::loyalty_service_client::LoyaltyServiceClient;
+use rapport_proto::profiles::v1 as profiles;
+use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
+use rapport_proto::referrals::v1 as referrals;
+use rapport_proto::referrals::v1::referral_service_client::ReferralServiceClient;
+use rapport_server::ServerSettings;
+use rapport_server::testing::TestServer;
+use rapport_storage::testing::TestDatabase;
+use rapport_storage::{Storage, backend_tests, sqlx};
+use tonic::transport::Channel;
+
+backend_tests!(
+    tenure_journey_rewards_exactly_the_anniversaries_once,
+    closed_loop_journey_answers_a_detractor_in_time,
+    referral_journey_rewards_both_once_and_raises_the_referrer,
+);
+
+/// 2 March 2026, 09:00 UTC.
+fn start_instant() -> Timestamp {
+    "2026-03-02T09:00:00Z".parse().unwrap()
+}
+
+struct Journey {
+    profiles: ProfileServiceClient<Channel>,
+    referrals: ReferralServiceClient<Channel>,
+    loyalty: LoyaltyServiceClient<Channel>,
+    clock: Arc<ManualClock>,
+    /// profiles, plans, referrals (the producers), then loyalty.
+    databases: Vec<TestDatabase>,
+    _server: TestServer,
+}
+
+async fn another(like: &TestDatabase) -> TestDatabase {
+    if like.settings.url.starts_with("postgres") {
+        TestDatabase::postgres().await.unwrap()
+    } else {
+        TestDatabase::sqlite()
+    }
+}
+
+async fn start(loyalty_database: TestDatabase) -> Journey {
+    let clock = Arc::new(ManualClock::new(start_instant()));
+    let databases = vec![
+        another(&loyalty_database).await,
+        another(&loyalty_database).await,
+        another(&loyalty_database).await,
+        loyalty_database,
+    ];
+    let settings = ServerSettings::default();
+    let policy = Policy {
+        batch: 100,
+        base_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(400),
+        poll: Duration::from_millis(20),
+    };
+    let server = TestServer::start_with(settings.clone(), |address| {
+        let url = format!("http://{address}");
+        let deliver = |unit| {
+            rapport_clients::deliver_outbox_to_loyalty(unit, &url, clock.clone(), policy)
+                .map_err(|e| e.to_string())
+        };
+        let profiles =
+            rapport_profiles::unit_with_clock(&settings, &databases[0].settings, clock.clone())
+                .map_err(|e| e.to_string())?;
+        let plans = rapport_plans::unit_with(
+            &settings,
+            &databases[1].settings,
+            rapport_plans::Rules::default(),
+            clock.clone(),
+            &url,
+        )
+        .map_err(|e| e.to_string())?;
+        let referrals = rapport_referrals::unit_with(
+            &settings,
+            &databases[2].settings,
+            rapport_referrals::Rules::default(),
+            clock.clone(),
+            &url,
+        )
+        .map_err(|e| e.to_string())?;
+        let loyalty = rapport_loyalty::unit_with(
+            &settings,
+            &databases[3].settings,
+            rapport_loyalty::Rules::default(),
+            clock.clone(),
+            &url,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(vec![
+            deliver(profiles)?,
+            deliver(plans)?,
+            deliver(referrals)?,
+            loyalty,
+        ])
+    })
+    .await;
+    Journey {
+        profiles: ProfileServiceClient::new(server.channel.clone()),
+        referrals: ReferralServiceClient::new(server.channel.clone()),
+        loyalty: LoyaltyServiceClient::new(server.channel.clone()),
+        clock,
+        databases,
+        _server: server,
+    }
+}
+
+async fn count(database: &TestDatabase, sql: &'static str) -> i64 {
+    let storage = Storage::open(&database.settings).unwrap();
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .fetch_one(storage.reader())
+        .await
+        .unwrap();
+    storage.close().await;
+    n
+}
+
+impl Journey {
+    /// Waits until every producer's outbox is delivered.
+    async fn settle(&self) {
+        for _ in 0..400 {
+            let mut waiting = 0;
+            for database in &self.databases[..3] {
+                waiting += count(
+                    database,
+                    "SELECT COUNT(*) FROM outbox WHERE delivered_at_micros IS NULL",
+                )
+                .await;
+            }
+            if waiting == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the outboxes did not drain");
+    }
+
+    async fn customer(&mut self, name: &str, since: (i32, i32, i32)) -> String {
+        self.profiles
+            .create_customer(profiles::CreateCustomerRequest {
+                customer: Some(profiles::Customer {
+                    legal_name: name.into(),
+                    locale: "en-GB".into(),
+                    time_zone: "Europe/London".into(),
+                    customer_since: Some(common::Date {
+                        year: since.0,
+                        month: since.1,
+                        day: since.2,
+                    }),
+                    emails: vec![profiles::EmailAddress {
+                        address: format!("{}@example.com", name.to_lowercase().replace(' ', ".")),
+                        verified: true,
+                        primary: true,
+                    }],
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .customer
+            .unwrap()
+            .customer_id
+    }
+
+    async fn answer(&mut self, customer: &str, nps: i32) -> loyalty::RecordSurveyResponseResponse {
+        self.loyalty
+            .record_survey_response(loyalty::RecordSurveyResponseRequest {
+                response: Some(loyalty::SurveyResponse {
+                    customer_id: customer.into(),
+                    kind: loyalty::SurveyKind::Relationship as i32,
+                    nps: Some(nps),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    async fn touch(&mut self, customer: &str) {
+        self.profiles
+            .record_interaction(profiles::RecordInteractionRequest {
+                interaction: Some(profiles::Interaction {
+                    customer_id: customer.into(),
+                    channel: common::Channel::Phone as i32,
+                    sentiment: common::Sentiment::Positive as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+
+    async fn score(&mut self, customer: &str) -> loyalty::LoyaltyScore {
+        self.loyalty
+            .get_loyalty_score(loyalty::GetLoyaltyScoreRequest {
+                customer_id: customer.into(),
+                as_of: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .score
+            .unwrap()
+    }
+}
+
+fn points(score: &loyalty::LoyaltyScore, signal: &str) -> f64 {
+    score
+        .explanation
+        .iter()
+        .filter(|c| c.signal == signal)
+        .map(|c| c.points)
+        .sum()
+}
+
+/// 3. The anniversary run rewards exactly the customers whose anniversary it is, once.
+async fn tenure_journey_rewards_exactly_the_anniversaries_once(database: TestDatabase) {
+    let mut j = start(database).await;
+    let six = j.customer("Ana Popescu", (2020, 3, 2)).await;
+    let one = j.customer("Bob Hughes", (2025, 3, 2)).await;
+    let leap = j.customer("Dara Leap", (2024, 2, 29)).await;
+    j.customer("Eve Other", (2019, 3, 3)).await;
+    j.customer("Chen Wei", (2026, 3, 2)).await;
+    let run = |day| loyalty::IssueAnniversaryRewardsRequest {
+        date: Some(common::Date {
+            year: 2026,
+            month: 3,
+            day,
+        }),
+    };
+    let first = j
+        .loyalty
+        .issue_anniversary_rewards(run(2))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut rewarded: Vec<(String, i32)> = first
+        .rewards
+        .iter()
+        .map(|r| (r.customer_id.clone(), r.tenure_year))
+        .collect();
+    rewarded.sort();
+    let mut expected = vec![(six, 6), (one, 1)];
+    expected.sort();
+    assert_eq!(
+        rewarded, expected,
+        "joined today is not an anniversary; 3 March is not 2 March"
+    );
+    let again = j
+        .loyalty
+        .issue_anniversary_rewards(run(2))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((again.issued, again.already_issued), (0, 2));
+    let leap_run = j
+        .loyalty
+        .issue_anniversary_rewards(loyalty::IssueAnniversaryRewardsRequest {
+            date: Some(common::Date {
+                year: 2026,
+                month: 2,
+                day: 28,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(leap_run.rewards.len(), 1);
+    assert_eq!(leap_run.rewards[0].customer_id, leap);
+    assert_eq!(
+        count(&j.databases[3], "SELECT COUNT(*) FROM rewards").await,
+        3
+    );
+}
+
+/// 4. A detractor answer opens a follow-up; closing it in time shows in their satisfaction.
+async fn closed_loop_journey_answers_a_detractor_in_time(database: TestDatabase) {
+    let mut j = start(database).await;
+    let ana = j.customer("Ana Popescu", (2018, 6, 1)).await;
+    let follow_up = j
+        .answer(&ana, 3)
+        .await
+        .follow_up
+        .expect("a 3 opens a follow-up");
+    let before = j.score(&ana).await;
+    j.clock.advance(SignedDuration::from_hours(20));
+    let closed = j
+        .loyalty
+        .close_follow_up(loyalty::CloseFollowUpRequest {
+            follow_up_id: follow_up.follow_up_id.clone(),
+            customer_told: "We waived the late fee and moved the payment date to payday.".into(),
+            outcome: loyalty::FollowUpOutcome::Resolved as i32,
+            closed_by: Some(common::Actor {
+                kind: common::ActorKind::Agent as i32,
+                id: "agent-7".into(),
+            }),
+            closed_at: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .follow_up
+        .unwrap();
+    assert_eq!(closed.time_to_close.unwrap().seconds, 20 * 3600);
+    let after = j.score(&ana).await;
+    assert!(points(&after, "follow_ups_closed_in_time") > 0.0);
+    assert!(
+        after.satisfaction > before.satisfaction,
+        "{} → {}",
+        before.satisfaction,
+        after.satisfaction
+    );
+    assert!(
+        !after
+            .reasons
+            .iter()
+            .any(|r| r.code == "OPEN_DETRACTOR_FOLLOW_UP")
+    );
+    assert_eq!(
+        count(
+            &j.databases[3],
+            "SELECT COUNT(*) FROM outbox WHERE event_type = 'loyalty.follow_up_closed.v1'"
+        )
+        .await,
+        1
+    );
+}
+
+/// 2. A long-tenure customer refers a friend and vouches for them; after 90 days in good standing
+/// both get their reward once, and the referrer's involvement and affinity rise.
+async fn referral_journey_rewards_both_once_and_raises_the_referrer(database: TestDatabase) {
+    let mut j = start(database).await;
+    let ana = j.customer("Ana Popescu", (2015, 4, 1)).await;
+    // A happy, involved customer: affinity is open to her.
+    for nps in [10, 9, 10] {
+        j.answer(&ana, nps).await;
+    }
+    for _ in 0..4 {
+        j.touch(&ana).await;
+    }
+    j.settle().await;
+    let before = j.score(&ana).await;
+    assert!(before.affinity > 0.0, "{before:?}");
+
+    let referral = j
+        .referrals
+        .create_referral(referrals::CreateReferralRequest {
+            referrer_customer_id: ana.clone(),
+            code: String::new(),
+            prospect: Some(referrals::ProspectContact {
+                name: "Ioana Vlad".into(),
+                email: "ioana.vlad@example.com".into(),
+                ..Default::default()
+            }),
+            device: None,
+            request_id: String::new(),
+        })
+        .await;
+    // The referrer needs a code first.
+    let referral = match referral {
+        Ok(r) => r.into_inner().referral.unwrap(),
+        Err(_) => {
+            j.referrals
+                .issue_referral_code(referrals::IssueReferralCodeRequest {
+                    customer_id: ana.clone(),
+                })
+                .await
+                .unwrap();
+            j.referrals
+                .create_referral(referrals::CreateReferralRequest {
+                    referrer_customer_id: ana.clone(),
+                    code: String::new(),
+                    prospect: Some(referrals::ProspectContact {
+                        name: "Ioana Vlad".into(),
+                        email: "ioana.vlad@example.com".into(),
+                        ..Default::default()
+                    }),
+                    device: None,
+                    request_id: String::new(),
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .referral
+                .unwrap()
+        }
+    };
+    let vouch = j
+        .referrals
+        .request_vouch(referrals::RequestVouchRequest {
+            voucher_customer_id: ana.clone(),
+            prospect: Some(referrals::request_vouch_request::Prospect::ProspectId(
+                referral.prospect_id.clone(),
+            )),
+            requested_by: Some(common::Actor {
+                kind: common::ActorKind::Agent as i32,
+                id: "branch-3".into(),
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .vouch
+        .unwrap();
+    j.referrals
+        .respond_to_vouch(referrals::RespondToVouchRequest {
+            vouch_id: vouch.vouch_id,
+            answer: referrals::VouchAnswer::Vouch as i32,
+            relationship: referrals::Relationship::Friend as i32,
+            years_known: 12,
+            comment: String::new(),
+        })
+        .await
+        .unwrap();
+
+    // Referring and vouching is taking part: involvement rises at once.
+    j.settle().await;
+    let referred = j.score(&ana).await;
+    assert!(
+        referred.involvement > before.involvement,
+        "{} → {}",
+        before.involvement,
+        referred.involvement
+    );
+    assert!(points(&referred, "referrals_made") > 0.0);
+    assert!(points(&referred, "vouches_answered") > 0.0);
+
+    // The friend signs up and is attributed.
+    let ioana = j.customer("Ioana Vlad", (2026, 3, 2)).await;
+    let attributed = j
+        .referrals
+        .attribute_signup(referrals::AttributeSignupRequest {
+            code: referral.code.clone(),
+            referee_customer_id: ioana.clone(),
+            referral_id: referral.referral_id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .referral
+        .unwrap();
+    assert_eq!(attributed.referee_customer_id, ioana);
+
+    // 91 days later, in good standing (and Ana still in touch with us): both rewarded, once
+    // however often it is evaluated.
+    j.clock.advance(SignedDuration::from_hours(24 * 91));
+    for _ in 0..3 {
+        j.touch(&ana).await;
+    }
+    j.answer(&ana, 9).await;
+    j.settle().await;
+    let before_qualifying = j.score(&ana).await;
+    for _ in 0..3 {
+        j.referrals
+            .evaluate_qualifications(referrals::EvaluateQualificationsRequest::default())
+            .await
+            .unwrap();
+    }
+    let rewarded = |customer: String| referrals::ListRewardsRequest {
+        customer_id: customer,
+        ..Default::default()
+    };
+    for customer in [ana.clone(), ioana.clone()] {
+        let rewards = j
+            .referrals
+            .list_rewards(rewarded(customer))
+            .await
+            .unwrap()
+            .into_inner()
+            .rewards;
+        assert_eq!(rewards.len(), 1, "{rewards:?}");
+    }
+
+    // A referral that became a customer is advocacy: affinity rises.
+    j.settle().await;
+    let after = j.score(&ana).await;
+    assert!(
+        after.affinity > before_qualifying.affinity,
+        "{} → {}",
+        before_qualifying.affinity,
+        after.affinity
+    );
+    assert!(points(&after, "qualified_referrals") > 0.0);
+    assert!(points(&after, "vouches_given") > 0.0);
+    assert!(after.involvement >= before_qualifying.involvement);
+}
