@@ -231,7 +231,7 @@ fn points(score: &loyalty::LoyaltyScore, signal: &str) -> f64 {
         .sum()
 }
 
-/// 3. The anniversary run rewards exactly the customers whose anniversary it is, once.
+/// Journey 3: the anniversary run rewards exactly the customers whose anniversary it is, once.
 async fn tenure_journey_rewards_exactly_the_anniversaries_once(database: TestDatabase) {
     let mut j = start(database).await;
     let six = j.customer("Ana Popescu", (2020, 3, 2)).await;
@@ -291,7 +291,7 @@ async fn tenure_journey_rewards_exactly_the_anniversaries_once(database: TestDat
     );
 }
 
-/// 4. A detractor answer opens a follow-up; closing it in time shows in their satisfaction.
+/// Journey 4: a detractor answer opens a follow-up; closing it in time shows in their satisfaction.
 async fn closed_loop_journey_answers_a_detractor_in_time(database: TestDatabase) {
     let mut j = start(database).await;
     let ana = j.customer("Ana Popescu", (2018, 6, 1)).await;
@@ -344,7 +344,7 @@ async fn closed_loop_journey_answers_a_detractor_in_time(database: TestDatabase)
     );
 }
 
-/// 2. A long-tenure customer refers a friend and vouches for them; after 90 days in good standing
+/// Journey 2: a long-tenure customer refers a friend and vouches for them; after 90 days in good standing
 /// both get their reward once, and the referrer's involvement and affinity rise.
 async fn referral_journey_rewards_both_once_and_raises_the_referrer(database: TestDatabase) {
     let mut j = start(database).await;
