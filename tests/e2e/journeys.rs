@@ -13,6 +13,11 @@ use rapport_outbox::delivery::Policy;
 use rapport_proto::common::v1 as common;
 use rapport_proto::loyalty::v1 as loyalty;
 use rapport_proto::loyalty::v1::loyalty_service_client::LoyaltyServiceClient;
+use rapport_proto::plans::v1 as plans;
+use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
+use rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient;
+use rapport_proto::plans::v1::outreach_service_client::OutreachServiceClient;
+use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
 use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use rapport_proto::referrals::v1 as referrals;
@@ -24,6 +29,7 @@ use rapport_storage::{Storage, backend_tests, sqlx};
 use tonic::transport::Channel;
 
 backend_tests!(
+    hardship_journey_ends_with_a_higher_score,
     tenure_journey_rewards_exactly_the_anniversaries_once,
     closed_loop_journey_answers_a_detractor_in_time,
     referral_journey_rewards_both_once_and_raises_the_referrer,
@@ -35,6 +41,7 @@ fn start_instant() -> Timestamp {
 }
 
 struct Journey {
+    channel: Channel,
     profiles: ProfileServiceClient<Channel>,
     referrals: ReferralServiceClient<Channel>,
     loyalty: LoyaltyServiceClient<Channel>,
@@ -109,6 +116,7 @@ async fn start(loyalty_database: TestDatabase) -> Journey {
     })
     .await;
     Journey {
+        channel: server.channel.clone(),
         profiles: ProfileServiceClient::new(server.channel.clone()),
         referrals: ReferralServiceClient::new(server.channel.clone()),
         loyalty: LoyaltyServiceClient::new(server.channel.clone()),
@@ -129,6 +137,10 @@ async fn count(database: &TestDatabase, sql: &'static str) -> i64 {
 }
 
 impl Journey {
+    fn clock_now(&self) -> Timestamp {
+        rapport_clock::Clock::now(self.clock.as_ref())
+    }
+
     /// Waits until every producer's outbox is delivered.
     async fn settle(&self) {
         for _ in 0..400 {
@@ -503,4 +515,245 @@ async fn referral_journey_rewards_both_once_and_raises_the_referrer(database: Te
     assert!(points(&after, "qualified_referrals") > 0.0);
     assert!(points(&after, "vouches_given") > 0.0);
     assert!(after.involvement >= before_qualifying.involvement);
+}
+
+fn gbp(minor_units: i64) -> Option<common::Money> {
+    Some(common::Money {
+        currency_code: "GBP".into(),
+        minor_units,
+    })
+}
+
+fn agent(id: &str) -> Option<common::Actor> {
+    Some(common::Actor {
+        kind: common::ActorKind::Agent as i32,
+        id: id.into(),
+    })
+}
+
+/// Journey 1: a customer of 6 years who always paid falls 35 days behind; a supportive first
+/// message at a lawful hour; a case, income and expenditure, options, a plan she chooses;
+/// payments (one retried with the same key), one missed installment with a check-in, the plan
+/// completed; her loyalty score ends higher than before the hardship, and no lower than her
+/// twin's who never had it.
+async fn hardship_journey_ends_with_a_higher_score(database: TestDatabase) {
+    let mut j = start(database).await;
+    let ana = j.customer("Ana Popescu", (2020, 3, 2)).await;
+    let twin = j.customer("Ana Twin", (2020, 3, 2)).await;
+    for customer in [ana.clone(), twin.clone()] {
+        j.answer(&customer, 8).await;
+        j.touch(&customer).await;
+        j.touch(&customer).await;
+    }
+    let mut accounts = AccountServiceClient::new(j.channel.clone());
+    let account = accounts
+        .upsert_account(plans::UpsertAccountRequest {
+            source_system: "cards".into(),
+            external_account_id: "GB-ANA-1".into(),
+            customer_id: ana.clone(),
+            kind: plans::AccountKind::CreditCard as i32,
+            currency_code: "GBP".into(),
+            balance: gbp(120_000),
+            contractual_payment: gbp(10_000),
+            annual_rate: "0.199".into(),
+            due_day: 10,
+            remaining_term_months: 0,
+            jurisdiction: "GB".into(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .account
+        .unwrap()
+        .account_id;
+    j.settle().await;
+    let before = j.score(&ana).await;
+
+    // 35 days behind.
+    accounts
+        .report_arrears(plans::ReportArrearsRequest {
+            account_id: account.clone(),
+            days_past_due: 35,
+            arrears_amount: gbp(20_000),
+            as_of: None,
+        })
+        .await
+        .unwrap();
+    // 09:00 in London: a supportive first message is lawful.
+    let check = OutreachServiceClient::new(j.channel.clone())
+        .check_contact(plans::CheckContactRequest {
+            customer_id: ana.clone(),
+            account_id: account.clone(),
+            channel: common::Channel::Phone as i32,
+            at: None,
+            purpose: plans::ContactPurpose::Support as i32,
+            automated: false,
+            reserve: false,
+            requested_by: agent("agent-5"),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(check.allowed, "{:?}", check.reasons);
+
+    // The agent opens a case and records income and expenditure.
+    let mut hardship = HardshipServiceClient::new(j.channel.clone());
+    let case = hardship
+        .open_hardship_case(plans::OpenHardshipCaseRequest {
+            customer_id: ana.clone(),
+            account_ids: vec![account.clone()],
+            reason: plans::HardshipReason::JobLoss as i32,
+            reason_detail: String::new(),
+            opened_by: agent("agent-5"),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .hardship_case
+        .unwrap()
+        .case_id;
+    hardship
+        .submit_income_expenditure(plans::SubmitIncomeExpenditureRequest {
+            case_id: case.clone(),
+            income_expenditure: Some(plans::IncomeExpenditure {
+                household: Some(plans::Household {
+                    adults: 1,
+                    children: 0,
+                    vehicles: 0,
+                }),
+                income: vec![plans::IncomeLine {
+                    category: plans::IncomeCategory::Earnings as i32,
+                    description: String::new(),
+                    monthly_amount: gbp(150_000),
+                }],
+                fixed_costs: vec![plans::FixedCostLine {
+                    category: plans::FixedCostCategory::HomeAndContents as i32,
+                    description: String::new(),
+                    monthly_amount: gbp(90_000),
+                }],
+                flexible_costs: vec![plans::FlexibleCostLine {
+                    category: plans::FlexibleCostCategory::FoodAndHousekeeping as i32,
+                    description: String::new(),
+                    monthly_amount: gbp(30_000),
+                }],
+                ..Default::default()
+            }),
+            submitted_by: agent("agent-5"),
+        })
+        .await
+        .unwrap();
+
+    // Options; she chooses the shortest schedule that fits.
+    let mut plan_service = PlanServiceClient::new(j.channel.clone());
+    let options = plan_service
+        .get_plan_options(plans::GetPlanOptionsRequest {
+            account_id: account.clone(),
+            case_id: case.clone(),
+            payday: 0,
+            locale: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .options;
+    let chosen = options
+        .iter()
+        .filter(|o| o.months >= 3 && !o.schedule.is_empty())
+        .min_by_key(|o| o.months)
+        .expect("an option with a schedule");
+    let plan = plan_service
+        .accept_plan(plans::AcceptPlanRequest {
+            account_id: account.clone(),
+            case_id: case.clone(),
+            option_id: chosen.option_id.clone(),
+            accepted_by: agent("agent-5"),
+            agreement: Some(plans::CustomerAgreement {
+                method: plans::AgreementMethod::RecordedCall as i32,
+                evidence_ref: "call-1".into(),
+                agreed_at: None,
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    let schedule = plan.schedule.clone();
+    let due = |i: usize| {
+        let d = schedule[i].due_date.unwrap();
+        format!("{:04}-{:02}-{:02}T12:00:00Z", d.year, d.month, d.day)
+            .parse::<Timestamp>()
+            .unwrap()
+    };
+    let pay = |key: String, amount: Option<common::Money>| plans::RecordPlanPaymentRequest {
+        plan_id: plan.plan_id.clone(),
+        idempotency_key: key,
+        amount,
+        received_at: None,
+        source_reference: String::new(),
+    };
+
+    // The first installment, the payment retried with the same key: posted once.
+    j.clock.set(due(0));
+    let first = plan_service
+        .record_plan_payment(pay("pay-1".into(), schedule[0].amount.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let retried = plan_service
+        .record_plan_payment(pay("pay-1".into(), schedule[0].amount.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!first.replayed && retried.replayed);
+    assert_eq!(retried.plan.unwrap().paid_to_date, schedule[0].amount);
+
+    // The second is missed: a gentle check-in, the plan goes on.
+    j.clock.set(due(1) + SignedDuration::from_hours(24 * 5));
+    let after_miss = plan_service
+        .get_plan(plans::GetPlanRequest {
+            plan_id: plan.plan_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(after_miss.status, plans::PlanStatus::Active as i32);
+    assert_eq!(after_miss.consecutive_missed, 1);
+
+    // She catches up, then pays each installment on its day until the plan completes.
+    let mut last = after_miss;
+    for (i, installment) in schedule.iter().enumerate().skip(1) {
+        j.clock.set(due(i).max(j.clock_now()));
+        last = plan_service
+            .record_plan_payment(pay(format!("pay-{}", i + 1), installment.amount.clone()))
+            .await
+            .unwrap()
+            .into_inner()
+            .plan
+            .unwrap();
+    }
+    assert_eq!(last.status, plans::PlanStatus::Completed as i32, "{last:?}");
+
+    j.settle().await;
+    let after = j.score(&ana).await;
+    let twin_after = j.score(&twin).await;
+    assert!(
+        after.loyalty > before.loyalty,
+        "{} → {}",
+        before.loyalty,
+        after.loyalty
+    );
+    assert!(
+        after.loyalty >= twin_after.loyalty,
+        "{} < twin {}",
+        after.loyalty,
+        twin_after.loyalty
+    );
+    assert!(points(&after, "plan_kept") > 0.0);
+    assert!(after.reasons.iter().any(|r| r.code == "HARDSHIP_NEUTRAL"));
 }
