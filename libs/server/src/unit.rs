@@ -29,11 +29,6 @@ impl Stopping {
         *self.0.borrow()
     }
 
-    /// A handle that never stops, for running a worker outside a server (tests, tools).
-    pub fn never() -> (Self, tokio::sync::watch::Sender<bool>) {
-        let (stop, stopping) = tokio::sync::watch::channel(false);
-        (Self(stopping), stop)
-    }
 }
 
 /// One Rapport service as the bootstrap sees it: the gRPC services it serves, the descriptor set
