@@ -28,7 +28,6 @@ impl Stopping {
     pub fn is_stopping(&self) -> bool {
         *self.0.borrow()
     }
-
 }
 
 /// One Rapport service as the bootstrap sees it: the gRPC services it serves, the descriptor set
