@@ -2,5 +2,6 @@
 //! per-service commands, kept here so tests drive exactly what the binary runs.
 
 pub mod agent;
+pub mod demo;
 pub mod dev;
 pub mod service;

@@ -25,6 +25,9 @@ enum Command {
         /// Directory for the services' databases (one SQLite file each).
         #[arg(long, default_value = dev::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Seed a realistic data set (once per data directory) through the suite's own API.
+        #[arg(long)]
+        demo: bool,
     },
     /// Run one service from its configuration (TOML file, then RAPPORT_ environment variables).
     Serve {
@@ -137,7 +140,11 @@ fn print(answer: anyhow::Result<String>) -> std::process::ExitCode {
 #[tokio::main]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
     match Cli::parse().command {
-        Command::Dev { listen, data_dir } => {
+        Command::Dev {
+            listen,
+            data_dir,
+            demo,
+        } => {
             let _telemetry = rapport_telemetry::init(&TelemetrySettings {
                 service_name: "rapport-dev".to_owned(),
                 ..TelemetrySettings::default()
@@ -146,6 +153,18 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             #[allow(clippy::print_stdout)] // the command's own output
             {
                 print!("{}", suite.banner());
+            }
+            if demo {
+                let url = format!("http://{}", suite.application.local_addr());
+                let dir = data_dir.clone();
+                tokio::spawn(async move {
+                    #[allow(clippy::print_stdout, clippy::print_stderr)]
+                    match rapport::demo::seed_when_ready(&url, &dir).await {
+                        Ok(Some(seeded)) => println!("{seeded}"),
+                        Ok(None) => println!("demo data: already in {}", dir.display()),
+                        Err(error) => eprintln!("demo data could not be seeded: {error:#}"),
+                    }
+                });
             }
             suite
                 .application
