@@ -107,6 +107,10 @@ async fn start(loyalty_database: TestDatabase) -> Journey {
             &url,
         )
         .map_err(|e| e.to_string())?;
+        // Loyalty records its follow-ups as commitments on the profiles timeline.
+        let loyalty =
+            rapport_clients::deliver_outbox_to_profiles(loyalty, &url, clock.clone(), policy)
+                .map_err(|e| e.to_string())?;
         Ok::<_, String>(vec![
             deliver(profiles)?,
             deliver(plans)?,
@@ -141,11 +145,11 @@ impl Journey {
         rapport_clock::Clock::now(self.clock.as_ref())
     }
 
-    /// Waits until every producer's outbox is delivered.
+    /// Waits until every service's outbox is delivered.
     async fn settle(&self) {
         for _ in 0..400 {
             let mut waiting = 0;
-            for database in &self.databases[..3] {
+            for database in &self.databases {
                 waiting += count(
                     database,
                     "SELECT COUNT(*) FROM outbox WHERE delivered_at_micros IS NULL",
@@ -303,7 +307,8 @@ async fn tenure_journey_rewards_exactly_the_anniversaries_once(database: TestDat
     );
 }
 
-/// Journey 4: a detractor answer opens a follow-up; closing it in time shows in their satisfaction.
+/// Journey 4: a detractor answer opens a follow-up; closing it in time shows in their satisfaction
+/// and, as a kept promise, on their timeline in profiles.
 async fn closed_loop_journey_answers_a_detractor_in_time(database: TestDatabase) {
     let mut j = start(database).await;
     let ana = j.customer("Ana Popescu", (2018, 6, 1)).await;
@@ -346,14 +351,28 @@ async fn closed_loop_journey_answers_a_detractor_in_time(database: TestDatabase)
             .iter()
             .any(|r| r.code == "OPEN_DETRACTOR_FOLLOW_UP")
     );
+    // On the customer's timeline: the promise to answer, kept.
+    j.settle().await;
+    let commitments = j
+        .profiles
+        .list_commitments(profiles::ListCommitmentsRequest {
+            customer_id: ana.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .commitments;
+    assert_eq!(commitments.len(), 1, "{commitments:?}");
     assert_eq!(
-        count(
-            &j.databases[3],
-            "SELECT COUNT(*) FROM outbox WHERE event_type = 'loyalty.follow_up_closed.v1'"
-        )
-        .await,
-        1
+        commitments[0].status,
+        profiles::CommitmentStatus::Kept as i32
     );
+    assert!(commitments[0].description.contains("NPS 3"));
+    assert_eq!(commitments[0].promised_by.as_ref().unwrap().id, "loyalty");
+    // Its resolution is not counted twice: the follow-up already is.
+    let settled = j.score(&ana).await;
+    assert_eq!(points(&settled, "commitments_kept"), 0.0);
 }
 
 /// Journey 2: a long-tenure customer refers a friend and vouches for them; after 90 days in good standing

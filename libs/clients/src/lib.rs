@@ -3,6 +3,7 @@
 //! on by [`rapport_telemetry::ClientTraceLayer`].
 
 mod loyalty;
+mod timeline;
 
 use std::time::Duration;
 
@@ -33,6 +34,7 @@ pub enum ClientError {
 }
 
 pub use loyalty::{LoyaltyIngest, deliver_outbox_to_loyalty};
+pub use timeline::{ProfilesTimeline, deliver_outbox_to_profiles};
 
 type Traced = ClientTraceService<Channel>;
 

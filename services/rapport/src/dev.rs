@@ -96,12 +96,22 @@ pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevE
                 reason: e.to_string(),
             })?,
         ));
-        // Profiles, plans and referrals deliver their domain events to loyalty, through the
-        // same client and the same address as in production.
+        // Profiles, plans and referrals deliver their domain events to loyalty, and loyalty its
+        // follow-ups to profiles, through the same clients and address as in production.
         let mut delivered = Vec::with_capacity(units.len());
         for (name, database, unit) in units {
             let unit = if name == rapport_loyalty::NAME {
-                unit
+                // Loyalty's follow-ups become commitments on the customer's timeline in profiles.
+                rapport_clients::deliver_outbox_to_profiles(
+                    unit,
+                    &own_url,
+                    std::sync::Arc::new(rapport_clock::SystemClock),
+                    rapport_outbox::delivery::Policy::default(),
+                )
+                .map_err(|e| DevError::Unit {
+                    service: name,
+                    reason: e.to_string(),
+                })?
             } else {
                 rapport_clients::deliver_outbox_to_loyalty(
                     unit,

@@ -99,12 +99,20 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 storage: s.storage,
                 migrations: rapport_loyalty::MIGRATIONS,
                 unit: Box::new(move |server, storage| {
-                    rapport_loyalty::unit_with(
+                    let unit = rapport_loyalty::unit_with(
                         server,
                         storage,
                         s.rules,
                         std::sync::Arc::new(rapport_clock::SystemClock),
                         &s.profiles_url,
+                    )
+                    .map_err(|e| e.to_string())?;
+                    // Follow-ups become commitments on the profiles timeline.
+                    rapport_clients::deliver_outbox_to_profiles(
+                        unit,
+                        &s.profiles_url,
+                        std::sync::Arc::new(rapport_clock::SystemClock),
+                        rapport_outbox::delivery::Policy::default(),
                     )
                     .map_err(|e| e.to_string())
                 }),

@@ -12,14 +12,19 @@ pub enum LoyaltyEvent {
         /// "promoter" | "passive" | "detractor" | "" (CSAT only).
         category: &'static str,
     },
+    /// A promise to answer: profiles records it as a commitment on the customer's timeline.
     FollowUpOpened {
         customer_id: Id,
         follow_up_id: Id,
+        nps: u8,
+        due_at: jiff::Timestamp,
     },
-    /// The loop closed; `within_sla` is what the customer's timeline shows.
+    /// The loop closed; `within_sla` is whether the promise was kept.
     FollowUpClosed {
         customer_id: Id,
         follow_up_id: Id,
+        nps: u8,
+        due_at: jiff::Timestamp,
         outcome: &'static str,
         within_sla: bool,
     },
@@ -65,16 +70,25 @@ impl rapport_outbox::OutboxEvent for LoyaltyEvent {
             } => {
                 json!({ "customer_id": customer, "response_id": response_id.to_string(), "category": category })
             }
-            Self::FollowUpOpened { follow_up_id, .. } => {
-                json!({ "customer_id": customer, "follow_up_id": follow_up_id.to_string() })
-            }
+            Self::FollowUpOpened {
+                follow_up_id,
+                nps,
+                due_at,
+                ..
+            } => json!({
+                "customer_id": customer, "follow_up_id": follow_up_id.to_string(),
+                "nps": nps, "due_at": due_at.to_string(),
+            }),
             Self::FollowUpClosed {
                 follow_up_id,
+                nps,
+                due_at,
                 outcome,
                 within_sla,
                 ..
             } => json!({
                 "customer_id": customer, "follow_up_id": follow_up_id.to_string(),
+                "nps": nps, "due_at": due_at.to_string(),
                 "outcome": outcome, "within_sla": within_sla,
             }),
             Self::RewardIssued {

@@ -84,6 +84,13 @@ pub fn interpret(event_type: &str, payload: &Value) -> Result<Effect, Rejection>
             };
             Signal(Kind::Interaction(sentiment))
         }
+        // Loyalty's own promise to answer a detractor (recorded in profiles by its outbox
+        // worker, promised by "loyalty") is already counted by its follow-up.
+        "profiles.commitment_resolved.v1"
+            if payload.get("promised_by").and_then(Value::as_str) == Some(crate::NAME) =>
+        {
+            Nothing
+        }
         "profiles.commitment_resolved.v1" => Signal(if flag(payload, "kept")? {
             Kind::CommitmentKept
         } else {

@@ -153,6 +153,8 @@ impl LoyaltyApi {
             &LoyaltyEvent::FollowUpClosed {
                 customer_id: follow_up.customer_id,
                 follow_up_id,
+                nps: follow_up.nps,
+                due_at: follow_up.due_at,
                 outcome: outcome.ok_or_else(invalid)?.as_str_name(),
                 within_sla,
             },

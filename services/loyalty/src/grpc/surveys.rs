@@ -191,6 +191,8 @@ impl LoyaltyApi {
                     &LoyaltyEvent::FollowUpOpened {
                         customer_id,
                         follow_up_id: follow_up.follow_up_id,
+                        nps,
+                        due_at: follow_up.due_at,
                     },
                     now,
                 )

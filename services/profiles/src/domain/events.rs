@@ -30,6 +30,8 @@ pub enum ProfileEvent {
         customer_id: Id,
         commitment_id: Id,
         kept: bool,
+        /// Who made the promise (an agent id, or a system such as `loyalty`).
+        promised_by: String,
     },
     ConsentChanged {
         customer_id: Id,
@@ -95,10 +97,12 @@ impl rapport_outbox::OutboxEvent for ProfileEvent {
                 customer_id,
                 commitment_id,
                 kept,
+                promised_by,
             } => json!({
                 "customer_id": customer_id.to_string(),
                 "commitment_id": commitment_id.to_string(),
                 "kept": kept,
+                "promised_by": promised_by,
             }),
             Self::ConsentChanged {
                 customer_id,

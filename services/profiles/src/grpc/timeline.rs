@@ -307,6 +307,7 @@ impl ProfileApi {
                 customer_id: commitment.customer_id,
                 commitment_id,
                 kept: state == CommitmentState::Kept,
+                promised_by: commitment.promised_by.id.clone(),
             },
             now,
         )
