@@ -1,13 +1,18 @@
 //! Journeys through the whole suite (issue 8), with one clock the test moves: profiles, plans,
-//! referrals and loyalty on one server, the producers' outbox workers delivering to loyalty, on
-//! SQLite and PostgreSQL.
+//! referrals and loyalty on one server, the outbox workers delivering between them, on SQLite and
+//! PostgreSQL. The issue's numbering: 1 hardship, 2 referral, 3 tenure, 4 closed loop, 6 one trace
+//! (5, a consumer down, is `delivery.rs`).
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use jiff::SignedDuration;
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use rapport::agent;
 use rapport_clock::{ManualClock, Timestamp};
 use rapport_outbox::delivery::Policy;
 use rapport_proto::common::v1 as common;
@@ -27,12 +32,16 @@ use rapport_server::testing::TestServer;
 use rapport_storage::testing::TestDatabase;
 use rapport_storage::{Storage, backend_tests, sqlx};
 use tonic::transport::Channel;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
 
 backend_tests!(
     hardship_journey_ends_with_a_higher_score,
     tenure_journey_rewards_exactly_the_anniversaries_once,
     closed_loop_journey_answers_a_detractor_in_time,
     referral_journey_rewards_both_once_and_raises_the_referrer,
+    one_journey_is_one_trace_across_the_services,
 );
 
 /// 2 March 2026, 09:00 UTC.
@@ -42,6 +51,8 @@ fn start_instant() -> Timestamp {
 
 struct Journey {
     channel: Channel,
+    /// `http://…`, for clients that carry the trace context.
+    url: String,
     profiles: ProfileServiceClient<Channel>,
     referrals: ReferralServiceClient<Channel>,
     loyalty: LoyaltyServiceClient<Channel>,
@@ -121,6 +132,7 @@ async fn start(loyalty_database: TestDatabase) -> Journey {
     .await;
     Journey {
         channel: server.channel.clone(),
+        url: format!("http://{}", server.address),
         profiles: ProfileServiceClient::new(server.channel.clone()),
         referrals: ReferralServiceClient::new(server.channel.clone()),
         loyalty: LoyaltyServiceClient::new(server.channel.clone()),
@@ -534,6 +546,233 @@ async fn referral_journey_rewards_both_once_and_raises_the_referrer(database: Te
     assert!(points(&after, "qualified_referrals") > 0.0);
     assert!(points(&after, "vouches_given") > 0.0);
     assert!(after.involvement >= before_qualifying.involvement);
+}
+
+/// Spans of every test in this binary, recorded in memory (one global subscriber per process).
+fn spans() -> &'static (InMemorySpanExporter, SdkTracerProvider) {
+    static SPANS: OnceLock<(InMemorySpanExporter, SdkTracerProvider)> = OnceLock::new();
+    SPANS.get_or_init(|| {
+        rapport_telemetry::install_propagator();
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        tracing::subscriber::set_global_default(
+            tracing_subscriber::registry()
+                .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("journeys"))),
+        )
+        .unwrap();
+        (exporter, provider)
+    })
+}
+
+/// Which service a span belongs to: its `rpc.service` (server spans), or loyalty for the events
+/// it applies.
+fn service_of(span: &opentelemetry_sdk::trace::SpanData) -> Option<String> {
+    if span.name == "loyalty.apply_event" {
+        return Some("loyalty".into());
+    }
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "rpc.service")
+        .map(|kv| kv.value.to_string())
+        .and_then(|s| s.split('.').nth(1).map(str::to_owned))
+}
+
+/// Test 6: journey 1's first half, made inside one span with the trace layer on the client, is one
+/// trace whose spans come from profiles, plans and loyalty (loyalty's through the outbox), every
+/// span's parent present.
+async fn one_journey_is_one_trace_across_the_services(database: TestDatabase) {
+    let (exporter, provider) = spans();
+    let j = start(database).await;
+    let connection = agent::connect(&j.url).await.unwrap();
+    let journey = tracing::info_span!("journey");
+    let trace_id = journey.context().span().span_context().trace_id();
+
+    let customer = async {
+        let customer = ProfileServiceClient::new(connection.clone())
+            .create_customer(profiles::CreateCustomerRequest {
+                customer: Some(profiles::Customer {
+                    legal_name: "Ana Popescu".into(),
+                    locale: "en-GB".into(),
+                    time_zone: "Europe/London".into(),
+                    customer_since: Some(common::Date {
+                        year: 2020,
+                        month: 3,
+                        day: 2,
+                    }),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .customer
+            .unwrap()
+            .customer_id;
+        let mut accounts = AccountServiceClient::new(connection.clone());
+        let account = accounts
+            .upsert_account(plans::UpsertAccountRequest {
+                source_system: "cards".into(),
+                external_account_id: "GB-TRACE".into(),
+                customer_id: customer.clone(),
+                kind: plans::AccountKind::CreditCard as i32,
+                currency_code: "GBP".into(),
+                balance: gbp(120_000),
+                contractual_payment: gbp(10_000),
+                annual_rate: "0.199".into(),
+                due_day: 10,
+                remaining_term_months: 0,
+                jurisdiction: "GB".into(),
+                as_of: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .account
+            .unwrap()
+            .account_id;
+        accounts
+            .report_arrears(plans::ReportArrearsRequest {
+                account_id: account.clone(),
+                days_past_due: 35,
+                arrears_amount: gbp(20_000),
+                as_of: None,
+            })
+            .await
+            .unwrap();
+        // Plans asks profiles (time zone, preferences) before deciding.
+        OutreachServiceClient::new(connection.clone())
+            .check_contact(plans::CheckContactRequest {
+                customer_id: customer.clone(),
+                account_id: account.clone(),
+                channel: common::Channel::Phone as i32,
+                purpose: plans::ContactPurpose::Support as i32,
+                requested_by: agent("agent-5"),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut hardship = HardshipServiceClient::new(connection.clone());
+        let case = hardship
+            .open_hardship_case(plans::OpenHardshipCaseRequest {
+                customer_id: customer.clone(),
+                account_ids: vec![account.clone()],
+                reason: plans::HardshipReason::JobLoss as i32,
+                reason_detail: String::new(),
+                opened_by: agent("agent-5"),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .hardship_case
+            .unwrap()
+            .case_id;
+        hardship
+            .submit_income_expenditure(plans::SubmitIncomeExpenditureRequest {
+                case_id: case.clone(),
+                income_expenditure: Some(plans::IncomeExpenditure {
+                    household: Some(plans::Household {
+                        adults: 1,
+                        children: 0,
+                        vehicles: 0,
+                    }),
+                    income: vec![plans::IncomeLine {
+                        category: plans::IncomeCategory::Earnings as i32,
+                        description: String::new(),
+                        monthly_amount: gbp(150_000),
+                    }],
+                    fixed_costs: vec![plans::FixedCostLine {
+                        category: plans::FixedCostCategory::HomeAndContents as i32,
+                        description: String::new(),
+                        monthly_amount: gbp(90_000),
+                    }],
+                    ..Default::default()
+                }),
+                submitted_by: agent("agent-5"),
+            })
+            .await
+            .unwrap();
+        let mut plan_service = PlanServiceClient::new(connection.clone());
+        let option = plan_service
+            .get_plan_options(plans::GetPlanOptionsRequest {
+                account_id: account.clone(),
+                case_id: case.clone(),
+                payday: 0,
+                locale: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .options
+            .remove(0);
+        plan_service
+            .accept_plan(plans::AcceptPlanRequest {
+                account_id: account,
+                case_id: case,
+                option_id: option.option_id,
+                accepted_by: agent("agent-5"),
+                agreement: Some(plans::CustomerAgreement {
+                    method: plans::AgreementMethod::RecordedCall as i32,
+                    evidence_ref: "call-1".into(),
+                    agreed_at: None,
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap();
+        customer
+    }
+    .instrument(journey.clone())
+    .await;
+
+    // The plan's events reach loyalty through the outbox; the agent reads the score.
+    j.settle().await;
+    let score = LoyaltyServiceClient::new(connection.clone())
+        .get_loyalty_score(loyalty::GetLoyaltyScoreRequest {
+            customer_id: customer.clone(),
+            as_of: None,
+        })
+        .instrument(journey.clone())
+        .await
+        .unwrap()
+        .into_inner()
+        .score
+        .unwrap();
+    assert!(score.explanation.iter().any(|c| c.signal == "plan_kept"));
+    drop(journey);
+    provider.force_flush().unwrap();
+
+    let spans: Vec<_> = exporter
+        .get_finished_spans()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.span_context.trace_id() == trace_id)
+        .collect();
+    let services: BTreeSet<String> = spans.iter().filter_map(service_of).collect();
+    assert!(
+        ["profiles", "plans", "loyalty"]
+            .iter()
+            .all(|s| services.contains(*s)),
+        "services in the trace: {services:?}"
+    );
+    assert!(
+        spans.iter().any(|s| s.name == "loyalty.apply_event"),
+        "an event delivered through the outbox is applied in the journey's trace"
+    );
+    let ids: HashSet<_> = spans.iter().map(|s| s.span_context.span_id()).collect();
+    let roots: Vec<_> = spans
+        .iter()
+        .filter(|s| !ids.contains(&s.parent_span_id))
+        .map(|s| s.name.to_string())
+        .collect();
+    assert_eq!(
+        roots,
+        ["journey"],
+        "every span's parent is in the trace but the journey's"
+    );
 }
 
 fn gbp(minor_units: i64) -> Option<common::Money> {
