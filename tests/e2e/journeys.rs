@@ -982,6 +982,28 @@ async fn hardship_journey_ends_with_a_higher_score(database: TestDatabase) {
         .unwrap();
     assert_eq!(after_miss.status, plans::PlanStatus::Active as i32);
     assert_eq!(after_miss.consecutive_missed, 1);
+    // The miss is published (a gentle check-in), and the next contact still offers help.
+    assert_eq!(
+        count(
+            &j.databases[1],
+            "SELECT COUNT(*) FROM outbox WHERE event_type = 'plans.installment_missed.v1'"
+        )
+        .await,
+        1
+    );
+    let next = OutreachServiceClient::new(j.channel.clone())
+        .next_best_action(plans::NextBestActionRequest {
+            account_id: account.clone(),
+            at: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        next.purpose,
+        plans::ContactPurpose::Support as i32,
+        "{next:?}"
+    );
 
     // She catches up, then pays each installment on its day until the plan completes.
     let mut last = after_miss;

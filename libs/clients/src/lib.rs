@@ -126,6 +126,28 @@ impl Profiles {
         })
     }
 
+    /// The customer with their vulnerability record: only for decisions that must protect them
+    /// (contact rules), never for display.
+    pub async fn customer_with_vulnerability(
+        &self,
+        customer_id: &str,
+    ) -> Result<profiles::Customer, ClientError> {
+        let id = customer_id.to_owned();
+        with_retry("profiles", customer_id, &self.client, |mut c, deadline| {
+            let message = profiles::GetCustomerRequest {
+                customer_id: id.clone(),
+                view: profiles::CustomerView::WithVulnerability as i32,
+            };
+            async move { c.get_customer(request(message, deadline)).await }
+        })
+        .await?
+        .customer
+        .ok_or_else(|| ClientError::Failed {
+            service: "profiles",
+            message: "answered without a customer".to_owned(),
+        })
+    }
+
     /// The consent decisions in force for one purpose.
     pub async fn consents(
         &self,

@@ -21,6 +21,9 @@ pub struct ContactProfile {
     pub do_not_contact: bool,
     /// The latest decision on collections contact by electronic channels, if any.
     pub electronic_collections_consent: Option<bool>,
+    /// Profiles records a vulnerability (any factor): contact goes through a specialist and is
+    /// never automated, as under a vulnerability hold (FCA FG21/1).
+    pub vulnerable: bool,
 }
 
 /// Where contact profiles come from.
@@ -58,7 +61,11 @@ fn failed(error: rapport_clients::ClientError) -> PlansError {
 impl CustomerDirectory for ProfilesClient {
     async fn contact_profile(&self, customer_id: Id) -> Result<ContactProfile, PlansError> {
         let id = customer_id.to_string();
-        let customer = self.profiles.customer(&id).await.map_err(failed)?;
+        let customer = self
+            .profiles
+            .customer_with_vulnerability(&id)
+            .await
+            .map_err(failed)?;
         let consents = self
             .profiles
             .consents(&id, profiles::ConsentPurpose::CollectionsElectronic)
@@ -108,6 +115,10 @@ impl CustomerDirectory for ProfilesClient {
                 .find(|c| c.channel == Channel::Unspecified as i32)
                 .or_else(|| consents.first())
                 .map(|c| c.status == profiles::ConsentStatus::Granted as i32),
+            vulnerable: customer
+                .vulnerability
+                .as_ref()
+                .is_some_and(|v| !v.factors.is_empty()),
         })
     }
 }

@@ -363,8 +363,79 @@ backend_tests!(
     concurrent_dialers_never_exceed_the_limit,
     protection_stops_demands_but_not_help_until_local_midnight,
     next_best_action_offers_help_first_and_respects_holds,
+    a_vulnerability_recorded_in_profiles_routes_contact_to_a_specialist,
     bad_outreach_input_names_the_field,
 );
+
+/// Plans reads vulnerability from profiles (issue 8): a recorded vulnerability holds contact as
+/// a vulnerability hold does, with nothing set in plans.
+async fn a_vulnerability_recorded_in_profiles_routes_contact_to_a_specialist(
+    database: TestDatabase,
+) {
+    let mut plans = start(database).await;
+    let (customer, account) = debtor(&mut plans, "America/New_York", "US").await;
+    let mut automated = check(
+        &customer,
+        &account.account_id,
+        common::Channel::Phone,
+        "2026-03-10T15:00:00Z",
+        false,
+    );
+    automated.automated = true;
+    let before = plans
+        .plans_outreach()
+        .check_contact(automated.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        before.allowed && !before.route_to_specialist,
+        "{:?}",
+        before.reasons
+    );
+
+    plans
+        .profiles
+        .set_vulnerability(profiles::SetVulnerabilityRequest {
+            customer_id: customer.clone(),
+            vulnerability: Some(profiles::Vulnerability {
+                factors: vec![profiles::VulnerabilityFactor {
+                    driver: profiles::VulnerabilityDriver::LifeEvent as i32,
+                    detail: "bereavement".into(),
+                    temporary: true,
+                }],
+                customer_consented: true,
+                ..Default::default()
+            }),
+            recorded_by: Some(agent("agent-5")),
+        })
+        .await
+        .unwrap();
+    let refused = plans
+        .plans_outreach()
+        .check_contact(automated)
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!refused.allowed);
+    assert!(refused.route_to_specialist);
+    assert!(refused.reasons.iter().any(
+        |r| r.code == "VULNERABILITY_HOLD" && r.effect == common::ReasonEffect::Opposes as i32
+    ));
+    let by_hand = plans
+        .plans_outreach()
+        .check_contact(check(
+            &customer,
+            &account.account_id,
+            common::Channel::Phone,
+            "2026-03-10T15:00:00Z",
+            false,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(by_hand.route_to_specialist, "a specialist makes the call");
+}
 
 async fn templates_render_with_the_opt_out_and_name_missing_values(database: TestDatabase) {
     let plans = start(database).await;
