@@ -240,13 +240,17 @@ impl PlanApi {
             })?;
 
         // Options offered while a plan has missed installments are the re-plan offer a plan
-        // must have had before it can be called broken.
-        if let Some(mut active) = store::plans::active_for_account(&mut tx, account_id).await?
-            && active.consecutive_missed > 0
-            && active.replan_offered_at.is_none()
-        {
-            active.replan_offered_at = Some(now);
-            store::plans::save_progress(&mut tx, &active).await?;
+        // must have had before it can be called broken. The plan is brought up to today first:
+        // a miss nobody has looked at yet still counts.
+        if let Some(active) = store::plans::active_for_account(&mut tx, account_id).await? {
+            let mut active = self.current(&mut tx, active.id).await?;
+            if active.status == pb::PlanStatus::Active
+                && active.consecutive_missed > 0
+                && active.replan_offered_at.is_none()
+            {
+                active.replan_offered_at = Some(now);
+                store::plans::save_progress(&mut tx, &active).await?;
+            }
         }
 
         store::plans::drop_expired_options(&mut tx, account_id, now).await?;

@@ -489,4 +489,36 @@ backend_tests!(
     a_hundred_concurrent_replays_post_once,
     one_miss_is_a_check_in_and_broken_needs_two_and_a_replan_offer,
     paying_a_missed_installment_keeps_the_plan_on_track,
+    options_after_an_unseen_miss_are_the_replan_offer,
 );
+
+/// A miss nobody has looked at yet (no GetPlan since) still makes the next options the re-plan
+/// offer: GetPlanOptions brings the plan up to date before deciding.
+async fn options_after_an_unseen_miss_are_the_replan_offer(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (account, plan) = accept_reduced_payment(&mut plans).await;
+    plans.clock.set("2026-03-16T09:00:00Z".parse().unwrap());
+    options(&mut plans, &account.account_id, 15).await;
+    let seen = plans
+        .plans
+        .get_plan(pb::GetPlanRequest {
+            plan_id: plan.plan_id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(seen.consecutive_missed, 1);
+    assert!(
+        seen.replan_offered,
+        "the options offered after the miss were the re-plan offer"
+    );
+    assert_eq!(
+        plans
+            .count("SELECT COUNT(*) FROM outbox WHERE event_type = 'plans.installment_missed.v1'")
+            .await,
+        1,
+        "the miss is published once"
+    );
+}
