@@ -56,6 +56,8 @@ pub enum UnitError {
     Storage(#[from] StorageError),
     #[error("invalid profiles_url")]
     ProfilesUrl(#[from] rapport_clients::ClientError),
+    #[error("invalid plans rules: {0}")]
+    Rules(String),
 }
 
 /// The service with the default rules and the system clock, reading customers from profiles at
@@ -82,6 +84,7 @@ pub fn unit_with(
     clock: SharedClock,
     profiles_url: &str,
 ) -> Result<ServiceUnit, UnitError> {
+    rules.check().map_err(UnitError::Rules)?;
     let storage = Storage::open(storage)?;
     let directory = Arc::new(customers::ProfilesClient::new(profiles_url)?);
     let core = grpc::Core::new(storage.clone(), clock, Arc::new(rules), directory);

@@ -107,3 +107,67 @@ impl Default for Rules {
         }
     }
 }
+
+impl Rules {
+    /// Numbers that would make nonsense, named; checked once when the service starts, so a bad
+    /// configuration stops the start instead of failing callers one request at a time.
+    pub fn check(&self) -> Result<(), String> {
+        use std::str::FromStr;
+
+        let rate = rust_decimal::Decimal::from_str(&self.write_off_recovery_rate).map_err(|e| {
+            format!(
+                "write_off_recovery_rate {:?} is not a decimal: {e}",
+                self.write_off_recovery_rate
+            )
+        })?;
+        crate::domain::options::OptionsConfig {
+            write_off_recovery_rate: rate,
+            breathing_space_days: self.breathing_space_days,
+            ..crate::domain::options::OptionsConfig::default()
+        }
+        .validate()
+        .map_err(|e| e.to_string())?;
+        if !self.delinquency_days.windows(2).all(|w| w[0] < w[1]) {
+            return Err("delinquency_days must rise from stage to stage".into());
+        }
+        if self.misses_before_broken == 0 {
+            return Err("misses_before_broken must be at least 1".into());
+        }
+        if !(1..=100).contains(&self.promise_kept_percent) {
+            return Err("promise_kept_percent must be 1–100".into());
+        }
+        if self.option_valid_minutes == 0 || self.breathing_space_days == 0 {
+            return Err("option_valid_minutes and breathing_space_days must be positive".into());
+        }
+        if self.opt_out_base_url.trim().is_empty() || self.opt_out_sms_keyword.trim().is_empty() {
+            return Err("every electronic message needs an opt-out: set opt_out_base_url and opt_out_sms_keyword".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_hold_together_and_nonsense_is_named() {
+        assert_eq!(Rules::default().check(), Ok(()));
+        let bad = |change: fn(&mut Rules)| {
+            let mut rules = Rules::default();
+            change(&mut rules);
+            rules.check().unwrap_err()
+        };
+        assert!(
+            bad(|r| r.write_off_recovery_rate = "ten percent".into())
+                .contains("write_off_recovery_rate")
+        );
+        assert!(
+            bad(|r| r.write_off_recovery_rate = "1.5".into()).contains("write_off_recovery_rate")
+        );
+        assert!(bad(|r| r.delinquency_days = [1, 90, 30, 180]).contains("delinquency_days"));
+        assert!(bad(|r| r.misses_before_broken = 0).contains("misses_before_broken"));
+        assert!(bad(|r| r.opt_out_sms_keyword = " ".into()).contains("opt-out"));
+    }
+}
