@@ -419,6 +419,9 @@ pub struct Customer {
     /// public holidays (Reg F 1006.6(b)(1): prior consent given directly; CCA 1995 s.46:
     /// "without his consent"). The electronic consent above does not count for this.
     pub consented_to_out_of_hours_calls: bool,
+    /// Profiles records a vulnerability (FCA FG21/1): contact is held as under a vulnerability
+    /// hold, for as long as the record stands.
+    pub vulnerable: bool,
 }
 
 /// One entry of the contact ledger of this customer for this debt (the caller filters).
@@ -584,9 +587,10 @@ pub fn decide(
         allowed,
         reasons,
         next_allowed_at,
-        route_to_specialist: vulnerability_holds(protections, request.at)
-            .next()
-            .is_some(),
+        route_to_specialist: customer.vulnerable
+            || vulnerability_holds(protections, request.at)
+                .next()
+                .is_some(),
         rule_set: rules.name,
         rule_set_version: rules.version,
     }
@@ -1081,33 +1085,45 @@ fn vulnerability_holds(
         .filter(|p| p.kind == ProtectionKind::VulnerabilityHold)
 }
 
-/// Rule 3b, everywhere (FCA FG21/1; DESIGN.md): a vulnerability hold routes contact to a
-/// specialist and forbids automated contact (automated dialling above all) until it ends.
+/// Rule 3b, everywhere (FCA FG21/1; DESIGN.md): a vulnerability hold, or a vulnerability
+/// profiles records, routes contact to a specialist and forbids automated contact (automated
+/// dialling above all) until it ends.
 fn vulnerability_hold(cx: &Context<'_>) -> Check {
     let rule = ContactRule::VulnerabilityHold;
     let holds: Vec<&ProtectionPeriod> =
         vulnerability_holds(cx.inputs.protections, cx.request.at).collect();
-    if holds.is_empty() {
+    let recorded = cx.inputs.customer.vulnerable;
+    if holds.is_empty() && !recorded {
         return Check::pass(cx.reason(
             rule,
             ReasonEffect::Supports,
             "No vulnerability hold is in force.",
         ));
     }
+    let why = if recorded {
+        "Profiles records a vulnerability"
+    } else {
+        "A vulnerability hold is in force"
+    };
     if !cx.request.automated || is_statutory_letter(&cx.request) {
         return Check::pass(cx.reason(
             rule,
             ReasonEffect::Neutral,
-            "A vulnerability hold is in force: a specialist must make this contact.",
+            format!("{why}: a specialist must make this contact."),
         ));
     }
     Check::block(
         cx.reason(
             rule,
             ReasonEffect::Opposes,
-            "A vulnerability hold is in force: no automated contact; a specialist must make it.",
+            format!("{why}: no automated contact; a specialist must make it."),
         ),
-        latest_protection_end(&holds),
+        // The record has no end date: it holds until profiles clears it.
+        if recorded {
+            Block::Indefinitely
+        } else {
+            latest_protection_end(&holds)
+        },
     )
 }
 
@@ -1610,6 +1626,7 @@ mod tests {
             opted_out_channels: Vec::new(),
             electronic_collections_consent: None,
             consented_to_out_of_hours_calls: false,
+            vulnerable: false,
         }
     }
 
@@ -2593,6 +2610,32 @@ mod tests {
     }
 
     #[test]
+    fn a_vulnerability_profiles_records_holds_contact_like_a_hold() {
+        let rules = RuleSet::uk_conc7();
+        let customer = Customer {
+            vulnerable: true,
+            ..customer(LONDON)
+        };
+        let none = Protections { periods: vec![] };
+        let support = |automated: bool| Request {
+            channel: Channel::Phone,
+            at: local(LONDON, "2026-06-10T10:00"),
+            purpose: ContactPurpose::Support,
+            automated,
+        };
+        let dialler = decide(&rules, &customer, &none, &[], &support(true));
+        assert!(!dialler.allowed);
+        assert!(dialler.route_to_specialist);
+        assert_eq!(opposing(&dialler), ["VULNERABILITY_HOLD"]);
+        assert_eq!(
+            dialler.next_allowed_at, None,
+            "no end date: held until cleared"
+        );
+        let specialist = decide(&rules, &customer, &none, &[], &support(false));
+        assert!(specialist.allowed && specialist.route_to_specialist);
+    }
+
+    #[test]
     fn a_vulnerability_hold_routes_to_a_specialist_and_blocks_automated_contact() {
         let rules = RuleSet::uk_conc7();
         let customer = customer(LONDON);
@@ -2884,6 +2927,7 @@ mod tests {
                     opted_out_channels: opted_out.into_iter().collect(),
                     electronic_collections_consent: electronic,
                     consented_to_out_of_hours_calls: out_of_hours,
+                    vulnerable: false,
                 }
             }
         }

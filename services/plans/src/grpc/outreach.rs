@@ -86,37 +86,27 @@ impl OutreachApi {
             .await?;
         let mut opted_out = store::contact::opted_out_channels(conn, account.customer_id).await?;
         opted_out.sort_by_key(|c| *c as i32);
-        let mut protections: Vec<ProtectionPeriod> =
-            store::protections::for_customer(conn, account.customer_id)
-                .await?
-                .into_iter()
-                .filter(|p| p.covers(account.id))
-                .map(|p| ProtectionPeriod {
-                    kind: p.kind,
-                    starts_at: p.starts_at,
-                    // A breathing space protects through its last day, to midnight local time.
-                    ends_at: match (p.kind, p.ends_at) {
-                        (pb::ProtectionKind::BreathingSpace, Some(end)) => {
-                            let last_day = (end - SignedDuration::from_micros(1))
-                                .to_zoned(profile.time_zone.clone())
-                                .date();
-                            contact_rules::local_midnight_after(last_day, &profile.time_zone)
-                                .ok()
-                                .or(Some(end))
-                        }
-                        (_, end) => end,
-                    },
-                })
-                .collect();
-        // A vulnerability recorded in profiles holds contact as a vulnerability hold does: a
-        // specialist makes it, nothing automated, for as long as the record stands.
-        if profile.vulnerable {
-            protections.push(ProtectionPeriod {
-                kind: pb::ProtectionKind::VulnerabilityHold,
-                starts_at: Timestamp::MIN,
-                ends_at: None,
-            });
-        }
+        let protections = store::protections::for_customer(conn, account.customer_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.covers(account.id))
+            .map(|p| ProtectionPeriod {
+                kind: p.kind,
+                starts_at: p.starts_at,
+                // A breathing space protects through its last day, to midnight local time.
+                ends_at: match (p.kind, p.ends_at) {
+                    (pb::ProtectionKind::BreathingSpace, Some(end)) => {
+                        let last_day = (end - SignedDuration::from_micros(1))
+                            .to_zoned(profile.time_zone.clone())
+                            .date();
+                        contact_rules::local_midnight_after(last_day, &profile.time_zone)
+                            .ok()
+                            .or(Some(end))
+                    }
+                    (_, end) => end,
+                },
+            })
+            .collect();
         let since = now - SignedDuration::from_hours(24 * LEDGER_DAYS);
         let ledger =
             store::contact::attempts_for_debt(conn, account.customer_id, account.id, since)
@@ -139,6 +129,7 @@ impl OutreachApi {
                 opted_out_channels: opted_out,
                 electronic_collections_consent: profile.electronic_collections_consent,
                 consented_to_out_of_hours_calls: false,
+                vulnerable: profile.vulnerable,
             },
             protections: Protections {
                 periods: protections,
