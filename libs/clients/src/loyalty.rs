@@ -103,10 +103,7 @@ pub fn deliver_outbox_to_loyalty(
     policy: Policy,
 ) -> Result<ServiceUnit, ClientError> {
     let sink = LoyaltyIngest::new(loyalty_url, unit.name())?;
-    let Some(storage) = unit.storage().cloned() else {
-        return Ok(unit);
-    };
-    Ok(unit.with_worker(move |stopping| delivery::run(storage, sink, policy, clock, stopping)))
+    Ok(delivery::deliver_from(unit, sink, clock, policy))
 }
 
 #[cfg(test)]

@@ -157,8 +157,5 @@ pub fn deliver_outbox_to_profiles(
     policy: Policy,
 ) -> Result<ServiceUnit, ClientError> {
     let sink = ProfilesTimeline::new(profiles_url, unit.name())?;
-    let Some(storage) = unit.storage().cloned() else {
-        return Ok(unit);
-    };
-    Ok(unit.with_worker(move |stopping| delivery::run(storage, sink, policy, clock, stopping)))
+    Ok(delivery::deliver_from(unit, sink, clock, policy))
 }

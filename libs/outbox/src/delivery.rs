@@ -233,3 +233,17 @@ pub async fn run(
         }
     }
 }
+
+/// Adds to `unit` a worker that delivers the unit's outbox to `sink` (a unit without storage has
+/// no outbox and is returned as it is).
+pub fn deliver_from(
+    unit: rapport_server::ServiceUnit,
+    sink: impl Sink,
+    clock: SharedClock,
+    policy: Policy,
+) -> rapport_server::ServiceUnit {
+    let Some(storage) = unit.storage().cloned() else {
+        return unit;
+    };
+    unit.with_worker(move |stopping| run(storage, sink, policy, clock, stopping))
+}
