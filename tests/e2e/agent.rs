@@ -3,104 +3,14 @@
 #![allow(clippy::unwrap_used)]
 
 use rapport::agent;
-use rapport_e2e::Suite;
+use rapport_e2e::{Suite, hardship};
 use rapport_proto::common::v1 as common;
 use rapport_proto::loyalty::v1 as loyalty;
 use rapport_proto::loyalty::v1::loyalty_service_client::LoyaltyServiceClient;
 use rapport_proto::plans::v1 as plans;
-use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
-use rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient;
 use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
 use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
-
-fn gbp(minor_units: i64) -> Option<common::Money> {
-    Some(common::Money {
-        currency_code: "GBP".into(),
-        minor_units,
-    })
-}
-
-fn agent_actor() -> Option<common::Actor> {
-    Some(common::Actor {
-        kind: common::ActorKind::Agent as i32,
-        id: "agent-5".into(),
-    })
-}
-
-/// A customer in hardship with an account, a case and a statement: ready for options.
-async fn in_hardship(suite: &Suite, customer_id: &str) -> (String, String) {
-    let account = AccountServiceClient::new(suite.channel.clone())
-        .upsert_account(plans::UpsertAccountRequest {
-            source_system: "cards".into(),
-            external_account_id: "GB-1".into(),
-            customer_id: customer_id.into(),
-            kind: plans::AccountKind::CreditCard as i32,
-            currency_code: "GBP".into(),
-            balance: gbp(300_000),
-            contractual_payment: gbp(15_000),
-            annual_rate: "0.199".into(),
-            due_day: 10,
-            remaining_term_months: 0,
-            jurisdiction: "GB".into(),
-            as_of: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .account
-        .unwrap()
-        .account_id;
-    let mut hardship = HardshipServiceClient::new(suite.channel.clone());
-    let case = hardship
-        .open_hardship_case(plans::OpenHardshipCaseRequest {
-            customer_id: customer_id.into(),
-            account_ids: vec![account.clone()],
-            reason: plans::HardshipReason::JobLoss as i32,
-            reason_detail: String::new(),
-            opened_by: agent_actor(),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .hardship_case
-        .unwrap()
-        .case_id;
-    let line = |amount| gbp(amount);
-    hardship
-        .submit_income_expenditure(plans::SubmitIncomeExpenditureRequest {
-            case_id: case.clone(),
-            income_expenditure: Some(plans::IncomeExpenditure {
-                household: Some(plans::Household {
-                    adults: 1,
-                    children: 0,
-                    vehicles: 0,
-                }),
-                income: vec![plans::IncomeLine {
-                    category: plans::IncomeCategory::Earnings as i32,
-                    description: String::new(),
-                    monthly_amount: line(200_000),
-                }],
-                fixed_costs: vec![plans::FixedCostLine {
-                    category: plans::FixedCostCategory::HomeAndContents as i32,
-                    description: String::new(),
-                    monthly_amount: line(90_000),
-                }],
-                flexible_costs: vec![plans::FlexibleCostLine {
-                    category: plans::FlexibleCostCategory::FoodAndHousekeeping as i32,
-                    description: String::new(),
-                    monthly_amount: line(40_000),
-                }],
-                savings_allowance: line(5_000),
-                ..Default::default()
-            }),
-            submitted_by: agent_actor(),
-        })
-        .await
-        .unwrap();
-    (account, case)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_finds_a_customer_offers_options_and_reads_the_score() {
@@ -139,7 +49,9 @@ async fn an_agent_finds_a_customer_offers_options_and_reads_the_score() {
         .unwrap();
     assert!(none.starts_with("No customer matches"));
 
-    let (account, case) = in_hardship(&suite, &customer).await;
+    let connection = connect().await.unwrap();
+    let account = hardship::account_behind(&connection, &customer, "GB-1", 35).await;
+    let case = hardship::case_with_statement(&connection, &customer, &account).await;
     let options = agent::plan_options(connect().await.unwrap(), &account, &case, 0)
         .await
         .unwrap();

@@ -14,13 +14,12 @@ use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use rapport::agent;
 use rapport_clock::{ManualClock, Timestamp};
+use rapport_e2e::hardship;
 use rapport_outbox::delivery::Policy;
 use rapport_proto::common::v1 as common;
 use rapport_proto::loyalty::v1 as loyalty;
 use rapport_proto::loyalty::v1::loyalty_service_client::LoyaltyServiceClient;
 use rapport_proto::plans::v1 as plans;
-use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
-use rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient;
 use rapport_proto::plans::v1::outreach_service_client::OutreachServiceClient;
 use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
 use rapport_proto::profiles::v1 as profiles;
@@ -611,37 +610,7 @@ async fn one_journey_is_one_trace_across_the_services(database: TestDatabase) {
             .customer
             .unwrap()
             .customer_id;
-        let mut accounts = AccountServiceClient::new(connection.clone());
-        let account = accounts
-            .upsert_account(plans::UpsertAccountRequest {
-                source_system: "cards".into(),
-                external_account_id: "GB-TRACE".into(),
-                customer_id: customer.clone(),
-                kind: plans::AccountKind::CreditCard as i32,
-                currency_code: "GBP".into(),
-                balance: gbp(120_000),
-                contractual_payment: gbp(10_000),
-                annual_rate: "0.199".into(),
-                due_day: 10,
-                remaining_term_months: 0,
-                jurisdiction: "GB".into(),
-                as_of: None,
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .account
-            .unwrap()
-            .account_id;
-        accounts
-            .report_arrears(plans::ReportArrearsRequest {
-                account_id: account.clone(),
-                days_past_due: 35,
-                arrears_amount: gbp(20_000),
-                as_of: None,
-            })
-            .await
-            .unwrap();
+        let account = hardship::account_behind(&connection, &customer, "GB-TRACE", 35).await;
         // Plans asks profiles (time zone, preferences) before deciding.
         OutreachServiceClient::new(connection.clone())
             .check_contact(plans::CheckContactRequest {
@@ -649,52 +618,12 @@ async fn one_journey_is_one_trace_across_the_services(database: TestDatabase) {
                 account_id: account.clone(),
                 channel: common::Channel::Phone as i32,
                 purpose: plans::ContactPurpose::Support as i32,
-                requested_by: agent("agent-5"),
+                requested_by: hardship::agent("agent-5"),
                 ..Default::default()
             })
             .await
             .unwrap();
-        let mut hardship = HardshipServiceClient::new(connection.clone());
-        let case = hardship
-            .open_hardship_case(plans::OpenHardshipCaseRequest {
-                customer_id: customer.clone(),
-                account_ids: vec![account.clone()],
-                reason: plans::HardshipReason::JobLoss as i32,
-                reason_detail: String::new(),
-                opened_by: agent("agent-5"),
-                request_id: String::new(),
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .hardship_case
-            .unwrap()
-            .case_id;
-        hardship
-            .submit_income_expenditure(plans::SubmitIncomeExpenditureRequest {
-                case_id: case.clone(),
-                income_expenditure: Some(plans::IncomeExpenditure {
-                    household: Some(plans::Household {
-                        adults: 1,
-                        children: 0,
-                        vehicles: 0,
-                    }),
-                    income: vec![plans::IncomeLine {
-                        category: plans::IncomeCategory::Earnings as i32,
-                        description: String::new(),
-                        monthly_amount: gbp(150_000),
-                    }],
-                    fixed_costs: vec![plans::FixedCostLine {
-                        category: plans::FixedCostCategory::HomeAndContents as i32,
-                        description: String::new(),
-                        monthly_amount: gbp(90_000),
-                    }],
-                    ..Default::default()
-                }),
-                submitted_by: agent("agent-5"),
-            })
-            .await
-            .unwrap();
+        let case = hardship::case_with_statement(&connection, &customer, &account).await;
         let mut plan_service = PlanServiceClient::new(connection.clone());
         let option = plan_service
             .get_plan_options(plans::GetPlanOptionsRequest {
@@ -713,7 +642,7 @@ async fn one_journey_is_one_trace_across_the_services(database: TestDatabase) {
                 account_id: account,
                 case_id: case,
                 option_id: option.option_id,
-                accepted_by: agent("agent-5"),
+                accepted_by: hardship::agent("agent-5"),
                 agreement: Some(plans::CustomerAgreement {
                     method: plans::AgreementMethod::RecordedCall as i32,
                     evidence_ref: "call-1".into(),
@@ -775,20 +704,6 @@ async fn one_journey_is_one_trace_across_the_services(database: TestDatabase) {
     );
 }
 
-fn gbp(minor_units: i64) -> Option<common::Money> {
-    Some(common::Money {
-        currency_code: "GBP".into(),
-        minor_units,
-    })
-}
-
-fn agent(id: &str) -> Option<common::Actor> {
-    Some(common::Actor {
-        kind: common::ActorKind::Agent as i32,
-        id: id.into(),
-    })
-}
-
 /// Journey 1: a customer of 6 years who always paid falls 35 days behind; a supportive first
 /// message at a lawful hour; a case, income and expenditure, options, a plan she chooses;
 /// payments (one retried with the same key), one missed installment with a check-in, the plan
@@ -803,41 +718,12 @@ async fn hardship_journey_ends_with_a_higher_score(database: TestDatabase) {
         j.touch(&customer).await;
         j.touch(&customer).await;
     }
-    let mut accounts = AccountServiceClient::new(j.channel.clone());
-    let account = accounts
-        .upsert_account(plans::UpsertAccountRequest {
-            source_system: "cards".into(),
-            external_account_id: "GB-ANA-1".into(),
-            customer_id: ana.clone(),
-            kind: plans::AccountKind::CreditCard as i32,
-            currency_code: "GBP".into(),
-            balance: gbp(120_000),
-            contractual_payment: gbp(10_000),
-            annual_rate: "0.199".into(),
-            due_day: 10,
-            remaining_term_months: 0,
-            jurisdiction: "GB".into(),
-            as_of: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .account
-        .unwrap()
-        .account_id;
     j.settle().await;
     let before = j.score(&ana).await;
 
     // 35 days behind.
-    accounts
-        .report_arrears(plans::ReportArrearsRequest {
-            account_id: account.clone(),
-            days_past_due: 35,
-            arrears_amount: gbp(20_000),
-            as_of: None,
-        })
-        .await
-        .unwrap();
+    let connection = agent::connect(&j.url).await.unwrap();
+    let account = hardship::account_behind(&connection, &ana, "GB-ANA-1", 35).await;
     // 09:00 in London: a supportive first message is lawful.
     let check = OutreachServiceClient::new(j.channel.clone())
         .check_contact(plans::CheckContactRequest {
@@ -848,7 +734,7 @@ async fn hardship_journey_ends_with_a_higher_score(database: TestDatabase) {
             purpose: plans::ContactPurpose::Support as i32,
             automated: false,
             reserve: false,
-            requested_by: agent("agent-5"),
+            requested_by: hardship::agent("agent-5"),
         })
         .await
         .unwrap()
@@ -856,52 +742,7 @@ async fn hardship_journey_ends_with_a_higher_score(database: TestDatabase) {
     assert!(check.allowed, "{:?}", check.reasons);
 
     // The agent opens a case and records income and expenditure.
-    let mut hardship = HardshipServiceClient::new(j.channel.clone());
-    let case = hardship
-        .open_hardship_case(plans::OpenHardshipCaseRequest {
-            customer_id: ana.clone(),
-            account_ids: vec![account.clone()],
-            reason: plans::HardshipReason::JobLoss as i32,
-            reason_detail: String::new(),
-            opened_by: agent("agent-5"),
-            request_id: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .hardship_case
-        .unwrap()
-        .case_id;
-    hardship
-        .submit_income_expenditure(plans::SubmitIncomeExpenditureRequest {
-            case_id: case.clone(),
-            income_expenditure: Some(plans::IncomeExpenditure {
-                household: Some(plans::Household {
-                    adults: 1,
-                    children: 0,
-                    vehicles: 0,
-                }),
-                income: vec![plans::IncomeLine {
-                    category: plans::IncomeCategory::Earnings as i32,
-                    description: String::new(),
-                    monthly_amount: gbp(150_000),
-                }],
-                fixed_costs: vec![plans::FixedCostLine {
-                    category: plans::FixedCostCategory::HomeAndContents as i32,
-                    description: String::new(),
-                    monthly_amount: gbp(90_000),
-                }],
-                flexible_costs: vec![plans::FlexibleCostLine {
-                    category: plans::FlexibleCostCategory::FoodAndHousekeeping as i32,
-                    description: String::new(),
-                    monthly_amount: gbp(30_000),
-                }],
-                ..Default::default()
-            }),
-            submitted_by: agent("agent-5"),
-        })
-        .await
-        .unwrap();
+    let case = hardship::case_with_statement(&connection, &ana, &account).await;
 
     // Options; she chooses the shortest schedule that fits.
     let mut plan_service = PlanServiceClient::new(j.channel.clone());
@@ -926,7 +767,7 @@ async fn hardship_journey_ends_with_a_higher_score(database: TestDatabase) {
             account_id: account.clone(),
             case_id: case.clone(),
             option_id: chosen.option_id.clone(),
-            accepted_by: agent("agent-5"),
+            accepted_by: hardship::agent("agent-5"),
             agreement: Some(plans::CustomerAgreement {
                 method: plans::AgreementMethod::RecordedCall as i32,
                 evidence_ref: "call-1".into(),
