@@ -4,6 +4,7 @@
 
 mod loyalty;
 mod timeline;
+mod upstream;
 
 use std::time::Duration;
 
@@ -29,25 +30,39 @@ pub enum ClientError {
         service: &'static str,
         message: String,
     },
-    #[error("invalid service address")]
+    #[error("invalid service address or TLS settings")]
     Address(#[from] tonic::transport::Error),
+    #[error("cannot read {path}")]
+    File {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 pub use loyalty::{LoyaltyIngest, deliver_outbox_to_loyalty};
 pub use timeline::{ProfilesTimeline, deliver_outbox_to_profiles};
+pub use upstream::{BearerService, ClientSettings, Upstream};
 
-type Traced = ClientTraceService<Channel>;
+type Traced = ClientTraceService<BearerService<Channel>>;
 
-/// A lazily connected channel with trace propagation: a service starts (and reports its own
-/// health) even while the one it reads is down.
-pub fn traced_channel(url: &str) -> Result<Traced, ClientError> {
-    let channel = Endpoint::from_shared(url.to_owned())?
+/// A lazily connected channel with trace propagation, TLS when configured, and the service's
+/// bearer token: a service starts (and reports its own health) even while the one it reads is
+/// down.
+pub fn traced_channel(upstream: &Upstream) -> Result<Traced, ClientError> {
+    let mut endpoint = Endpoint::from_shared(upstream.url.clone())?
         .connect_timeout(DEADLINE)
-        .tcp_nodelay(true)
-        .connect_lazy();
+        .tcp_nodelay(true);
+    if let Some(tls) = upstream.tls()? {
+        endpoint = endpoint.tls_config(tls)?;
+    }
+    let channel = endpoint.connect_lazy();
     Ok(ServiceBuilder::new()
         .layer(ClientTraceLayer)
-        .service(channel))
+        .service(BearerService::new(
+            channel,
+            upstream.client.token_file.as_deref(),
+        )))
 }
 
 /// Calls `call` with a deadline, retrying `UNAVAILABLE` with backoff.
@@ -102,9 +117,9 @@ pub struct Profiles {
 }
 
 impl Profiles {
-    pub fn new(url: &str) -> Result<Self, ClientError> {
+    pub fn new(upstream: impl Into<Upstream>) -> Result<Self, ClientError> {
         Ok(Self {
-            client: ProfileServiceClient::new(traced_channel(url)?),
+            client: ProfileServiceClient::new(traced_channel(&upstream.into())?),
         })
     }
 

@@ -9,7 +9,7 @@ use rapport_proto::loyalty::v1 as loyalty;
 use rapport_proto::loyalty::v1::loyalty_service_client::LoyaltyServiceClient;
 use rapport_server::ServiceUnit;
 
-use crate::{ClientError, Traced, request, traced_channel, with_retry};
+use crate::{ClientError, Traced, Upstream, request, traced_channel, with_retry};
 
 /// Delivers a producer's outbox batches to loyalty.
 #[derive(Debug, Clone)]
@@ -20,9 +20,9 @@ pub struct LoyaltyIngest {
 
 impl LoyaltyIngest {
     /// `source` names the producer in every event (`profiles`, `plans`, `referrals`).
-    pub fn new(url: &str, source: &'static str) -> Result<Self, ClientError> {
+    pub fn new(upstream: impl Into<Upstream>, source: &'static str) -> Result<Self, ClientError> {
         Ok(Self {
-            client: LoyaltyServiceClient::new(traced_channel(url)?),
+            client: LoyaltyServiceClient::new(traced_channel(&upstream.into())?),
             source,
         })
     }
@@ -98,7 +98,7 @@ fn json_to_value(v: serde_json::Value) -> prost_types::Value {
 /// Adds a worker to `unit` that delivers its outbox to loyalty at `loyalty_url`.
 pub fn deliver_outbox_to_loyalty(
     unit: ServiceUnit,
-    loyalty_url: &str,
+    loyalty_url: impl Into<Upstream>,
     clock: SharedClock,
     policy: Policy,
 ) -> Result<ServiceUnit, ClientError> {

@@ -10,7 +10,7 @@ use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use rapport_server::ServiceUnit;
 use tonic::Code;
 
-use crate::{ClientError, DEADLINE, Traced, request, traced_channel};
+use crate::{ClientError, DEADLINE, Traced, Upstream, request, traced_channel};
 
 /// Delivers loyalty's follow-up events to profiles as commitments.
 #[derive(Debug, Clone)]
@@ -52,9 +52,9 @@ fn permanent(status: &tonic::Status) -> bool {
 }
 
 impl ProfilesTimeline {
-    pub fn new(url: &str, source: &'static str) -> Result<Self, ClientError> {
+    pub fn new(upstream: impl Into<Upstream>, source: &'static str) -> Result<Self, ClientError> {
         Ok(Self {
-            client: ProfileServiceClient::new(traced_channel(url)?),
+            client: ProfileServiceClient::new(traced_channel(&upstream.into())?),
             source,
         })
     }
@@ -152,7 +152,7 @@ impl Sink for ProfilesTimeline {
 /// Adds a worker to loyalty's `unit` that records its follow-ups on the profiles timeline.
 pub fn deliver_outbox_to_profiles(
     unit: ServiceUnit,
-    profiles_url: &str,
+    profiles_url: impl Into<Upstream>,
     clock: SharedClock,
     policy: Policy,
 ) -> Result<ServiceUnit, ClientError> {

@@ -26,6 +26,7 @@ package!(profiles, "rapport.profiles.v1");
 package!(plans, "rapport.plans.v1");
 package!(referrals, "rapport.referrals.v1");
 package!(loyalty, "rapport.loyalty.v1");
+package!(audit, "rapport.audit.v1");
 
 /// The encoded `FileDescriptorSet` of every Rapport proto file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
@@ -48,6 +49,7 @@ mod tests {
             "rapport.plans.v1",
             "rapport.referrals.v1",
             "rapport.loyalty.v1",
+            "rapport.audit.v1",
         ] {
             assert!(packages.iter().any(|p| p == package), "{package} missing");
         }

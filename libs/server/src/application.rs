@@ -14,12 +14,16 @@ use tower::ServiceBuilder;
 
 use crate::BoxError;
 use crate::deadline::DeadlineLayer;
+use crate::guard::{Guard, GuardLayer};
 use crate::readiness::{Readiness, ReadinessLayer};
-use crate::settings::ServerSettings;
+use crate::settings::{ServerSettings, TlsSettings};
 use crate::unit::ServiceUnit;
+use rapport_proto::audit::v1::audit_service_server::AuditServiceServer;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 const REFLECTION_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
+const AUDIT_SERVICE: &str = "rapport.audit.v1.AuditService";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -33,6 +37,14 @@ pub enum ServerError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error("the gRPC server failed")]
     Transport(#[from] tonic::transport::Error),
+    #[error("cannot check bearer tokens")]
+    Auth(#[from] rapport_security::token::KeyError),
+    #[error("cannot read the TLS file {path}")]
+    TlsFile {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("service {service} could not become ready")]
     NotReady {
         service: &'static str,
@@ -120,6 +132,14 @@ impl Application {
             units,
         } = self;
 
+        let verifier = match settings.auth.mode {
+            rapport_security::AuthMode::Jwt => {
+                Some(rapport_security::Verifier::from_settings(&settings.auth)?)
+            }
+            rapport_security::AuthMode::None => None,
+        };
+        let tls = settings.tls.as_ref().map(tls_config).transpose()?;
+
         let (reporter, health) = tonic_health::server::health_reporter();
         let served: Vec<&'static str> = units
             .iter()
@@ -145,6 +165,10 @@ impl Application {
         let mut registered: Vec<&'static [u8]> = Vec::new();
         let mut routes = RoutesBuilder::default();
         let mut stops = Vec::new();
+        // Each unit's audit trail, by unit (for AuditService) and by the gRPC services it serves
+        // (for the guard).
+        let mut trails_by_unit = std::collections::BTreeMap::new();
+        let mut trails = std::collections::HashMap::new();
         let (failures, mut failed) = mpsc::unbounded_channel();
         let pending = units.len();
         let (all_ready, ready_count) = mpsc::unbounded_channel::<()>();
@@ -152,6 +176,13 @@ impl Application {
         let (stop_workers, stopping) = tokio::sync::watch::channel(false);
         let mut workers = Vec::new();
         for unit in units {
+            if let Some(storage) = &unit.storage {
+                let trail = rapport_audit::AuditLog::new(storage.clone());
+                for name in &unit.grpc_services {
+                    trails.insert(*name, trail.clone());
+                }
+                trails_by_unit.insert(unit.name, trail);
+            }
             let (became_ready, ready_seen) = tokio::sync::watch::channel(false);
             for worker in unit.workers {
                 let mut stopping = crate::unit::Stopping(stopping.clone());
@@ -195,13 +226,29 @@ impl Application {
         drop(all_ready);
         tokio::spawn(whole_server_ready(reporter.clone(), pending, ready_count));
 
+        let guard = Guard {
+            verifier,
+            limiter: rapport_security::rate_limit::RateLimiter::new(settings.rate_limit.clone()),
+            max_message_bytes: settings.max_message_bytes,
+            trails,
+            descriptors: rapport_audit::targets::Descriptors::new(&registered),
+        };
+        if !trails_by_unit.is_empty() {
+            reflection = reflection.with_service_name(AUDIT_SERVICE);
+            routes.add_service(
+                AuditServiceServer::new(rapport_audit::AuditTrails::new(trails_by_unit))
+                    .max_decoding_message_size(settings.max_message_bytes)
+                    .max_encoding_message_size(settings.max_message_bytes),
+            );
+        }
         routes.add_service(health);
         routes.add_service(reflection.build_v1()?);
 
         let layers = ServiceBuilder::new()
             .layer(ServerTraceLayer)
             .layer(ReadinessLayer::new(readiness))
-            .layer(DeadlineLayer::new(settings.request_timeout()));
+            .layer(DeadlineLayer::new(settings.request_timeout()))
+            .layer(GuardLayer::new(guard));
 
         let (draining, drain_started) = oneshot::channel::<()>();
         let leaving = reporter.clone();
@@ -225,11 +272,22 @@ impl Application {
             stream.set_nodelay(true)?;
             Ok::<_, std::io::Error>(stream)
         });
-        let serve = Server::builder()
+        let mut server = Server::builder();
+        if let Some(tls) = tls {
+            server = server.tls_config(tls)?;
+        }
+        let serve = server
             .layer(layers)
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(incoming, signal);
-        tracing::info!(%address, services = ?served, "serving gRPC");
+        tracing::info!(
+            %address,
+            services = ?served,
+            tls = settings.tls.is_some(),
+            mutual_tls = settings.tls.as_ref().is_some_and(|tls| tls.client_ca_file.is_some()),
+            authentication = ?settings.auth.mode,
+            "serving gRPC"
+        );
 
         let grace = settings.shutdown_grace();
         let outcome = tokio::select! {
@@ -311,4 +369,23 @@ async fn whole_server_ready(
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
+}
+
+/// The server's TLS from PEM files; with a client CA every client must present a certificate it
+/// signed (mutual TLS).
+fn tls_config(tls: &TlsSettings) -> Result<ServerTlsConfig, ServerError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| ServerError::TlsFile {
+            path: path.display().to_string(),
+            source,
+        })
+    };
+    let identity = Identity::from_pem(read(&tls.certificate_file)?, read(&tls.key_file)?);
+    let mut config = ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &tls.client_ca_file {
+        config = config
+            .client_ca_root(Certificate::from_pem(read(ca)?))
+            .client_auth_optional(false);
+    }
+    Ok(config)
 }

@@ -7,11 +7,15 @@
 //! - reflection v1, listing exactly the services this process serves;
 //! - W3C trace-context extraction for every call ([`rapport_telemetry::ServerTraceLayer`]);
 //! - a per-call deadline and per-service message size limits ([`ServerSettings`]);
+//! - TLS and mutual TLS (rustls), and the guard: bearer tokens, per-caller rate limits, the
+//!   permission table, and the audit trail of changes and sensitive reads (`guard`), with
+//!   `rapport.audit.v1.AuditService` to read it;
 //! - graceful shutdown: stop accepting, let in-flight calls finish (within a grace period), then
 //!   close storage.
 
 mod application;
 mod deadline;
+mod guard;
 mod readiness;
 mod settings;
 mod shutdown;
@@ -20,7 +24,8 @@ pub mod testing;
 mod unit;
 
 pub use application::{Application, ServerError};
-pub use settings::ServerSettings;
+pub use guard::{ANONYMOUS, code_name};
+pub use settings::{InsecureSettings, ServerSettings, TlsSettings};
 pub use shutdown::shutdown_signal;
 pub use unit::{ServiceUnit, Stopping};
 

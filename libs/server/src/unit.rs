@@ -41,7 +41,7 @@ pub struct ServiceUnit {
     pub(crate) ready: Option<ReadyFuture>,
     pub(crate) stop: Option<StopFuture>,
     pub(crate) workers: Vec<Worker>,
-    storage: Option<Storage>,
+    pub(crate) storage: Option<Storage>,
 }
 
 impl std::fmt::Debug for ServiceUnit {

@@ -38,6 +38,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "loyalty",
         sql: include_str!("../migrations/0002_loyalty.sql"),
     },
+    // The audit trail: one file shared by every service (rapport-audit).
+    EmbeddedMigration {
+        version: 3,
+        description: "audit_log",
+        sql: rapport_audit::MIGRATION_SQL,
+    },
 ]);
 
 /// Why the unit could not be built.
@@ -55,7 +61,7 @@ pub enum UnitError {
 pub fn unit(
     server: &ServerSettings,
     storage: &StorageSettings,
-    profiles_url: &str,
+    profiles_url: impl Into<rapport_clients::Upstream>,
 ) -> Result<ServiceUnit, UnitError> {
     unit_with(
         server,
@@ -72,7 +78,7 @@ pub fn unit_with(
     storage: &StorageSettings,
     rules: Rules,
     clock: SharedClock,
-    profiles_url: &str,
+    profiles_url: impl Into<rapport_clients::Upstream>,
 ) -> Result<ServiceUnit, UnitError> {
     rules.check().map_err(UnitError::Rules)?;
     let storage = Storage::open(storage)?;

@@ -40,7 +40,9 @@ pub struct ProfilesClient {
 
 impl ProfilesClient {
     /// Connects lazily, so plans starts (and reports its own health) even while profiles is down.
-    pub fn new(url: &str) -> Result<Self, rapport_clients::ClientError> {
+    pub fn new(
+        url: impl Into<rapport_clients::Upstream>,
+    ) -> Result<Self, rapport_clients::ClientError> {
         Ok(Self {
             profiles: rapport_clients::Profiles::new(url)?,
         })

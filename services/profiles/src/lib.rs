@@ -34,6 +34,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "customers",
         sql: include_str!("../migrations/0002_customers.sql"),
     },
+    // The audit trail: one file shared by every service (rapport-audit).
+    EmbeddedMigration {
+        version: 3,
+        description: "audit_log",
+        sql: rapport_audit::MIGRATION_SQL,
+    },
 ]);
 
 /// The service as the server bootstrap runs it, on its own or inside `rapport dev`.

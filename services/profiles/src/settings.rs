@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// Everything the profiles service reads at start (`RAPPORT_` environment variables override a
 /// TOML file, which overrides these defaults).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,

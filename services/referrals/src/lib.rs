@@ -41,6 +41,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "standing lost at",
         sql: include_str!("../migrations/0003_standing_lost_at.sql"),
     },
+    // The audit trail: one file shared by every service (rapport-audit).
+    EmbeddedMigration {
+        version: 4,
+        description: "audit_log",
+        sql: rapport_audit::MIGRATION_SQL,
+    },
 ]);
 
 /// Why the unit could not be built.
@@ -56,7 +62,7 @@ pub enum UnitError {
 pub fn unit(
     server: &ServerSettings,
     storage: &StorageSettings,
-    profiles_url: &str,
+    profiles_url: impl Into<rapport_clients::Upstream>,
 ) -> Result<ServiceUnit, UnitError> {
     unit_with(
         server,
@@ -73,7 +79,7 @@ pub fn unit_with(
     storage: &StorageSettings,
     rules: Rules,
     clock: SharedClock,
-    profiles_url: &str,
+    profiles_url: impl Into<rapport_clients::Upstream>,
 ) -> Result<ServiceUnit, UnitError> {
     let storage = Storage::open(storage)?;
     let profiles = rapport_clients::Profiles::new(profiles_url)?;

@@ -1,0 +1,200 @@
+//! One service's trail in its own database (`audit_log`, created by [`crate::MIGRATION_SQL`]).
+
+use std::sync::Arc;
+
+use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
+use rapport_storage::{Storage, StorageError};
+
+use crate::chain::{self, Entry, GENESIS, NewEntry, Verification, Verifier};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit storage")]
+    Storage(#[from] StorageError),
+    #[error("an audit entry's targets are not a JSON array")]
+    Targets(#[source] serde_json::Error),
+    #[error("the audit trail kept changing under {0} tries to append")]
+    Contended(u32),
+}
+
+impl From<sqlx::Error> for AuditError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
+/// Appends to and reads one service's trail. Clones share one append lock, so one process
+/// appends in turn; other processes on the same database are kept in order by the primary key
+/// (a lost race is retried on the new head).
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    storage: Storage,
+    appending: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// What a listing is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub rpc: Option<String>,
+    pub target_id: Option<String>,
+    /// Entries older than this sequence (the page token).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+const COLUMNS: &str =
+    "seq, recorded_at_micros, actor, role, rpc, targets, outcome, trace_id, previous_hash, hash";
+const TRIES: u32 = 8;
+
+impl AuditLog {
+    pub fn new(storage: Storage) -> Self {
+        Self {
+            storage,
+            appending: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Appends `entry` after the current head, in its own transaction.
+    #[tracing::instrument(skip_all, fields(rpc = %entry.rpc, outcome = %entry.outcome))]
+    pub async fn append(&self, entry: &NewEntry) -> Result<Entry, AuditError> {
+        let _turn = self.appending.lock().await;
+        let targets = serde_json::to_string(&entry.targets).map_err(AuditError::Targets)?;
+        for _ in 0..TRIES {
+            let mut tx = self.storage.begin_write().await?;
+            let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (seq, previous_hash) = match head {
+                Some(row) => (row.try_get::<i64, _>(0)? + 1, row.try_get::<String, _>(1)?),
+                None => (1, GENESIS.to_owned()),
+            };
+            let hash = chain::hash(seq, entry, &previous_hash);
+            let inserted = sqlx::query(
+                "INSERT INTO audit_log (seq, recorded_at_micros, actor, role, rpc, targets, outcome, trace_id, previous_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(seq)
+            .bind(entry.recorded_at_micros)
+            .bind(&entry.actor)
+            .bind(&entry.role)
+            .bind(&entry.rpc)
+            .bind(&targets)
+            .bind(&entry.outcome)
+            .bind(&entry.trace_id)
+            .bind(&previous_hash)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await;
+            match inserted.map_err(StorageError::from) {
+                Ok(_) => {
+                    tx.commit().await?;
+                    return Ok(Entry {
+                        seq,
+                        entry: entry.clone(),
+                        previous_hash,
+                        hash,
+                    });
+                }
+                // Another process appended entry `seq` first: build on its entry instead.
+                Err(error) if error.is_unique_violation() => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(AuditError::Contended(TRIES))
+    }
+
+    /// Entries newest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn list(&self, filter: &Filter) -> Result<Vec<Entry>, AuditError> {
+        let mut conditions = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        let mut next = |condition: &str, value: String, binds: &mut Vec<String>| {
+            binds.push(value);
+            conditions.push(condition.replace('?', &format!("${}", binds.len())));
+        };
+        if let Some(actor) = &filter.actor {
+            next("actor = ?", actor.clone(), &mut binds);
+        }
+        if let Some(rpc) = &filter.rpc {
+            next("rpc = ?", rpc.clone(), &mut binds);
+        }
+        if let Some(target) = &filter.target_id {
+            // Targets are stored as a JSON array of "field=id": match "=id" up to its closing quote.
+            next(
+                "targets LIKE ? ESCAPE '\\'",
+                format!("%={}\"%", escape_like(target)),
+                &mut binds,
+            );
+        }
+        let seq_condition = filter.before_seq.map(|before| format!("seq < {before}"));
+        let mut all: Vec<String> = conditions;
+        all.extend(seq_condition);
+        let where_clause = if all.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", all.join(" AND "))
+        };
+        // Only our own condition texts and an integer are formatted in; values are bound.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log {where_clause} ORDER BY seq DESC LIMIT {}",
+            filter.limit
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in binds {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(self.storage.reader()).await?;
+        rows.iter().map(entry_of).collect()
+    }
+
+    /// Recomputes the chain from the first entry, a page at a time.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify(&self) -> Result<Verification, AuditError> {
+        let mut verifier = Verifier::default();
+        let mut after = 0_i64;
+        loop {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT 1000"
+            )))
+            .bind(after)
+            .fetch_all(self.storage.reader())
+            .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get(0)?;
+            for row in &rows {
+                verifier.check(&entry_of(row)?);
+            }
+        }
+        Ok(verifier.finish())
+    }
+}
+
+fn entry_of(row: &sqlx::any::AnyRow) -> Result<Entry, AuditError> {
+    let targets: String = row.try_get(5)?;
+    Ok(Entry {
+        seq: row.try_get(0)?,
+        entry: NewEntry {
+            recorded_at_micros: row.try_get(1)?,
+            actor: row.try_get(2)?,
+            role: row.try_get(3)?,
+            rpc: row.try_get(4)?,
+            targets: serde_json::from_str(&targets).map_err(AuditError::Targets)?,
+            outcome: row.try_get(6)?,
+            trace_id: row.try_get(7)?,
+        },
+        previous_hash: row.try_get(8)?,
+        hash: row.try_get(9)?,
+    })
+}
+
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}

@@ -1,0 +1,393 @@
+//! The guard every call passes (DESIGN.md, Operations: security), as one async tower layer:
+//!
+//! 1. health is open to all; everything else needs a valid bearer token (`UNAUTHENTICATED`);
+//! 2. the caller's rate limit (`RESOURCE_EXHAUSTED`, with the wait);
+//! 3. the request size limit (`RESOURCE_EXHAUSTED`);
+//! 4. the permission the RPC needs, from `rapport_security::policy` — raised for a sensitive
+//!    view — held by one of the caller's roles (`PERMISSION_DENIED` names it);
+//! 5. after the call, changes and sensitive reads go to the service's audit trail, with the ids
+//!    the request and response name and the status the call ended with. A sensitive read whose
+//!    entry cannot be written is not answered.
+//!
+//! Without authentication (`rapport dev`, tests) steps 1, 2 and 4 let everything through as
+//! `anonymous`, and the trail is still written.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body::Frame;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use rapport_audit::targets::{Descriptors, capped, varint_field};
+use rapport_audit::{AuditLog, NewEntry};
+use rapport_security::policy::{self, Access, Permission};
+use rapport_security::rate_limit::RateLimiter;
+use rapport_security::{Caller, Verifier};
+use tonic::Status;
+use tonic::body::Body;
+use tower::Service;
+use tower_layer::Layer;
+
+/// The actor recorded when authentication is off.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// What the guard checks with; shared by every connection.
+#[derive(Debug)]
+pub(crate) struct Guard {
+    /// `None` when authentication is off.
+    pub verifier: Option<Verifier>,
+    pub limiter: RateLimiter,
+    pub max_message_bytes: usize,
+    /// Each gRPC service's trail (the trail of the unit that serves it).
+    pub trails: HashMap<&'static str, AuditLog>,
+    pub descriptors: Descriptors,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GuardLayer {
+    guard: Arc<Guard>,
+}
+
+impl GuardLayer {
+    pub fn new(guard: Guard) -> Self {
+        Self {
+            guard: Arc::new(guard),
+        }
+    }
+}
+
+impl<S> Layer<S> for GuardLayer {
+    type Service = GuardService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GuardService {
+            inner,
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct GuardService<S> {
+    inner: S,
+    guard: Arc<Guard>,
+}
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S> Service<http::Request<Body>> for GuardService<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        // The clone that was polled ready handles this call (tower's usual swap).
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let guard = self.guard.clone();
+        Box::pin(async move {
+            match guard.admit(request).await {
+                Admitted::Pass(request) => {
+                    let mut inner = inner;
+                    inner.call(request).await
+                }
+                Admitted::Refused(status) => Ok(status.into_http()),
+                Admitted::Checked(call) => {
+                    let mut inner = inner;
+                    let response = inner.call(call.request).await?;
+                    Ok(guard.finish(call.audit, response).await)
+                }
+            }
+        })
+    }
+}
+
+enum Admitted {
+    /// Not a Rapport RPC (health, reflection): passed on untouched.
+    Pass(http::Request<Body>),
+    Refused(Status),
+    Checked(Checked),
+}
+
+struct Checked {
+    request: http::Request<Body>,
+    /// Set when the call is audited.
+    audit: Option<Pending>,
+}
+
+/// What is known of an audited call before it runs.
+struct Pending {
+    caller: Caller,
+    role: String,
+    method: String,
+    access: Access,
+    request_body: Bytes,
+    trace_id: String,
+}
+
+impl Guard {
+    async fn admit(&self, request: http::Request<Body>) -> Admitted {
+        let method = request.uri().path().to_owned();
+        let service = policy::service_of(&method);
+        if policy::OPEN_SERVICES.contains(&service) {
+            return Admitted::Pass(request);
+        }
+        let caller = match &self.verifier {
+            None => Caller {
+                subject: ANONYMOUS.to_owned(),
+                roles: Vec::new(),
+            },
+            Some(verifier) => {
+                let header = request
+                    .headers()
+                    .get(http::header::AUTHORIZATION)
+                    .and_then(|value| value.to_str().ok());
+                match Verifier::bearer(header).and_then(|token| verifier.verify(token)) {
+                    Ok(caller) => caller,
+                    Err(error) => {
+                        tracing::warn!(rpc = %method, reason = %error, "unauthenticated call refused");
+                        return Admitted::Refused(Status::unauthenticated(error.to_string()));
+                    }
+                }
+            }
+        };
+        if self.verifier.is_some()
+            && let Err(wait) = self
+                .limiter
+                .check(&caller.subject, &caller.roles, Instant::now())
+        {
+            tracing::warn!(rpc = %method, caller = %caller.subject, "rate limit exceeded");
+            return Admitted::Refused(Status::resource_exhausted(format!(
+                "rate limit for this caller exceeded; retry in {} ms",
+                wait.as_millis().max(1)
+            )));
+        }
+        if policy::AUTHENTICATED_SERVICES.contains(&service) {
+            return Admitted::Pass(request);
+        }
+
+        let (parts, body) = request.into_parts();
+        // The 5-byte gRPC frame header comes on top of the message.
+        let body = match Limited::new(body, self.max_message_bytes + 5)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                return Admitted::Refused(Status::resource_exhausted(format!(
+                    "the request is larger than the limit of {} bytes",
+                    self.max_message_bytes
+                )));
+            }
+            Err(_) => return Admitted::Refused(Status::cancelled("the request body broke off")),
+        };
+        let trace_id = trace_id(&parts.headers);
+        let mut request = http::Request::from_parts(parts, Body::new(Full::new(body.clone())));
+
+        let Some(rpc) = policy::rpc_of(&method) else {
+            if self.verifier.is_none() {
+                // Unknown methods get tonic's UNIMPLEMENTED.
+                return Admitted::Checked(Checked {
+                    request,
+                    audit: None,
+                });
+            }
+            return Admitted::Refused(Status::permission_denied(
+                "no permission is defined for this RPC",
+            ));
+        };
+        let (permission, access) = match rpc.elevated {
+            Some(elevated) if varint_field(&body, elevated.field) == Some(elevated.value) => {
+                (elevated.permission, elevated.access)
+            }
+            _ => (rpc.permission, rpc.access),
+        };
+        let role = match self.authorize(&caller, permission) {
+            Ok(role) => role,
+            Err(status) => {
+                if access != Access::Read {
+                    let pending = Pending {
+                        role: roles_text(&caller),
+                        caller,
+                        method,
+                        access,
+                        request_body: body,
+                        trace_id,
+                    };
+                    // A refused change or sensitive read is audited too.
+                    self.record(&pending, "PERMISSION_DENIED", Vec::new()).await;
+                }
+                return Admitted::Refused(status);
+            }
+        };
+        request.extensions_mut().insert(caller.clone());
+        let audit = (access != Access::Read).then(|| Pending {
+            caller,
+            role,
+            method,
+            access,
+            request_body: body,
+            trace_id,
+        });
+        Admitted::Checked(Checked { request, audit })
+    }
+
+    /// The role under which `caller` may use `permission`.
+    fn authorize(&self, caller: &Caller, permission: Permission) -> Result<String, Status> {
+        if self.verifier.is_none() {
+            return Ok("none".to_owned());
+        }
+        caller
+            .roles
+            .iter()
+            .find(|role| policy::grants(**role, permission))
+            .map(|role| role.as_str().to_owned())
+            .ok_or_else(|| {
+                Status::permission_denied(format!(
+                    "missing permission {permission} (roles held: {})",
+                    roles_text(caller)
+                ))
+            })
+    }
+
+    async fn finish(
+        &self,
+        audit: Option<Pending>,
+        response: http::Response<Body>,
+    ) -> http::Response<Body> {
+        let Some(pending) = audit else {
+            return response;
+        };
+        let (parts, body) = response.into_parts();
+        // Unary responses only: a message and trailers (or trailers only, for an error).
+        let collected = match body.collect().await {
+            Ok(collected) => collected,
+            Err(_) => {
+                self.record(&pending, "CANCELLED", Vec::new()).await;
+                return Status::cancelled("the response broke off").into_http();
+            }
+        };
+        let trailers = collected.trailers().cloned();
+        let data = collected.to_bytes();
+        let code = grpc_status(&parts.headers)
+            .or_else(|| trailers.as_ref().and_then(grpc_status))
+            .unwrap_or(tonic::Code::Ok);
+        let mut targets = self
+            .descriptors
+            .request_targets(&pending.method, &pending.request_body);
+        if code == tonic::Code::Ok {
+            for target in self.descriptors.response_targets(&pending.method, &data) {
+                if !targets.contains(&target) {
+                    targets.push(target);
+                }
+            }
+        }
+        let written = self.record(&pending, code_name(code), targets).await;
+        if !written && pending.access == Access::SensitiveRead && code == tonic::Code::Ok {
+            return Status::unavailable(
+                "the audit trail cannot be written, so sensitive data is not returned; retry later",
+            )
+            .into_http();
+        }
+        let mut frames = vec![Ok::<_, std::convert::Infallible>(Frame::data(data))];
+        if let Some(trailers) = trailers {
+            frames.push(Ok(Frame::trailers(trailers)));
+        }
+        let body = StreamBody::new(tokio_stream::iter(frames));
+        http::Response::from_parts(parts, Body::new(body))
+    }
+
+    /// Appends one entry to the trail of the RPC's service; whether it was written.
+    async fn record(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> bool {
+        let service = policy::service_of(&pending.method);
+        let Some(trail) = self.trails.get(service) else {
+            // A unit without storage (some tests) keeps no trail.
+            return true;
+        };
+        let entry = NewEntry {
+            recorded_at_micros: rapport_clock::to_unix_micros(jiff::Timestamp::now()),
+            actor: pending.caller.subject.clone(),
+            role: pending.role.clone(),
+            rpc: pending.method.clone(),
+            targets: capped(targets),
+            outcome: outcome.to_owned(),
+            trace_id: pending.trace_id.clone(),
+        };
+        match trail.append(&entry).await {
+            Ok(_) => true,
+            Err(error) => {
+                tracing::error!(rpc = %pending.method, error = %rapport_errors::chain(&error), "cannot write the audit entry");
+                false
+            }
+        }
+    }
+}
+
+fn roles_text(caller: &Caller) -> String {
+    if caller.roles.is_empty() {
+        return "none".to_owned();
+    }
+    caller
+        .roles
+        .iter()
+        .map(|role| role.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn grpc_status(headers: &http::HeaderMap) -> Option<tonic::Code> {
+    let value = headers.get("grpc-status")?.to_str().ok()?;
+    value.parse::<i32>().ok().map(tonic::Code::from_i32)
+}
+
+/// The trace id of the call: from the current span's context, or the caller's `traceparent`.
+fn trace_id(headers: &http::HeaderMap) -> String {
+    let traceparent = rapport_telemetry::current_traceparent().or_else(|| {
+        headers
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    });
+    traceparent
+        .as_deref()
+        .and_then(|text| text.split('-').nth(1))
+        .filter(|id| id.len() == 32 && *id != "00000000000000000000000000000000")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The canonical name of a gRPC code, as the audit trail records it.
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
