@@ -9,6 +9,8 @@
 //! The tower layer that applies them to every call lives in `rapport-server` (`guard`), beside
 //! the audit trail it writes.
 
+#[cfg(feature = "dev")]
+pub mod dev;
 pub mod policy;
 pub mod rate_limit;
 pub mod settings;

@@ -4,7 +4,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use rapport_server::{Application, ServerError, ServerSettings};
+use rapport_clients::{ClientSettings, Upstream};
+use rapport_security::dev::DevMaterial;
+use rapport_security::{AuthMode, AuthSettings};
+use rapport_server::{Application, ServerError, ServerSettings, TlsSettings};
 use rapport_storage::{StorageError, StorageSettings};
 
 /// Where `rapport dev` listens unless told otherwise.
@@ -42,18 +45,57 @@ pub struct DevService {
 pub struct DevSuite {
     pub application: Application,
     pub services: Vec<DevService>,
+    /// The development certificates and secret, when the suite runs secured.
+    pub security: Option<DevMaterial>,
 }
 
-/// Binds `listen` and prepares all four services with their databases under `data_dir`. The
-/// services reach each other on the same address, through the same clients as in production.
+/// Binds `listen` and prepares all four services with their databases under `data_dir`, in
+/// plaintext and without authentication (development only; the banner says so).
 pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevError> {
-    let server = ServerSettings {
+    build_secured(listen, data_dir, None).await
+}
+
+/// As [`build`]; with `security`, the suite serves mutual TLS with the development CA and checks
+/// HS256 bearer tokens, and the services call each other with the client certificate and a
+/// `service` token — as in production, with development keys.
+pub async fn build_secured(
+    listen: SocketAddr,
+    data_dir: &Path,
+    security: Option<&DevMaterial>,
+) -> Result<DevSuite, DevError> {
+    let mut server = ServerSettings {
         listen,
         ..ServerSettings::default()
     };
+    if let Some(material) = security {
+        server.tls = Some(TlsSettings {
+            certificate_file: material.server_certificate.clone(),
+            key_file: material.server_key.clone(),
+            client_ca_file: Some(material.ca.clone()),
+        });
+        server.auth = AuthSettings {
+            mode: AuthMode::Jwt,
+            issuer: rapport_security::dev::DEV_ISSUER.to_owned(),
+            audience: rapport_security::dev::DEV_AUDIENCE.to_owned(),
+            hs256_secret_file: Some(material.secret.clone()),
+            ..AuthSettings::default()
+        };
+    }
     let mut services = Vec::new();
     let application = Application::build_with(server.clone(), |address| {
-        let own_url = format!("http://{address}");
+        let own_url = match security {
+            None => Upstream::from(format!("http://{address}").as_str()),
+            Some(material) => Upstream::new(
+                format!("https://{address}"),
+                ClientSettings {
+                    ca_file: Some(material.ca.clone()),
+                    certificate_file: Some(material.client_certificate.clone()),
+                    key_file: Some(material.client_key.clone()),
+                    domain_name: Some("localhost".to_owned()),
+                    token_file: Some(material.service_token.clone()),
+                },
+            ),
+        };
         let storage = |name: &'static str| {
             let database = data_dir.join(format!("{name}.db"));
             let settings = StorageSettings {
@@ -144,6 +186,7 @@ pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevE
     Ok(DevSuite {
         application,
         services,
+        security: security.cloned(),
     })
 }
 impl DevSuite {
@@ -163,11 +206,35 @@ impl DevSuite {
                 text.push_str(&format!("  {:<10} {grpc_service}\n", ""));
             }
         }
-        text.push_str("  also:      grpc.health.v1.Health, grpc.reflection.v1.ServerReflection\n");
-        text.push_str(&format!(
-            "try: grpcurl -plaintext {} list\n",
-            self.application.local_addr()
-        ));
+        text.push_str("  also:      grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, rapport.audit.v1.AuditService\n");
+        let address = self.application.local_addr();
+        match &self.security {
+            None => {
+                text.push_str(
+                    "INSECURE: plaintext, no authentication: every caller may do everything. \
+                     Development only; `rapport dev --secure DIR` runs with mTLS and tokens.\n",
+                );
+                if !address.ip().is_loopback() {
+                    text.push_str("WARNING: listening beyond loopback in plaintext: anyone on the network can call it.\n");
+                }
+                text.push_str(&format!("try: grpcurl -plaintext {address} list\n"));
+            }
+            Some(material) => {
+                let ca = material.ca.display();
+                let secret = material.secret.display();
+                let cert = material.client_certificate.display();
+                let key = material.client_key.display();
+                text.push_str(&format!(
+                    "secured: mutual TLS (CA {ca}) and bearer tokens (HS256, development secret {secret})\n"
+                ));
+                text.push_str(&format!(
+                    "mint a token: export TOKEN=$(rapport token --secret-file {secret} --role agent --subject agent-1)\n"
+                ));
+                text.push_str(&format!(
+                    "try: grpcurl -cacert {ca} -cert {cert} -key {key} -authority localhost -H \"authorization: Bearer $TOKEN\" {address} list\n"
+                ));
+            }
+        }
         text
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use rapport::service::{self, ServiceName};
 use rapport::{agent, dev};
+use rapport_security::Role;
 use rapport_telemetry::TelemetrySettings;
 
 #[derive(Debug, Parser)]
@@ -26,8 +27,27 @@ enum Command {
         #[arg(long, default_value = dev::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         /// Seed a realistic data set (once per data directory) through the suite's own API.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "secure")]
         demo: bool,
+        /// Serve mutual TLS and require bearer tokens, with a development CA, certificates and
+        /// HS256 secret kept in this directory (made on first use).
+        #[arg(long, value_name = "DIR")]
+        secure: Option<PathBuf>,
+    },
+    /// Mint a development bearer token (HS256) for `rapport dev --secure` or a service configured
+    /// with `hs256_secret_file`. Prints the token.
+    Token {
+        /// The shared secret (e.g. DIR/token.secret of `rapport dev --secure DIR`).
+        #[arg(long)]
+        secret_file: PathBuf,
+        /// A role: agent, supervisor, billing_system, service, auditor or sre (repeatable).
+        #[arg(long = "role", required = true)]
+        roles: Vec<Role>,
+        /// Who the token names (an id, not a name: it is written to the audit trail).
+        #[arg(long)]
+        subject: String,
+        #[arg(long, default_value_t = 60)]
+        valid_minutes: u64,
     },
     /// Run one service from its configuration (TOML file, then RAPPORT_ environment variables).
     Serve {
@@ -144,12 +164,17 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             listen,
             data_dir,
             demo,
+            secure,
         } => {
             let _telemetry = rapport_telemetry::init(&TelemetrySettings {
                 service_name: "rapport-dev".to_owned(),
                 ..TelemetrySettings::default()
             })?;
-            let suite = dev::build(listen, &data_dir).await?;
+            let material = secure
+                .as_deref()
+                .map(rapport_security::dev::DevMaterial::ensure)
+                .transpose()?;
+            let suite = dev::build_secured(listen, &data_dir, material.as_ref()).await?;
             #[allow(clippy::print_stdout)] // the command's own output
             {
                 print!("{}", suite.banner());
@@ -170,6 +195,24 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 .application
                 .run_until_stopped(rapport_server::shutdown_signal())
                 .await?;
+        }
+        Command::Token {
+            secret_file,
+            roles,
+            subject,
+            valid_minutes,
+        } => {
+            let secret = rapport_security::token::read_secret(&secret_file)?;
+            let token = rapport_security::dev::mint_hs256(
+                &secret,
+                &subject,
+                &roles,
+                std::time::Duration::from_secs(valid_minutes * 60),
+            )?;
+            #[allow(clippy::print_stdout)] // the command's own output
+            {
+                println!("{token}");
+            }
         }
         Command::Serve { service, config } => service::serve(service, config.as_deref()).await?,
         Command::Migrate { service, config } => {

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use clap::ValueEnum;
+use rapport_clients::Upstream;
 use rapport_server::{Application, ServiceUnit};
 use rapport_storage::{Migrations, Storage, StorageSettings};
 use rapport_telemetry::TelemetrySettings;
@@ -46,7 +47,7 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 unit: Box::new(move |server, storage| {
                     let unit =
                         rapport_profiles::unit(server, storage).map_err(|e| e.to_string())?;
-                    with_delivery(unit, &s.loyalty_url)
+                    with_delivery(unit, Upstream::new(&s.loyalty_url, s.client.clone()))
                 }),
             }
         }
@@ -63,10 +64,10 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                         storage,
                         s.rules,
                         std::sync::Arc::new(rapport_clock::SystemClock),
-                        &s.profiles_url,
+                        Upstream::new(&s.profiles_url, s.client.clone()),
                     )
                     .map_err(|e| e.to_string())?;
-                    with_delivery(unit, &s.loyalty_url)
+                    with_delivery(unit, Upstream::new(&s.loyalty_url, s.client.clone()))
                 }),
             }
         }
@@ -84,10 +85,10 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                         storage,
                         s.rules,
                         std::sync::Arc::new(rapport_clock::SystemClock),
-                        &s.profiles_url,
+                        Upstream::new(&s.profiles_url, s.client.clone()),
                     )
                     .map_err(|e| e.to_string())?;
-                    with_delivery(unit, &s.loyalty_url)
+                    with_delivery(unit, Upstream::new(&s.loyalty_url, s.client.clone()))
                 }),
             }
         }
@@ -104,13 +105,13 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                         storage,
                         s.rules,
                         std::sync::Arc::new(rapport_clock::SystemClock),
-                        &s.profiles_url,
+                        Upstream::new(&s.profiles_url, s.client.clone()),
                     )
                     .map_err(|e| e.to_string())?;
                     // Follow-ups become commitments on the profiles timeline.
                     rapport_clients::deliver_outbox_to_profiles(
                         unit,
-                        &s.profiles_url,
+                        Upstream::new(&s.profiles_url, s.client.clone()),
                         std::sync::Arc::new(rapport_clock::SystemClock),
                         rapport_outbox::delivery::Policy::default(),
                     )
@@ -122,8 +123,8 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
 }
 
 /// Adds outbox delivery to loyalty, or says loudly that events will wait.
-fn with_delivery(unit: ServiceUnit, loyalty_url: &str) -> Result<ServiceUnit, String> {
-    if loyalty_url.is_empty() {
+fn with_delivery(unit: ServiceUnit, loyalty: Upstream) -> Result<ServiceUnit, String> {
+    if loyalty.url.is_empty() {
         tracing::warn!(
             service = unit.name(),
             "loyalty_url is not set: domain events wait in the outbox until it is"
@@ -132,7 +133,7 @@ fn with_delivery(unit: ServiceUnit, loyalty_url: &str) -> Result<ServiceUnit, St
     }
     rapport_clients::deliver_outbox_to_loyalty(
         unit,
-        loyalty_url,
+        loyalty,
         std::sync::Arc::new(rapport_clock::SystemClock),
         rapport_outbox::delivery::Policy::default(),
     )
@@ -143,6 +144,11 @@ fn with_delivery(unit: ServiceUnit, loyalty_url: &str) -> Result<ServiceUnit, St
 pub async fn serve(service: ServiceName, file: Option<&Path>) -> anyhow::Result<()> {
     let prepared = prepare(service, file)?;
     let _telemetry = rapport_telemetry::init(&prepared.telemetry)?;
+    // Production refuses plaintext and unauthenticated serving unless told otherwise.
+    prepared
+        .server
+        .check_production()
+        .context("refusing to serve")?;
     let unit = (prepared.unit)(&prepared.server, &prepared.storage).map_err(anyhow::Error::msg)?;
     let application = Application::build(prepared.server, vec![unit]).await?;
     application

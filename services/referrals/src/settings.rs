@@ -11,6 +11,8 @@ pub struct Settings {
     pub server: ServerSettings,
     pub storage: StorageSettings,
     pub telemetry: TelemetrySettings,
+    /// How this service calls the others: TLS, its client certificate, its bearer token.
+    pub client: rapport_clients::ClientSettings,
     /// Where loyalty serves: the outbox worker delivers this service's domain events to its
     /// `IngestEvents`. Empty: no delivery (events wait in the outbox, and the start says so).
     pub loyalty_url: String,
@@ -27,6 +29,7 @@ impl Default for Settings {
                 url: format!("sqlite://.rapport/{}.db", crate::NAME),
                 ..StorageSettings::default()
             },
+            client: rapport_clients::ClientSettings::default(),
             telemetry: TelemetrySettings {
                 service_name: format!("rapport-{}", crate::NAME),
                 ..TelemetrySettings::default()
