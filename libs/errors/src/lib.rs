@@ -104,6 +104,19 @@ pub fn opaque(code: Code, error: &(dyn Error + 'static)) -> Status {
     Status::new(code, message)
 }
 
+/// Why stored JSON did not parse, by kind and position only. serde_json's own message quotes the
+/// offending value ("invalid type: string \"Flat 7, …\""), and stored JSON holds addresses,
+/// income and expenditure lines and vulnerability notes; this text goes to the log.
+pub fn stored_json_error(error: &serde_json::Error) -> String {
+    let kind = match error.classify() {
+        serde_json::error::Category::Io => "could not be read",
+        serde_json::error::Category::Syntax => "is not valid JSON",
+        serde_json::error::Category::Data => "does not have the expected shape",
+        serde_json::error::Category::Eof => "ends too early",
+    };
+    format!("{kind} (line {}, column {})", error.line(), error.column())
+}
+
 /// The error and its sources, outermost first, joined with ": ".
 pub fn chain(error: &(dyn Error + 'static)) -> String {
     let mut text = error.to_string();
@@ -147,6 +160,18 @@ mod tests {
     fn finish_is_ok_only_without_violations() {
         assert!(Validation::new().finish().is_ok());
         assert!(Validation::single("x", "bad").finish().is_err());
+    }
+
+    #[test]
+    fn stored_json_errors_say_where_without_quoting_the_value() {
+        let error = serde_json::from_str::<Vec<u32>>(r#"[1, "Zénobie Quilliam"]"#)
+            .expect_err("a string is not a number");
+        assert!(
+            error.to_string().contains("Zénobie"),
+            "serde_json quotes it"
+        );
+        let text = stored_json_error(&error);
+        assert_eq!(text, "does not have the expected shape (line 1, column 23)");
     }
 
     #[derive(Debug, thiserror::Error)]

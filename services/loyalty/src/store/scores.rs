@@ -1,6 +1,7 @@
 //! Score history and the current score of each customer.
 
 use jiff::Timestamp;
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
@@ -120,9 +121,12 @@ const SELECT: &str = "h.score_id, h.customer_id, h.as_of_micros, h.loyalty_centi
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, LoyaltyError> {
     let segment: String = row.try_get(7)?;
     let text = |i: usize| row.try_get::<String, _>(i);
-    let flags = serde_json::from_str(&text(8)?).map_err(|e| corrupt("flags", e))?;
-    let reasons = serde_json::from_str(&text(9)?).map_err(|e| corrupt("reasons", e))?;
-    let explanation = serde_json::from_str(&text(10)?).map_err(|e| corrupt("explanation", e))?;
+    let flags =
+        serde_json::from_str(&text(8)?).map_err(|e| corrupt("flags", stored_json_error(&e)))?;
+    let reasons =
+        serde_json::from_str(&text(9)?).map_err(|e| corrupt("reasons", stored_json_error(&e)))?;
+    let explanation = serde_json::from_str(&text(10)?)
+        .map_err(|e| corrupt("explanation", stored_json_error(&e)))?;
     Ok(Stored {
         score_id: row.try_get(0)?,
         customer_id: id(&row.try_get::<String, _>(1)?)?,

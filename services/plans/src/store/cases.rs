@@ -1,3 +1,4 @@
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_money::Currency;
 use rapport_proto::common::v1::ActorKind;
@@ -240,7 +241,8 @@ fn statement_to_json(s: &Statement) -> Result<String, PlansError> {
 }
 
 fn statement_from_json(text: &str) -> Result<Statement, PlansError> {
-    let json: StatementJson = serde_json::from_str(text).map_err(|e| corrupt("statement", e))?;
+    let json: StatementJson =
+        serde_json::from_str(text).map_err(|e| corrupt("statement", stored_json_error(&e)))?;
     let income = json
         .income
         .into_iter()

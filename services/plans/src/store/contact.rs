@@ -1,6 +1,7 @@
 //! The contact ledger and the stored contact decisions.
 
 use jiff::Timestamp;
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_proto::common::v1::{ActorKind, Channel, Direction};
 use rapport_proto::plans::v1::{ContactOutcome, ContactPurpose};
@@ -208,7 +209,8 @@ pub async fn decision(
         at: instant(row.try_get(5)?)?,
         automated: row.try_get::<i64, _>(6)? != 0,
         allowed: row.try_get::<i64, _>(7)? != 0,
-        reasons: serde_json::from_str(&text(8)?).map_err(|e| corrupt("reasons", e))?,
+        reasons: serde_json::from_str(&text(8)?)
+            .map_err(|e| corrupt("reasons", stored_json_error(&e)))?,
         next_allowed_at: row.try_get::<Option<i64>, _>(9)?.map(instant).transpose()?,
         route_to_specialist: row.try_get::<i64, _>(10)? != 0,
         rule_set: text(11)?,

@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_money::Currency;
 use rapport_proto::common::v1::ActorKind;
@@ -102,7 +103,7 @@ pub async fn option(conn: &mut Conn, option_id: Id) -> Result<Option<OfferedOpti
         account_id: id(&row.try_get::<String, _>(1)?)?,
         case_id: row.try_get(2)?,
         option: serde_json::from_str(&row.try_get::<String, _>(3)?)
-            .map_err(|e| corrupt("option", e))?,
+            .map_err(|e| corrupt("option", stored_json_error(&e)))?,
         basis: row.try_get(4)?,
         created_at: instant(row.try_get(5)?)?,
         expires_at: instant(row.try_get(6)?)?,
@@ -450,7 +451,7 @@ pub async fn payment_by_key(
         amount: row.try_get(3)?,
         overpayment: row.try_get(4)?,
         allocations: serde_json::from_str(&row.try_get::<String, _>(5)?)
-            .map_err(|e| corrupt("allocations", e))?,
+            .map_err(|e| corrupt("allocations", stored_json_error(&e)))?,
         received_at: instant(row.try_get(6)?)?,
         source_reference: row.try_get(7)?,
         recorded_at: instant(row.try_get(8)?)?,

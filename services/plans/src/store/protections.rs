@@ -1,3 +1,4 @@
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_proto::common::v1::ActorKind;
 use rapport_proto::plans::v1::ProtectionKind;
@@ -101,8 +102,8 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<Protection>, PlansError> {
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Protection, PlansError> {
     let text = |i: usize| row.try_get::<String, _>(i);
-    let accounts: Vec<String> =
-        serde_json::from_str(&text(2)?).map_err(|e| corrupt("account ids", e))?;
+    let accounts: Vec<String> = serde_json::from_str(&text(2)?)
+        .map_err(|e| corrupt("account ids", stored_json_error(&e)))?;
     let cleared = match row.try_get::<Option<i64>, _>(11)? {
         Some(at) => Some(Clearance {
             at: instant(at)?,

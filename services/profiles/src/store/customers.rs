@@ -1,4 +1,5 @@
 use jiff::civil::Date;
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
@@ -327,8 +328,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Customer, ProfilesError> {
     let text = |index: usize| row.try_get::<String, _>(index).map_err(ProfilesError::from);
     let corrupt =
         |what: &str, e: &dyn std::fmt::Display| ProfilesError::Corrupt(format!("{what}: {e}"));
-    let addresses: Vec<PostalAddress> =
-        serde_json::from_str(&text(5)?).map_err(|e| corrupt("addresses", &e))?;
+    let addresses: Vec<PostalAddress> = serde_json::from_str(&text(5)?)
+        .map_err(|e| corrupt("addresses", &stored_json_error(&e)))?;
     Ok(Customer {
         id: id(&text(0)?)?,
         profile: Profile {

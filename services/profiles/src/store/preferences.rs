@@ -1,6 +1,7 @@
 //! Contact preferences and vulnerability records: one current value per customer, as JSON.
 
 use jiff::civil::{Time, Weekday};
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_proto::common::v1::{ActorKind, Channel};
 use rapport_proto::profiles::v1::VulnerabilityDriver;
@@ -78,7 +79,7 @@ pub async fn load_preferences(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let json: PreferencesJson = serde_json::from_str(&row.try_get::<String, _>(0)?)
-        .map_err(|e| corrupt("preferences", e))?;
+        .map_err(|e| corrupt("preferences", stored_json_error(&e)))?;
     let quiet_hours = json
         .quiet_hours
         .iter()
@@ -171,7 +172,7 @@ pub async fn load_vulnerability(
     ?;
     let Some(row) = row else { return Ok(None) };
     let json: VulnerabilityJson = serde_json::from_str(&row.try_get::<String, _>(0)?)
-        .map_err(|e| corrupt("vulnerability", e))?;
+        .map_err(|e| corrupt("vulnerability", stored_json_error(&e)))?;
     let factors = json
         .factors
         .into_iter()

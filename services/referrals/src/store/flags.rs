@@ -1,4 +1,5 @@
 use jiff::Timestamp;
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_proto::common::v1::ActorKind;
 use rapport_proto::referrals::v1::{FraudFlagStatus, FraudSeverity, FraudSignal};
@@ -99,8 +100,8 @@ async fn select(conn: &mut Conn, flag_id: Option<Id>) -> Result<Vec<Flag>, Refer
         .map(|row| {
             let text = |i: usize| row.try_get::<String, _>(i);
             let ids = |i: usize| -> Result<Vec<Id>, ReferralsError> {
-                let raw: Vec<String> =
-                    serde_json::from_str(&text(i)?).map_err(|e| corrupt("ids", e))?;
+                let raw: Vec<String> = serde_json::from_str(&text(i)?)
+                    .map_err(|e| corrupt("ids", stored_json_error(&e)))?;
                 raw.iter().map(|r| id(r)).collect()
             };
             let resolved = match row.try_get::<Option<i64>, _>(8)? {
@@ -123,7 +124,8 @@ async fn select(conn: &mut Conn, flag_id: Option<Id>) -> Result<Vec<Flag>, Refer
                     .ok_or_else(|| corrupt("status", "unknown"))?,
                 referral_ids: ids(4)?,
                 customer_ids: ids(5)?,
-                reasons: serde_json::from_str(&text(6)?).map_err(|e| corrupt("reasons", e))?,
+                reasons: serde_json::from_str(&text(6)?)
+                    .map_err(|e| corrupt("reasons", stored_json_error(&e)))?,
                 raised_at: instant(row.try_get(7)?)?,
                 resolved,
             })

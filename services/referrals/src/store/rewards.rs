@@ -1,4 +1,5 @@
 use jiff::Timestamp;
+use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_proto::referrals::v1::{RewardRole, RewardStatus};
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
@@ -107,7 +108,8 @@ async fn select(
                 amount: row.try_get(5)?,
                 status: RewardStatus::from_str_name(&text(6)?)
                     .ok_or_else(|| corrupt("reward status", "unknown"))?,
-                reasons: serde_json::from_str(&text(7)?).map_err(|e| corrupt("reasons", e))?,
+                reasons: serde_json::from_str(&text(7)?)
+                    .map_err(|e| corrupt("reasons", stored_json_error(&e)))?,
                 created_at: instant(row.try_get(8)?)?,
                 issued_at: row.try_get::<Option<i64>, _>(9)?.map(instant).transpose()?,
             })

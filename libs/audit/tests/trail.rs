@@ -1,0 +1,94 @@
+//! The trail on each backend: two writers (as two replicas of a service would be) append at the
+//! same time and the chain stays gapless and verifiable; an entry altered or removed in the
+//! database is found.
+
+#![allow(clippy::unwrap_used)]
+
+use rapport_audit::{AuditLog, Filter, NewEntry};
+use rapport_storage::sqlx;
+use rapport_storage::testing::TestDatabase;
+use rapport_storage::{EmbeddedMigration, Migrations, backend_tests};
+
+static MIGRATIONS: Migrations = Migrations(&[EmbeddedMigration {
+    version: 1,
+    description: "audit_log",
+    sql: rapport_audit::MIGRATION_SQL,
+}]);
+
+fn entry(actor: &str, n: i64) -> NewEntry {
+    NewEntry {
+        recorded_at_micros: 1_800_000_000_000_000 + n,
+        actor: actor.to_owned(),
+        role: "agent".to_owned(),
+        rpc: "/rapport.plans.v1.PlanService/AcceptPlan".to_owned(),
+        targets: vec![format!("plan_id=plan-{actor}-{n}")],
+        outcome: "OK".to_owned(),
+        trace_id: String::new(),
+    }
+}
+
+async fn two_writers_keep_one_chain_and_tampering_is_found(db: TestDatabase) {
+    let first = db.open();
+    first.migrate(&MIGRATIONS).await.unwrap();
+    // Separate pools and separate append locks: like two processes on one database.
+    let a = AuditLog::new(first.clone());
+    let b = AuditLog::new(db.open());
+    let appends = (0..15).flat_map(|n| {
+        let (a, b) = (a.clone(), b.clone());
+        [
+            tokio::spawn(async move { a.append(&entry("replica-a", n)).await.map(|e| e.seq) }),
+            tokio::spawn(async move { b.append(&entry("replica-b", n)).await.map(|e| e.seq) }),
+        ]
+    });
+    let mut seqs: Vec<i64> = futures_util::future::join_all(appends)
+        .await
+        .into_iter()
+        .map(|joined| joined.unwrap().unwrap())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=30).collect::<Vec<_>>(), "gapless, none twice");
+
+    let verified = a.verify().await.unwrap();
+    assert_eq!(verified.broken, None);
+    assert_eq!(verified.entries_checked, 30);
+
+    let newest = a
+        .list(&Filter {
+            limit: 1,
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(newest[0].seq, 30);
+    assert_eq!(newest[0].hash, verified.head_hash);
+    let by_target = a
+        .list(&Filter {
+            target_id: Some("plan-replica-b-3".to_owned()),
+            limit: 10,
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_target.len(), 1);
+    assert_eq!(by_target[0].entry.actor, "replica-b");
+
+    // Someone with database access rewrites who did entry 7.
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 7")
+        .execute(first.reader())
+        .await
+        .unwrap();
+    let (seq, problem) = a.verify().await.unwrap().broken.unwrap();
+    assert_eq!(seq, 7);
+    assert!(problem.contains("altered"), "{problem}");
+
+    // Removing it instead is found as well.
+    sqlx::query("DELETE FROM audit_log WHERE seq = 7")
+        .execute(first.reader())
+        .await
+        .unwrap();
+    let (seq, problem) = a.verify().await.unwrap().broken.unwrap();
+    assert_eq!(seq, 7);
+    assert!(problem.contains("missing"), "{problem}");
+}
+
+backend_tests!(two_writers_keep_one_chain_and_tampering_is_found);
