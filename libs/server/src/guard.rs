@@ -226,8 +226,11 @@ impl Guard {
                         request_body: body,
                         trace_id,
                     };
-                    // A refused change or sensitive read is audited too.
-                    self.record(&pending, "PERMISSION_DENIED", Vec::new()).await;
+                    // A refused change or sensitive read is audited too, with whom it was about.
+                    let targets = self
+                        .descriptors
+                        .request_targets(&pending.method, &pending.request_body);
+                    self.record(&pending, "PERMISSION_DENIED", targets).await;
                 }
                 return Admitted::Refused(status);
             }
