@@ -164,6 +164,8 @@ async fn reflection_lists_every_contract_service_with_every_method() {
     let mut expected: BTreeSet<String> = CONTRACT.iter().map(|(s, _)| (*s).to_owned()).collect();
     expected.insert("grpc.health.v1.Health".to_owned());
     expected.insert("grpc.reflection.v1.ServerReflection".to_owned());
+    // Every process serves its services' audit trails.
+    expected.insert("rapport.audit.v1.AuditService".to_owned());
     assert_eq!(listed, expected);
 
     for (service, methods) in CONTRACT {
@@ -300,8 +302,12 @@ async fn a_message_over_the_size_limit_is_refused_and_the_server_keeps_serving()
         .create_customer(oversized)
         .await
         .expect_err("over the limit");
-    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
-    assert!(status.message().contains("too large"), "{status:?}");
+    // gRPC's code for a limit exceeded, from the guard, before any of it is decoded.
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status.message().contains("larger than the limit"),
+        "{status:?}"
+    );
 
     let still = profiles
         .get_customer(GetCustomerRequest::default())
