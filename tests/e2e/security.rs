@@ -687,3 +687,38 @@ async fn a_flooding_caller_and_an_oversized_request_get_resource_exhausted() {
     assert_eq!(oversized.code(), Code::ResourceExhausted, "{oversized:?}");
     assert!(oversized.message().contains("4096"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_s_command_line_works_against_the_secured_suite_with_a_token() {
+    let suite = Secure::start().await;
+    let mut profiles = ProfileServiceClient::new(suite.channel().await);
+    let agent_token = suite.token("agent-9", &[Role::Agent]);
+    profiles
+        .create_customer(with_token(new_customer("Ștefan Agentcheck"), &agent_token))
+        .await
+        .unwrap();
+    let credentials = |token: Option<String>| rapport::agent::Credentials {
+        token,
+        ca_file: Some(suite.material.ca.clone()),
+        certificate_file: Some(suite.material.client_certificate.clone()),
+        key_file: Some(suite.material.client_key.clone()),
+        tls_domain: Some("localhost".to_owned()),
+    };
+    let address = format!("https://{}", suite.address);
+    let connection = rapport::agent::connect_with(&address, &credentials(Some(agent_token)))
+        .await
+        .unwrap();
+    let table = rapport::agent::customer_find(connection, "stefan")
+        .await
+        .unwrap();
+    assert!(table.contains("Ștefan Agentcheck"), "{table}");
+    // Without a token the same command is refused, and says why.
+    let connection = rapport::agent::connect_with(&address, &credentials(None))
+        .await
+        .unwrap();
+    let refused = rapport::agent::customer_find(connection, "stefan")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("Unauthenticated"), "{refused}");
+}

@@ -32,6 +32,8 @@ pub enum ClientError {
     },
     #[error("invalid service address or TLS settings")]
     Address(#[from] tonic::transport::Error),
+    #[error("the bearer token is not valid header text")]
+    Token,
     #[error("cannot read {path}")]
     File {
         path: String,

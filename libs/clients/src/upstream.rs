@@ -117,7 +117,22 @@ impl TokenFile {
 #[derive(Debug, Clone)]
 pub struct BearerService<S> {
     inner: S,
-    token: Option<Arc<TokenFile>>,
+    token: Option<Arc<TokenSource>>,
+}
+
+#[derive(Debug)]
+enum TokenSource {
+    File(TokenFile),
+    Fixed(http::HeaderValue),
+}
+
+impl TokenSource {
+    fn header(&self) -> Option<http::HeaderValue> {
+        match self {
+            Self::File(file) => file.header(),
+            Self::Fixed(header) => Some(header.clone()),
+        }
+    }
 }
 
 impl<S> BearerService<S> {
@@ -125,12 +140,26 @@ impl<S> BearerService<S> {
         Self {
             inner,
             token: token_file.map(|path| {
-                Arc::new(TokenFile {
+                Arc::new(TokenSource::File(TokenFile {
                     path: path.to_owned(),
                     cached: Mutex::new(None),
-                })
+                }))
             }),
         }
+    }
+
+    /// Sends `token` (a person's, from their sign-in) with every call; `None` sends none.
+    pub fn with_token(inner: S, token: Option<&str>) -> Result<Self, ClientError> {
+        let token = match token {
+            None => None,
+            Some(token) => {
+                let mut header = http::HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+                    .map_err(|_| ClientError::Token)?;
+                header.set_sensitive(true);
+                Some(Arc::new(TokenSource::Fixed(header)))
+            }
+        };
+        Ok(Self { inner, token })
     }
 }
 

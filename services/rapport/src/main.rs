@@ -69,6 +69,8 @@ enum Command {
         /// The running suite.
         #[arg(long, env = "RAPPORT_ADDRESS", default_value = agent::DEFAULT_ADDRESS, global = true)]
         address: String,
+        #[command(flatten)]
+        credentials: CredentialArgs,
     },
     /// Payment plans, for an agent with the customer on the line.
     Plans {
@@ -76,6 +78,8 @@ enum Command {
         command: PlansCommand,
         #[arg(long, env = "RAPPORT_ADDRESS", default_value = agent::DEFAULT_ADDRESS, global = true)]
         address: String,
+        #[command(flatten)]
+        credentials: CredentialArgs,
     },
     /// Loyalty scores and the closed loop's follow-ups.
     Loyalty {
@@ -83,6 +87,8 @@ enum Command {
         command: LoyaltyCommand,
         #[arg(long, env = "RAPPORT_ADDRESS", default_value = agent::DEFAULT_ADDRESS, global = true)]
         address: String,
+        #[command(flatten)]
+        credentials: CredentialArgs,
     },
     /// Rescore every customer's loyalty now (a nightly job: scores decay, risks surface).
     Rescore {
@@ -90,6 +96,37 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+/// For a secured suite: the agent's token, and TLS (an `https://` address).
+#[derive(Debug, clap::Args)]
+struct CredentialArgs {
+    /// The agent's bearer token (e.g. from `rapport token`).
+    #[arg(long, env = "RAPPORT_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// The CA of the suite's certificate.
+    #[arg(long, env = "RAPPORT_CA_FILE", global = true)]
+    ca_file: Option<PathBuf>,
+    /// A client certificate and key, for a suite that asks for one (mutual TLS).
+    #[arg(long, env = "RAPPORT_CERT_FILE", global = true)]
+    cert_file: Option<PathBuf>,
+    #[arg(long, env = "RAPPORT_KEY_FILE", global = true)]
+    key_file: Option<PathBuf>,
+    /// The name in the suite's certificate, when it is not the address's host.
+    #[arg(long, env = "RAPPORT_TLS_DOMAIN", global = true)]
+    tls_domain: Option<String>,
+}
+
+impl CredentialArgs {
+    fn into_credentials(self) -> agent::Credentials {
+        agent::Credentials {
+            token: self.token,
+            ca_file: self.ca_file,
+            certificate_file: self.cert_file,
+            key_file: self.key_file,
+            tls_domain: self.tls_domain,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,15 +263,29 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 }
             }
         }
-        Command::Customer { command, address } => {
+        Command::Customer {
+            command,
+            address,
+            credentials,
+        } => {
             let CustomerCommand::Find { name } = command;
+            let credentials = credentials.into_credentials();
             return Ok(print(
-                async { agent::customer_find(agent::connect(&address).await?, &name).await }.await,
+                async {
+                    agent::customer_find(agent::connect_with(&address, &credentials).await?, &name)
+                        .await
+                }
+                .await,
             ));
         }
-        Command::Plans { command, address } => {
+        Command::Plans {
+            command,
+            address,
+            credentials,
+        } => {
             let answer = async {
-                let connection = agent::connect(&address).await?;
+                let connection =
+                    agent::connect_with(&address, &credentials.into_credentials()).await?;
                 match command {
                     PlansCommand::Options {
                         account,
@@ -257,9 +308,14 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             };
             return Ok(print(answer.await));
         }
-        Command::Loyalty { command, address } => {
+        Command::Loyalty {
+            command,
+            address,
+            credentials,
+        } => {
             let answer = async {
-                let connection = agent::connect(&address).await?;
+                let connection =
+                    agent::connect_with(&address, &credentials.into_credentials()).await?;
                 match command {
                     LoyaltyCommand::Score { customer } => {
                         agent::loyalty_score(connection, &customer).await
