@@ -185,6 +185,22 @@ pub fn varint_field(body: &[u8], number: u32) -> Option<u64> {
     last
 }
 
+/// The value of the top-level string field `number` in the first message of a gRPC body, if
+/// present (the last occurrence wins).
+pub fn string_field(body: &[u8], number: u32) -> Option<String> {
+    let mut bytes = first_message(body)?;
+    let mut last = None;
+    while bytes.has_remaining() {
+        let (field, wire_type) = decode_key(&mut bytes).ok()?;
+        if let Value::Bytes(value) = next_value(wire_type, &mut bytes)?
+            && field == number
+        {
+            last = Some(String::from_utf8(value.to_vec()).ok()?);
+        }
+    }
+    last
+}
+
 fn is_id(name: &str) -> bool {
     (name == "id" || name.ends_with("_id")) && name != "request_id"
 }
@@ -287,6 +303,8 @@ mod tests {
         };
         assert_eq!(varint_field(&framed(&basic), 2), None);
         assert_eq!(varint_field(&[0, 0, 0, 0, 9, 1], 2), None, "truncated body");
+        assert_eq!(string_field(&framed(&request), 1).as_deref(), Some("c-1"));
+        assert_eq!(string_field(&framed(&request), 3), None);
     }
 
     #[test]

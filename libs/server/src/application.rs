@@ -231,6 +231,7 @@ impl Application {
             limiter: rapport_security::rate_limit::RateLimiter::new(settings.rate_limit.clone()),
             max_message_bytes: settings.max_message_bytes,
             trails,
+            unit_trails: trails_by_unit.clone(),
             descriptors: rapport_audit::targets::Descriptors::new(&registered),
         };
         if !trails_by_unit.is_empty() {

@@ -12,7 +12,7 @@
 //! Without authentication (`rapport dev`, tests) steps 1, 2 and 4 let everything through as
 //! `anonymous`, and the trail is still written.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -21,7 +21,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body::Frame;
 use http_body_util::{BodyExt, Full, Limited, StreamBody};
-use rapport_audit::targets::{Descriptors, capped, varint_field};
+use rapport_audit::targets::{Descriptors, capped, string_field, varint_field};
 use rapport_audit::{AuditLog, NewEntry};
 use rapport_security::policy::{self, Access, Permission};
 use rapport_security::rate_limit::RateLimiter;
@@ -30,6 +30,8 @@ use tonic::Status;
 use tonic::body::Body;
 use tower::Service;
 use tower_layer::Layer;
+
+const AUDIT_SERVICE: &str = "rapport.audit.v1.AuditService";
 
 /// The actor recorded when authentication is off.
 pub const ANONYMOUS: &str = "anonymous";
@@ -43,6 +45,8 @@ pub(crate) struct Guard {
     pub max_message_bytes: usize,
     /// Each gRPC service's trail (the trail of the unit that serves it).
     pub trails: HashMap<&'static str, AuditLog>,
+    /// Each unit's trail by unit name: a read of a trail is audited in the trail it read.
+    pub unit_trails: BTreeMap<&'static str, AuditLog>,
     pub descriptors: Descriptors,
 }
 
@@ -304,7 +308,10 @@ impl Guard {
             )
             .into_http();
         }
-        let mut frames = vec![Ok::<_, std::convert::Infallible>(Frame::data(data))];
+        let mut frames = Vec::with_capacity(2);
+        if !data.is_empty() {
+            frames.push(Ok::<_, std::convert::Infallible>(Frame::data(data)));
+        }
         if let Some(trailers) = trailers {
             frames.push(Ok(Frame::trailers(trailers)));
         }
@@ -315,8 +322,19 @@ impl Guard {
     /// Appends one entry to the trail of the RPC's service; whether it was written.
     async fn record(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> bool {
         let service = policy::service_of(&pending.method);
-        let Some(trail) = self.trails.get(service) else {
-            // A unit without storage (some tests) keeps no trail.
+        let trail = if service == AUDIT_SERVICE {
+            // `service` (field 1) names the trail read; empty = the only one.
+            match string_field(&pending.request_body, 1).filter(|name| !name.is_empty()) {
+                Some(name) => self.unit_trails.get(name.as_str()),
+                None if self.unit_trails.len() == 1 => self.unit_trails.values().next(),
+                None => None,
+            }
+        } else {
+            self.trails.get(service)
+        };
+        let Some(trail) = trail else {
+            // A unit without storage (some tests) keeps no trail; a refused read of a trail
+            // that does not exist has nothing to protect.
             return true;
         };
         let entry = NewEntry {
