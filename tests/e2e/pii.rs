@@ -280,6 +280,14 @@ fn exported(span: &SpanData) -> Vec<Captured> {
     let origin = format!("exported span {:?}", span.name);
     let mut text = format!("{} ", span.name);
     for attribute in &span.attributes {
+        // Timings and source locations the exporter adds are numbers that can equal a seeded
+        // amount by chance (busy_ns=177157 once did); they never carry what a caller sent.
+        if matches!(
+            attribute.key.as_str(),
+            "busy_ns" | "idle_ns" | "thread.id" | "code.line.number"
+        ) {
+            continue;
+        }
         let _ = write!(text, "{}={} ", attribute.key, attribute.value);
     }
     let _ = write!(text, "status={:?}", span.status);
