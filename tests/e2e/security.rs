@@ -411,6 +411,24 @@ async fn every_role_against_every_rpc_gets_exactly_what_the_table_grants() {
     assert!(denied.message().contains("customers.vulnerability.read"));
 }
 
+/// One page of profiles' audit trail, narrowed as `request` says.
+async fn profiles_trail(
+    channel: &Channel,
+    token: &str,
+    request: audit::ListAuditEntriesRequest,
+) -> Vec<audit::AuditEntry> {
+    let request = audit::ListAuditEntriesRequest {
+        service: "profiles".into(),
+        ..request
+    };
+    AuditServiceClient::new(channel.clone())
+        .list_audit_entries(with_token(request, token))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+}
+
 fn new_customer(name: &str) -> profiles::CreateCustomerRequest {
     profiles::CreateCustomerRequest {
         customer: Some(profiles::Customer {
@@ -554,19 +572,15 @@ async fn changes_and_sensitive_reads_are_audited_in_a_chain_that_detects_tamperi
     assert!(created.recorded_at.is_some());
 
     // Narrowed to one actor.
-    let by_supervisor = trail
-        .list_audit_entries(with_token(
-            audit::ListAuditEntriesRequest {
-                service: "profiles".into(),
-                actor: "supervisor-2".into(),
-                ..Default::default()
-            },
-            &auditor,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .entries;
+    let by_supervisor = profiles_trail(
+        &channel,
+        &auditor,
+        audit::ListAuditEntriesRequest {
+            actor: "supervisor-2".into(),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(by_supervisor.len(), 1);
 
     // Intact, and its head is the newest entry.
@@ -589,19 +603,15 @@ async fn changes_and_sensitive_reads_are_audited_in_a_chain_that_detects_tamperi
     assert!(intact.intact, "{}", intact.problem);
     // The auditor's own reads of the trail are in it too: 2 pages and 1 filtered list.
     assert_eq!(intact.entries_checked, 7);
-    let latest = AuditServiceClient::new(channel.clone())
-        .list_audit_entries(with_token(
-            audit::ListAuditEntriesRequest {
-                service: "profiles".into(),
-                rpc: "/rapport.audit.v1.AuditService/ListAuditEntries".into(),
-                ..Default::default()
-            },
-            &auditor,
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .entries;
+    let latest = profiles_trail(
+        &channel,
+        &auditor,
+        audit::ListAuditEntriesRequest {
+            rpc: "/rapport.audit.v1.AuditService/ListAuditEntries".into(),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(latest.len(), 3);
     assert!(
         latest
@@ -719,10 +729,13 @@ async fn the_agent_s_command_line_works_against_the_secured_suite_with_a_token()
         .unwrap();
     let credentials = |token: Option<String>| rapport::agent::Credentials {
         token,
-        ca_file: Some(suite.material.ca.clone()),
-        certificate_file: Some(suite.material.client_certificate.clone()),
-        key_file: Some(suite.material.client_key.clone()),
-        tls_domain: Some("localhost".to_owned()),
+        tls: rapport_clients::ClientSettings {
+            ca_file: Some(suite.material.ca.clone()),
+            certificate_file: Some(suite.material.client_certificate.clone()),
+            key_file: Some(suite.material.client_key.clone()),
+            domain_name: Some("localhost".to_owned()),
+            token_file: None,
+        },
     };
     let address = format!("https://{}", suite.address);
     let connection = rapport::agent::connect_with(&address, &credentials(Some(agent_token)))

@@ -12,7 +12,7 @@ use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use rapport_telemetry::{ClientTraceLayer, ClientTraceService};
 use tonic::Code;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tower::ServiceBuilder;
 
 /// Each try of a read gets this long.
@@ -52,13 +52,7 @@ type Traced = ClientTraceService<BearerService<Channel>>;
 /// bearer token: a service starts (and reports its own health) even while the one it reads is
 /// down.
 pub fn traced_channel(upstream: &Upstream) -> Result<Traced, ClientError> {
-    let mut endpoint = Endpoint::from_shared(upstream.url.clone())?
-        .connect_timeout(DEADLINE)
-        .tcp_nodelay(true);
-    if let Some(tls) = upstream.tls()? {
-        endpoint = endpoint.tls_config(tls)?;
-    }
-    let channel = endpoint.connect_lazy();
+    let channel = upstream.endpoint()?.connect_lazy();
     Ok(ServiceBuilder::new()
         .layer(ClientTraceLayer)
         .service(BearerService::new(

@@ -8,9 +8,9 @@ use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
-use crate::ClientError;
+use crate::{ClientError, DEADLINE};
 
 /// `[client]` in a service's configuration: how it calls the others.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,7 +42,19 @@ impl Upstream {
         }
     }
 
-    pub(crate) fn tls(&self) -> Result<Option<ClientTlsConfig>, ClientError> {
+    /// The endpoint to connect to: the service's deadline for connecting, no Nagle delay, and
+    /// TLS when a CA is configured. The token is added by [`BearerService`].
+    pub fn endpoint(&self) -> Result<Endpoint, ClientError> {
+        let mut endpoint = Endpoint::from_shared(self.url.clone())?
+            .connect_timeout(DEADLINE)
+            .tcp_nodelay(true);
+        if let Some(tls) = self.tls()? {
+            endpoint = endpoint.tls_config(tls)?;
+        }
+        Ok(endpoint)
+    }
+
+    fn tls(&self) -> Result<Option<ClientTlsConfig>, ClientError> {
         let settings = &self.client;
         let Some(ca) = &settings.ca_file else {
             return Ok(None);

@@ -3,10 +3,8 @@
 //! running suite through the generated clients (with the trace layer) and prints a readable table;
 //! a refused call prints its gRPC code, the fields at fault and why.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
-use rapport_clients::BearerService;
+use rapport_clients::{BearerService, ClientSettings, Upstream};
 use rapport_proto::common::v1 as common;
 use rapport_proto::loyalty::v1 as loyalty;
 use rapport_proto::loyalty::v1::loyalty_service_client::LoyaltyServiceClient;
@@ -15,7 +13,7 @@ use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
 use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use rapport_telemetry::{ClientTraceLayer, ClientTraceService};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::Channel;
 use tower::ServiceBuilder;
 
 /// The suite's address when none is given (`rapport dev`'s default).
@@ -23,18 +21,12 @@ pub const DEFAULT_ADDRESS: &str = "http://127.0.0.1:50051";
 
 pub type Connection = ClientTraceService<BearerService<Channel>>;
 
-/// How the agent's tools prove who they are to a secured suite.
+/// How the agent's tools prove who they are to a secured suite: the agent's bearer token, and
+/// TLS as a service's client configures it (CA, client certificate, domain name).
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
-    /// The agent's bearer token.
     pub token: Option<String>,
-    /// The CA of the suite's certificate: TLS (with an `https://` address).
-    pub ca_file: Option<PathBuf>,
-    /// The client certificate and key, when the suite asks for one (mutual TLS).
-    pub certificate_file: Option<PathBuf>,
-    pub key_file: Option<PathBuf>,
-    /// The name in the suite's certificate, when it is not the address's host.
-    pub tls_domain: Option<String>,
+    pub tls: ClientSettings,
 }
 
 /// A plaintext connection without a token (`rapport dev`).
@@ -43,24 +35,9 @@ pub async fn connect(address: &str) -> anyhow::Result<Connection> {
 }
 
 pub async fn connect_with(address: &str, credentials: &Credentials) -> anyhow::Result<Connection> {
-    let mut endpoint = Endpoint::from_shared(address.to_owned())
-        .with_context(|| format!("{address} is not an address"))?;
-    if let Some(ca) = &credentials.ca_file {
-        let read = |path: &PathBuf| {
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
-        };
-        let mut tls = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca)?));
-        if let (Some(certificate), Some(key)) =
-            (&credentials.certificate_file, &credentials.key_file)
-        {
-            tls = tls.identity(Identity::from_pem(read(certificate)?, read(key)?));
-        }
-        if let Some(domain) = &credentials.tls_domain {
-            tls = tls.domain_name(domain.clone());
-        }
-        endpoint = endpoint.tls_config(tls).context("TLS settings")?;
-    }
-    let channel = endpoint
+    let channel = Upstream::new(address, credentials.tls.clone())
+        .endpoint()
+        .with_context(|| format!("{address} is not an address, or the TLS files are not usable"))?
         .connect()
         .await
         .with_context(|| format!("cannot reach the suite at {address}"))?;

@@ -121,10 +121,13 @@ impl CredentialArgs {
     fn into_credentials(self) -> agent::Credentials {
         agent::Credentials {
             token: self.token,
-            ca_file: self.ca_file,
-            certificate_file: self.cert_file,
-            key_file: self.key_file,
-            tls_domain: self.tls_domain,
+            tls: rapport_clients::ClientSettings {
+                ca_file: self.ca_file,
+                certificate_file: self.cert_file,
+                key_file: self.key_file,
+                domain_name: self.tls_domain,
+                token_file: None,
+            },
         }
     }
 }
