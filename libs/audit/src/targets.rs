@@ -171,31 +171,33 @@ pub fn capped(mut targets: Vec<String>) -> Vec<String> {
 }
 
 /// The value of the top-level varint field `number` in the first message of a gRPC body (an
-/// enum such as `GetCustomerRequest.view`), if present; the last occurrence wins, as in protobuf.
+/// enum such as `GetCustomerRequest.view`), if present.
 pub fn varint_field(body: &[u8], number: u32) -> Option<u64> {
-    let mut bytes = first_message(body)?;
-    let mut last = None;
-    while bytes.has_remaining() {
-        let (field, wire_type) = decode_key(&mut bytes).ok()?;
-        match next_value(wire_type, &mut bytes)? {
-            Value::Varint(value) if field == number => last = Some(value),
-            _ => {}
-        }
+    match last_field(body, number)? {
+        Value::Varint(value) => Some(value),
+        _ => None,
     }
-    last
 }
 
-/// The value of the top-level string field `number` in the first message of a gRPC body, if
-/// present (the last occurrence wins).
+/// The value of the top-level string field `number` in the first message of a gRPC body (such
+/// as `ListAuditEntriesRequest.service`), if present.
 pub fn string_field(body: &[u8], number: u32) -> Option<String> {
+    match last_field(body, number)? {
+        Value::Bytes(value) => String::from_utf8(value.to_vec()).ok(),
+        _ => None,
+    }
+}
+
+/// The last occurrence of top-level field `number` (the one that wins, as in protobuf); `None`
+/// when it is absent or the message is malformed.
+fn last_field(body: &[u8], number: u32) -> Option<Value<'_>> {
     let mut bytes = first_message(body)?;
     let mut last = None;
     while bytes.has_remaining() {
         let (field, wire_type) = decode_key(&mut bytes).ok()?;
-        if let Value::Bytes(value) = next_value(wire_type, &mut bytes)?
-            && field == number
-        {
-            last = Some(String::from_utf8(value.to_vec()).ok()?);
+        let value = next_value(wire_type, &mut bytes)?;
+        if field == number {
+            last = Some(value);
         }
     }
     last

@@ -18,12 +18,11 @@ use crate::guard::{Guard, GuardLayer};
 use crate::readiness::{Readiness, ReadinessLayer};
 use crate::settings::{ServerSettings, TlsSettings};
 use crate::unit::ServiceUnit;
-use rapport_proto::audit::v1::audit_service_server::AuditServiceServer;
+use rapport_proto::audit::v1::audit_service_server::{self, AuditServiceServer};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 const REFLECTION_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
-const AUDIT_SERVICE: &str = "rapport.audit.v1.AuditService";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -235,7 +234,7 @@ impl Application {
             descriptors: rapport_audit::targets::Descriptors::new(&registered),
         };
         if !trails_by_unit.is_empty() {
-            reflection = reflection.with_service_name(AUDIT_SERVICE);
+            reflection = reflection.with_service_name(audit_service_server::SERVICE_NAME);
             routes.add_service(
                 AuditServiceServer::new(rapport_audit::AuditTrails::new(trails_by_unit))
                     .max_decoding_message_size(settings.max_message_bytes)

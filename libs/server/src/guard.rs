@@ -23,6 +23,7 @@ use http_body::Frame;
 use http_body_util::{BodyExt, Full, Limited, StreamBody};
 use rapport_audit::targets::{Descriptors, capped, string_field, varint_field};
 use rapport_audit::{AuditLog, NewEntry};
+use rapport_proto::audit::v1::audit_service_server;
 use rapport_security::policy::{self, Access, Permission};
 use rapport_security::rate_limit::RateLimiter;
 use rapport_security::{Caller, Verifier};
@@ -31,10 +32,8 @@ use tonic::body::Body;
 use tower::Service;
 use tower_layer::Layer;
 
-const AUDIT_SERVICE: &str = "rapport.audit.v1.AuditService";
-
 /// The actor recorded when authentication is off.
-pub const ANONYMOUS: &str = "anonymous";
+const ANONYMOUS: &str = "anonymous";
 
 /// What the guard checks with; shared by every connection.
 #[derive(Debug)]
@@ -322,7 +321,7 @@ impl Guard {
     /// Appends one entry to the trail of the RPC's service; whether it was written.
     async fn record(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> bool {
         let service = policy::service_of(&pending.method);
-        let trail = if service == AUDIT_SERVICE {
+        let trail = if service == audit_service_server::SERVICE_NAME {
             // `service` (field 1) names the trail read; empty = the only one.
             match string_field(&pending.request_body, 1).filter(|name| !name.is_empty()) {
                 Some(name) => self.unit_trails.get(name.as_str()),
@@ -390,7 +389,7 @@ fn trace_id(headers: &http::HeaderMap) -> String {
 }
 
 /// The canonical name of a gRPC code, as the audit trail records it.
-pub fn code_name(code: tonic::Code) -> &'static str {
+fn code_name(code: tonic::Code) -> &'static str {
     use tonic::Code::*;
     match code {
         Ok => "OK",

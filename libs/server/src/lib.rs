@@ -24,7 +24,6 @@ pub mod testing;
 mod unit;
 
 pub use application::{Application, ServerError};
-pub use guard::{ANONYMOUS, code_name};
 pub use settings::{InsecureSettings, ServerSettings, TlsSettings};
 pub use shutdown::shutdown_signal;
 pub use unit::{ServiceUnit, Stopping};
