@@ -87,13 +87,21 @@ struct Claims {
 /// Checks bearer tokens against the configured keys, issuer and audience.
 #[derive(Clone)]
 pub struct Verifier {
-    /// Keys with a `kid`, each with the one algorithm it may verify.
-    by_kid: HashMap<String, (DecodingKey, Algorithm)>,
+    /// Keys with a `kid`.
+    by_kid: HashMap<String, Key>,
     /// Keys without a `kid`, tried in order.
-    unnamed: Vec<(DecodingKey, Algorithm)>,
+    unnamed: Vec<Key>,
     issuer: String,
     audience: String,
     leeway: u64,
+}
+
+/// A key with the one algorithm it may verify, and the checks made with it (built once).
+#[derive(Clone)]
+struct Key {
+    decoding: DecodingKey,
+    algorithm: Algorithm,
+    validation: Validation,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -135,9 +143,8 @@ impl Verifier {
                     path: path.display().to_string(),
                 });
             }
-            verifier
-                .unnamed
-                .push((DecodingKey::from_secret(secret), Algorithm::HS256));
+            let key = verifier.key(DecodingKey::from_secret(secret), Algorithm::HS256);
+            verifier.unnamed.push(key);
         }
         if verifier.by_kid.is_empty() && verifier.unnamed.is_empty() {
             return Err(KeyError::NoKeys);
@@ -169,20 +176,37 @@ impl Verifier {
                     ));
                 }
             };
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| key_error(e.to_string()))?;
+            let key = self.key(
+                DecodingKey::from_jwk(jwk).map_err(|e| key_error(e.to_string()))?,
+                algorithm,
+            );
             if kid.is_empty() {
-                self.unnamed.push((key, algorithm));
+                self.unnamed.push(key);
             } else {
-                self.by_kid.insert(kid, (key, algorithm));
+                self.by_kid.insert(kid, key);
             }
         }
         Ok(())
     }
 
+    fn key(&self, decoding: DecodingKey, algorithm: Algorithm) -> Key {
+        let mut validation = Validation::new(algorithm);
+        validation.set_issuer(&[&self.issuer]);
+        validation.set_audience(&[&self.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = self.leeway;
+        Key {
+            decoding,
+            algorithm,
+            validation,
+        }
+    }
+
     /// The caller a bearer token names, if it verifies.
     pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
-        let candidates: Vec<&(DecodingKey, Algorithm)> = match &header.kid {
+        let candidates: Vec<&Key> = match &header.kid {
             Some(kid) => match self.by_kid.get(kid) {
                 Some(key) => vec![key],
                 None => return Err(TokenError::UntrustedKey),
@@ -190,17 +214,11 @@ impl Verifier {
             None => self.unnamed.iter().collect(),
         };
         let mut last = TokenError::UntrustedKey;
-        for (key, algorithm) in candidates {
-            if header.alg != *algorithm {
+        for key in candidates {
+            if header.alg != key.algorithm {
                 continue;
             }
-            let mut validation = Validation::new(*algorithm);
-            validation.set_issuer(&[&self.issuer]);
-            validation.set_audience(&[&self.audience]);
-            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-            validation.validate_nbf = true;
-            validation.leeway = self.leeway;
-            match jsonwebtoken::decode::<Claims>(token, key, &validation) {
+            match jsonwebtoken::decode::<Claims>(token, &key.decoding, &key.validation) {
                 Ok(data) => {
                     let subject = data
                         .claims
