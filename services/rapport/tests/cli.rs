@@ -117,3 +117,35 @@ fn a_bad_setting_is_refused_with_its_key() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("storage.max_connections"), "{stderr}");
 }
+
+#[test]
+fn serve_refuses_plaintext_or_no_authentication_unless_marked_insecure() {
+    let data = tempfile::tempdir().expect("data directory");
+    let config = data.path().join("profiles.toml");
+    let run = |config_text: &str| {
+        std::fs::write(&config, config_text).expect("write config");
+        Command::new(RAPPORT)
+            .args(["serve", "profiles", "--config"])
+            .arg(&config)
+            .env_remove("RAPPORT_SERVER__INSECURE")
+            .output()
+            .expect("rapport runs")
+    };
+    let storage = format!(
+        "[storage]\nurl = \"sqlite://{}/profiles.db\"\n",
+        data.path().display()
+    );
+    // The defaults: plaintext, no authentication.
+    let refused = run(&storage);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("server.tls is not set"), "{said}");
+
+    // TLS configured (the files need not exist: the refusal comes first), tokens not checked.
+    let refused = run(&format!(
+        "{storage}[server.tls]\ncertificate_file = \"server.pem\"\nkey_file = \"server.key\"\n"
+    ));
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("server.auth.mode is \"none\""), "{said}");
+}
