@@ -49,6 +49,7 @@ impl Secure {
         let material = DevMaterial::ensure(&data.path().join("secure")).unwrap();
         let suite = dev::build_secured(
             SocketAddr::from(([127, 0, 0, 1], 0)),
+            None,
             data.path(),
             Some(&material),
         )

@@ -15,6 +15,8 @@ pub struct Suite {
     /// `http://…` of the suite, as the agent's command line takes it.
     pub url: String,
     pub services: Vec<dev::DevService>,
+    /// The admin port (metrics, `/livez`, `/readyz`, plaintext health).
+    pub admin: Option<SocketAddr>,
     server: TestServer,
     _data: tempfile::TempDir,
 }
@@ -26,7 +28,8 @@ impl Suite {
     /// If the suite cannot start.
     pub async fn start() -> Self {
         let data = tempfile::tempdir().expect("data directory");
-        let suite = dev::build(SocketAddr::from(([127, 0, 0, 1], 0)), data.path())
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let suite = dev::build(loopback, Some(loopback), data.path())
             .await
             .expect("the suite builds");
         let services = suite.services.clone();
@@ -34,6 +37,7 @@ impl Suite {
         Self {
             channel: server.channel.clone(),
             url: format!("http://{}", server.address),
+            admin: server.admin,
             services,
             server,
             _data: data,

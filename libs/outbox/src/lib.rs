@@ -40,3 +40,36 @@ pub async fn append(
     .await?;
     Ok(())
 }
+
+/// What `/metrics` shows of a service's outbox at `now`: the events not yet delivered
+/// (`rapport_outbox_backlog_events`) and how long the oldest has waited
+/// (`rapport_outbox_oldest_event_age_seconds`, 0 when none waits).
+pub async fn backlog_samples(
+    storage: rapport_storage::Storage,
+    now: Timestamp,
+) -> Result<Vec<rapport_server::Sample>, rapport_server::BoxError> {
+    let backlog = delivery::backlog(&storage).await?;
+    let age = backlog.oldest.map_or(0.0, |oldest| {
+        now.duration_since(oldest).as_secs_f64().max(0.0)
+    });
+    Ok(vec![
+        rapport_server::Sample::new(
+            "rapport_outbox_backlog_events",
+            "Domain events waiting in the outbox to be delivered",
+            backlog.events as f64,
+        ),
+        rapport_server::Sample::new(
+            "rapport_outbox_oldest_event_age_seconds",
+            "How long the oldest undelivered event has waited (0 when none waits)",
+            age,
+        ),
+    ])
+}
+
+/// Adds the outbox's backlog to what `/metrics` reads from `unit`'s storage.
+pub fn observe_backlog(
+    unit: rapport_server::ServiceUnit,
+    clock: rapport_clock::SharedClock,
+) -> rapport_server::ServiceUnit {
+    unit.observe(move |storage| backlog_samples(storage, clock.now()))
+}

@@ -15,6 +15,7 @@ use tower::ServiceBuilder;
 use crate::BoxError;
 use crate::deadline::DeadlineLayer;
 use crate::guard::{Guard, GuardLayer};
+use crate::metrics::{Exposition, MetricsLayer, ObservedUnit, RpcMetrics};
 use crate::readiness::{Readiness, ReadinessLayer};
 use crate::settings::{ServerSettings, TlsSettings};
 use crate::unit::ServiceUnit;
@@ -57,6 +58,7 @@ pub enum ServerError {
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
+    admin: Option<(TcpListener, SocketAddr)>,
     settings: ServerSettings,
     units: Vec<ServiceUnit>,
 }
@@ -75,9 +77,22 @@ impl Application {
             .await
             .map_err(bind_error)?;
         let address = listener.local_addr().map_err(bind_error)?;
+        let admin = match settings.admin_listen {
+            Some(admin_address) => {
+                let bind_error = |source| ServerError::Bind {
+                    address: admin_address,
+                    source,
+                };
+                let admin = TcpListener::bind(admin_address).await.map_err(bind_error)?;
+                let bound = admin.local_addr().map_err(bind_error)?;
+                Some((admin, bound))
+            }
+            None => None,
+        };
         Ok(Self {
             listener,
             address,
+            admin,
             settings,
             units,
         })
@@ -89,6 +104,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.address.port()
+    }
+
+    /// Where the admin port (metrics, `/livez`, `/readyz`, plaintext health) listens, if it does.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(_, address)| *address)
     }
 
     /// Binds `settings.listen` first and then builds the units, giving them the bound address:
@@ -127,6 +147,7 @@ impl Application {
         let Self {
             listener,
             address,
+            admin,
             settings,
             units,
         } = self;
@@ -174,8 +195,14 @@ impl Application {
 
         let (stop_workers, stopping) = tokio::sync::watch::channel(false);
         let mut workers = Vec::new();
+        let mut observed = Vec::new();
         for unit in units {
             if let Some(storage) = &unit.storage {
+                observed.push(ObservedUnit {
+                    name: unit.name,
+                    storage: storage.clone(),
+                    observers: unit.observers.clone(),
+                });
                 let trail = rapport_audit::AuditLog::new(storage.clone());
                 for name in &unit.grpc_services {
                     trails.insert(*name, trail.clone());
@@ -233,7 +260,8 @@ impl Application {
             unit_trails: trails_by_unit.clone(),
             descriptors: rapport_audit::targets::Descriptors::new(&registered),
         };
-        if !trails_by_unit.is_empty() {
+        let audited = !trails_by_unit.is_empty();
+        if audited {
             reflection = reflection.with_service_name(audit_service_server::SERVICE_NAME);
             routes.add_service(
                 AuditServiceServer::new(rapport_audit::AuditTrails::new(trails_by_unit))
@@ -241,10 +269,31 @@ impl Application {
                     .max_encoding_message_size(settings.max_message_bytes),
             );
         }
+        let mut known = served.clone();
+        known.extend([HEALTH_SERVICE, REFLECTION_SERVICE]);
+        if audited {
+            known.push(audit_service_server::SERVICE_NAME);
+        }
+        let rpc_metrics = RpcMetrics::new(known);
+        let (stop_admin, admin_stopped) = oneshot::channel::<()>();
+        let admin_server = admin.map(|(admin_listener, admin_address)| {
+            tracing::info!(%admin_address, "serving /metrics, /livez, /readyz and gRPC health (plaintext)");
+            tokio::spawn(crate::admin::serve(
+                admin_listener,
+                health.clone(),
+                Exposition::new(rpc_metrics.clone(), observed),
+                readiness.clone(),
+                async move {
+                    let _ = admin_stopped.await;
+                },
+            ))
+        });
         routes.add_service(health);
         routes.add_service(reflection.build_v1()?);
 
+        let leaving_readiness = readiness.clone();
         let layers = ServiceBuilder::new()
+            .layer(MetricsLayer::new(rpc_metrics))
             .layer(ServerTraceLayer)
             .layer(ReadinessLayer::new(readiness))
             .layer(DeadlineLayer::new(settings.request_timeout()))
@@ -255,6 +304,7 @@ impl Application {
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down: no new connections, finishing calls in flight");
+            leaving_readiness.start_draining();
             // Tell load balancers and watchers first, so no new work is routed here.
             leaving
                 .set_service_status("", ServingStatus::NotServing)
@@ -317,6 +367,14 @@ impl Application {
         }
         for stop in stops {
             stop.await;
+        }
+        let _ = stop_admin.send(());
+        if let Some(admin_server) = admin_server {
+            match admin_server.await {
+                Ok(Err(error)) => tracing::warn!(%error, "the admin port failed"),
+                Err(error) => tracing::warn!(%error, "the admin port's task failed"),
+                Ok(Ok(())) => {}
+            }
         }
         tracing::info!("stopped");
         outcome

@@ -10,12 +10,16 @@
 //! - TLS and mutual TLS (rustls), and the guard: bearer tokens, per-caller rate limits, the
 //!   permission table, and the audit trail of changes and sensitive reads (`guard`), with
 //!   `rapport.audit.v1.AuditService` to read it;
+//! - an admin port (`admin_listen`): Prometheus `/metrics` (`metrics`), `/livez`, `/readyz`,
+//!   and gRPC health in plaintext for Kubernetes' native probes (`admin`);
 //! - graceful shutdown: stop accepting, let in-flight calls finish (within a grace period), then
 //!   close storage.
 
+mod admin;
 mod application;
 mod deadline;
 mod guard;
+mod metrics;
 mod readiness;
 mod settings;
 mod shutdown;
@@ -24,6 +28,7 @@ pub mod testing;
 mod unit;
 
 pub use application::{Application, ServerError};
+pub use metrics::Sample;
 pub use settings::{InsecureSettings, ServerSettings, TlsSettings};
 pub use shutdown::shutdown_signal;
 pub use unit::{ServiceUnit, Stopping};

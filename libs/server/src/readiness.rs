@@ -17,6 +17,8 @@ use tower_layer::Layer;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Readiness {
     services: Arc<HashMap<&'static str, AtomicBool>>,
+    /// Set at the shutdown signal: calls in flight finish, but `/readyz` sends traffic elsewhere.
+    draining: Arc<AtomicBool>,
 }
 
 impl Readiness {
@@ -28,7 +30,28 @@ impl Readiness {
                     .map(|name| (name, AtomicBool::new(false)))
                     .collect(),
             ),
+            draining: Arc::default(),
         }
+    }
+
+    pub(crate) fn start_draining(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    /// Why this process should not get new calls (`/readyz`): the services whose storage is not
+    /// ready yet, or that it is shutting down. Empty when it is ready.
+    pub(crate) fn not_ready(&self) -> Vec<String> {
+        let mut reasons: Vec<String> = self
+            .services
+            .iter()
+            .filter(|(_, ready)| !ready.load(Ordering::Acquire))
+            .map(|(name, _)| format!("{name}: storage not reachable or not migrated yet"))
+            .collect();
+        reasons.sort();
+        if self.draining.load(Ordering::Acquire) {
+            reasons.push("shutting down: finishing calls in flight".to_owned());
+        }
+        reasons
     }
 
     pub(crate) fn mark_ready(&self, service: &str) {
@@ -114,8 +137,16 @@ mod tests {
         let readiness = Readiness::new(["rapport.profiles.v1.ProfileService"]);
         assert!(!readiness.allows("rapport.profiles.v1.ProfileService"));
         assert!(readiness.allows("grpc.health.v1.Health"));
+        assert_eq!(readiness.not_ready().len(), 1);
         readiness.mark_ready("rapport.profiles.v1.ProfileService");
         assert!(readiness.allows("rapport.profiles.v1.ProfileService"));
+        assert!(readiness.not_ready().is_empty());
+        readiness.start_draining();
+        assert!(readiness.allows("rapport.profiles.v1.ProfileService"));
+        assert_eq!(
+            readiness.not_ready(),
+            ["shutting down: finishing calls in flight"]
+        );
         assert_eq!(
             grpc_service("/rapport.profiles.v1.ProfileService/GetCustomer"),
             "rapport.profiles.v1.ProfileService"

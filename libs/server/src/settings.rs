@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct ServerSettings {
     pub listen: SocketAddr,
+    /// The admin port, plaintext: `GET /metrics` (Prometheus), `/livez`, `/readyz`, and gRPC
+    /// health for native Kubernetes probes (which do not speak TLS). Absent = no admin port.
+    pub admin_listen: Option<SocketAddr>,
     /// Largest request or response message, in bytes (applied to every service); a larger
     /// request gets `RESOURCE_EXHAUSTED`.
     pub max_message_bytes: usize,
@@ -41,6 +44,7 @@ impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            admin_listen: None,
             max_message_bytes: 4 * 1024 * 1024,
             request_timeout_ms: 30_000,
             shutdown_grace_ms: 30_000,

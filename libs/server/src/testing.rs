@@ -16,6 +16,8 @@ use crate::{Application, ServerError, ServerSettings, ServiceUnit};
 #[derive(Debug)]
 pub struct TestServer {
     pub address: SocketAddr,
+    /// The admin port, when the settings asked for one.
+    pub admin: Option<SocketAddr>,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<Result<(), ServerError>>,
@@ -64,6 +66,7 @@ impl TestServer {
     /// As [`TestServer::start`].
     pub async fn run(application: Application) -> Self {
         let address = application.local_addr();
+        let admin = application.admin_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(application.run_until_stopped(async move {
             let _ = stopped.await;
@@ -75,6 +78,7 @@ impl TestServer {
             .expect("connect to the test server");
         let started = Self {
             address,
+            admin,
             channel,
             stop: Some(stop),
             server,

@@ -42,6 +42,7 @@ pub struct ServiceUnit {
     pub(crate) stop: Option<StopFuture>,
     pub(crate) workers: Vec<Worker>,
     pub(crate) storage: Option<Storage>,
+    pub(crate) observers: Vec<crate::metrics::Observer>,
 }
 
 impl std::fmt::Debug for ServiceUnit {
@@ -65,6 +66,7 @@ impl ServiceUnit {
             stop: None,
             workers: Vec::new(),
             storage: None,
+            observers: Vec::new(),
         }
     }
 
@@ -119,6 +121,18 @@ impl ServiceUnit {
     {
         self.workers
             .push(Box::new(move |stopping| Box::pin(worker(stopping))));
+        self
+    }
+
+    /// Adds what `/metrics` reads from the unit's storage at each scrape (outbox backlog, plans
+    /// by state, ...); each sample gets a `service` label with the unit's name. A unit without
+    /// storage reports nothing.
+    pub fn observe<F, Fut>(mut self, observe: F) -> Self
+    where
+        F: Fn(Storage) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<crate::Sample>, BoxError>> + Send + 'static,
+    {
+        self.observers.push(crate::metrics::observer(observe));
         self
     }
 

@@ -16,7 +16,7 @@ pub mod testing;
 
 pub use migrations::{EmbeddedMigration, Migrations};
 pub use settings::{Backend, StorageSettings};
-pub use store::{Storage, StorageError, WriteTransaction};
+pub use store::{PoolUse, Storage, StorageError, WriteTransaction};
 
 /// Re-exported so services name the same sqlx the kit uses.
 pub use sqlx;

@@ -56,6 +56,17 @@ impl From<sqlx::Error> for StorageError {
     }
 }
 
+/// One connection pool's use at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// `writer` or `readers` on SQLite; `None` for PostgreSQL's single pool.
+    pub role: Option<&'static str>,
+    /// Connections open, idle or in use.
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// A service's database: a writer and readers (the same pool on PostgreSQL).
 #[derive(Debug, Clone)]
 pub struct Storage {
@@ -111,6 +122,24 @@ impl Storage {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How busy each pool is, for metrics: on SQLite the writer and the readers, on PostgreSQL
+    /// the one pool both use.
+    pub fn pool_use(&self) -> Vec<PoolUse> {
+        let of = |role, pool: &AnyPool| PoolUse {
+            role,
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        };
+        match self.backend {
+            Backend::Sqlite => vec![
+                of(Some("writer"), &self.writer),
+                of(Some("readers"), &self.reader),
+            ],
+            Backend::Postgres => vec![of(None, &self.writer)],
+        }
     }
 
     /// The pool for reads (outside a write transaction).

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use rapport_clock::{SharedClock, SystemClock};
 use rapport_proto::loyalty::v1::loyalty_service_server::LoyaltyServiceServer;
-use rapport_server::{ServerSettings, ServiceUnit};
+use rapport_server::{Sample, ServerSettings, ServiceUnit};
 use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
 
 pub use error::LoyaltyError;
@@ -83,13 +83,30 @@ pub fn unit_with(
     rules.check().map_err(UnitError::Rules)?;
     let storage = Storage::open(storage)?;
     let profiles = rapport_clients::Profiles::new(profiles_url)?;
-    let api = grpc::LoyaltyApi::new(storage.clone(), clock, Arc::new(rules), profiles);
+    let api = grpc::LoyaltyApi::new(storage.clone(), clock.clone(), Arc::new(rules), profiles);
     let limit = server.max_message_bytes;
-    Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
+    let overdue_clock = clock.clone();
+    let unit = ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
             LoyaltyServiceServer::new(api)
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )
-        .with_storage(storage, MIGRATIONS))
+        .with_storage(storage, MIGRATIONS)
+        .observe(move |storage| follow_ups_overdue(storage, overdue_clock.now()));
+    Ok(rapport_outbox::observe_backlog(unit, clock))
+}
+
+/// `rapport_loyalty_follow_ups_overdue`: detractor follow-ups still open past their SLA.
+async fn follow_ups_overdue(
+    storage: Storage,
+    now: rapport_clock::Timestamp,
+) -> Result<Vec<Sample>, rapport_server::BoxError> {
+    let mut conn = storage.reader().acquire().await?;
+    let overdue = store::follow_ups::count_overdue(&mut conn, now).await?;
+    Ok(vec![Sample::new(
+        "rapport_loyalty_follow_ups_overdue",
+        "Detractor follow-ups still open after their due time",
+        overdue as f64,
+    )])
 }

@@ -15,12 +15,13 @@ mod store;
 use std::sync::Arc;
 
 use rapport_clock::{SharedClock, SystemClock};
+use rapport_proto::plans::v1::PlanStatus;
 use rapport_proto::plans::v1::account_service_server::AccountServiceServer;
 use rapport_proto::plans::v1::hardship_service_server::HardshipServiceServer;
 use rapport_proto::plans::v1::outreach_service_server::OutreachServiceServer;
 use rapport_proto::plans::v1::plan_service_server::PlanServiceServer;
 use rapport_proto::plans::v1::reporting_service_server::ReportingServiceServer;
-use rapport_server::{ServerSettings, ServiceUnit};
+use rapport_server::{Sample, ServerSettings, ServiceUnit};
 use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, StorageSettings};
 
 pub use error::PlansError;
@@ -93,9 +94,9 @@ pub fn unit_with(
     rules.check().map_err(UnitError::Rules)?;
     let storage = Storage::open(storage)?;
     let directory = Arc::new(customers::ProfilesClient::new(profiles_url)?);
-    let core = grpc::Core::new(storage.clone(), clock, Arc::new(rules), directory);
+    let core = grpc::Core::new(storage.clone(), clock.clone(), Arc::new(rules), directory);
     let limit = server.max_message_bytes;
-    Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
+    let unit = ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
             AccountServiceServer::new(grpc::AccountApi(core.clone()))
                 .max_decoding_message_size(limit)
@@ -121,5 +122,41 @@ pub fn unit_with(
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )
-        .with_storage(storage, MIGRATIONS))
+        .with_storage(storage, MIGRATIONS)
+        .observe(plans_by_state);
+    Ok(rapport_outbox::observe_backlog(unit, clock))
+}
+
+/// Every plan state, as `/metrics` labels it (the proto names without their prefix).
+const PLAN_STATES: [PlanStatus; 5] = [
+    PlanStatus::Active,
+    PlanStatus::Completed,
+    PlanStatus::Broken,
+    PlanStatus::Cancelled,
+    PlanStatus::Superseded,
+];
+
+/// `rapport_plans_payment_plans{state}`: how many plans are in each state, 0 included.
+async fn plans_by_state(storage: Storage) -> Result<Vec<Sample>, rapport_server::BoxError> {
+    let mut conn = storage.reader().acquire().await?;
+    let counts = store::plans::count_by_status(&mut conn).await?;
+    Ok(PLAN_STATES
+        .iter()
+        .map(|state| {
+            let count = counts
+                .iter()
+                .find(|(name, _)| name == state.as_str_name())
+                .map_or(0, |(_, count)| *count);
+            let label = state
+                .as_str_name()
+                .trim_start_matches("PLAN_STATUS_")
+                .to_ascii_lowercase();
+            Sample::new(
+                "rapport_plans_payment_plans",
+                "Payment plans by state",
+                count as f64,
+            )
+            .label("state", label)
+        })
+        .collect())
 }

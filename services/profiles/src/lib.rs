@@ -58,11 +58,12 @@ pub fn unit_with_clock(
 ) -> Result<ServiceUnit, StorageError> {
     let storage = Storage::open(storage)?;
     let limit = server.max_message_bytes;
-    Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
+    let unit = ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
-            ProfileServiceServer::new(grpc::ProfileApi::new(storage.clone(), clock))
+            ProfileServiceServer::new(grpc::ProfileApi::new(storage.clone(), clock.clone()))
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )
-        .with_storage(storage, MIGRATIONS))
+        .with_storage(storage, MIGRATIONS);
+    Ok(rapport_outbox::observe_backlog(unit, clock))
 }

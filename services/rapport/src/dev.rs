@@ -12,6 +12,9 @@ use rapport_storage::{StorageError, StorageSettings};
 
 /// Where `rapport dev` listens unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+/// Where `rapport dev` serves metrics, `/livez`, `/readyz` and plaintext health unless told otherwise
+/// (the OpenTelemetry Prometheus exporter's usual port).
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9464";
 /// Where `rapport dev` keeps its data unless told otherwise.
 pub const DEFAULT_DATA_DIR: &str = ".rapport";
 
@@ -49,10 +52,15 @@ pub struct DevSuite {
     pub security: Option<DevMaterial>,
 }
 
-/// Binds `listen` and prepares all four services with their databases under `data_dir`, in
-/// plaintext and without authentication (development only; the banner says so).
-pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevError> {
-    build_secured(listen, data_dir, None).await
+/// Binds `listen` (and `admin`, for metrics and probes) and prepares all four services with their
+/// databases under `data_dir`, in plaintext and without authentication (development only; the
+/// banner says so).
+pub async fn build(
+    listen: SocketAddr,
+    admin: Option<SocketAddr>,
+    data_dir: &Path,
+) -> Result<DevSuite, DevError> {
+    build_secured(listen, admin, data_dir, None).await
 }
 
 /// As [`build`]; with `security`, the suite serves mutual TLS with the development CA and checks
@@ -60,11 +68,13 @@ pub async fn build(listen: SocketAddr, data_dir: &Path) -> Result<DevSuite, DevE
 /// `service` token — as in production, with development keys.
 pub async fn build_secured(
     listen: SocketAddr,
+    admin: Option<SocketAddr>,
     data_dir: &Path,
     security: Option<&DevMaterial>,
 ) -> Result<DevSuite, DevError> {
     let mut server = ServerSettings {
         listen,
+        admin_listen: admin,
         ..ServerSettings::default()
     };
     if let Some(material) = security {
@@ -207,6 +217,11 @@ impl DevSuite {
             }
         }
         text.push_str("  also:      grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, rapport.audit.v1.AuditService\n");
+        if let Some(admin) = self.application.admin_addr() {
+            text.push_str(&format!(
+                "admin:      http://{admin}/metrics, /livez, /readyz, and gRPC health (plaintext)\n"
+            ));
+        }
         let address = self.application.local_addr();
         match &self.security {
             None => {

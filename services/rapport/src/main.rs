@@ -26,6 +26,9 @@ enum Command {
         /// Directory for the services' databases (one SQLite file each).
         #[arg(long, default_value = dev::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Address of the admin port: Prometheus /metrics, /livez, /readyz and gRPC health.
+        #[arg(long, default_value = dev::DEFAULT_ADMIN_LISTEN)]
+        admin_listen: SocketAddr,
         /// Seed a realistic data set (once per data directory) through the suite's own API.
         #[arg(long, conflicts_with = "secure")]
         demo: bool,
@@ -202,6 +205,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     match Cli::parse().command {
         Command::Dev {
             listen,
+            admin_listen,
             data_dir,
             demo,
             secure,
@@ -214,7 +218,9 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 .as_deref()
                 .map(rapport_security::dev::DevMaterial::ensure)
                 .transpose()?;
-            let suite = dev::build_secured(listen, &data_dir, material.as_ref()).await?;
+            let suite =
+                dev::build_secured(listen, Some(admin_listen), &data_dir, material.as_ref())
+                    .await?;
             #[allow(clippy::print_stdout)] // the command's own output
             {
                 print!("{}", suite.banner());

@@ -26,7 +26,14 @@ async fn dev_serves_until_sigterm_and_exits_zero() {
     let data = tempfile::tempdir().expect("data directory");
     let mut child = Reap(
         Command::new(RAPPORT)
-            .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "dev",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(data.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -83,13 +83,14 @@ pub fn unit_with(
 ) -> Result<ServiceUnit, UnitError> {
     let storage = Storage::open(storage)?;
     let profiles = rapport_clients::Profiles::new(profiles_url)?;
-    let api = grpc::ReferralApi::new(storage.clone(), clock, Arc::new(rules), profiles);
+    let api = grpc::ReferralApi::new(storage.clone(), clock.clone(), Arc::new(rules), profiles);
     let limit = server.max_message_bytes;
-    Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
+    let unit = ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
             ReferralServiceServer::new(api)
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )
-        .with_storage(storage, MIGRATIONS))
+        .with_storage(storage, MIGRATIONS);
+    Ok(rapport_outbox::observe_backlog(unit, clock))
 }

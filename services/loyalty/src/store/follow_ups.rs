@@ -73,6 +73,17 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<FollowUp, LoyaltyError> {
     })
 }
 
+/// Follow-ups still open after their due time at `now`, for metrics.
+pub async fn count_overdue(conn: &mut Conn, now: Timestamp) -> Result<i64, LoyaltyError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) FROM follow_ups WHERE closed_at_micros IS NULL AND due_at_micros < $1",
+    )
+    .bind(rapport_clock::to_unix_micros(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
 pub async fn get(conn: &mut Conn, follow_up_id: Id) -> Result<Option<FollowUp>, LoyaltyError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM follow_ups WHERE follow_up_id = $1"

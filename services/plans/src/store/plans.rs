@@ -183,6 +183,17 @@ pub async fn insert(conn: &mut Conn, p: &Plan, request_id: Option<&str>) -> Resu
     Ok(())
 }
 
+/// How many plans are in each status (by the status's proto name), for metrics.
+pub async fn count_by_status(conn: &mut Conn) -> Result<Vec<(String, i64)>, PlansError> {
+    let rows = sqlx::query("SELECT status, COUNT(*) FROM plans GROUP BY status")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(PlansError::from)
+}
+
 /// Saves what changes over a plan's life: status, misses, the re-plan offer, the end, and each
 /// installment's payments.
 pub async fn save_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> {
