@@ -32,6 +32,21 @@ async fn migrations_run_once_and_are_recorded(database: TestDatabase) {
     assert_eq!(Some(latest), MIGRATIONS.latest_version());
 }
 
+/// A rollback: the previous release starts on a database the newer one has already migrated.
+async fn an_older_release_starts_on_a_newer_schema(database: TestDatabase) {
+    let storage = database.open();
+    storage.migrate(&MIGRATIONS).await.expect("the newer release");
+    static OLDER: Migrations = Migrations(&[MIGRATIONS.0[0]]);
+    storage
+        .migrate(&OLDER)
+        .await
+        .expect("the older release ignores the migration it does not know");
+    storage
+        .migrate(&MIGRATIONS)
+        .await
+        .expect("and the newer one again");
+}
+
 async fn committed_writes_are_read_and_dropped_ones_roll_back(database: TestDatabase) {
     let storage = database.open();
     storage.migrate(&MIGRATIONS).await.expect("migrate");
@@ -162,6 +177,7 @@ async fn an_unreachable_database_is_unavailable() {
 
 backend_tests!(
     migrations_run_once_and_are_recorded,
+    an_older_release_starts_on_a_newer_schema,
     committed_writes_are_read_and_dropped_ones_roll_back,
     a_duplicate_key_is_reported_as_a_unique_violation,
     concurrent_writers_never_lose_an_update,
