@@ -8,6 +8,7 @@
 //!   gRPC metadata and opens the server span under it; [`ClientTraceLayer`] injects the current
 //!   span's context into outgoing calls. One customer journey is one trace across services.
 
+mod json_logs;
 mod propagation;
 mod settings;
 mod subscriber;

@@ -16,7 +16,8 @@ pub struct TelemetrySettings {
 pub enum LogFormat {
     /// Human-readable lines, for a terminal.
     Text,
-    /// One JSON object per line, for a log pipeline.
+    /// One JSON object per line, for a log pipeline, with the `trace_id` and `span_id` of the
+    /// span each line was logged in.
     Json,
 }
 

@@ -68,11 +68,7 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .json()
-            .flatten_event(true)
-            .boxed(),
+        LogFormat::Json => crate::json_logs::JsonLogs::new(std::io::stderr).boxed(),
     };
 
     let exporting =
