@@ -23,6 +23,7 @@ fn quick() -> Policy {
         base_delay: Duration::from_millis(50),
         max_delay: Duration::from_millis(400),
         poll: Duration::from_millis(20),
+        lease: Duration::from_secs(60),
     }
 }
 

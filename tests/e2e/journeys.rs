@@ -83,6 +83,7 @@ async fn start(loyalty_database: TestDatabase) -> Journey {
         base_delay: Duration::from_millis(50),
         max_delay: Duration::from_millis(400),
         poll: Duration::from_millis(20),
+        lease: Duration::from_secs(60),
     };
     let server = TestServer::start_with(settings.clone(), |address| {
         let url = format!("http://{address}");

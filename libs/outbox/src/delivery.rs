@@ -1,16 +1,32 @@
-//! Delivery of a service's outbox (DESIGN.md, Between services): a worker reads the events that
-//! are due, hands them to a [`Sink`] (a consumer's gRPC endpoint), marks them delivered, and on
-//! failure retries them with exponential backoff and jitter. Nothing is lost while a consumer is
-//! down: the rows stay until a delivery succeeds.
+//! Delivery of a service's outbox (DESIGN.md, Between services): a worker claims the events that
+//! are due, hands them to a [`Sink`] (a consumer's gRPC endpoint), then settles its claim: marks
+//! the events delivered, or on failure schedules their retry with exponential backoff and jitter.
+//! Nothing is lost while a consumer is down: the rows stay until a delivery succeeds.
 //!
-//! Order per customer: an event whose earlier events for the same customer are still waiting
-//! out a backoff is not sent ahead of them; events are sent oldest first.
+//! Several workers (one per replica) may deliver one outbox:
+//! - [`claim`] is one write transaction that leases events to a worker (`claimed_by`,
+//!   `claimed_until_micros`); an event under a live lease is no other worker's to take. On
+//!   SQLite that transaction is `BEGIN IMMEDIATE`, so claimers take turns. On PostgreSQL the
+//!   candidates are read `FOR UPDATE SKIP LOCKED`, so concurrent claimers take disjoint events
+//!   without waiting for one another: the one place the SQL differs by backend
+//!   (`candidates_sql`).
+//! - Settling touches only the events the worker still holds (`claimed_by` is its id), and frees
+//!   them.
+//! - A worker that dies mid-delivery holds its events until the lease runs out
+//!   ([`Policy::lease`]); then they are claimed again. Delivery is therefore at least once, and
+//!   consumers deduplicate by event id. The lease must outlast a delivery (the clients' deadline
+//!   and retries) plus the clock skew between replicas, since each reads leases by its own clock.
+//!
+//! Order per customer: events are sent oldest first, and never ahead of an earlier undelivered
+//! event of the same customer that is waiting out a backoff or is held by another worker.
 
+use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use rapport_clock::{SharedClock, Timestamp};
-use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
-use rapport_storage::{Storage, StorageError};
+use rapport_storage::sqlx::any::AnyRow;
+use rapport_storage::sqlx::{self, AnyConnection, AssertSqlSafe, Row};
+use rapport_storage::{Backend, Storage, StorageError};
 
 /// An event waiting in the outbox, as a consumer receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +65,9 @@ pub struct Policy {
     pub max_delay: Duration,
     /// How often an idle worker looks for new events.
     pub poll: Duration,
+    /// How long a claim holds its events for the worker that made it. Longer than a delivery can
+    /// take (a client's deadline times its tries, a few seconds), or a slow delivery is sent twice.
+    pub lease: Duration,
 }
 
 impl Default for Policy {
@@ -58,6 +77,7 @@ impl Default for Policy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(300),
             poll: Duration::from_millis(250),
+            lease: Duration::from_secs(60),
         }
     }
 }
@@ -93,95 +113,264 @@ fn micros(at: Timestamp) -> i64 {
     rapport_clock::to_unix_micros(at)
 }
 
-/// The events due at `now`, oldest first, none ahead of an earlier event of the same customer
-/// that is waiting out a backoff.
+/// `at` plus `wait`, or the end of time.
+fn after(at: Timestamp, wait: Duration) -> Timestamp {
+    at.checked_add(wait).unwrap_or(Timestamp::MAX)
+}
+
+/// `$first, $first+1, …` for `count` bound values.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The events a claim at `$1` may take, oldest first, at most `$2`: undelivered, due, and not
+/// under a live lease. A claim on PostgreSQL locks them and skips rows another claimer has
+/// locked; SQLite has no row locks (and needs none: its write transactions take turns).
+fn candidates_sql(backend: Backend, claiming: bool) -> String {
+    let mut sql = String::from(
+        "SELECT event_id, event_type, customer_id, payload, traceparent, occurred_at_micros, attempts \
+         FROM outbox WHERE delivered_at_micros IS NULL AND next_attempt_at_micros <= $1 \
+         AND (claimed_until_micros IS NULL OR claimed_until_micros <= $1) \
+         ORDER BY occurred_at_micros, event_id LIMIT $2",
+    );
+    if claiming && backend == Backend::Postgres {
+        sql.push_str(" FOR UPDATE SKIP LOCKED");
+    }
+    sql
+}
+
+fn pending(row: &AnyRow) -> Result<Pending, sqlx::Error> {
+    let at: i64 = row.try_get(5)?;
+    Ok(Pending {
+        event_id: row.try_get(0)?,
+        event_type: row.try_get(1)?,
+        customer_id: row.try_get(2)?,
+        payload: row.try_get(3)?,
+        traceparent: row.try_get(4)?,
+        occurred_at: rapport_clock::from_unix_micros(at)
+            .ok_or_else(|| sqlx::Error::Decode(format!("instant {at}").into()))?,
+        attempts: u32::try_from(row.try_get::<i64, _>(6)?).unwrap_or(u32::MAX),
+    })
+}
+
+async fn candidates(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    claiming: bool,
+    now: Timestamp,
+    limit: u32,
+) -> Result<Vec<Pending>, sqlx::Error> {
+    sqlx::query(AssertSqlSafe(candidates_sql(backend, claiming)))
+        .bind(micros(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(pending)
+        .collect()
+}
+
+/// Keeps the candidates (oldest first) that no other undelivered event of their customer
+/// precedes. Each customer's undelivered events, whatever their state, are walked oldest first;
+/// its candidates are taken until the first event that is not one: that event waits out a
+/// backoff, is leased to another worker, or is locked by a concurrent claimer, and everything
+/// after it waits for it.
+///
+/// Why this is enough with concurrent claimers on PostgreSQL (READ COMMITTED): while claimer A's
+/// transaction runs it holds row locks on its candidates; claimer B's `SKIP LOCKED` read passes
+/// over them, so they are not among B's candidates, and B's walk here (which sees them as plain
+/// undelivered rows) stops at them and leaves that customer's later events alone. Once A commits,
+/// its events carry a live lease and stop B the same way; were B to meet one of them just
+/// unlocked, PostgreSQL re-checks the row's new version, whose lease excludes it. So no two
+/// claims overlap, and no claim runs ahead of an event someone else holds.
+async fn in_customer_order(
+    conn: &mut AnyConnection,
+    mut candidates: Vec<Pending>,
+) -> Result<Vec<Pending>, sqlx::Error> {
+    let customers: BTreeSet<&str> = candidates
+        .iter()
+        .filter_map(|e| e.customer_id.as_deref())
+        .collect();
+    let Some(newest) = candidates.iter().map(|e| e.occurred_at).max() else {
+        return Ok(candidates);
+    };
+    if customers.is_empty() {
+        return Ok(candidates);
+    }
+    let sql = format!(
+        "SELECT customer_id, event_id FROM outbox \
+         WHERE delivered_at_micros IS NULL AND occurred_at_micros <= $1 AND customer_id IN ({}) \
+         ORDER BY customer_id, occurred_at_micros, event_id",
+        placeholders(2, customers.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql)).bind(micros(newest));
+    for customer in &customers {
+        query = query.bind(customer.to_string());
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+
+    let wanted: HashSet<&str> = candidates.iter().map(|e| e.event_id.as_str()).collect();
+    let mut accepted: HashSet<String> = HashSet::new();
+    let mut blocked: Option<String> = None;
+    for row in &rows {
+        let customer: String = row.try_get(0)?;
+        let event_id: String = row.try_get(1)?;
+        if blocked.as_ref() == Some(&customer) {
+            continue;
+        }
+        if wanted.contains(event_id.as_str()) {
+            accepted.insert(event_id);
+        } else {
+            blocked = Some(customer);
+        }
+    }
+    candidates.retain(|e| e.customer_id.is_none() || accepted.contains(&e.event_id));
+    Ok(candidates)
+}
+
+/// What [`claim`] would take at `now` if no other worker were claiming: a read-only view, on the
+/// reader pool, that locks and leases nothing.
 pub async fn due(
     storage: &Storage,
     now: Timestamp,
     limit: u32,
 ) -> Result<Vec<Pending>, StorageError> {
-    let rows = sqlx::query(
-        "SELECT o.event_id, o.event_type, o.customer_id, o.payload, o.traceparent, o.occurred_at_micros, o.attempts \
-         FROM outbox o WHERE o.delivered_at_micros IS NULL AND o.next_attempt_at_micros <= $1 \
-         AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.delivered_at_micros IS NULL AND b.customer_id = o.customer_id \
-           AND b.next_attempt_at_micros > $1 \
-           AND (b.occurred_at_micros < o.occurred_at_micros OR (b.occurred_at_micros = o.occurred_at_micros AND b.event_id < o.event_id))) \
-         ORDER BY o.occurred_at_micros, o.event_id LIMIT $2",
-    )
-    .bind(micros(now))
-    .bind(i64::from(limit))
-    .fetch_all(storage.reader())
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let at: i64 = row.try_get(5)?;
-            Ok(Pending {
-                event_id: row.try_get(0)?,
-                event_type: row.try_get(1)?,
-                customer_id: row.try_get(2)?,
-                payload: row.try_get(3)?,
-                traceparent: row.try_get(4)?,
-                occurred_at: rapport_clock::from_unix_micros(at)
-                    .ok_or_else(|| sqlx::Error::Decode(format!("instant {at}").into()))?,
-                attempts: u32::try_from(row.try_get::<i64, _>(6)?).unwrap_or(u32::MAX),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StorageError::from)
+    let mut conn = storage.reader().acquire().await?;
+    let found = candidates(&mut conn, storage.backend(), false, now, limit).await?;
+    Ok(in_customer_order(&mut conn, found).await?)
 }
 
-/// One round: deliver what is due, then mark it delivered or schedule its retry.
+/// Leases to `worker`, until `now + lease`, up to `limit` events that are due and free, oldest
+/// first, none ahead of an earlier undelivered event of its customer that it does not also take.
+/// One write transaction; the events are the worker's to deliver and settle until the lease ends.
+#[tracing::instrument(skip(storage), fields(backend = %storage.backend()))]
+pub async fn claim(
+    storage: &Storage,
+    worker: &str,
+    now: Timestamp,
+    lease: Duration,
+    limit: u32,
+) -> Result<Vec<Pending>, StorageError> {
+    let mut tx = storage.begin_write().await?;
+    let found = candidates(&mut tx, storage.backend(), true, now, limit).await?;
+    let claimed = in_customer_order(&mut tx, found).await?;
+    if claimed.is_empty() {
+        // Released now, not whenever the pool gets round to a dropped transaction: until then
+        // the row locks of its candidates would make the next claim skip them.
+        tx.rollback().await?;
+        return Ok(claimed);
+    }
+    let sql = format!(
+        "UPDATE outbox SET claimed_by = $1, claimed_until_micros = $2 WHERE event_id IN ({})",
+        placeholders(3, claimed.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(worker.to_owned())
+        .bind(micros(after(now, lease)));
+    for event in &claimed {
+        query = query.bind(event.event_id.clone());
+    }
+    query.execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// Marks `worker`'s delivered events delivered and frees them. An event whose lease ran out and
+/// which another worker has claimed since is left to that worker (it will be sent again, and
+/// deduplicated by the consumer).
+async fn settle_delivered(
+    storage: &Storage,
+    worker: &str,
+    events: &[Pending],
+    now: Timestamp,
+) -> Result<(), StorageError> {
+    let sql = format!(
+        "UPDATE outbox SET delivered_at_micros = $1, attempts = attempts + 1, \
+         claimed_by = NULL, claimed_until_micros = NULL \
+         WHERE claimed_by = $2 AND event_id IN ({})",
+        placeholders(3, events.len())
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(micros(now))
+        .bind(worker.to_owned());
+    for event in events {
+        query = query.bind(event.event_id.clone());
+    }
+    let mut tx = storage.begin_write().await?;
+    let settled = query.execute(&mut *tx).await?.rows_affected();
+    tx.commit().await?;
+    if settled < events.len() as u64 {
+        tracing::warn!(
+            events = events.len(),
+            settled,
+            "outbox lease ran out before delivery was settled; the events not settled may be sent again"
+        );
+    }
+    Ok(())
+}
+
+/// Schedules the retry of `worker`'s events after a failed delivery, and frees them.
+async fn settle_failed(
+    storage: &Storage,
+    worker: &str,
+    events: &[Pending],
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<(), StorageError> {
+    let mut tx = storage.begin_write().await?;
+    for event in events {
+        let attempts = event.attempts.saturating_add(1);
+        let next = after(now, policy.backoff(&event.event_id, attempts));
+        sqlx::query(
+            "UPDATE outbox SET attempts = $3, next_attempt_at_micros = $4, \
+             claimed_by = NULL, claimed_until_micros = NULL \
+             WHERE event_id = $1 AND claimed_by = $2",
+        )
+        .bind(event.event_id.clone())
+        .bind(worker.to_owned())
+        .bind(i64::from(attempts))
+        .bind(micros(next))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One round of `worker`: claim what is due, deliver it, then mark it delivered or schedule its
+/// retry. A crash between delivering and settling leaves the events claimed until the lease runs
+/// out; they are then delivered again.
 pub async fn deliver_due(
     storage: &Storage,
+    worker: &str,
     sink: &impl Sink,
     policy: &Policy,
     now: Timestamp,
 ) -> Result<Round, StorageError> {
-    let events = due(storage, now, policy.batch).await?;
+    let events = claim(storage, worker, now, policy.lease, policy.batch).await?;
     if events.is_empty() {
         return Ok(Round::default());
     }
-    let outcome = sink.deliver(&events).await;
-    let mut tx = storage.begin_write().await?;
-    let round = match outcome {
+    match sink.deliver(&events).await {
         Ok(()) => {
-            let marks: Vec<String> = (0..events.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "UPDATE outbox SET delivered_at_micros = $1, attempts = attempts + 1 WHERE event_id IN ({})",
-                marks.join(", ")
-            );
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(micros(now));
-            for event in &events {
-                query = query.bind(event.event_id.clone());
-            }
-            query.execute(&mut *tx).await?;
-            Round {
+            settle_delivered(storage, worker, &events, now).await?;
+            Ok(Round {
                 delivered: events.len(),
                 failed: 0,
-            }
+            })
         }
         Err(error) => {
             tracing::warn!(events = events.len(), error = %error, "outbox delivery failed; will retry");
-            for event in &events {
-                let attempts = event.attempts.saturating_add(1);
-                let wait = policy.backoff(&event.event_id, attempts);
-                let next =
-                    now + jiff::SignedDuration::try_from(wait).unwrap_or(jiff::SignedDuration::MAX);
-                sqlx::query("UPDATE outbox SET attempts = $2, next_attempt_at_micros = $3 WHERE event_id = $1")
-                    .bind(event.event_id.clone())
-                    .bind(i64::from(attempts))
-                    .bind(micros(next))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Round {
+            settle_failed(storage, worker, &events, policy, now).await?;
+            Ok(Round {
                 delivered: 0,
                 failed: events.len(),
-            }
+            })
         }
-    };
-    tx.commit().await?;
-    Ok(round)
+    }
 }
 
 /// How much is waiting, and since when (for metrics and alerts).
@@ -214,14 +403,17 @@ pub async fn run(
     clock: SharedClock,
     mut stopping: rapport_server::Stopping,
 ) {
+    // One id per running worker: its claims name it, and only it settles them.
+    let worker = rapport_ids::Id::new().to_string();
+    tracing::debug!(worker = %worker, "outbox worker started");
     loop {
         if stopping.is_stopping() {
             return;
         }
-        let full = match deliver_due(&storage, &sink, &policy, clock.now()).await {
+        let full = match deliver_due(&storage, &worker, &sink, &policy, clock.now()).await {
             Ok(round) => round.delivered == policy.batch as usize,
             Err(error) => {
-                tracing::warn!(error = %error, "outbox delivery could not read or mark events");
+                tracing::warn!(error = %error, "outbox delivery could not claim or settle events");
                 false
             }
         };

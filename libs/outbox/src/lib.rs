@@ -4,6 +4,10 @@
 
 pub mod delivery;
 
+/// The migration that adds delivery claims (`claimed_by`, `claimed_until_micros`) to `outbox`;
+/// each service lists it among its own migrations, after the one that creates its outbox.
+pub const CLAIMS_MIGRATION_SQL: &str = include_str!("../migrations/outbox_claims.sql");
+
 use rapport_clock::Timestamp;
 use rapport_ids::Id;
 use rapport_storage::sqlx::{self, AnyConnection};

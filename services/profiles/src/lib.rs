@@ -40,6 +40,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "audit_log",
         sql: rapport_audit::MIGRATION_SQL,
     },
+    // Delivery claims on the outbox: one file shared by every service (rapport-outbox).
+    EmbeddedMigration {
+        version: 4,
+        description: "outbox_claims",
+        sql: rapport_outbox::CLAIMS_MIGRATION_SQL,
+    },
 ]);
 
 /// The service as the server bootstrap runs it, on its own or inside `rapport dev`.

@@ -47,6 +47,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "audit_log",
         sql: rapport_audit::MIGRATION_SQL,
     },
+    // Delivery claims on the outbox: one file shared by every service (rapport-outbox).
+    EmbeddedMigration {
+        version: 5,
+        description: "outbox_claims",
+        sql: rapport_outbox::CLAIMS_MIGRATION_SQL,
+    },
 ]);
 
 /// Why the unit could not be built.
