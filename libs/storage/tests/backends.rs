@@ -35,7 +35,10 @@ async fn migrations_run_once_and_are_recorded(database: TestDatabase) {
 /// A rollback: the previous release starts on a database the newer one has already migrated.
 async fn an_older_release_starts_on_a_newer_schema(database: TestDatabase) {
     let storage = database.open();
-    storage.migrate(&MIGRATIONS).await.expect("the newer release");
+    storage
+        .migrate(&MIGRATIONS)
+        .await
+        .expect("the newer release");
     static OLDER: Migrations = Migrations(&[MIGRATIONS.0[0]]);
     storage
         .migrate(&OLDER)
