@@ -438,24 +438,17 @@ async fn observe_unit(unit: &ObservedUnit) -> Vec<Sample> {
             None => service.to_owned(),
         };
         let used = pool.open.saturating_sub(pool.idle);
-        samples.push(
-            Sample::new(
-                "db_client_connection_count",
-                "Connections open in the pool, by state (OpenTelemetry db.client.connection.count)",
-                f64::from(pool.idle),
-            )
-            .label("db_client_connection_pool_name", name.clone())
-            .label("db_client_connection_state", "idle"),
-        );
-        samples.push(
-            Sample::new(
-                "db_client_connection_count",
-                "Connections open in the pool, by state (OpenTelemetry db.client.connection.count)",
-                f64::from(used),
-            )
-            .label("db_client_connection_pool_name", name.clone())
-            .label("db_client_connection_state", "used"),
-        );
+        for (state, connections) in [("idle", pool.idle), ("used", used)] {
+            samples.push(
+                Sample::new(
+                    "db_client_connection_count",
+                    "Connections open in the pool, by state (OpenTelemetry db.client.connection.count)",
+                    f64::from(connections),
+                )
+                .label("db_client_connection_pool_name", name.clone())
+                .label("db_client_connection_state", state),
+            );
+        }
         samples.push(
             Sample::new(
                 "db_client_connection_max",
