@@ -45,7 +45,17 @@ pub struct Filter {
 
 const COLUMNS: &str =
     "seq, recorded_at_micros, actor, role, rpc, targets, outcome, trace_id, previous_hash, hash";
-const TRIES: u32 = 8;
+/// Appends racing on one head: a loser retries after a random wait growing with each loss, so
+/// a writer that keeps winning (it appends again at once) cannot starve another.
+const TRIES: u32 = 32;
+
+/// Up to 1, 2, 4, … 32 ms (from the 5th loss on), at random within that.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let ceiling_micros = 1_000_u64 << attempt.saturating_sub(1).min(5);
+    // Random enough for spreading retries: the low bits of a fresh UUIDv7's random part.
+    let random = rapport_ids::Id::new().as_uuid().as_u128() as u64;
+    std::time::Duration::from_micros(random % ceiling_micros)
+}
 
 impl AuditLog {
     pub fn new(storage: Storage) -> Self {
@@ -60,7 +70,10 @@ impl AuditLog {
     pub async fn append(&self, entry: &NewEntry) -> Result<Entry, AuditError> {
         let _turn = self.appending.lock().await;
         let targets = serde_json::to_string(&entry.targets).map_err(AuditError::Targets)?;
-        for _ in 0..TRIES {
+        for attempt in 0..TRIES {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
             let mut tx = self.storage.begin_write().await?;
             let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
@@ -96,8 +109,12 @@ impl AuditLog {
                         hash,
                     });
                 }
-                // Another process appended entry `seq` first: build on its entry instead.
-                Err(error) if error.is_unique_violation() => continue,
+                // Another process appended entry `seq` first: build on its entry instead. Roll
+                // back now: a dropped transaction gives its connection back only later.
+                Err(error) if error.is_unique_violation() => {
+                    tx.rollback().await?;
+                    continue;
+                }
                 Err(error) => return Err(error.into()),
             }
         }
