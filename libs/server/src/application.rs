@@ -24,6 +24,8 @@ use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 const REFLECTION_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
+/// How long the admin port may take to close its connections once everything else has stopped.
+const ADMIN_CLOSE: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -369,11 +371,13 @@ impl Application {
             stop.await;
         }
         let _ = stop_admin.send(());
-        if let Some(admin_server) = admin_server {
-            match admin_server.await {
-                Ok(Err(error)) => tracing::warn!(%error, "the admin port failed"),
-                Err(error) => tracing::warn!(%error, "the admin port's task failed"),
-                Ok(Ok(())) => {}
+        if let Some(mut admin_server) = admin_server {
+            // A scraper's or a watcher's open connection must not hold the exit.
+            match tokio::time::timeout(ADMIN_CLOSE, &mut admin_server).await {
+                Ok(Ok(Err(error))) => tracing::warn!(%error, "the admin port failed"),
+                Ok(Err(error)) => tracing::warn!(%error, "the admin port's task failed"),
+                Ok(Ok(Ok(()))) => {}
+                Err(_) => admin_server.abort(),
             }
         }
         tracing::info!("stopped");
