@@ -287,8 +287,8 @@ impl Guard {
         };
         let trailers = collected.trailers().cloned();
         let data = collected.to_bytes();
-        let code = grpc_status(&parts.headers)
-            .or_else(|| trailers.as_ref().and_then(grpc_status))
+        let code = crate::grpc::status(&parts.headers)
+            .or_else(|| trailers.as_ref().and_then(crate::grpc::status))
             .unwrap_or(tonic::Code::Ok);
         let mut targets = self
             .descriptors
@@ -300,7 +300,9 @@ impl Guard {
                 }
             }
         }
-        let written = self.record(&pending, code_name(code), targets).await;
+        let written = self
+            .record(&pending, crate::grpc::code_name(code), targets)
+            .await;
         if !written && pending.access == Access::SensitiveRead && code == tonic::Code::Ok {
             return Status::unavailable(
                 "the audit trail cannot be written, so sensitive data is not returned; retry later",
@@ -367,11 +369,6 @@ fn roles_text(caller: &Caller) -> String {
         .join(",")
 }
 
-fn grpc_status(headers: &http::HeaderMap) -> Option<tonic::Code> {
-    let value = headers.get("grpc-status")?.to_str().ok()?;
-    value.parse::<i32>().ok().map(tonic::Code::from_i32)
-}
-
 /// The trace id of the call: from the current span's context, or the caller's `traceparent`.
 fn trace_id(headers: &http::HeaderMap) -> String {
     let traceparent = rapport_telemetry::current_traceparent().or_else(|| {
@@ -386,28 +383,4 @@ fn trace_id(headers: &http::HeaderMap) -> String {
         .filter(|id| id.len() == 32 && *id != "00000000000000000000000000000000")
         .unwrap_or_default()
         .to_owned()
-}
-
-/// The canonical name of a gRPC code, as the audit trail records it.
-fn code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code::*;
-    match code {
-        Ok => "OK",
-        Cancelled => "CANCELLED",
-        Unknown => "UNKNOWN",
-        InvalidArgument => "INVALID_ARGUMENT",
-        DeadlineExceeded => "DEADLINE_EXCEEDED",
-        NotFound => "NOT_FOUND",
-        AlreadyExists => "ALREADY_EXISTS",
-        PermissionDenied => "PERMISSION_DENIED",
-        ResourceExhausted => "RESOURCE_EXHAUSTED",
-        FailedPrecondition => "FAILED_PRECONDITION",
-        Aborted => "ABORTED",
-        OutOfRange => "OUT_OF_RANGE",
-        Unimplemented => "UNIMPLEMENTED",
-        Internal => "INTERNAL",
-        Unavailable => "UNAVAILABLE",
-        DataLoss => "DATA_LOSS",
-        Unauthenticated => "UNAUTHENTICATED",
-    }
 }

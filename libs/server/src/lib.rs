@@ -18,6 +18,7 @@
 mod admin;
 mod application;
 mod deadline;
+mod grpc;
 mod guard;
 mod metrics;
 mod readiness;

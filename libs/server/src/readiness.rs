@@ -110,7 +110,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let service = grpc_service(request.uri().path());
+        let (service, _) = rapport_telemetry::grpc_service_and_method(request.uri().path());
         if !self.readiness.allows(service) {
             let status = tonic::Status::unavailable(format!(
                 "{service} is starting: its storage is not reachable or not migrated yet; retry with backoff"
@@ -119,13 +119,6 @@ where
         }
         Box::pin(self.inner.call(request))
     }
-}
-
-fn grpc_service(path: &str) -> &str {
-    let trimmed = path.trim_start_matches('/');
-    trimmed
-        .split_once('/')
-        .map_or(trimmed, |(service, _)| service)
 }
 
 #[cfg(test)]
@@ -146,10 +139,6 @@ mod tests {
         assert_eq!(
             readiness.not_ready(),
             ["shutting down: finishing calls in flight"]
-        );
-        assert_eq!(
-            grpc_service("/rapport.profiles.v1.ProfileService/GetCustomer"),
-            "rapport.profiles.v1.ProfileService"
         );
     }
 }

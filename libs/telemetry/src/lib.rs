@@ -15,7 +15,7 @@ mod subscriber;
 
 pub use propagation::{
     ClientTraceLayer, ClientTraceService, ServerTraceLayer, ServerTraceService, continue_trace,
-    current_traceparent, install_propagator,
+    current_traceparent, grpc_service_and_method, grpc_status_code, install_propagator,
 };
 pub use settings::{LogFormat, TelemetrySettings};
 pub use subscriber::{TelemetryError, TelemetryGuard, init};

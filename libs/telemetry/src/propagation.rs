@@ -119,13 +119,8 @@ where
         if let Ok(response) = &output {
             // A failed unary call is "trailers-only": its grpc-status arrives in the headers.
             // A successful one sends grpc-status 0 in the trailers, which this layer never sees.
-            let code = response
-                .headers()
-                .get("grpc-status")
-                .and_then(|value| value.to_str().ok())
-                .and_then(|value| value.parse::<i64>().ok())
-                .unwrap_or(0);
-            this.span.record("rpc.grpc.status_code", code);
+            let code = grpc_status_code(response.headers()).unwrap_or(0);
+            this.span.record("rpc.grpc.status_code", i64::from(code));
         }
         Poll::Ready(output)
     }
@@ -169,9 +164,15 @@ where
     }
 }
 
+/// The `grpc-status` in `headers` (a trailers-only response's headers, or the trailers), as a
+/// number; `None` when absent or malformed.
+pub fn grpc_status_code(headers: &http::HeaderMap) -> Option<i32> {
+    headers.get("grpc-status")?.to_str().ok()?.parse().ok()
+}
+
 /// `/rapport.profiles.v1.ProfileService/GetCustomer` → (`rapport.profiles.v1.ProfileService`,
 /// `GetCustomer`).
-fn grpc_service_and_method(path: &str) -> (&str, &str) {
+pub fn grpc_service_and_method(path: &str) -> (&str, &str) {
     let trimmed = path.trim_start_matches('/');
     trimmed.split_once('/').unwrap_or((trimmed, ""))
 }
