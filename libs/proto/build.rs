@@ -25,6 +25,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     tonic_prost_build::configure()
         // RPCs not built yet answer UNIMPLEMENTED; each service overrides what it has built.
         .generate_default_stubs(true)
+        // Prost's codec, but an undecodable message is INVALID_ARGUMENT (src/codec.rs).
+        .codec_path("crate::codec::RapportCodec")
         .compile_fds(descriptors)?;
     Ok(())
 }

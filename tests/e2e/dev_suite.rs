@@ -164,6 +164,8 @@ async fn reflection_lists_every_contract_service_with_every_method() {
     let mut expected: BTreeSet<String> = CONTRACT.iter().map(|(s, _)| (*s).to_owned()).collect();
     expected.insert("grpc.health.v1.Health".to_owned());
     expected.insert("grpc.reflection.v1.ServerReflection".to_owned());
+    // v1alpha too: grpcio-reflection, older grpcurl, Postman and Evans ask for it.
+    expected.insert("grpc.reflection.v1alpha.ServerReflection".to_owned());
     // Every process serves its services' audit trails.
     expected.insert("rapport.audit.v1.AuditService".to_owned());
     assert_eq!(listed, expected);

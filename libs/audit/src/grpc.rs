@@ -6,7 +6,7 @@ use rapport_errors::Validation;
 use rapport_paging::Page;
 use rapport_proto::audit::v1 as pb;
 use rapport_proto::audit::v1::audit_service_server::AuditService;
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
 use crate::chain::Entry;
 use crate::store::{AuditError, AuditLog, Filter};
@@ -47,13 +47,12 @@ impl AuditTrails {
 }
 
 fn failed(error: &AuditError) -> Status {
-    rapport_errors::opaque(
-        match error {
-            AuditError::Storage(storage) if storage.is_unavailable() => Code::Unavailable,
-            _ => Code::Internal,
-        },
-        error,
-    )
+    match error {
+        AuditError::Storage(storage) => storage.fault().status(error),
+        // Other writers kept winning the race for the head: busy, safe to retry.
+        AuditError::Contended(_) => rapport_errors::Fault::Unavailable.status(error),
+        _ => rapport_errors::Fault::Bug.status(error),
+    }
 }
 
 fn entry_to_pb(entry: Entry) -> pb::AuditEntry {

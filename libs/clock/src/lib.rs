@@ -22,8 +22,11 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Now, to the microsecond: the precision storage keeps, so a first answer and its replay
+    /// (read back from storage) carry the same instants.
     fn now(&self) -> Timestamp {
-        Timestamp::now()
+        let now = Timestamp::now();
+        Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now)
     }
 }
 
@@ -91,6 +94,12 @@ mod tests {
         assert_eq!(clock.now(), start);
         clock.advance(SignedDuration::from_hours(48));
         assert_eq!(clock.now().as_second(), 1_700_000_000 + 48 * 3600);
+    }
+
+    #[test]
+    fn the_system_clock_ticks_in_stored_microseconds() {
+        let now = SystemClock.now();
+        assert_eq!(from_unix_micros(to_unix_micros(now)), Some(now));
     }
 
     #[test]

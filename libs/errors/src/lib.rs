@@ -92,16 +92,61 @@ impl From<Validation> for Status {
     }
 }
 
-/// An error the caller cannot act on: the whole cause chain goes to the log (never to the
-/// caller), and the caller gets a generic message of the given code.
-pub fn opaque(code: Code, error: &(dyn Error + 'static)) -> Status {
-    tracing::error!(error = %chain(error), code = ?code, "request failed");
-    let message = match code {
-        Code::Unavailable => "a dependency is unavailable; retry with backoff",
-        Code::DeadlineExceeded => "the request ran out of time",
-        _ => "internal error",
-    };
-    Status::new(code, message)
+/// NOT_FOUND for a request field that names something its owner does not know (a customer that
+/// profiles has never seen), with the field in the message and a `ResourceInfo` detail saying
+/// what, which and whose.
+pub fn unknown_reference(field: &str, entity: &str, id: &str, owner: &str) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_resource_info(entity, id, owner, format!("named by {field}"));
+    Status::with_error_details(
+        Code::NotFound,
+        format!("{field}: {entity} {id} was not found"),
+        details,
+    )
+}
+
+/// Why a call failed when it was not the caller's fault: the one mapping from cause to gRPC code
+/// (DESIGN.md, "codes by cause"; the README's table for client developers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Busy or unreachable: a lock held past the busy timeout, no free connection, the database
+    /// or a service this call needs is down. `UNAVAILABLE`: safe to retry with backoff.
+    Unavailable,
+    /// Out of room: the disk or the database is full. `RESOURCE_EXHAUSTED`: nothing was written;
+    /// retrying helps only once an operator has made room.
+    Exhausted,
+    /// Stored data is damaged. `DATA_LOSS`: an operator must restore it; retrying cannot help.
+    Damaged,
+    /// A bug or a broken invariant of ours. `INTERNAL`.
+    Bug,
+}
+
+impl Fault {
+    /// The status the caller gets: the code of the cause and what to do about it. The whole cause
+    /// chain goes to the log, never to the caller.
+    pub fn status(self, error: &(dyn Error + 'static)) -> Status {
+        let (code, message) = match self {
+            Self::Unavailable => (
+                Code::Unavailable,
+                "storage or a service this call needs is busy or unavailable; nothing was changed, retry with backoff",
+            ),
+            Self::Exhausted => (
+                Code::ResourceExhausted,
+                "storage is full; nothing was changed, retry once an operator has made room",
+            ),
+            Self::Damaged => (
+                Code::DataLoss,
+                "stored data is damaged; nothing was changed, an operator must restore it",
+            ),
+            Self::Bug => (Code::Internal, "internal error"),
+        };
+        if self == Self::Bug {
+            tracing::error!(error = %chain(error), code = ?code, "request failed");
+        } else {
+            tracing::warn!(error = %chain(error), code = ?code, "request failed");
+        }
+        Status::new(code, message)
+    }
 }
 
 /// Why stored JSON did not parse, by kind and position only. serde_json's own message quotes the
@@ -183,10 +228,23 @@ mod tests {
     struct Outer(#[source] Inner);
 
     #[test]
-    fn opaque_keeps_internals_out_of_the_message() {
-        let status = opaque(Code::Unavailable, &Outer(Inner));
-        assert_eq!(status.code(), Code::Unavailable);
-        assert!(!status.message().contains("db.internal"));
+    fn each_fault_has_its_code_and_keeps_internals_out_of_the_message() {
+        for (fault, code) in [
+            (Fault::Unavailable, Code::Unavailable),
+            (Fault::Exhausted, Code::ResourceExhausted),
+            (Fault::Damaged, Code::DataLoss),
+            (Fault::Bug, Code::Internal),
+        ] {
+            let status = fault.status(&Outer(Inner));
+            assert_eq!(status.code(), code);
+            assert!(!status.message().contains("db.internal"));
+        }
+        assert!(
+            Fault::Unavailable
+                .status(&Outer(Inner))
+                .message()
+                .contains("retry")
+        );
         assert_eq!(
             chain(&Outer(Inner)),
             "storage failed: connection refused to db.internal:5432"

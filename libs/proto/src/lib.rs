@@ -21,6 +21,8 @@ macro_rules! package {
     };
 }
 
+pub mod codec;
+
 package!(common, "rapport.common.v1");
 package!(profiles, "rapport.profiles.v1");
 package!(plans, "rapport.plans.v1");

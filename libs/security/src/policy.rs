@@ -203,7 +203,10 @@ use Permission::*;
 /// Calls anyone may make without a token: load balancers and probes ask for health.
 pub const OPEN_SERVICES: &[&str] = &["grpc.health.v1.Health"];
 /// Calls any authenticated caller may make.
-pub const AUTHENTICATED_SERVICES: &[&str] = &["grpc.reflection.v1.ServerReflection"];
+pub const AUTHENTICATED_SERVICES: &[&str] = &[
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+];
 
 /// The permission every RPC needs. Sources: DESIGN.md (Operations: security) and issue 9.
 #[rustfmt::skip]

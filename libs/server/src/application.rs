@@ -24,6 +24,9 @@ use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 const HEALTH_SERVICE: &str = "grpc.health.v1.Health";
 const REFLECTION_SERVICE: &str = "grpc.reflection.v1.ServerReflection";
+/// Reflection's first version, still the only one many clients ask for (grpcio-reflection,
+/// older grpcurl builds, Postman, Evans); its messages are the same as v1's.
+const REFLECTION_SERVICE_V1ALPHA: &str = "grpc.reflection.v1alpha.ServerReflection";
 /// How long the admin port may take to close its connections once everything else has stopped.
 const ADMIN_CLOSE: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -136,7 +139,11 @@ impl Application {
             .iter()
             .flat_map(|unit| unit.grpc_services.iter().copied())
             .collect();
-        names.extend([HEALTH_SERVICE, REFLECTION_SERVICE]);
+        names.extend([
+            HEALTH_SERVICE,
+            REFLECTION_SERVICE,
+            REFLECTION_SERVICE_V1ALPHA,
+        ]);
         names
     }
 
@@ -178,12 +185,20 @@ impl Application {
                 .set_service_status(*name, ServingStatus::NotServing)
                 .await;
         }
+        // Health answers for the audit service too (served when a unit keeps a trail); it serves
+        // once every unit is ready.
+        let audited = units.iter().any(|unit| unit.storage.is_some());
+        if audited {
+            reporter
+                .set_service_status(
+                    audit_service_server::SERVICE_NAME,
+                    ServingStatus::NotServing,
+                )
+                .await;
+        }
 
-        let mut reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-            .with_service_name(HEALTH_SERVICE)
-            .with_service_name(REFLECTION_SERVICE);
+        // Reflection lists what is served and holds the files that describe it.
+        let mut listed: Vec<&'static str> = Vec::new();
         let mut registered: Vec<&'static [u8]> = Vec::new();
         let mut routes = RoutesBuilder::default();
         let mut stops = Vec::new();
@@ -228,12 +243,9 @@ impl Application {
                 // `rapport dev` registers the shared descriptor set once, not four times.
                 if !registered.iter().any(|known| std::ptr::eq(*known, *set)) {
                     registered.push(set);
-                    reflection = reflection.register_encoded_file_descriptor_set(set);
                 }
             }
-            for name in &unit.grpc_services {
-                reflection = reflection.with_service_name(*name);
-            }
+            listed.extend(unit.grpc_services.iter().copied());
             for register in unit.register {
                 register(&mut routes);
             }
@@ -252,7 +264,12 @@ impl Application {
             ));
         }
         drop(all_ready);
-        tokio::spawn(whole_server_ready(reporter.clone(), pending, ready_count));
+        tokio::spawn(whole_server_ready(
+            reporter.clone(),
+            pending,
+            ready_count,
+            audited.then_some(audit_service_server::SERVICE_NAME),
+        ));
 
         let guard = Guard {
             verifier,
@@ -262,9 +279,8 @@ impl Application {
             unit_trails: trails_by_unit.clone(),
             descriptors: rapport_audit::targets::Descriptors::new(&registered),
         };
-        let audited = !trails_by_unit.is_empty();
         if audited {
-            reflection = reflection.with_service_name(audit_service_server::SERVICE_NAME);
+            listed.push(audit_service_server::SERVICE_NAME);
             routes.add_service(
                 AuditServiceServer::new(rapport_audit::AuditTrails::new(trails_by_unit))
                     .max_decoding_message_size(settings.max_message_bytes)
@@ -272,7 +288,11 @@ impl Application {
             );
         }
         let mut known = served.clone();
-        known.extend([HEALTH_SERVICE, REFLECTION_SERVICE]);
+        known.extend([
+            HEALTH_SERVICE,
+            REFLECTION_SERVICE,
+            REFLECTION_SERVICE_V1ALPHA,
+        ]);
         if audited {
             known.push(audit_service_server::SERVICE_NAME);
         }
@@ -291,7 +311,8 @@ impl Application {
             ))
         });
         routes.add_service(health);
-        routes.add_service(reflection.build_v1()?);
+        routes.add_service(reflection(&registered, &listed).build_v1()?);
+        routes.add_service(reflection(&registered, &listed).build_v1alpha()?);
 
         let leaving_readiness = readiness.clone();
         let layers = ServiceBuilder::new()
@@ -418,19 +439,51 @@ async fn become_ready(
     let _ = all_ready.send(());
 }
 
+/// The whole server ("") serves once every unit is; so does the audit service, which reads
+/// every unit's trail.
 async fn whole_server_ready(
     reporter: HealthReporter,
     units: usize,
     mut ready: mpsc::UnboundedReceiver<()>,
+    audit: Option<&'static str>,
 ) {
     for _ in 0..units {
         if ready.recv().await.is_none() {
             return;
         }
     }
+    if let Some(audit) = audit {
+        reporter
+            .set_service_status(audit, ServingStatus::Serving)
+            .await;
+    }
     reporter
         .set_service_status("", ServingStatus::Serving)
         .await;
+}
+
+/// A reflection service (v1 or v1alpha: both are built from this) listing `services` beside
+/// health and both reflections, with the files of `sets`.
+fn reflection<'b>(
+    sets: &[&'b [u8]],
+    services: &[&'static str],
+) -> tonic_reflection::server::Builder<'b> {
+    let mut builder = tonic_reflection::server::Builder::configure()
+        // Both reflection versions' files, registered once each.
+        .include_reflection_service(false)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+        .with_service_name(HEALTH_SERVICE)
+        .with_service_name(REFLECTION_SERVICE)
+        .with_service_name(REFLECTION_SERVICE_V1ALPHA);
+    for set in sets {
+        builder = builder.register_encoded_file_descriptor_set(set);
+    }
+    for service in services {
+        builder = builder.with_service_name(*service);
+    }
+    builder
 }
 
 /// The server's TLS from PEM files; with a client CA every client must present a certificate it

@@ -19,8 +19,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body::Frame;
-use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use http_body_util::{BodyExt, Full, Limited};
 use rapport_audit::targets::{Descriptors, capped, string_field, varint_field};
 use rapport_audit::{AuditLog, NewEntry};
 use rapport_proto::audit::v1::audit_service_server;
@@ -200,16 +199,12 @@ impl Guard {
         let mut request = http::Request::from_parts(parts, Body::new(Full::new(body.clone())));
 
         let Some(rpc) = policy::rpc_of(&method) else {
-            if self.verifier.is_none() {
-                // Unknown methods get tonic's UNIMPLEMENTED.
-                return Admitted::Checked(Checked {
-                    request,
-                    audit: None,
-                });
-            }
-            return Admitted::Refused(Status::permission_denied(
-                "no permission is defined for this RPC",
-            ));
+            // A method the contract does not have reaches nothing: tonic answers UNIMPLEMENTED,
+            // to an authenticated caller as to anyone (gRPC interop `unimplemented_method`).
+            return Admitted::Checked(Checked {
+                request,
+                audit: None,
+            });
         };
         let (permission, access) = match rpc.elevated {
             Some(elevated) if varint_field(&body, elevated.field) == Some(elevated.value) => {
@@ -309,15 +304,7 @@ impl Guard {
             )
             .into_http();
         }
-        let mut frames = Vec::with_capacity(2);
-        if !data.is_empty() {
-            frames.push(Ok::<_, std::convert::Infallible>(Frame::data(data)));
-        }
-        if let Some(trailers) = trailers {
-            frames.push(Ok(Frame::trailers(trailers)));
-        }
-        let body = StreamBody::new(tokio_stream::iter(frames));
-        http::Response::from_parts(parts, Body::new(body))
+        http::Response::from_parts(parts, crate::grpc::unary_body(data, trailers))
     }
 
     /// Appends one entry to the trail of the RPC's service; whether it was written.

@@ -6,6 +6,7 @@ use sqlx::{Any, AnyPool, AssertSqlSafe};
 
 use crate::migrations::Migrations;
 use crate::settings::{Backend, StorageSettings, is_plain_identifier};
+pub use rapport_errors::Fault;
 
 /// A write transaction; commit it, or drop it to roll back.
 pub type WriteTransaction = sqlx::Transaction<'static, Any>;
@@ -22,9 +23,16 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
-    /// The database cannot be reached or has no free connection; the caller may retry.
-    #[error("the database is unavailable")]
+    /// The database cannot be reached, has no free connection, or is busy (a lock held past the
+    /// busy timeout, a serialization conflict); the caller may retry.
+    #[error("the database is unavailable or busy")]
     Unavailable(#[source] sqlx::Error),
+    /// The disk or the database is full; nothing was written.
+    #[error("the database is full")]
+    Full(#[source] sqlx::Error),
+    /// The database file or an index is damaged.
+    #[error("the database is damaged")]
+    Damaged(#[source] sqlx::Error),
     #[error("migrating the database failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]
@@ -35,6 +43,20 @@ impl StorageError {
     /// Whether retrying later may succeed (gRPC `UNAVAILABLE`).
     pub fn is_unavailable(&self) -> bool {
         matches!(self, Self::Unavailable(_))
+    }
+
+    /// What this failure means for the caller (DESIGN.md: codes by cause).
+    pub fn fault(&self) -> Fault {
+        match self {
+            Self::Unavailable(_) => Fault::Unavailable,
+            Self::Full(_) => Fault::Exhausted,
+            Self::Damaged(_) => Fault::Damaged,
+            Self::UnsupportedUrl
+            | Self::InvalidSchema(_)
+            | Self::DataDirectory { .. }
+            | Self::Migration(_)
+            | Self::Database(_) => Fault::Bug,
+        }
     }
 
     /// Whether a unique constraint refused the write (e.g. a duplicate idempotency key).
@@ -51,8 +73,50 @@ impl From<sqlx::Error> for StorageError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
+            sqlx::Error::Database(ref database) => match database.code().as_deref().map(cause) {
+                Some(Some(Fault::Unavailable)) => Self::Unavailable(error),
+                Some(Some(Fault::Exhausted)) => Self::Full(error),
+                Some(Some(Fault::Damaged)) => Self::Damaged(error),
+                _ => Self::Database(error),
+            },
             other => Self::Database(other),
         }
+    }
+}
+
+/// The cause behind a database's error code, when it is not a bug or the statement's own fault:
+/// SQLite's extended result codes (the primary code is the low byte) and PostgreSQL's SQLSTATEs.
+fn cause(code: &str) -> Option<Fault> {
+    // A SQLSTATE is always five characters (and may be all digits, e.g. 53100); SQLite's
+    // extended codes have at most four digits.
+    if code.len() < 5
+        && let Ok(extended) = code.parse::<i32>()
+    {
+        // https://www.sqlite.org/rescode.html
+        return match extended & 0xff {
+            // SQLITE_BUSY, SQLITE_LOCKED: another connection holds the lock past the busy
+            // timeout. SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_PROTOCOL: the file system failed.
+            5 | 6 | 10 | 14 | 15 => Some(Fault::Unavailable),
+            // SQLITE_NOMEM, SQLITE_FULL.
+            7 | 13 => Some(Fault::Exhausted),
+            // SQLITE_CORRUPT, SQLITE_NOTADB.
+            11 | 26 => Some(Fault::Damaged),
+            _ => None,
+        };
+    }
+    // https://www.postgresql.org/docs/current/errcodes-appendix.html
+    match code {
+        // serialization_failure, deadlock_detected, lock_not_available, query_canceled
+        // (statement timeout), read_only_sql_transaction (a replica or a failover).
+        "40001" | "40P01" | "55P03" | "57014" | "25006" => Some(Fault::Unavailable),
+        // admin_shutdown, crash_shutdown, cannot_connect_now, and class 08: the connection.
+        "57P01" | "57P02" | "57P03" => Some(Fault::Unavailable),
+        _ if code.starts_with("08") => Some(Fault::Unavailable),
+        // disk_full, out_of_memory, too_many_connections, configuration_limit_exceeded.
+        "53100" | "53200" | "53300" | "53400" => Some(Fault::Exhausted),
+        // data_corrupted, index_corrupted.
+        "XX001" | "XX002" => Some(Fault::Damaged),
+        _ => None,
     }
 }
 
@@ -298,5 +362,28 @@ mod tests {
             Err(StorageError::UnsupportedUrl)
         ));
         std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+#[cfg(test)]
+mod cause_tests {
+    use super::*;
+
+    #[test]
+    fn database_codes_map_to_what_the_caller_can_do() {
+        // SQLite: SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT (517), SQLITE_FULL, SQLITE_CORRUPT, SQLITE_NOTADB.
+        assert_eq!(cause("5"), Some(Fault::Unavailable));
+        assert_eq!(cause("517"), Some(Fault::Unavailable));
+        assert_eq!(cause("13"), Some(Fault::Exhausted));
+        assert_eq!(cause("11"), Some(Fault::Damaged));
+        assert_eq!(cause("26"), Some(Fault::Damaged));
+        // SQLITE_CONSTRAINT_UNIQUE (2067) is the statement's own business.
+        assert_eq!(cause("2067"), None);
+        // PostgreSQL.
+        assert_eq!(cause("40001"), Some(Fault::Unavailable));
+        assert_eq!(cause("08006"), Some(Fault::Unavailable));
+        assert_eq!(cause("53100"), Some(Fault::Exhausted));
+        assert_eq!(cause("XX001"), Some(Fault::Damaged));
+        assert_eq!(cause("23505"), None);
     }
 }

@@ -1,6 +1,6 @@
-use rapport_errors::{Validation, opaque};
+use rapport_errors::{Fault, Validation};
 use rapport_storage::StorageError;
-use tonic::{Code, Status};
+use tonic::Status;
 
 /// Everything a loyalty call can fail with; mapped to a gRPC status in exactly one place.
 #[derive(Debug, thiserror::Error)]
@@ -46,11 +46,9 @@ impl From<LoyaltyError> for Status {
             LoyaltyError::Invalid(validation) => validation.into(),
             LoyaltyError::NotFound { .. } => Status::not_found(error.to_string()),
             LoyaltyError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
-            LoyaltyError::Dependency(_) => opaque(Code::Unavailable, &error),
-            LoyaltyError::Storage(ref storage) if storage.is_unavailable() => {
-                opaque(Code::Unavailable, &error)
-            }
-            LoyaltyError::Storage(_) | LoyaltyError::Corrupt(_) => opaque(Code::Internal, &error),
+            LoyaltyError::Dependency(_) => Fault::Unavailable.status(&error),
+            LoyaltyError::Storage(ref storage) => storage.fault().status(&error),
+            LoyaltyError::Corrupt(_) => Fault::Bug.status(&error),
         }
     }
 }
@@ -58,6 +56,7 @@ impl From<LoyaltyError> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tonic::Code;
 
     #[test]
     fn each_error_has_its_code() {

@@ -15,6 +15,7 @@ use rapport_proto::plans::v1 as pb;
 use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
 use rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient;
 use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
+use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use rapport_server::{Application, ServerSettings};
 use rapport_storage::testing::TestDatabase;
 
@@ -36,16 +37,26 @@ async fn main() {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         ..ServerSettings::default()
     };
-    // GetPlanOptions reads nothing from profiles; that URL is never dialled.
-    let unit = rapport_plans::unit_with(
-        &settings,
-        &database.settings,
-        rapport_plans::Rules::default(),
-        Arc::new(rapport_clock::SystemClock),
-        "http://127.0.0.1:9",
-    )
+    // Profiles beside plans: an account must name a customer profiles knows.
+    let profiles_database = TestDatabase::sqlite();
+    let application = Application::build_with(settings.clone(), |address| {
+        let profiles = rapport_profiles::unit_with_clock(
+            &settings,
+            &profiles_database.settings,
+            Arc::new(rapport_clock::SystemClock),
+        )?;
+        let plans = rapport_plans::unit_with(
+            &settings,
+            &database.settings,
+            rapport_plans::Rules::default(),
+            Arc::new(rapport_clock::SystemClock),
+            &format!("http://{address}"),
+        )?;
+        Ok::<_, Box<dyn std::error::Error>>(vec![profiles, plans])
+    })
+    .await
+    .unwrap()
     .unwrap();
-    let application = Application::build(settings, vec![unit]).await.unwrap();
     let address = application.local_addr();
     tokio::spawn(application.run_until_stopped(std::future::pending()));
     let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
@@ -53,12 +64,27 @@ async fn main() {
         .connect()
         .await
         .unwrap();
+    let mut profiles = ProfileServiceClient::new(channel.clone());
     let mut accounts = AccountServiceClient::new(channel.clone());
     let mut hardship = HardshipServiceClient::new(channel.clone());
     let mut plans = PlanServiceClient::new(channel);
 
     // The service answers UNAVAILABLE until migrated; wait for the first account to go through.
-    let customer_id = rapport_ids::Id::new().to_string();
+    let customer_id = loop {
+        let request = rapport_proto::profiles::v1::CreateCustomerRequest {
+            customer: Some(rapport_proto::profiles::v1::Customer {
+                legal_name: "Bench Customer".into(),
+                locale: "en-GB".into(),
+                time_zone: "Europe/London".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        };
+        match profiles.create_customer(request).await {
+            Ok(answer) => break answer.into_inner().customer.unwrap().customer_id,
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    };
     let account = loop {
         let request = pb::UpsertAccountRequest {
             source_system: "bench".into(),

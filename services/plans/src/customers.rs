@@ -30,6 +30,10 @@ pub struct ContactProfile {
 #[tonic::async_trait]
 pub trait CustomerDirectory: Send + Sync + Debug {
     async fn contact_profile(&self, customer_id: Id) -> Result<ContactProfile, PlansError>;
+
+    /// `Ok` when profiles knows the customer; NOT_FOUND naming `field` when it does not;
+    /// UNAVAILABLE when profiles cannot answer, so the caller can tell the two apart.
+    async fn ensure_known(&self, customer_id: Id, field: &'static str) -> Result<(), PlansError>;
 }
 
 /// Profiles over gRPC.
@@ -61,6 +65,18 @@ fn failed(error: rapport_clients::ClientError) -> PlansError {
 
 #[tonic::async_trait]
 impl CustomerDirectory for ProfilesClient {
+    async fn ensure_known(&self, customer_id: Id, field: &'static str) -> Result<(), PlansError> {
+        match self.profiles.customer(&customer_id.to_string()).await {
+            Ok(_) => Ok(()),
+            Err(rapport_clients::ClientError::NotFound(id)) => Err(PlansError::UnknownReference {
+                field,
+                entity: "customer",
+                id,
+            }),
+            Err(other) => Err(failed(other)),
+        }
+    }
+
     async fn contact_profile(&self, customer_id: Id) -> Result<ContactProfile, PlansError> {
         let id = customer_id.to_string();
         let customer = self

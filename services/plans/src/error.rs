@@ -1,6 +1,6 @@
-use rapport_errors::{Validation, opaque};
+use rapport_errors::{Fault, Validation};
 use rapport_storage::StorageError;
-use tonic::{Code, Status};
+use tonic::Status;
 
 /// Everything a plans call can fail with; mapped to a gRPC status in exactly one place.
 #[derive(Debug, thiserror::Error)]
@@ -9,6 +9,14 @@ pub enum PlansError {
     Invalid(#[from] Validation),
     #[error("{entity} {id} was not found")]
     NotFound { entity: &'static str, id: String },
+    /// The request names something another service does not know: a customer profiles has
+    /// never seen. NOT_FOUND, naming the field.
+    #[error("{field}: {entity} {id} was not found")]
+    UnknownReference {
+        field: &'static str,
+        entity: &'static str,
+        id: String,
+    },
     #[error("{0}")]
     AlreadyExists(String),
     /// Well-formed, but the state of the account, case or plan does not allow it.
@@ -35,13 +43,16 @@ impl From<PlansError> for Status {
         match error {
             PlansError::Invalid(validation) => validation.into(),
             PlansError::NotFound { .. } => Status::not_found(error.to_string()),
+            PlansError::UnknownReference {
+                field,
+                entity,
+                ref id,
+            } => rapport_errors::unknown_reference(field, entity, id, "profiles"),
             PlansError::AlreadyExists(_) => Status::already_exists(error.to_string()),
             PlansError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
-            PlansError::Dependency(_) => opaque(Code::Unavailable, &error),
-            PlansError::Storage(ref storage) if storage.is_unavailable() => {
-                opaque(Code::Unavailable, &error)
-            }
-            PlansError::Storage(_) | PlansError::Corrupt(_) => opaque(Code::Internal, &error),
+            PlansError::Dependency(_) => Fault::Unavailable.status(&error),
+            PlansError::Storage(ref storage) => storage.fault().status(&error),
+            PlansError::Corrupt(_) => Fault::Bug.status(&error),
         }
     }
 }
@@ -49,6 +60,7 @@ impl From<PlansError> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tonic::Code;
 
     #[test]
     fn each_error_has_its_code() {

@@ -1,6 +1,6 @@
-use rapport_errors::{Validation, opaque};
+use rapport_errors::{Fault, Validation};
 use rapport_storage::StorageError;
-use tonic::{Code, Status};
+use tonic::Status;
 
 /// Everything a profiles call can fail with; mapped to a gRPC status in exactly one place.
 #[derive(Debug, thiserror::Error)]
@@ -34,10 +34,8 @@ impl From<ProfilesError> for Status {
             ProfilesError::NotFound { .. } => Status::not_found(error.to_string()),
             ProfilesError::AlreadyExists(_) => Status::already_exists(error.to_string()),
             ProfilesError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
-            ProfilesError::Storage(ref storage) if storage.is_unavailable() => {
-                opaque(Code::Unavailable, &error)
-            }
-            ProfilesError::Storage(_) | ProfilesError::Corrupt(_) => opaque(Code::Internal, &error),
+            ProfilesError::Storage(ref storage) => storage.fault().status(&error),
+            ProfilesError::Corrupt(_) => Fault::Bug.status(&error),
         }
     }
 }
@@ -45,6 +43,7 @@ impl From<ProfilesError> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tonic::Code;
 
     #[test]
     fn each_error_has_its_code() {

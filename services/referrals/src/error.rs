@@ -1,6 +1,6 @@
-use rapport_errors::{Validation, opaque};
+use rapport_errors::{Fault, Validation};
 use rapport_storage::StorageError;
-use tonic::{Code, Status};
+use tonic::Status;
 
 /// Everything a referrals call can fail with; mapped to a gRPC status in exactly one place.
 #[derive(Debug, thiserror::Error)]
@@ -49,13 +49,9 @@ impl From<ReferralsError> for Status {
             ReferralsError::NotFound { .. } => Status::not_found(error.to_string()),
             ReferralsError::AlreadyExists(_) => Status::already_exists(error.to_string()),
             ReferralsError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
-            ReferralsError::Dependency(_) => opaque(Code::Unavailable, &error),
-            ReferralsError::Storage(ref storage) if storage.is_unavailable() => {
-                opaque(Code::Unavailable, &error)
-            }
-            ReferralsError::Storage(_) | ReferralsError::Corrupt(_) => {
-                opaque(Code::Internal, &error)
-            }
+            ReferralsError::Dependency(_) => Fault::Unavailable.status(&error),
+            ReferralsError::Storage(ref storage) => storage.fault().status(&error),
+            ReferralsError::Corrupt(_) => Fault::Bug.status(&error),
         }
     }
 }
@@ -63,6 +59,7 @@ impl From<ReferralsError> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tonic::Code;
 
     #[test]
     fn each_error_has_its_code() {

@@ -57,6 +57,9 @@ impl LoyaltyApi {
             },
         )
         .await?;
+        drop(conn);
+        self.ensure_exists_if_empty(customer_id, rows.is_empty() && after.is_none())
+            .await?;
         let (rows, page) = page.finish(rows, |f| vec![f.follow_up_id.to_string()]);
         Ok(pb::ListFollowUpsResponse {
             follow_ups: rows.iter().map(|f| follow_up_to_pb(f, now)).collect(),

@@ -87,6 +87,22 @@ impl LoyaltyApi {
         Ok((id, since))
     }
 
+    /// An empty answer about a customer is only true of a customer: one that profiles does not
+    /// know is NOT_FOUND, and UNAVAILABLE when profiles cannot say (issue 16). Asked only when
+    /// a first page came back empty, so a customer with data costs no call.
+    async fn ensure_exists_if_empty(
+        &self,
+        customer_id: Option<Id>,
+        first_page_empty: bool,
+    ) -> Result<(), LoyaltyError> {
+        if let Some(customer_id) = customer_id
+            && first_page_empty
+        {
+            self.profiles.customer(&customer_id.to_string()).await?;
+        }
+        Ok(())
+    }
+
     /// Remembers what profiles said, in the caller's transaction.
     async fn remember(
         conn: &mut store::Conn,

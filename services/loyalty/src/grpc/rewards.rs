@@ -119,6 +119,9 @@ impl LoyaltyApi {
         v.finish()?;
         let mut conn = self.storage.reader().acquire().await.map_err(store_error)?;
         let rows = rewards::list(&mut conn, customer_id, after, page.fetch_limit()).await?;
+        drop(conn);
+        self.ensure_exists_if_empty(customer_id, rows.is_empty() && after.is_none())
+            .await?;
         let (rows, page) = page.finish(rows, |r| vec![r.reward_id.to_string()]);
         Ok(pb::ListRewardsResponse {
             rewards: rows.iter().map(reward_to_pb).collect(),

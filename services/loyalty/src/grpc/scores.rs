@@ -79,8 +79,12 @@ impl LoyaltyApi {
         let customer_id = customer_id.ok_or(LoyaltyError::Invalid(v))?;
         let mut conn = self.storage.reader().acquire().await.map_err(store_error)?;
         let customer_id = customers::resolve(&mut conn, customer_id).await?;
+        let first_page = after.is_none();
         let rows =
             scores::history(&mut conn, customer_id, from, to, after, page.fetch_limit()).await?;
+        drop(conn);
+        self.ensure_exists_if_empty(Some(customer_id), rows.is_empty() && first_page)
+            .await?;
         let (rows, page) = page.finish(rows, |s| {
             vec![
                 crate::store::micros(s.score.as_of).to_string(),

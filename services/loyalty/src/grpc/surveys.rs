@@ -356,7 +356,11 @@ impl LoyaltyApi {
                     .end_time
                     .as_ref()
                     .map(|t| wire::timestamp("window.end_time", t, &mut v));
-                let from = from.flatten().unwrap_or(jiff::Timestamp::MIN);
+                // No start: from the first instant a protobuf Timestamp can carry
+                // (0001-01-01T00:00:00Z), which the response echoes.
+                let from = from.flatten().unwrap_or_else(|| {
+                    jiff::Timestamp::from_second(-62_135_596_800).unwrap_or(jiff::Timestamp::MIN)
+                });
                 let to = to.flatten().unwrap_or(end_now);
                 if from >= to {
                     v.add("window.end_time", "must be after window.start_time");

@@ -114,6 +114,18 @@ impl AccountApi {
             external_id.ok_or_else(invalid)?,
         );
         let (currency, as_of) = (currency.ok_or_else(invalid)?, as_of.ok_or_else(invalid)?);
+        let owner = customer_id.ok_or_else(invalid)?;
+        // An account belongs to a customer profiles knows (issue 16): asked before the write
+        // transaction, so no lock is held across the call, and only when the owner is new.
+        let known_owner = {
+            let mut conn = self.0.read().await?;
+            store::accounts::by_source(&mut conn, &source_system, &external_id)
+                .await?
+                .map(|existing| existing.customer_id)
+        };
+        if known_owner != Some(owner) {
+            self.0.directory.ensure_known(owner, "customer_id").await?;
+        }
 
         let mut tx = self.0.write().await?;
         let existing = store::accounts::by_source(&mut tx, &source_system, &external_id).await?;

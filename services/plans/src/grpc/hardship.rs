@@ -387,6 +387,14 @@ impl HardshipApi {
             kind.ok_or_else(invalid)?,
             starts_at.ok_or_else(invalid)?,
         );
+        // With accounts named, their owner proves the customer; without, profiles must know
+        // them (issue 16). Asked before the write transaction.
+        if account_ids.is_empty() {
+            self.0
+                .directory
+                .ensure_known(customer_id, "customer_id")
+                .await?;
+        }
 
         let mut tx = self.0.write().await?;
         if let Some(request_id) = &request_id

@@ -277,7 +277,9 @@ impl OutreachApi {
             rule_set: decision.rule_set.to_owned(),
             rule_set_version: decision.rule_set_version.to_owned(),
             reservation_expires_at: reserved_until.map(wire::timestamp_to_pb),
-            evaluated_at: Some(wire::timestamp_to_pb(now)),
+            // The instant asked about (`at`, or now when unset), as the schema says; the stored
+            // decision keeps when it was taken.
+            evaluated_at: Some(wire::timestamp_to_pb(at)),
         })
     }
 

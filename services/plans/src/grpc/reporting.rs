@@ -50,6 +50,19 @@ impl ReportingApi {
         {
             v.add("period.end", "must not be before period.start");
         }
+        // The period's last day is included, so it needs a next day.
+        if end.is_some_and(|e| e.tomorrow().is_err()) {
+            v.add("period.end", "must be before 9999-12-31");
+        }
+        if !r.jurisdiction.is_empty()
+            && !(r.jurisdiction.len() == 2
+                && r.jurisdiction.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            v.add(
+                "jurisdiction",
+                "must be empty (every jurisdiction) or an ISO 3166-1 alpha-2 code, e.g. GB",
+            );
+        }
         // Amounts in different currencies never add up: one report per currency.
         let currency = wire::currency("currency_code", &r.currency_code, &mut v);
         v.clone().finish()?;

@@ -6,13 +6,13 @@ use rapport_storage::backend_tests;
 use rapport_storage::testing::TestDatabase;
 use tonic::Code;
 
-use crate::support::{at, money, start, upsert, violated_fields};
+use crate::support::{at, money, start, violated_fields};
 
 async fn billing_upserts_accounts_by_their_source_id(database: TestDatabase) {
     let mut plans = start(database).await;
     let created = plans
         .accounts
-        .upsert_account(upsert("EUR", 250_000, 12_000, "C-1"))
+        .upsert_account(plans.upsert("EUR", 250_000, 12_000, "C-1"))
         .await
         .unwrap()
         .into_inner();
@@ -25,7 +25,7 @@ async fn billing_upserts_accounts_by_their_source_id(database: TestDatabase) {
         Some(crate::support::date(2026, 3, 15))
     );
 
-    let mut newer = upsert("EUR", 240_000, 12_000, "C-1");
+    let mut newer = plans.upsert("EUR", 240_000, 12_000, "C-1");
     newer.as_of = Some(at("2026-03-02T09:00:00Z"));
     let updated = plans
         .accounts
@@ -44,7 +44,7 @@ async fn billing_upserts_accounts_by_their_source_id(database: TestDatabase) {
     );
 
     // An older snapshot arriving late does not overwrite a newer one.
-    let mut stale = upsert("EUR", 999_999, 12_000, "C-1");
+    let mut stale = plans.upsert("EUR", 999_999, 12_000, "C-1");
     stale.as_of = Some(at("2026-03-01T08:00:00Z"));
     let kept = plans
         .accounts
@@ -58,7 +58,7 @@ async fn billing_upserts_accounts_by_their_source_id(database: TestDatabase) {
 
     let other_currency = plans
         .accounts
-        .upsert_account(upsert("GBP", 240_000, 12_000, "C-1"))
+        .upsert_account(plans.upsert("GBP", 240_000, 12_000, "C-1"))
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&other_currency), vec!["currency_code"]);
@@ -71,14 +71,14 @@ async fn bad_account_input_names_the_field_and_changes_nothing(database: TestDat
         (
             pb::UpsertAccountRequest {
                 balance: Some(money("EUR", -1)),
-                ..upsert("EUR", 0, 0, "X")
+                ..plans.upsert("EUR", 0, 0, "X")
             },
             vec!["balance.minor_units"],
         ),
         (
             pb::UpsertAccountRequest {
                 contractual_payment: Some(money("USD", 100)),
-                ..upsert("EUR", 100, 0, "X")
+                ..plans.upsert("EUR", 100, 0, "X")
             },
             vec!["contractual_payment.currency_code"],
         ),
@@ -86,14 +86,14 @@ async fn bad_account_input_names_the_field_and_changes_nothing(database: TestDat
             pb::UpsertAccountRequest {
                 annual_rate: "12.99%".into(),
                 due_day: 0,
-                ..upsert("EUR", 100, 0, "X")
+                ..plans.upsert("EUR", 100, 0, "X")
             },
             vec!["annual_rate", "due_day"],
         ),
         (
             pb::UpsertAccountRequest {
                 currency_code: "EURO".into(),
-                ..upsert("EUR", 100, 0, "X")
+                ..plans.upsert("EUR", 100, 0, "X")
             },
             vec!["currency_code"],
         ),
@@ -236,7 +236,66 @@ async fn concurrent_replays_of_one_payment_post_once(database: TestDatabase) {
     );
 }
 
+/// Issue 16: an account names a customer profiles knows; "unknown" and "profiles unreachable"
+/// are told apart.
+async fn an_account_for_a_customer_profiles_does_not_know_is_refused_and_nothing_is_created(
+    database: TestDatabase,
+) {
+    let mut plans = start(database).await;
+    let stranger = rapport_ids::Id::new().to_string();
+    let mut request = plans.upsert("EUR", 250_000, 12_000, "C-404");
+    request.customer_id = stranger.clone();
+    let refused = plans.accounts.upsert_account(request).await.unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound, "{refused:?}");
+    assert!(
+        refused.message().starts_with("customer_id: customer")
+            && refused.message().contains(&stranger),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(plans.count("SELECT COUNT(*) FROM accounts").await, 0);
+}
+
+#[tokio::test]
+async fn with_profiles_unreachable_an_unseen_customer_is_unavailable_not_unknown() {
+    let database = TestDatabase::sqlite();
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let settings = rapport_server::ServerSettings::default();
+    let server = rapport_server::testing::TestServer::start_with(settings.clone(), |_| {
+        let plans = rapport_plans::unit_with(
+            &settings,
+            &database.settings,
+            rapport_plans::Rules::default(),
+            std::sync::Arc::new(rapport_clock::ManualClock::new(
+                crate::support::start_instant(),
+            )),
+            &format!("http://{closed}"),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(vec![plans])
+    })
+    .await;
+    let mut accounts =
+        pb::account_service_client::AccountServiceClient::new(server.channel.clone());
+    let mut request = crate::support::upsert_for(
+        &rapport_ids::Id::new().to_string(),
+        "EUR",
+        250_000,
+        12_000,
+        "C-503",
+    );
+    request.as_of = None;
+    let refused = accounts.upsert_account(request).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    assert!(refused.message().contains("retry"), "{}", refused.message());
+}
+
 backend_tests!(
+    an_account_for_a_customer_profiles_does_not_know_is_refused_and_nothing_is_created,
     billing_upserts_accounts_by_their_source_id,
     bad_account_input_names_the_field_and_changes_nothing,
     arrears_set_the_stage_and_a_payment_cures_the_account,

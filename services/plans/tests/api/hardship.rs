@@ -8,13 +8,11 @@ use tonic::Code;
 
 use crate::support::{Plans, agent, at, money, start, violated_fields};
 
-const CUSTOMER: &str = "0190f0c8-7a1e-7c3b-9a4e-1d2c3b4a5f60";
-
 async fn open_case(plans: &mut Plans, account_id: &str) -> pb::HardshipCase {
     plans
         .hardship
         .open_hardship_case(pb::OpenHardshipCaseRequest {
-            customer_id: CUSTOMER.into(),
+            customer_id: plans.customer_id.clone(),
             account_ids: vec![account_id.into()],
             reason: pb::HardshipReason::JobLoss as i32,
             reason_detail: "made redundant in January".into(),
@@ -217,7 +215,7 @@ async fn referrals_come_from_the_directory(database: TestDatabase) {
     let unknown_account = plans
         .hardship
         .open_hardship_case(pb::OpenHardshipCaseRequest {
-            customer_id: CUSTOMER.into(),
+            customer_id: plans.customer_id.clone(),
             account_ids: vec![rapport_ids::Id::new().to_string()],
             reason: pb::HardshipReason::Illness as i32,
             opened_by: Some(agent("agent-5")),
@@ -228,10 +226,10 @@ async fn referrals_come_from_the_directory(database: TestDatabase) {
     assert_eq!(unknown_account.code(), Code::NotFound);
 }
 
-fn breathing_space(account_id: &str) -> pb::SetProtectionRequest {
+fn breathing_space(account: &pb::Account) -> pb::SetProtectionRequest {
     pb::SetProtectionRequest {
-        customer_id: CUSTOMER.into(),
-        account_ids: vec![account_id.into()],
+        customer_id: account.customer_id.clone(),
+        account_ids: vec![account.account_id.clone()],
         kind: pb::ProtectionKind::BreathingSpace as i32,
         starts_at: None,
         reference: "BS-2026-0042".into(),
@@ -247,7 +245,7 @@ async fn breathing_space_freezes_interest_for_sixty_days_once_a_year(database: T
     let account = plans.account("GBP", 300_000, 15_000).await;
     let protection = plans
         .hardship
-        .set_protection(breathing_space(&account.account_id))
+        .set_protection(breathing_space(&account))
         .await
         .unwrap()
         .into_inner()
@@ -290,7 +288,7 @@ async fn breathing_space_freezes_interest_for_sixty_days_once_a_year(database: T
 
     let too_soon = plans
         .hardship
-        .set_protection(breathing_space(&account.account_id))
+        .set_protection(breathing_space(&account))
         .await
         .unwrap_err();
     assert_eq!(too_soon.code(), Code::FailedPrecondition);
@@ -298,7 +296,7 @@ async fn breathing_space_freezes_interest_for_sixty_days_once_a_year(database: T
     plans.clock.set("2027-03-02T09:00:00Z".parse().unwrap());
     plans
         .hardship
-        .set_protection(breathing_space(&account.account_id))
+        .set_protection(breathing_space(&account))
         .await
         .unwrap();
     assert_eq!(plans.count("SELECT COUNT(*) FROM protections").await, 2);
@@ -311,7 +309,7 @@ async fn a_crisis_moratorium_ends_thirty_days_after_treatment(database: TestData
         .hardship
         .set_protection(pb::SetProtectionRequest {
             kind: pb::ProtectionKind::MentalHealthCrisis as i32,
-            ..breathing_space(&account.account_id)
+            ..breathing_space(&account)
         })
         .await
         .unwrap()

@@ -9,7 +9,7 @@ use rapport_storage::backend_tests;
 use rapport_storage::testing::TestDatabase;
 use tonic::Code;
 
-use crate::support::{Plans, agent, at, start, upsert, violated_fields};
+use crate::support::{Plans, agent, at, start, upsert_for, violated_fields};
 
 /// A customer in profiles (in `zone`) with a debt in `jurisdiction`.
 async fn debtor(plans: &mut Plans, zone: &str, jurisdiction: &str) -> (String, pb::Account) {
@@ -29,8 +29,13 @@ async fn debtor(plans: &mut Plans, zone: &str, jurisdiction: &str) -> (String, p
         .into_inner()
         .customer
         .unwrap();
-    let mut request = upsert("USD", 500_000, 20_000, &rapport_ids::Id::new().to_string());
-    request.customer_id = customer.customer_id.clone();
+    let mut request = upsert_for(
+        &customer.customer_id,
+        "USD",
+        500_000,
+        20_000,
+        &rapport_ids::Id::new().to_string(),
+    );
     request.jurisdiction = jurisdiction.into();
     let account = plans
         .accounts
@@ -136,6 +141,11 @@ async fn the_eighth_call_in_seven_days_is_refused_with_its_reason(database: Test
         .unwrap()
         .into_inner();
     assert!(!eighth.allowed);
+    assert_eq!(
+        eighth.evaluated_at,
+        Some(at("2026-03-10T15:00:00Z")),
+        "evaluated_at is the instant asked about, not the time of the call"
+    );
     assert!(
         has_blocking(&eighth.reasons, "CALL_FREQUENCY"),
         "{:?}",

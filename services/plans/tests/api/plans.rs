@@ -10,8 +10,6 @@ use tonic::Code;
 use crate::hardship::statement;
 use crate::support::{Plans, agent, money, start, violated_fields};
 
-const CUSTOMER: &str = "0190f0c8-7a1e-7c3b-9a4e-1d2c3b4a5f60";
-
 /// A GBP loan in arrears with a case and a statement leaving 600.00 a month.
 async fn in_arrears_with_a_statement(plans: &mut Plans) -> (pb::Account, String) {
     let account = plans.account("GBP", 300_000, 15_000).await;
@@ -21,7 +19,7 @@ async fn in_arrears_with_a_statement(plans: &mut Plans) -> (pb::Account, String)
     let case = plans
         .hardship
         .open_hardship_case(pb::OpenHardshipCaseRequest {
-            customer_id: CUSTOMER.into(),
+            customer_id: plans.customer_id.clone(),
             account_ids: vec![account.account_id.clone()],
             reason: pb::HardshipReason::ReducedIncome as i32,
             opened_by: Some(agent("agent-5")),
@@ -236,7 +234,7 @@ async fn with_no_money_left_there_is_still_help(database: TestDatabase) {
     let case = plans
         .hardship
         .open_hardship_case(pb::OpenHardshipCaseRequest {
-            customer_id: CUSTOMER.into(),
+            customer_id: plans.customer_id.clone(),
             account_ids: vec![account.account_id.clone()],
             reason: pb::HardshipReason::JobLoss as i32,
             opened_by: Some(agent("agent-5")),
@@ -472,7 +470,7 @@ async fn paying_a_missed_installment_keeps_the_plan_on_track(database: TestDatab
     let listed = plans
         .plans
         .list_plans(pb::ListPlansRequest {
-            customer_id: CUSTOMER.into(),
+            customer_id: plans.customer_id.clone(),
             ..Default::default()
         })
         .await

@@ -5,13 +5,12 @@ use rapport_proto::plans::v1 as pb;
 use rapport_storage::backend_tests;
 use rapport_storage::testing::TestDatabase;
 
-use crate::support::{agent, date, money, start, upsert, violated_fields};
+use crate::support::{agent, create_customer, date, money, start, upsert_for, violated_fields};
 
 async fn the_report_compares_recovery_with_write_off_and_cohorts(database: TestDatabase) {
     let mut plans = start(database).await;
-    let vulnerable_customer = rapport_ids::Id::new().to_string();
-    let mut a = upsert("GBP", 200_000, 10_000, "R-1");
-    a.customer_id = vulnerable_customer.clone();
+    let vulnerable_customer = create_customer(&mut plans.profiles, "Ioana Dobre").await;
+    let a = upsert_for(&vulnerable_customer, "GBP", 200_000, 10_000, "R-1");
     let a = plans
         .accounts
         .upsert_account(a)

@@ -25,6 +25,8 @@ pub struct Plans {
     pub plans: PlanServiceClient<Channel>,
     pub reporting: ReportingServiceClient<Channel>,
     pub profiles: ProfileServiceClient<Channel>,
+    /// The customer, known to profiles, that owns the harness's accounts.
+    pub customer_id: String,
     pub channel: Channel,
     pub clock: Arc<ManualClock>,
     pub database: TestDatabase,
@@ -61,12 +63,16 @@ pub async fn start(database: TestDatabase) -> Plans {
     })
     .await;
     let channel = server.channel.clone();
+    let mut profiles = ProfileServiceClient::new(channel.clone());
+    // Plans refuses an account for a customer profiles does not know.
+    let customer_id = create_customer(&mut profiles, "Ana Ionescu").await;
     Plans {
+        customer_id,
         accounts: AccountServiceClient::new(channel.clone()),
         hardship: HardshipServiceClient::new(channel.clone()),
         plans: PlanServiceClient::new(channel.clone()),
         reporting: ReportingServiceClient::new(channel.clone()),
-        profiles: ProfileServiceClient::new(channel.clone()),
+        profiles,
         channel,
         clock,
         database,
@@ -93,13 +99,14 @@ impl Plans {
 
     /// An account in `currency` with this balance and monthly payment at 12.99 %, 24 months left.
     pub async fn account(&mut self, currency: &str, balance: i64, contractual: i64) -> pb::Account {
+        let request = self.upsert(
+            currency,
+            balance,
+            contractual,
+            &rapport_ids::Id::new().to_string(),
+        );
         self.accounts
-            .upsert_account(upsert(
-                currency,
-                balance,
-                contractual,
-                &rapport_ids::Id::new().to_string(),
-            ))
+            .upsert_account(request)
             .await
             .unwrap()
             .into_inner()
@@ -140,7 +147,48 @@ impl Plans {
     }
 }
 
-pub fn upsert(
+/// A customer in profiles; its id.
+pub async fn create_customer(profiles: &mut ProfileServiceClient<Channel>, name: &str) -> String {
+    profiles
+        .create_customer(rapport_proto::profiles::v1::CreateCustomerRequest {
+            customer: Some(rapport_proto::profiles::v1::Customer {
+                legal_name: name.into(),
+                locale: "ro-RO".into(),
+                time_zone: "Europe/Bucharest".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .expect("the customer is created")
+        .into_inner()
+        .customer
+        .expect("a customer")
+        .customer_id
+}
+
+impl Plans {
+    /// An upsert of the harness customer's account with this balance and monthly payment at
+    /// 12.99 %, 24 months left.
+    pub fn upsert(
+        &self,
+        currency: &str,
+        balance: i64,
+        contractual: i64,
+        external_id: &str,
+    ) -> pb::UpsertAccountRequest {
+        upsert_for(
+            &self.customer_id,
+            currency,
+            balance,
+            contractual,
+            external_id,
+        )
+    }
+}
+
+pub fn upsert_for(
+    customer_id: &str,
     currency: &str,
     balance: i64,
     contractual: i64,
@@ -149,7 +197,7 @@ pub fn upsert(
     pb::UpsertAccountRequest {
         source_system: "cards".into(),
         external_account_id: external_id.into(),
-        customer_id: "0190f0c8-7a1e-7c3b-9a4e-1d2c3b4a5f60".into(),
+        customer_id: customer_id.into(),
         kind: pb::AccountKind::PersonalLoan as i32,
         currency_code: currency.into(),
         balance: Some(money(currency, balance)),

@@ -58,6 +58,24 @@ impl ReferralApi {
         let referrals = store::referrals::all(&mut conn).await?;
         let vouches = store::vouches::vouched(&mut conn).await?;
         let members = store::members::all(&mut conn).await?;
+        // An unknown subject is NOT_FOUND, not a trust of 0 (issue 16). A customer referrals has
+        // not met yet is asked of profiles (UNAVAILABLE when profiles cannot answer); a prospect
+        // exists only through the vouches for it.
+        match &r.subject {
+            Some(pb::get_trust_request::Subject::CustomerId(_)) => {
+                if !members.iter().any(|m| m.customer_id == subject) {
+                    self.read_member(subject).await?;
+                }
+            }
+            _ => {
+                if !store::vouches::prospect_known(&mut conn, subject).await? {
+                    return Err(ReferralsError::NotFound {
+                        entity: "prospect",
+                        id: subject.to_string(),
+                    });
+                }
+            }
+        }
         let tenure: BTreeMap<Id, jiff::civil::Date> = members
             .iter()
             .map(|m| (m.customer_id, m.customer_since))

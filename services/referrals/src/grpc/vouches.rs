@@ -60,6 +60,10 @@ impl ReferralApi {
         let invalid = || ReferralsError::Invalid(v.clone());
         let voucher = voucher.ok_or_else(invalid)?;
 
+        // A prospect named as a customer must be one profiles knows (issue 16).
+        if let Some(Subject::Customer(prospect)) = &subject {
+            self.read_member(*prospect).await?;
+        }
         // DESIGN.md: a voucher is a customer of at least 6 months in good standing.
         let member = self.member(voucher).await?;
         let months = member.tenure_months(self.today());

@@ -86,6 +86,14 @@ pub async fn vouched(conn: &mut Conn) -> Result<Vec<Vouch>, ReferralsError> {
     select(conn, "status = $1", VouchStatus::Vouched.as_str_name()).await
 }
 
+/// Whether any vouch (asked, given or declined) names this prospect: a prospect exists only
+/// through them.
+pub async fn prospect_known(conn: &mut Conn, prospect_id: Id) -> Result<bool, ReferralsError> {
+    Ok(!select(conn, "prospect_id = $1", &prospect_id.to_string())
+        .await?
+        .is_empty())
+}
+
 /// How many vouch requests the voucher received since `since`.
 pub async fn requests_since(
     conn: &mut Conn,

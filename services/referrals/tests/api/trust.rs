@@ -153,7 +153,32 @@ async fn a_voucher_whose_vouchee_falls_behind_counts_for_less_from_then_on(datab
     );
 }
 
+/// Issue 16: a trust of 0 is an answer about someone; for nobody it is NOT_FOUND.
+async fn trust_of_an_unknown_customer_or_prospect_is_not_found(database: TestDatabase) {
+    let mut r = start(database).await;
+    let newcomer = r.customer("Newcomer", (2026, 2, 1), "").await;
+    assert_eq!(
+        trust(&mut r, &newcomer).await.score,
+        0.0,
+        "known to profiles, unseen by referrals: an answer"
+    );
+    for subject in [
+        pb::get_trust_request::Subject::CustomerId(rapport_ids::Id::new().to_string()),
+        pb::get_trust_request::Subject::ProspectId(rapport_ids::Id::new().to_string()),
+    ] {
+        let refused = r
+            .referrals
+            .get_trust(pb::GetTrustRequest {
+                subject: Some(subject),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::NotFound, "{refused:?}");
+    }
+}
+
 backend_tests!(
+    trust_of_an_unknown_customer_or_prospect_is_not_found,
     a_vouch_from_a_long_standing_customer_raises_trust,
     a_voucher_whose_vouchee_falls_behind_counts_for_less_from_then_on
 );
