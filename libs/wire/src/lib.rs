@@ -69,7 +69,13 @@ pub fn timestamp(
     at: &prost_types::Timestamp,
     validation: &mut Validation,
 ) -> Option<Timestamp> {
-    let parsed = Timestamp::new(at.seconds, at.nanos).ok();
+    // To the microsecond, the precision storage keeps: a first answer that echoes the instant
+    // and its replay (read back from storage) then agree.
+    // protobuf's Timestamp: nanos in 0..1e9.
+    let parsed = (0..1_000_000_000)
+        .contains(&at.nanos)
+        .then(|| Timestamp::new(at.seconds, at.nanos - at.nanos % 1_000).ok())
+        .flatten();
     if parsed.is_none() {
         validation.add(field, "is not a valid instant");
     }
@@ -279,5 +285,38 @@ pub fn money_to_pb(currency: rapport_money::Currency, minor_units: i64) -> commo
     common::Money {
         currency_code: currency.code().to_owned(),
         minor_units,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_are_kept_to_the_stored_microsecond() {
+        let mut validation = Validation::new();
+        let at = timestamp(
+            "at",
+            &prost_types::Timestamp {
+                seconds: 1_700_000_000,
+                nanos: 123_456_789,
+            },
+            &mut validation,
+        )
+        .expect("valid");
+        assert!(validation.is_empty());
+        assert_eq!(at.subsec_nanosecond(), 123_456_000);
+        assert!(
+            timestamp(
+                "at",
+                &prost_types::Timestamp {
+                    seconds: 0,
+                    nanos: -1
+                },
+                &mut validation
+            )
+            .is_none()
+        );
+        assert_eq!(validation.violations()[0].field, "at");
     }
 }
