@@ -133,8 +133,8 @@ mod tests {
         let request = http::Request::builder()
             .header("grpc-timeout", "20m")
             .body(())
-            .unwrap();
-        let response = service.call(request).await.unwrap();
+            .expect("a request");
+        let response = service.call(request).await.expect("an answer");
         assert_eq!(
             rapport_telemetry::grpc_status_code(response.headers()),
             Some(tonic::Code::DeadlineExceeded as i32)

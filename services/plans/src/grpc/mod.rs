@@ -93,6 +93,25 @@ async fn account(conn: &mut Conn, account_id: Id) -> Result<Account, PlansError>
         .ok_or_else(|| not_found("account", account_id))
 }
 
+/// An empty list about an account or a customer is only true of one that exists: an unknown
+/// account is NOT_FOUND, and so is a customer profiles does not know (UNAVAILABLE when profiles
+/// cannot say; issue 16). Asked only when a first page came back empty.
+async fn ensure_named_exist(
+    core: &Core,
+    account_id: Option<Id>,
+    customer_id: Option<Id>,
+) -> Result<(), PlansError> {
+    if let Some(account_id) = account_id {
+        let mut conn = core.read().await?;
+        account(&mut conn, account_id).await?;
+    } else if let Some(customer_id) = customer_id {
+        core.directory
+            .ensure_known(customer_id, "customer_id")
+            .await?;
+    }
+    Ok(())
+}
+
 /// Runs one handler and turns its domain error into a `Status`.
 async fn answer<T>(
     work: impl Future<Output = Result<T, PlansError>>,

@@ -625,17 +625,22 @@ impl PlanApi {
         let after: Option<(i64, Id)> = page.after_pair(&mut v);
         v.finish()?;
 
+        let first_page = after.is_none();
         let mut tx = self.0.write().await?;
         let mut plans = Vec::new();
-        for plan in
-            store::plans::list(&mut tx, account_id, customer_id, after, page.fetch_limit()).await?
-        {
+        let listed =
+            store::plans::list(&mut tx, account_id, customer_id, after, page.fetch_limit()).await?;
+        let none_at_all = listed.is_empty() && first_page;
+        for plan in listed {
             let plan = self.current(&mut tx, plan.id).await?;
             if statuses.is_empty() || statuses.contains(&plan.status) {
                 plans.push(plan);
             }
         }
         commit(tx).await?;
+        if none_at_all {
+            super::ensure_named_exist(&self.0, account_id, customer_id).await?;
+        }
         let (plans, page) = page.finish(plans, |p| {
             vec![
                 rapport_clock::to_unix_micros(p.accepted_at).to_string(),

@@ -105,17 +105,22 @@ pub(crate) async fn list(
     let after: Option<Id> = page.after_one(&mut v);
     v.finish()?;
 
+    let first_page = after.is_none();
     let mut tx = core.write().await?;
     let mut promises = Vec::new();
-    for mut promise in
-        store::promises::list(&mut tx, account_id, customer_id, after, page.fetch_limit()).await?
-    {
+    let listed =
+        store::promises::list(&mut tx, account_id, customer_id, after, page.fetch_limit()).await?;
+    let none_at_all = listed.is_empty() && first_page;
+    for mut promise in listed {
         evaluate(core, &mut tx, &mut promise).await?;
         if statuses.is_empty() || statuses.contains(&promise.status) {
             promises.push(promise);
         }
     }
     commit(tx).await?;
+    if none_at_all {
+        super::ensure_named_exist(core, account_id, customer_id).await?;
+    }
     let (promises, page) = page.finish(promises, |p| vec![p.id.to_string()]);
     Ok(pb::ListPromisesToPayResponse {
         promises: promises.iter().map(|p| promise_to_pb(p, core)).collect(),

@@ -54,10 +54,8 @@ impl ReportingApi {
         if end.is_some_and(|e| e.tomorrow().is_err()) {
             v.add("period.end", "must be before 9999-12-31");
         }
-        if !r.jurisdiction.is_empty()
-            && !(r.jurisdiction.len() == 2
-                && r.jurisdiction.chars().all(|c| c.is_ascii_uppercase()))
-        {
+        let alpha2 = |code: &str| code.len() == 2 && code.chars().all(|c| c.is_ascii_uppercase());
+        if !r.jurisdiction.is_empty() && !alpha2(&r.jurisdiction) {
             v.add(
                 "jurisdiction",
                 "must be empty (every jurisdiction) or an ISO 3166-1 alpha-2 code, e.g. GB",

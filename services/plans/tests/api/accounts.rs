@@ -294,6 +294,34 @@ async fn with_profiles_unreachable_an_unseen_customer_is_unavailable_not_unknown
     assert!(refused.message().contains("retry"), "{}", refused.message());
 }
 
+/// Issue 16: a write lock held elsewhere past SQLite's busy timeout (5 s) is transient: the
+/// caller gets UNAVAILABLE and may retry, not INTERNAL.
+#[tokio::test]
+async fn a_write_lock_held_elsewhere_is_unavailable_not_internal() {
+    let mut plans = start(TestDatabase::sqlite()).await;
+    let account = plans.account("EUR", 100_000, 5_000).await;
+    let payment = pb::ReportPaymentRequest {
+        account_id: account.account_id.clone(),
+        idempotency_key: "bank-ref-locked".into(),
+        amount: Some(money("EUR", 5_000)),
+        received_at: None,
+        source_reference: String::new(),
+    };
+    // Another process (here: another pool on the same file) holds the write lock.
+    let elsewhere = rapport_storage::Storage::open(&plans.database.settings).unwrap();
+    let held = elsewhere.begin_write().await.unwrap();
+    let refused = plans
+        .accounts
+        .report_payment(payment.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    assert!(refused.message().contains("retry"), "{}", refused.message());
+    held.rollback().await.unwrap();
+    elsewhere.close().await;
+    assert_eq!(plans.count("SELECT COUNT(*) FROM payments").await, 0);
+}
+
 backend_tests!(
     an_account_for_a_customer_profiles_does_not_know_is_refused_and_nothing_is_created,
     billing_upserts_accounts_by_their_source_id,

@@ -440,6 +440,13 @@ impl ReferralApi {
             page.fetch_limit(),
         )
         .await?;
+        drop(conn);
+        if items.is_empty() && after.is_none() {
+            // Nobody's referrals are not an empty list: an unknown customer is NOT_FOUND.
+            for customer in [referrer, referee].into_iter().flatten() {
+                self.read_member(customer).await?;
+            }
+        }
         let (items, page) = page.finish(items, |r| vec![r.id.to_string()]);
         Ok(pb::ListReferralsResponse {
             referrals: items.iter().map(|r| referral_to_pb(r, &[])).collect(),

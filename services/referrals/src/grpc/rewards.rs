@@ -268,6 +268,11 @@ impl ReferralApi {
         let customer = customer.ok_or(ReferralsError::Invalid(v))?;
         let mut conn = self.storage.reader().acquire().await?;
         let mut rewards = store::rewards::for_customer(&mut conn, customer).await?;
+        drop(conn);
+        if rewards.is_empty() {
+            // Nobody's rewards are not an empty list: an unknown customer is NOT_FOUND.
+            self.read_member(customer).await?;
+        }
         rewards.retain(|w| {
             (r.statuses.is_empty() || r.statuses.contains(&(w.status as i32)))
                 && after.is_none_or(|a| w.id > a)
