@@ -5,8 +5,6 @@
 use std::error::Error;
 use std::path::{Path, PathBuf};
 
-use prost::Message;
-
 fn main() -> Result<(), Box<dyn Error>> {
     let proto_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../proto");
     println!("cargo:rerun-if-changed={}", proto_root.display());
@@ -15,11 +13,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     collect_protos(&proto_root, &mut files)?;
     files.sort();
 
-    let descriptors = protox::compile(&files, [&proto_root])?;
+    let mut compiler = protox::Compiler::new([&proto_root])?;
+    compiler.include_source_info(true).include_imports(true);
+    compiler.open_files(&files)?;
+    let descriptors = compiler.file_descriptor_set();
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    // For reflection, encoded by protox itself: prost's own types drop custom options, and
+    // clients read `google.api.field_behavior` from these (AIP-203).
     std::fs::write(
         out_dir.join("rapport_descriptor.bin"),
-        descriptors.encode_to_vec(),
+        compiler.encode_file_descriptor_set(),
     )?;
 
     tonic_prost_build::configure()

@@ -22,6 +22,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.descriptor_pb2 import FileDescriptorProto
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2
+from google.api import field_behavior_pb2  # registers the extension for FileDescriptorProto parsing
 from grpc_reflection.v1alpha import reflection_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
     ProtoReflectionDescriptorDatabase,
@@ -409,6 +410,44 @@ class Runner:
                 self.check(f"{service} lists and describes every service",
                            [f"call failed: {self.refusal(call).describe()}"], rpc=f"{service}/ServerReflectionInfo")
 
+    def check_field_behavior(self):
+        """The schema tells the truth (AIP-203): every field of every rapport message carries a
+        google.api.field_behavior, and the fields the services require are marked REQUIRED."""
+        label = "the schema marks every field with google.api.field_behavior (AIP-203)"
+        stub = ReflectionStub(self.channel, REFLECTION[0], self.call_metadata(), self.pace)
+        files, problems = {}, []
+        for service in sorted(self.services):
+            response = stub.ask(file_containing_symbol=service)
+            for raw in response.file_descriptor_response.file_descriptor_proto:
+                proto = FileDescriptorProto.FromString(raw)  # options parsed with the extension known
+                if proto.package.startswith("rapport."):
+                    files[proto.name] = proto
+        behaviors = {}
+
+        def walk(prefix, messages):
+            for message in messages:
+                name = f"{prefix}.{message.name}"
+                walk(name, message.nested_type)
+                if message.options.map_entry:
+                    continue
+                for field in message.field:
+                    marks = list(field.options.Extensions[field_behavior_pb2.field_behavior])
+                    behaviors[f"{name}.{field.name}"] = marks
+                    if not marks:
+                        problems.append(f"{name}.{field.name} has no field_behavior")
+
+        for proto in files.values():
+            walk(proto.package, proto.message_type)
+        required = field_behavior_pb2.FieldBehavior.REQUIRED
+        for field in ("rapport.profiles.v1.Customer.locale",
+                      "rapport.plans.v1.SubmitIncomeExpenditureRequest.submitted_by",
+                      "rapport.plans.v1.CheckContactRequest.requested_by"):
+            if required not in behaviors.get(field, []):
+                problems.append(f"{field} is required by the service but not marked REQUIRED")
+        if not behaviors:
+            problems.append("no rapport message found by reflection")
+        self.check(label, problems, rpc=f"{REFLECTION[0]}/ServerReflectionInfo")
+
     def check_coverage(self):
         missing = []
         for rpc, seen in self.coverage.items():
@@ -534,6 +573,7 @@ def main():
     runner.check_unimplemented()
     runner.check_health()
     runner.check_reflection()
+    runner.check_field_behavior()
     runner.check_coverage()
     seen = runner.coverage.values()
     print(f"{label}: {len(runner.coverage)} RPCs, {sum(s['ok'] for s in seen)} with a success, "
