@@ -20,15 +20,17 @@ import sys
 import yaml
 
 SERVICES = ("profiles", "plans", "referrals", "loyalty")
-# Who calls whom over gRPC (reads, and outbox delivery: events to loyalty, follow-ups to profiles).
+# Who calls whom over gRPC (reads, and outbox delivery: events to loyalty, good standing from
+# plans to referrals, follow-ups to profiles).
 CALLS = {
     "profiles": {"loyalty"},
-    "plans": {"profiles", "loyalty"},
+    "plans": {"profiles", "loyalty", "referrals"},
     "referrals": {"profiles", "loyalty"},
     "loyalty": {"profiles"},
 }
 CALLERS = {s: {c for c in SERVICES if s in CALLS[c]} for s in SERVICES}
-URL_KEYS = {"profiles": "RAPPORT_PROFILES_URL", "loyalty": "RAPPORT_LOYALTY_URL"}
+URL_KEYS = {"profiles": "RAPPORT_PROFILES_URL", "loyalty": "RAPPORT_LOYALTY_URL",
+            "referrals": "RAPPORT_REFERRALS_URL"}
 # Top-level sections every service has (`__` nests below them).
 SECTIONS = ("SERVER", "STORAGE", "TELEMETRY", "CLIENT")
 RULES = {"plans", "referrals", "loyalty"}

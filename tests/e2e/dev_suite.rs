@@ -103,6 +103,7 @@ const CONTRACT: &[(&str, &[&str])] = &[
             "ListRewards",
             "ListFraudFlags",
             "ResolveFraudFlag",
+            "IngestEvents",
         ],
     ),
     (

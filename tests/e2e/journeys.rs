@@ -41,6 +41,7 @@ backend_tests!(
     closed_loop_journey_answers_a_detractor_in_time,
     referral_journey_rewards_both_once_and_raises_the_referrer,
     one_journey_is_one_trace_across_the_services,
+    good_standing_journey_reaches_referrals_through_plans_outbox,
 );
 
 /// 2 March 2026, 09:00 UTC.
@@ -122,9 +123,18 @@ async fn start(loyalty_database: TestDatabase) -> Journey {
         let loyalty =
             rapport_clients::deliver_outbox_to_profiles(loyalty, &url, clock.clone(), policy)
                 .map_err(|e| e.to_string())?;
+        // Plans' good standing reaches referrals through the same worker.
+        let plans = rapport_clients::deliver_outbox_to_loyalty_and_referrals(
+            plans,
+            &url,
+            &url,
+            clock.clone(),
+            policy,
+        )
+        .map_err(|e| e.to_string())?;
         Ok::<_, String>(vec![
             deliver(profiles)?,
-            deliver(plans)?,
+            plans,
             deliver(referrals)?,
             loyalty,
         ])
@@ -878,4 +888,83 @@ async fn hardship_journey_ends_with_a_higher_score(database: TestDatabase) {
     );
     assert!(points(&after, "plan_kept") > 0.0);
     assert!(after.reasons.iter().any(|r| r.code == "HARDSHIP_NEUTRAL"));
+}
+
+/// Issue 17: good standing is defined in plans and reaches referrals as events, through plans'
+/// outbox worker (the same one that feeds loyalty). 95 days behind, a customer cannot vouch;
+/// keeping an agreed plan, they can.
+async fn good_standing_journey_reaches_referrals_through_plans_outbox(database: TestDatabase) {
+    let mut j = start(database).await;
+    let elder = j.customer("Elder Voucher", (2014, 5, 1)).await;
+    let prospect = j.customer("Pat Prospect", (2026, 2, 1)).await;
+    let ask = |referrals: &mut ReferralServiceClient<Channel>| {
+        let mut referrals = referrals.clone();
+        let (elder, prospect) = (elder.clone(), prospect.clone());
+        async move {
+            referrals
+                .request_vouch(referrals::RequestVouchRequest {
+                    voucher_customer_id: elder,
+                    prospect: Some(
+                        referrals::request_vouch_request::Prospect::ProspectCustomerId(prospect),
+                    ),
+                    requested_by: hardship::agent("branch-3"),
+                    request_id: String::new(),
+                })
+                .await
+        }
+    };
+
+    let connection = agent::connect(&j.url).await.unwrap();
+    let account = hardship::account_behind(&connection, &elder, "GB-ELDER-1", 95).await;
+    j.settle().await;
+    let refused = ask(&mut j.referrals).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("95 days past due"),
+        "{}",
+        refused.message()
+    );
+
+    let case = hardship::case_with_statement(&connection, &elder, &account).await;
+    let mut plan_service = PlanServiceClient::new(j.channel.clone());
+    let options = plan_service
+        .get_plan_options(plans::GetPlanOptionsRequest {
+            account_id: account.clone(),
+            case_id: case,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .options;
+    let chosen = options
+        .iter()
+        .filter(|o| o.months >= 3 && !o.schedule.is_empty())
+        .min_by_key(|o| o.months)
+        .expect("an option with a schedule");
+    plan_service
+        .accept_plan(plans::AcceptPlanRequest {
+            account_id: account,
+            option_id: chosen.option_id.clone(),
+            accepted_by: hardship::agent("agent-5"),
+            agreement: Some(plans::CustomerAgreement {
+                method: plans::AgreementMethod::RecordedCall as i32,
+                evidence_ref: "call-1".into(),
+                agreed_at: None,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    j.settle().await;
+    ask(&mut j.referrals).await.unwrap();
+    assert_eq!(
+        count(
+            &j.databases[1],
+            "SELECT COUNT(*) FROM outbox WHERE event_type = 'plans.standing_changed.v1'"
+        )
+        .await,
+        2,
+        "lost, then back"
+    );
 }

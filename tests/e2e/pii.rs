@@ -895,6 +895,8 @@ async fn personal_data_never_reaches_logs_spans_or_error_messages() {
     let mut refusals = Vec::new();
     let customer = profile(&connection, &mut refusals).await;
     let account_and_case = hardship_plan(&connection, &customer, &mut refusals).await;
+    // Keeping her plan, she is in good standing again once plans' event reaches referrals.
+    until_delivered(&suite).await;
     referral(&connection, &customer, &mut refusals).await;
     detractor(&connection, &customer, &mut refusals).await;
     // Her events reach loyalty, and loyalty's follow-up her timeline, through the outboxes.

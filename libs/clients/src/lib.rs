@@ -3,6 +3,7 @@
 //! on by [`rapport_telemetry::ClientTraceLayer`].
 
 mod loyalty;
+mod referrals;
 mod timeline;
 mod upstream;
 
@@ -43,6 +44,10 @@ pub enum ClientError {
 }
 
 pub use loyalty::{LoyaltyIngest, deliver_outbox_to_loyalty};
+pub use referrals::{
+    LoyaltyAndReferrals, REFERRALS_CONSUMES, ReferralsIngest,
+    deliver_outbox_to_loyalty_and_referrals,
+};
 pub use timeline::{ProfilesTimeline, deliver_outbox_to_profiles};
 pub use upstream::{BearerService, ClientSettings, Upstream};
 

@@ -26,34 +26,38 @@ impl LoyaltyIngest {
             source,
         })
     }
+}
 
-    fn to_pb(&self, event: &Pending) -> DomainEvent {
-        let payload = serde_json::from_str::<serde_json::Value>(&event.payload)
-            .ok()
-            .and_then(|v| match json_to_value(v).kind {
-                Some(Kind::StructValue(s)) => Some(s),
-                _ => None,
-            });
-        DomainEvent {
-            event_id: event.event_id.clone(),
-            event_type: event.event_type.clone(),
-            customer_id: event.customer_id.clone().unwrap_or_default(),
-            occurred_at: Some(prost_types::Timestamp {
-                seconds: event.occurred_at.as_second(),
-                nanos: event.occurred_at.subsec_nanosecond(),
-            }),
-            source_service: self.source.to_owned(),
-            payload,
-            traceparent: event.traceparent.clone().unwrap_or_default(),
-            tracestate: String::new(),
-        }
+/// An outbox event as the wire carries it, from the producer `source`.
+pub(crate) fn domain_event(event: &Pending, source: &str) -> DomainEvent {
+    let payload = serde_json::from_str::<serde_json::Value>(&event.payload)
+        .ok()
+        .and_then(|v| match json_to_value(v).kind {
+            Some(Kind::StructValue(s)) => Some(s),
+            _ => None,
+        });
+    DomainEvent {
+        event_id: event.event_id.clone(),
+        event_type: event.event_type.clone(),
+        customer_id: event.customer_id.clone().unwrap_or_default(),
+        occurred_at: Some(prost_types::Timestamp {
+            seconds: event.occurred_at.as_second(),
+            nanos: event.occurred_at.subsec_nanosecond(),
+        }),
+        source_service: source.to_owned(),
+        payload,
+        traceparent: event.traceparent.clone().unwrap_or_default(),
+        tracestate: String::new(),
     }
 }
 
 impl Sink for LoyaltyIngest {
     async fn deliver(&self, events: &[Pending]) -> Result<(), SinkError> {
         let message = loyalty::IngestEventsRequest {
-            events: events.iter().map(|e| self.to_pb(e)).collect(),
+            events: events
+                .iter()
+                .map(|e| domain_event(e, self.source))
+                .collect(),
         };
         let answer = with_retry("loyalty", "events", &self.client, |mut c, deadline| {
             let message = message.clone();

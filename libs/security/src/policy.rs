@@ -92,6 +92,9 @@ pub enum Permission {
     ReferralsRead,
     ReferralsWrite,
     ReferralsEvaluate,
+    /// The suite's own events into referrals (good standing from plans): only services, since
+    /// standing decides who may vouch and who anchors trust.
+    ReferralsEventsIngest,
     FraudRead,
     FraudResolve,
     SurveysRead,
@@ -135,6 +138,7 @@ impl Permission {
             ReferralsRead => "referrals.read",
             ReferralsWrite => "referrals.write",
             ReferralsEvaluate => "referrals.evaluate",
+            ReferralsEventsIngest => "referrals.events.ingest",
             FraudRead => "fraud.read",
             FraudResolve => "fraud.resolve",
             SurveysRead => "surveys.read",
@@ -278,6 +282,7 @@ pub const RPCS: &[Rpc] = &[
     rpc("/rapport.referrals.v1.ReferralService/ListRewards", ReferralsRead, Read),
     rpc("/rapport.referrals.v1.ReferralService/ListFraudFlags", FraudRead, Read),
     rpc("/rapport.referrals.v1.ReferralService/ResolveFraudFlag", FraudResolve, Change),
+    rpc("/rapport.referrals.v1.ReferralService/IngestEvents", ReferralsEventsIngest, Change),
     // loyalty
     rpc("/rapport.loyalty.v1.LoyaltyService/RecordSurveyResponse", SurveysWrite, Change),
     rpc("/rapport.loyalty.v1.LoyaltyService/ShouldSurvey", SurveysRead, Read),
@@ -324,10 +329,11 @@ pub const GRANTS: &[(Role, &[Permission])] = &[
         CustomersRead, CustomersWrite, AccountsRead, AccountsWrite, PlanPaymentsWrite, EventsIngest,
     ]),
     // The suite's own calls: plans reads vulnerability for contact decisions, loyalty writes
-    // follow-ups to the timeline, every producer delivers events, scheduled jobs evaluate
-    // referrals and issue anniversary rewards.
+    // follow-ups to the timeline, every producer delivers events (plans its good standing to
+    // referrals too), scheduled jobs evaluate referrals and issue anniversary rewards.
     (Role::Service, &[
-        CustomersRead, VulnerabilityRead, TimelineWrite, EventsIngest, ReferralsEvaluate, RewardsIssue,
+        CustomersRead, VulnerabilityRead, TimelineWrite, EventsIngest, ReferralsEventsIngest,
+        ReferralsEvaluate, RewardsIssue,
     ]),
     (Role::Auditor, &[AuditRead, AuditVerify, ReportsRead]),
     (Role::Sre, &[AuditVerify]),

@@ -31,6 +31,9 @@ pub struct ContactProfile {
 pub trait CustomerDirectory: Send + Sync + Debug {
     async fn contact_profile(&self, customer_id: Id) -> Result<ContactProfile, PlansError>;
 
+    /// The customer's IANA time zone, for dates on their calendar (installment due dates).
+    async fn time_zone(&self, customer_id: Id) -> Result<jiff::tz::TimeZone, PlansError>;
+
     /// `Ok` when profiles knows the customer; NOT_FOUND naming `field` when it does not;
     /// UNAVAILABLE when profiles cannot answer, so the caller can tell the two apart.
     async fn ensure_known(&self, customer_id: Id, field: &'static str) -> Result<(), PlansError>;
@@ -75,6 +78,17 @@ impl CustomerDirectory for ProfilesClient {
             }),
             Err(other) => Err(failed(other)),
         }
+    }
+
+    async fn time_zone(&self, customer_id: Id) -> Result<jiff::tz::TimeZone, PlansError> {
+        let customer = self
+            .profiles
+            .customer(&customer_id.to_string())
+            .await
+            .map_err(failed)?;
+        jiff::tz::TimeZone::get(&customer.time_zone).map_err(|e| {
+            PlansError::Dependency(format!("profiles time zone {:?}: {e}", customer.time_zone))
+        })
     }
 
     async fn contact_profile(&self, customer_id: Id) -> Result<ContactProfile, PlansError> {

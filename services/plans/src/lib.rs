@@ -60,6 +60,16 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "outbox_claims",
         sql: rapport_outbox::CLAIMS_MIGRATION_SQL,
     },
+    EmbeddedMigration {
+        version: 6,
+        description: "good standing",
+        sql: include_str!("../migrations/0006_good_standing.sql"),
+    },
+    EmbeddedMigration {
+        version: 7,
+        description: "one account of the money",
+        sql: include_str!("../migrations/0007_one_account_of_money.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

@@ -29,6 +29,12 @@ pub struct Rules {
     pub opt_out_base_url: String,
     /// Reply keyword that opts out of SMS and messaging (Reg F §1006.6(e)).
     pub opt_out_sms_keyword: String,
+    /// DESIGN.md "Good standing": more than this many days past due on an account that no plan
+    /// the customer is keeping covers takes them out of good standing.
+    pub standing_max_days_past_due: u32,
+    /// DESIGN.md "Good standing": a broken plan keeps the customer out of good standing for this
+    /// many months after it broke.
+    pub standing_broken_plan_months: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +76,8 @@ impl Default for Rules {
             // RFC 2606 example domain: every deployment sets its own.
             opt_out_base_url: "https://bank.example/opt-out".to_owned(),
             opt_out_sms_keyword: "STOP".to_owned(),
+            standing_max_days_past_due: 30,
+            standing_broken_plan_months: 12,
             debt_advice: vec![
                 entry(
                     "stepchange",
@@ -109,6 +117,14 @@ impl Default for Rules {
 }
 
 impl Rules {
+    /// The numbers of the good-standing rule (`domain::standing`).
+    pub(crate) fn standing(&self) -> crate::domain::standing::StandingRules {
+        crate::domain::standing::StandingRules {
+            max_days_past_due: self.standing_max_days_past_due,
+            broken_plan_months: self.standing_broken_plan_months,
+        }
+    }
+
     /// Numbers that would make nonsense, named; checked once when the service starts, so a bad
     /// configuration stops the start instead of failing callers one request at a time.
     pub fn check(&self) -> Result<(), String> {
@@ -138,6 +154,9 @@ impl Rules {
         }
         if self.option_valid_minutes == 0 || self.breathing_space_days == 0 {
             return Err("option_valid_minutes and breathing_space_days must be positive".into());
+        }
+        if self.standing_broken_plan_months == 0 {
+            return Err("standing_broken_plan_months must be at least 1".into());
         }
         if self.opt_out_base_url.trim().is_empty() || self.opt_out_sms_keyword.trim().is_empty() {
             return Err("every electronic message needs an opt-out: set opt_out_base_url and opt_out_sms_keyword".into());
@@ -169,5 +188,6 @@ mod tests {
         assert!(bad(|r| r.delinquency_days = [1, 90, 30, 180]).contains("delinquency_days"));
         assert!(bad(|r| r.misses_before_broken = 0).contains("misses_before_broken"));
         assert!(bad(|r| r.opt_out_sms_keyword = " ".into()).contains("opt-out"));
+        assert!(bad(|r| r.standing_broken_plan_months = 0).contains("standing_broken_plan_months"));
     }
 }

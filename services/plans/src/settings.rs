@@ -16,6 +16,11 @@ pub struct Settings {
     /// Where loyalty serves: the outbox worker delivers this service's domain events to its
     /// `IngestEvents`. Empty: no delivery (events wait in the outbox, and the start says so).
     pub loyalty_url: String,
+    /// Where referrals serves: the same worker delivers good standing
+    /// (`plans.standing_changed.v1`) to its `IngestEvents`, for vouchers, trust seeds and reward
+    /// qualification. Empty: loyalty only (referrals keeps the standing it last heard, and the
+    /// start says so).
+    pub referrals_url: String,
     pub rules: crate::rules::Rules,
     /// Where profiles serves (customers' time zones, contact preferences, consent).
     pub profiles_url: String,
@@ -35,6 +40,7 @@ impl Default for Settings {
                 ..TelemetrySettings::default()
             },
             loyalty_url: String::new(),
+            referrals_url: String::new(),
             rules: crate::rules::Rules::default(),
             profiles_url: "http://127.0.0.1:50051".to_owned(),
         }

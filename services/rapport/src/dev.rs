@@ -148,14 +148,27 @@ pub async fn build_secured(
                 reason: e.to_string(),
             })?,
         ));
-        // Profiles, plans and referrals deliver their domain events to loyalty, and loyalty its
-        // follow-ups to profiles, through the same clients and address as in production.
+        // Profiles, plans and referrals deliver their domain events to loyalty (plans its good
+        // standing to referrals too), and loyalty its follow-ups to profiles, through the same
+        // clients and address as in production.
         let mut delivered = Vec::with_capacity(units.len());
         for (name, database, unit) in units {
             let unit = if name == rapport_loyalty::NAME {
                 // Loyalty's follow-ups become commitments on the customer's timeline in profiles.
                 rapport_clients::deliver_outbox_to_profiles(
                     unit,
+                    &own_url,
+                    std::sync::Arc::new(rapport_clock::SystemClock),
+                    rapport_outbox::delivery::Policy::default(),
+                )
+                .map_err(|e| DevError::Unit {
+                    service: name,
+                    reason: e.to_string(),
+                })?
+            } else if name == rapport_plans::NAME {
+                rapport_clients::deliver_outbox_to_loyalty_and_referrals(
+                    unit,
+                    &own_url,
                     &own_url,
                     std::sync::Arc::new(rapport_clock::SystemClock),
                     rapport_outbox::delivery::Policy::default(),

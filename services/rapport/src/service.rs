@@ -67,7 +67,12 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                         Upstream::new(&s.profiles_url, s.client.clone()),
                     )
                     .map_err(|e| e.to_string())?;
-                    with_delivery(unit, Upstream::new(&s.loyalty_url, s.client.clone()))
+                    // Plans' events go to loyalty, and its good standing to referrals too.
+                    with_delivery_to_referrals(
+                        unit,
+                        Upstream::new(&s.loyalty_url, s.client.clone()),
+                        Upstream::new(&s.referrals_url, s.client.clone()),
+                    )
                 }),
             }
         }
@@ -134,6 +139,37 @@ fn with_delivery(unit: ServiceUnit, loyalty: Upstream) -> Result<ServiceUnit, St
     rapport_clients::deliver_outbox_to_loyalty(
         unit,
         loyalty,
+        std::sync::Arc::new(rapport_clock::SystemClock),
+        rapport_outbox::delivery::Policy::default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// As [`with_delivery`], and good standing to referrals as well (plans): one worker, both
+/// consumers (`rapport_clients::LoyaltyAndReferrals`).
+fn with_delivery_to_referrals(
+    unit: ServiceUnit,
+    loyalty: Upstream,
+    referrals: Upstream,
+) -> Result<ServiceUnit, String> {
+    if loyalty.url.is_empty() || referrals.url.is_empty() {
+        if !referrals.url.is_empty() {
+            tracing::warn!(
+                service = unit.name(),
+                "referrals_url is set but loyalty_url is not: domain events wait in the outbox until both are"
+            );
+        } else {
+            tracing::warn!(
+                service = unit.name(),
+                "referrals_url is not set: referrals does not learn good standing (vouchers, trust seeds and rewards use the standing it last heard)"
+            );
+        }
+        return with_delivery(unit, loyalty);
+    }
+    rapport_clients::deliver_outbox_to_loyalty_and_referrals(
+        unit,
+        loyalty,
+        referrals,
         std::sync::Arc::new(rapport_clock::SystemClock),
         rapport_outbox::delivery::Policy::default(),
     )

@@ -53,6 +53,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "outbox_claims",
         sql: rapport_outbox::CLAIMS_MIGRATION_SQL,
     },
+    EmbeddedMigration {
+        version: 6,
+        description: "good standing",
+        sql: include_str!("../migrations/0006_good_standing.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

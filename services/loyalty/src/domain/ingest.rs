@@ -64,6 +64,8 @@ pub fn interpret(event_type: &str, payload: &Value) -> Result<Effect, Rejection>
         | "plans.payment_reported.v1"
         | "plans.protection_cleared.v1"
         | "plans.channel_opted_out.v1"
+        // Good standing is for referrals; in loyalty, hardship never lowers a score by itself.
+        | "plans.standing_changed.v1"
         | "referrals.reward_issued.v1" => Nothing,
         "profiles.customer_merged.v1" => {
             let duplicate = text(payload, "duplicate_customer_id")?;

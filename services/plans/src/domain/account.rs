@@ -54,17 +54,23 @@ impl Account {
         self.updated_at = at;
     }
 
-    /// A payment reported by billing: it clears arrears first, then reduces the balance; an
-    /// account whose arrears are cleared is current again.
-    pub fn apply_payment(&mut self, amount: i64, at: Timestamp) {
-        let to_arrears = amount.min(self.arrears);
+    /// Money received on the account, once however many sides report it (docs/payments.md): it
+    /// clears arrears first and reduces the balance, never below zero (the rest is a credit for
+    /// billing to hold or refund); an account whose arrears are cleared is current again.
+    pub fn apply_payment(&mut self, amount: i64, at: Timestamp) -> PaymentMovement {
+        let to_arrears = amount.clamp(0, self.arrears.max(0));
+        let to_balance = amount.clamp(0, self.balance.max(0));
         self.arrears -= to_arrears;
-        self.balance = (self.balance - amount).max(0);
+        self.balance -= to_balance;
         if self.arrears == 0 && self.days_past_due > 0 {
             self.report_arrears(0, 0, at);
         }
         self.last_payment = Some((at, amount));
         self.updated_at = at;
+        PaymentMovement {
+            to_balance,
+            to_arrears,
+        }
     }
 
     /// The next date a contractual payment falls due on or after `today`.
@@ -90,6 +96,15 @@ impl Account {
     }
 }
 
+/// How one payment moved its account, in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentMovement {
+    /// What reduced the balance: the whole payment unless the balance was smaller.
+    pub to_balance: i64,
+    /// Of `to_balance`, what cleared arrears.
+    pub to_arrears: i64,
+}
+
 /// The stage for `days_past_due`, given the first day of the early, mid, late and severe stages.
 pub fn delinquency_stage(days_past_due: u32, thresholds: [u32; 4]) -> DelinquencyStage {
     let [early, mid, late, severe] = thresholds;
@@ -105,6 +120,64 @@ pub fn delinquency_stage(days_past_due: u32, thresholds: [u32; 4]) -> Delinquenc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn account(balance: i64, arrears: i64, days_past_due: u32) -> Account {
+        Account {
+            id: Id::new(),
+            customer_id: Id::new(),
+            source_system: "cards".into(),
+            external_account_id: "C-1".into(),
+            kind: AccountKind::PersonalLoan,
+            currency: Currency::GBP,
+            balance,
+            contractual_payment: 0,
+            rate: AnnualRate::zero(),
+            due_day: 15,
+            remaining_term_months: 0,
+            jurisdiction: "GB".into(),
+            days_past_due,
+            arrears,
+            ever_delinquent: days_past_due > 0,
+            became_delinquent_at: None,
+            cured_at: None,
+            last_payment: None,
+            source_as_of: Timestamp::UNIX_EPOCH,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_payment_clears_arrears_first_and_says_how_it_moved_the_account() {
+        let at = Timestamp::from_second(1_000).expect("instant");
+        let mut behind = account(300_000, 30_000, 45);
+        let partial = behind.apply_payment(12_500, at);
+        assert_eq!(
+            partial,
+            PaymentMovement {
+                to_balance: 12_500,
+                to_arrears: 12_500
+            }
+        );
+        assert_eq!(
+            (behind.balance, behind.arrears, behind.days_past_due),
+            (287_500, 17_500, 45)
+        );
+        let rest = behind.apply_payment(20_000, at);
+        assert_eq!(rest.to_arrears, 17_500);
+        assert_eq!(
+            (behind.arrears, behind.days_past_due),
+            (0, 0),
+            "current again"
+        );
+        assert_eq!(behind.cured_at, Some(at));
+        assert_eq!(behind.last_payment, Some((at, 20_000)));
+
+        let mut nearly_paid = account(1_000, 0, 0);
+        let more_than_owed = nearly_paid.apply_payment(1_500, at);
+        assert_eq!(more_than_owed.to_balance, 1_000, "the rest is a credit");
+        assert_eq!(nearly_paid.balance, 0);
+    }
 
     #[test]
     fn stages_follow_the_thresholds() {

@@ -275,7 +275,8 @@ mod tests {
         last_amount: i64,
     }
 
-    /// Produced by `src/amortisation_reference.py` (run `python3 src/amortisation_reference.py`):
+    /// Produced by `src/domain/amortisation_reference.py` (run
+    /// `python3 src/domain/amortisation_reference.py`):
     /// Python's `decimal` at 50 significant digits with the literal formula
     /// `P·r / (1 − (1 + r)^−n)`, cross-checked by exact `fractions.Fraction` arithmetic, each
     /// month's interest rounded half-even and the last installment absorbing the remainder.
@@ -437,7 +438,7 @@ mod tests {
         level_payment: i64,
     }
 
-    /// From `src/amortisation_reference.py`, as `REFERENCE`.
+    /// From `src/domain/amortisation_reference.py`, as `REFERENCE`.
     const REFUSED: &[Refused] = &[
         Refused {
             case: "JPY 123 456 at 29.9 % over 240 months",

@@ -23,7 +23,9 @@
 //! - `CONTACT_HOURS`: only within the local contact hours (12 CFR 1006.6(b)(1)(i); CONC 7.9.4R;
 //!   Consumer Credit Act 1995 (IE) s.46).
 //! - `SUNDAY_OR_PUBLIC_HOLIDAY`: in Ireland no calls or visits on Sundays and public holidays
-//!   (Consumer Credit Act 1995 s.46(a)(ii)(II)).
+//!   (Consumer Credit Act 1995 s.46(a)(ii)(II)), by a holiday calendar computed for the year
+//!   asked (`calendar.rs`) whose source and coverage every reason states; a day the calendar
+//!   does not cover is never called an ordinary day.
 //! - `QUIET_HOURS`: the customer's own inconvenient times (12 CFR 1006.6(b)(1); CONC 7.9.4R).
 //! - `CALL_FREQUENCY`: at most 7 call attempts in 7 days per debt (12 CFR 1006.14(b)(2)(i)(A)).
 //! - `POST_CONVERSATION_WAIT`: no call for 7 days after a telephone conversation, that day being
@@ -37,6 +39,7 @@ use rapport_proto::common::v1::{Channel, Direction};
 use rapport_proto::plans::v1::{ContactOutcome, ContactPurpose, ProtectionKind};
 
 use crate::domain::affordability::{Explanation, ReasonEffect};
+use crate::domain::calendar::{CalendarError, DayStatus, HolidayCalendar};
 
 // ---------------------------------------------------------------- rule sets
 
@@ -100,10 +103,10 @@ pub struct RuleSet {
     pub allowed_hours: (Time, Time),
     /// Channels the contact hours (and the Sunday rule) cover.
     pub contact_time_channels: ChannelScope,
-    /// Whether calls and visits are allowed on Sundays and public holidays.
-    pub sunday_and_public_holiday_calls: bool,
-    /// Public holidays of the jurisdiction, as local dates.
-    pub public_holidays: Vec<Date>,
+    /// No calls or visits on Sundays, nor on the public holidays of this calendar (in local
+    /// dates). `None`: the rule set has no such rule and keeps no calendar, so its reasons say
+    /// nothing about holidays.
+    pub sundays_and_public_holidays: Option<HolidayCalendar>,
     /// The contact hours also cover the send time of email, text and other electronic messages.
     pub electronic_send_time_counts: bool,
     pub refs: RuleRefs,
@@ -126,6 +129,9 @@ const IE_CCA_S46: &str = "Consumer Credit Act 1995 (Ireland) s.46(a)(ii)(I)";
 
 /// Version of the shipped rule sets.
 const SHIPPED_VERSION: &str = "2026-11-22";
+/// Version of the Irish rule set: public holidays computed for any year, with the calendar's
+/// source and coverage on every reason, and days it does not cover refused (issue 17).
+const IRELAND_VERSION: &str = "2026-12-02";
 
 impl RuleSet {
     /// US Regulation F (12 CFR 1006): 7 call attempts in 7 days, 7 days' wait after a
@@ -146,8 +152,7 @@ impl RuleSet {
                 Channel::Visit,
                 Channel::Video,
             ]),
-            sunday_and_public_holiday_calls: true,
-            public_holidays: Vec::new(),
+            sundays_and_public_holidays: None,
             electronic_send_time_counts: true,
             refs: RuleRefs {
                 do_not_contact: "15 U.S.C. 1692c(c); 12 CFR 1006.6(c)",
@@ -177,8 +182,7 @@ impl RuleSet {
             post_conversation_wait_days: None,
             allowed_hours: (time(8, 0, 0, 0), time(21, 0, 0, 0)),
             contact_time_channels: ChannelScope::EveryChannelButLetters,
-            sunday_and_public_holiday_calls: true,
-            public_holidays: Vec::new(),
+            sundays_and_public_holidays: None,
             electronic_send_time_counts: true,
             refs: RuleRefs {
                 do_not_contact: "FCA CONC 7.9.4R; statutory notices: Consumer Credit Act 1974 \
@@ -200,17 +204,16 @@ impl RuleSet {
 
     /// Ireland, Consumer Credit Act 1995 s.46 (and the Central Bank's Consumer Protection Code):
     /// no calls or visits between 21:00 and 09:00, nor on Sundays and public holidays, without
-    /// the customer's consent. Ships the public holidays of 2025–2027.
+    /// the customer's consent. Public holidays come from [`HolidayCalendar::ireland`].
     pub fn ireland() -> Self {
         Self {
             name: "IE",
-            version: SHIPPED_VERSION,
+            version: IRELAND_VERSION,
             call_cap: None,
             post_conversation_wait_days: None,
             allowed_hours: (time(9, 0, 0, 0), time(21, 0, 0, 0)),
             contact_time_channels: ChannelScope::Only(vec![Channel::Phone, Channel::Visit]),
-            sunday_and_public_holiday_calls: false,
-            public_holidays: (2025..=2027).flat_map(irish_public_holidays).collect(),
+            sundays_and_public_holidays: Some(HolidayCalendar::ireland()),
             electronic_send_time_counts: false,
             refs: RuleRefs {
                 do_not_contact: "Customer instruction; statutory notices excepted",
@@ -222,7 +225,7 @@ impl RuleSet {
                 vulnerability_hold: VULNERABILITY,
                 contact_hours: IE_CCA_S46,
                 sundays_and_public_holidays: "Consumer Credit Act 1995 (Ireland) s.46(a)(ii)(II); \
-                     public holidays: Organisation of Working Time Act 1997 Sch. 2",
+                     public holidays: Organisation of Working Time Act 1997 Sch. 2, as amended",
                 quiet_hours: "Customer's stated preferences (DESIGN.md)",
                 call_frequency: "",
                 post_conversation_wait: "",
@@ -244,8 +247,7 @@ impl RuleSet {
             post_conversation_wait_days: None,
             allowed_hours: (time(8, 0, 0, 0), time(21, 0, 0, 0)),
             contact_time_channels: ChannelScope::EveryChannelButLetters,
-            sunday_and_public_holiday_calls: true,
-            public_holidays: Vec::new(),
+            sundays_and_public_holidays: None,
             electronic_send_time_counts: true,
             refs: RuleRefs {
                 do_not_contact: "Customer instruction; statutory notices excepted",
@@ -275,8 +277,9 @@ impl RuleSet {
         }
     }
 
-    /// Checks a configured rule set: contact hours must be a non-empty span within one day, and
-    /// a cap or a wait must not be zero.
+    /// Checks a configured rule set: contact hours must be a non-empty span within one day, a
+    /// cap or a wait must not be zero, and a holiday calendar's one-off days must lie within the
+    /// years it claims to know.
     pub fn validate(&self) -> Result<(), ContactRulesError> {
         let (start, end) = self.allowed_hours;
         if start >= end {
@@ -289,6 +292,9 @@ impl RuleSet {
         }
         if self.post_conversation_wait_days == Some(0) {
             return Err(ContactRulesError::ZeroConversationWait);
+        }
+        if let Some(calendar) = &self.sundays_and_public_holidays {
+            calendar.validate()?;
         }
         Ok(())
     }
@@ -336,60 +342,8 @@ pub enum ContactRulesError {
     ZeroConversationWait,
     #[error("the day after {0} cannot be represented")]
     DateOutOfRange(Date),
-}
-
-/// Irish public holidays of `year` (Organisation of Working Time Act 1997, Schedule 2, as
-/// amended for St Brigid's Day from 2023; list published on citizensinformation.ie): New Year's
-/// Day, St Brigid's Day (the first Monday of February, or 1 February when that is a Friday),
-/// St Patrick's Day, Easter Monday, the first Mondays of May, June and August, the last Monday
-/// of October, Christmas Day and St Stephen's Day. The dates themselves, not the substitute
-/// days off when one falls on a weekend.
-pub fn irish_public_holidays(year: i16) -> Vec<Date> {
-    let fixed = |month: i8, day: i8| Date::new(year, month, day).ok();
-    let nth_monday = |month: i8, nth: i8| {
-        Date::new(year, month, 1)
-            .and_then(|first| first.nth_weekday_of_month(nth, Weekday::Monday))
-            .ok()
-    };
-    let st_brigid = fixed(2, 1).and_then(|first| {
-        if first.weekday() == Weekday::Friday {
-            Some(first)
-        } else {
-            nth_monday(2, 1)
-        }
-    });
-    let easter_monday = easter_sunday(year).and_then(|sunday| sunday.tomorrow().ok());
-    [
-        fixed(1, 1),
-        st_brigid,
-        fixed(3, 17),
-        easter_monday,
-        nth_monday(5, 1),
-        nth_monday(6, 1),
-        nth_monday(8, 1),
-        nth_monday(10, -1),
-        fixed(12, 25),
-        fixed(12, 26),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
-/// Western (Gregorian) Easter Sunday: the anonymous Gregorian algorithm (Meeus/Jones/Butcher).
-fn easter_sunday(year: i16) -> Option<Date> {
-    let y = i32::from(year);
-    let (a, b, c) = (y % 19, y / 100, y % 100);
-    let (d, e) = (b / 4, b % 4);
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
-    let (i, k) = (c / 4, c % 4);
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
-    let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31;
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
+    #[error(transparent)]
+    HolidayCalendar(#[from] CalendarError),
 }
 
 // ---------------------------------------------------------------- inputs
@@ -1196,20 +1150,21 @@ fn contact_hours(cx: &Context<'_>) -> Check {
 }
 
 /// Rule 5 (IE: Consumer Credit Act 1995 s.46(a)(ii)(II)): no calls or visits on a Sunday or a
-/// public holiday without the customer's consent; next is the next working day's window start.
+/// public holiday without the customer's consent; next is the next open day's window start.
+/// Every reason names the holiday calendar, its source and its coverage.
 fn sundays_and_public_holidays(cx: &Context<'_>) -> Check {
     let rule = ContactRule::SundaysAndPublicHolidays;
     let rules = cx.inputs.rules;
-    if rules.sunday_and_public_holiday_calls {
+    let Some(calendar) = &rules.sundays_and_public_holidays else {
         return Check::pass(cx.reason(
             rule,
             ReasonEffect::Neutral,
             format!(
-                "Rule set {} allows contact on Sundays and public holidays.",
+                "Rule set {} has no Sunday or public holiday rule and keeps no holiday calendar.",
                 rules.name
             ),
         ));
-    }
+    };
     if !rules.contact_time_channels.covers(cx.request.channel) {
         return Check::pass(cx.reason(
             rule,
@@ -1228,53 +1183,106 @@ fn sundays_and_public_holidays(cx: &Context<'_>) -> Check {
         ));
     }
     let today = cx.local.date();
-    let calendar_through = rules.public_holidays.iter().map(|d| d.year()).max();
+    let status = calendar.status(today);
+    let covers = match status {
+        DayStatus::Holiday(_) | DayStatus::NotAHoliday => "yes",
+        DayStatus::NotAHolidayByRules => "rules_only",
+        DayStatus::NotCovered => "no",
+    };
+    let described = calendar.describe();
     let reason = |effect, message: String| {
-        let reason = cx.reason(rule, effect, message).param("local_date", today);
-        match calendar_through {
-            Some(year) => reason.param("holiday_calendar_through", year),
-            None => reason,
-        }
+        cx.reason(rule, effect, format!("{message} {described}"))
+            .param("local_date", today)
+            .param("holiday_calendar", calendar.name)
+            .param("holiday_calendar_source", calendar.source)
+            .param("holiday_calendar_coverage", calendar.coverage())
+            .param("calendar_covers_date", covers)
     };
-    let Some(kind) = closed_day_kind(rules, today) else {
-        return Check::pass(reason(
-            ReasonEffect::Supports,
-            format!("{today} is neither a Sunday nor a public holiday."),
-        ));
+    let Some(closed) = closed_day(calendar, today) else {
+        let message = if status == DayStatus::NotAHolidayByRules {
+            // Past the years the one-off list was checked for, the rules as enacted still
+            // hold (they change only by amendment), and a new one-off day is made by
+            // regulations published ahead of it (18 March 2022 was announced that January).
+            // Refusing every call in such a year would stop all lawful contact for a risk the
+            // yearly review of the list answers, so the call is allowed, and the reason says
+            // exactly what the calendar does not know; the decision keeps the rule set version.
+            format!(
+                "{today} is not a Sunday, nor a public holiday by the rules as enacted; one-off \
+                 public holidays are known only through {}, so the calendar does not cover \
+                 one-off days in {}.",
+                calendar.one_offs_known_through,
+                today.year()
+            )
+        } else {
+            format!("{today} is neither a Sunday nor a public holiday.")
+        };
+        return Check::pass(reason(ReasonEffect::Supports, message));
     };
-    let next = next_open_day(rules, today).and_then(|day| {
+    let next = next_open_day(calendar, today).and_then(|day| {
         first_instant_at(
             cx.zone(),
             day.to_datetime(rules.allowed_hours.0),
             cx.request.at,
         )
     });
-    Check::block_until(
-        reason(
-            ReasonEffect::Opposes,
-            format!("{today} is {kind}: no calls or visits without the customer's consent."),
+    let (message, holiday) = match closed {
+        ClosedDay::Holiday(name) => (
+            format!(
+                "{today} is a public holiday ({name}): no calls or visits without the \
+                 customer's consent."
+            ),
+            Some(name),
         ),
-        next,
-    )
+        ClosedDay::Sunday => (
+            format!("{today} is a Sunday: no calls or visits without the customer's consent."),
+            None,
+        ),
+        // A day the calendar cannot vouch for is not treated as an ordinary day: calling on a
+        // public holiday is what s.46 forbids, so the call waits for a day the calendar covers
+        // (only dates before its coverage get here; the customer's consent still lifts it).
+        ClosedDay::NotCovered => (
+            format!(
+                "The holiday calendar does not cover {today}, so whether it is a public holiday \
+                 is not known: no calls or visits without the customer's consent."
+            ),
+            None,
+        ),
+    };
+    let reason = reason(ReasonEffect::Opposes, message);
+    let reason = match holiday {
+        Some(name) => reason.param("holiday", name),
+        None => reason,
+    };
+    Check::block_until(reason, next)
+}
+
+/// Why a day is closed to calls and visits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClosedDay {
+    Holiday(&'static str),
+    Sunday,
+    /// Before the calendar's coverage: it might be a holiday.
+    NotCovered,
 }
 
 /// Why `day` is closed to calls and visits, if it is.
-fn closed_day_kind(rules: &RuleSet, day: Date) -> Option<&'static str> {
-    if rules.public_holidays.contains(&day) {
-        Some("a public holiday")
-    } else if day.weekday() == Weekday::Sunday {
-        Some("a Sunday")
-    } else {
-        None
+fn closed_day(calendar: &HolidayCalendar, day: Date) -> Option<ClosedDay> {
+    match calendar.status(day) {
+        DayStatus::Holiday(name) => Some(ClosedDay::Holiday(name)),
+        _ if day.weekday() == Weekday::Sunday => Some(ClosedDay::Sunday),
+        DayStatus::NotCovered => Some(ClosedDay::NotCovered),
+        DayStatus::NotAHoliday | DayStatus::NotAHolidayByRules => None,
     }
 }
 
-/// The first day after `day` that is neither a Sunday nor a public holiday.
-fn next_open_day(rules: &RuleSet, day: Date) -> Option<Date> {
-    let mut candidate = day;
+/// The first day after `day` that is open to calls and visits: a covered day that is neither a
+/// Sunday nor a public holiday.
+fn next_open_day(calendar: &HolidayCalendar, day: Date) -> Option<Date> {
+    let first_covered = calendar.first_covered_day()?;
+    let mut candidate = day.max(first_covered.yesterday().ok()?);
     for _ in 0..366 {
         candidate = candidate.tomorrow().ok()?;
-        if closed_day_kind(rules, candidate).is_none() {
+        if closed_day(calendar, candidate).is_none() {
             return Some(candidate);
         }
     }
@@ -1746,68 +1754,30 @@ mod tests {
     }
 
     #[test]
-    fn irish_public_holidays_match_the_published_lists() {
-        // citizensinformation.ie, "Public holidays in Ireland", 2025–2027.
-        let listed = |year: i16, days: [(i8, i8); 10]| -> Vec<Date> {
-            days.iter().map(|(m, d)| date(year, *m, *d)).collect()
-        };
+    fn only_ireland_keeps_a_holiday_calendar_and_reports_its_version() {
         assert_eq!(
-            irish_public_holidays(2025),
-            listed(
-                2025,
-                [
-                    (1, 1),
-                    (2, 3),
-                    (3, 17),
-                    (4, 21),
-                    (5, 5),
-                    (6, 2),
-                    (8, 4),
-                    (10, 27),
-                    (12, 25),
-                    (12, 26)
-                ]
-            )
+            RuleSet::ireland().sundays_and_public_holidays,
+            Some(HolidayCalendar::ireland())
+        );
+        for rules in [
+            RuleSet::us_reg_f(),
+            RuleSet::uk_conc7(),
+            RuleSet::conservative_default(),
+        ] {
+            assert_eq!(rules.sundays_and_public_holidays, None, "{}", rules.name);
+            assert_eq!(rules.version, SHIPPED_VERSION);
+        }
+        let decision = decide_plain(
+            &RuleSet::ireland(),
+            &customer(DUBLIN),
+            &[],
+            &call(local(DUBLIN, "2026-06-10T10:00")),
         );
         assert_eq!(
-            irish_public_holidays(2026),
-            listed(
-                2026,
-                [
-                    (1, 1),
-                    (2, 2),
-                    (3, 17),
-                    (4, 6),
-                    (5, 4),
-                    (6, 1),
-                    (8, 3),
-                    (10, 26),
-                    (12, 25),
-                    (12, 26)
-                ]
-            )
+            (decision.rule_set, decision.rule_set_version),
+            ("IE", IRELAND_VERSION)
         );
-        assert_eq!(
-            irish_public_holidays(2027),
-            listed(
-                2027,
-                [
-                    (1, 1),
-                    (2, 1),
-                    (3, 17),
-                    (3, 29),
-                    (5, 3),
-                    (6, 7),
-                    (8, 2),
-                    (10, 25),
-                    (12, 25),
-                    (12, 26)
-                ]
-            )
-        );
-        // St Brigid's Day falls on 1 February when that is a Friday (2030).
-        assert!(irish_public_holidays(2030).contains(&date(2030, 2, 1)));
-        assert_eq!(RuleSet::ireland().public_holidays.len(), 30);
+        assert_ne!(IRELAND_VERSION, SHIPPED_VERSION);
     }
 
     #[test]
@@ -2395,9 +2365,185 @@ mod tests {
         );
         assert!(!decision.allowed);
         let holiday = reason(&decision, ContactRule::SundaysAndPublicHolidays);
-        assert!(holiday.message.contains("public holiday"));
-        assert_eq!(param(holiday, "holiday_calendar_through"), Some("2027"));
+        assert!(
+            holiday
+                .message
+                .starts_with("2026-03-17 is a public holiday (St Patrick's Day)"),
+            "{}",
+            holiday.message
+        );
+        assert_eq!(param(holiday, "holiday"), Some("St Patrick's Day"));
+        assert_eq!(param(holiday, "calendar_covers_date"), Some("yes"));
         assert_eq!(decision.next_allowed_at, Some(at("2026-03-18T09:00:00Z")));
+    }
+
+    /// Issue 17: the calendar used to end in 2027.
+    #[test]
+    fn irish_holidays_years_ahead_are_refused_with_the_calendars_source_and_coverage() {
+        let rules = RuleSet::ireland();
+        let customer = customer(DUBLIN);
+        for (wall, holiday, next) in [
+            (
+                "2028-03-17T10:00",
+                "St Patrick's Day",
+                "2028-03-18T09:00:00Z",
+            ),
+            ("2029-12-25T10:00", "Christmas Day", "2029-12-27T09:00:00Z"),
+            (
+                "2031-12-26T10:00",
+                "St Stephen's Day",
+                "2031-12-27T09:00:00Z",
+            ),
+            // Easter Monday 2033 (Easter 17 April), in Irish Standard Time.
+            ("2033-04-18T10:00", "Easter Monday", "2033-04-19T08:00:00Z"),
+            // 1 February 2030 is a Friday: St Brigid's Day.
+            (
+                "2030-02-01T10:00",
+                "St Brigid's Day",
+                "2030-02-02T09:00:00Z",
+            ),
+        ] {
+            let decision = decide_plain(&rules, &customer, &[], &call(local(DUBLIN, wall)));
+            assert_eq!(opposing(&decision), ["SUNDAY_OR_PUBLIC_HOLIDAY"], "{wall}");
+            let reason = reason(&decision, ContactRule::SundaysAndPublicHolidays);
+            assert!(
+                reason
+                    .message
+                    .contains(&format!("is a public holiday ({holiday})")),
+                "{}",
+                reason.message
+            );
+            assert!(
+                reason
+                    .message
+                    .contains(&HolidayCalendar::ireland().describe()),
+                "{}",
+                reason.message
+            );
+            assert_eq!(param(reason, "holiday"), Some(holiday));
+            assert_eq!(
+                param(reason, "holiday_calendar_coverage"),
+                Some("rules as enacted from 2022; one-off holidays known through 2026")
+            );
+            assert_eq!(decision.next_allowed_at, Some(at(next)), "{wall}");
+        }
+    }
+
+    #[test]
+    fn past_the_one_off_list_an_ordinary_day_says_what_the_calendar_does_not_know() {
+        let decision = decide_plain(
+            &RuleSet::ireland(),
+            &customer(DUBLIN),
+            &[],
+            &call(local(DUBLIN, "2031-06-11T10:00")),
+        );
+        assert!(decision.allowed);
+        let day = reason(&decision, ContactRule::SundaysAndPublicHolidays);
+        assert_eq!(day.effect, ReasonEffect::Supports);
+        assert!(!day.message.contains("neither"), "{}", day.message);
+        assert!(
+            day.message.contains(
+                "known only through 2026, so the calendar does not cover one-off days in 2031"
+            ),
+            "{}",
+            day.message
+        );
+        assert_eq!(param(day, "calendar_covers_date"), Some("rules_only"));
+    }
+
+    #[test]
+    fn a_day_before_the_calendar_is_not_called_ordinary() {
+        let rules = RuleSet::ireland();
+        let customer = customer(DUBLIN);
+        // Wednesday 9 June 2021: before the calendar's coverage.
+        let decision = decide_plain(
+            &rules,
+            &customer,
+            &[],
+            &call(local(DUBLIN, "2021-06-09T10:00")),
+        );
+        assert_eq!(opposing(&decision), ["SUNDAY_OR_PUBLIC_HOLIDAY"]);
+        let day = reason(&decision, ContactRule::SundaysAndPublicHolidays);
+        assert!(
+            day.message
+                .starts_with("The holiday calendar does not cover 2021-06-09"),
+            "{}",
+            day.message
+        );
+        assert_eq!(param(day, "calendar_covers_date"), Some("no"));
+        // The first covered day, 1 January 2022, is New Year's Day, and 2 January a Sunday.
+        assert_eq!(decision.next_allowed_at, Some(at("2022-01-03T09:00:00Z")));
+        // Consent lifts it, as for any day of the rule.
+        let mut agreed = customer.clone();
+        agreed.consented_to_out_of_hours_calls = true;
+        assert!(
+            decide_plain(
+                &rules,
+                &agreed,
+                &[],
+                &call(local(DUBLIN, "2021-06-09T10:00"))
+            )
+            .allowed
+        );
+        // 18 March 2022 is the one-off holiday of that year.
+        let one_off = decide_plain(
+            &rules,
+            &customer,
+            &[],
+            &call(local(DUBLIN, "2022-03-18T10:00")),
+        );
+        assert_eq!(
+            param(
+                reason(&one_off, ContactRule::SundaysAndPublicHolidays),
+                "holiday"
+            ),
+            Some("Day of Remembrance and Recognition")
+        );
+    }
+
+    #[test]
+    fn a_holiday_on_a_sunday_does_not_close_the_monday_after() {
+        // St Patrick's Day 2030 is a Sunday; Monday 18 March is not a public holiday
+        // (Organisation of Working Time Act 1997 Sch. 2, s.21(1)).
+        let decision = decide_plain(
+            &RuleSet::ireland(),
+            &customer(DUBLIN),
+            &[],
+            &call(local(DUBLIN, "2030-03-17T10:00")),
+        );
+        let day = reason(&decision, ContactRule::SundaysAndPublicHolidays);
+        assert_eq!(param(day, "holiday"), Some("St Patrick's Day"));
+        assert_eq!(decision.next_allowed_at, Some(at("2030-03-18T09:00:00Z")));
+    }
+
+    #[test]
+    fn rule_sets_without_a_calendar_claim_nothing_about_the_day() {
+        for (rules, zone_name) in [
+            (RuleSet::us_reg_f(), NEW_YORK),
+            (RuleSet::uk_conc7(), LONDON),
+            (RuleSet::conservative_default(), BUCHAREST),
+        ] {
+            // Christmas Day, a Sunday in 2033.
+            let decision = decide_plain(
+                &rules,
+                &customer(zone_name),
+                &[],
+                &call(local(zone_name, "2033-12-25T10:00")),
+            );
+            assert!(decision.allowed, "{}", rules.name);
+            let day = reason(&decision, ContactRule::SundaysAndPublicHolidays);
+            assert_eq!(day.effect, ReasonEffect::Neutral);
+            assert_eq!(
+                day.message,
+                format!(
+                    "Rule set {} has no Sunday or public holiday rule and keeps no holiday \
+                     calendar.",
+                    rules.name
+                )
+            );
+            assert!(day.params.is_empty(), "{:?}", day.params);
+            assert_eq!(day.rule_ref, "");
+        }
     }
 
     #[test]
@@ -2874,9 +3020,10 @@ mod tests {
             ProtectionKind::Dispute,
             ProtectionKind::VulnerabilityHold,
         ];
-        /// 2025-01-01T00:00:00Z .. 2027-12-31T00:00:00Z.
+        /// 2025-01-01T00:00:00Z .. 2036-01-01T00:00:00Z: past the one-off holiday list, through
+        /// years whose holidays are computed.
         const FROM: i64 = 1_735_689_600;
-        const TO: i64 = 1_830_211_200;
+        const TO: i64 = 2_082_758_400;
         const DAY: i64 = 86_400;
 
         fn instant(seconds: i64) -> Timestamp {

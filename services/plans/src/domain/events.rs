@@ -1,8 +1,11 @@
 //! The domain events plans publishes through its outbox. Payloads carry ids, codes and amounts in
 //! minor units (as decimal strings, DESIGN's DomainEvent convention), never personal data.
 
+use jiff::Timestamp;
 use rapport_ids::Id;
 use serde_json::{Value, json};
+
+use super::standing::{Standing, StandingReason};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlansEvent {
@@ -68,6 +71,51 @@ pub enum PlansEvent {
         account_id: Id,
         channel: &'static str,
     },
+    /// The customer's good standing changed (`domain::standing`): the verdict, every reason (each
+    /// opposing one with when it lapses by itself, if it does), and since when it holds.
+    StandingChanged {
+        customer_id: Id,
+        standing: Standing,
+        since: Timestamp,
+    },
+}
+
+/// The rule a standing event applies, for consumers' explanations.
+pub const STANDING_RULE: &str = "DESIGN.md: Good standing";
+
+fn standing_reason_payload(reason: &StandingReason) -> Value {
+    let mut body = json!({
+        "code": reason.code(),
+        "effect": if reason.opposes() { "OPPOSES" } else { "SUPPORTS" },
+        "message": reason.message(),
+    });
+    let fields = match reason {
+        StandingReason::PastDue {
+            account_id,
+            days_past_due,
+            limit,
+        } => json!({
+            "account_id": account_id.to_string(), "days_past_due": days_past_due, "max_days_past_due": limit,
+        }),
+        StandingReason::PlanBroken {
+            plan_id,
+            broken_at,
+            lapses_at,
+        } => json!({
+            "plan_id": plan_id.to_string(), "broken_at": broken_at.to_string(), "lapses_at": lapses_at.to_string(),
+        }),
+        StandingReason::KeepingPlan {
+            account_id,
+            plan_id,
+            days_past_due,
+        } => json!({
+            "account_id": account_id.to_string(), "plan_id": plan_id.to_string(), "days_past_due": days_past_due,
+        }),
+    };
+    if let (Some(body), Value::Object(fields)) = (body.as_object_mut(), fields) {
+        body.extend(fields);
+    }
+    body
 }
 
 impl rapport_outbox::OutboxEvent for PlansEvent {
@@ -85,6 +133,7 @@ impl rapport_outbox::OutboxEvent for PlansEvent {
             Self::PlanCancelled { .. } => "plans.plan_cancelled.v1",
             Self::PromiseResolved { .. } => "plans.promise_resolved.v1",
             Self::ChannelOptedOut { .. } => "plans.channel_opted_out.v1",
+            Self::StandingChanged { .. } => "plans.standing_changed.v1",
         }
     }
 
@@ -101,7 +150,8 @@ impl rapport_outbox::OutboxEvent for PlansEvent {
             | Self::PlanBroken { customer_id, .. }
             | Self::PlanCancelled { customer_id, .. }
             | Self::PromiseResolved { customer_id, .. }
-            | Self::ChannelOptedOut { customer_id, .. } => *customer_id,
+            | Self::ChannelOptedOut { customer_id, .. }
+            | Self::StandingChanged { customer_id, .. } => *customer_id,
         }
     }
 
@@ -173,6 +223,71 @@ impl rapport_outbox::OutboxEvent for PlansEvent {
             } => {
                 json!({ "customer_id": customer, "account_id": account_id.to_string(), "channel": channel })
             }
+            Self::StandingChanged {
+                standing, since, ..
+            } => json!({
+                "customer_id": customer,
+                "in_good_standing": standing.in_good_standing,
+                "since": since.to_string(),
+                "reasons": standing.reasons.iter().map(standing_reason_payload).collect::<Vec<_>>(),
+                "rule_ref": STANDING_RULE,
+            }),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use rapport_outbox::OutboxEvent;
+
+    use super::*;
+
+    #[test]
+    fn a_standing_change_carries_the_verdict_its_reasons_and_when_they_lapse() {
+        let at = |text: &str| -> Timestamp { text.parse().unwrap() };
+        let (customer_id, account_id, plan_id) = (Id::new(), Id::new(), Id::new());
+        let event = PlansEvent::StandingChanged {
+            customer_id,
+            standing: Standing {
+                in_good_standing: false,
+                reasons: vec![
+                    StandingReason::PastDue {
+                        account_id,
+                        days_past_due: 95,
+                        limit: 30,
+                    },
+                    StandingReason::PlanBroken {
+                        plan_id,
+                        broken_at: at("2026-01-10T00:00:00Z"),
+                        lapses_at: at("2027-01-10T00:00:00Z"),
+                    },
+                ],
+            },
+            since: at("2026-03-02T09:00:00Z"),
+        };
+        assert_eq!(event.event_type(), "plans.standing_changed.v1");
+        let payload = event.payload();
+        assert_eq!(payload["customer_id"], customer_id.to_string());
+        assert_eq!(payload["in_good_standing"], false);
+        assert_eq!(payload["since"], "2026-03-02T09:00:00Z");
+        assert_eq!(payload["rule_ref"], STANDING_RULE);
+        let reasons = payload["reasons"].as_array().unwrap();
+        assert_eq!(reasons[0]["code"], "PAST_DUE");
+        assert_eq!(reasons[0]["effect"], "OPPOSES");
+        assert_eq!(reasons[0]["account_id"], account_id.to_string());
+        assert_eq!(reasons[0]["days_past_due"], 95);
+        assert!(
+            reasons[0].get("lapses_at").is_none(),
+            "arrears do not lapse"
+        );
+        assert_eq!(reasons[1]["code"], "PLAN_BROKEN");
+        assert_eq!(reasons[1]["lapses_at"], "2027-01-10T00:00:00Z");
+        assert!(
+            reasons[1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("2027-01-10")
+        );
     }
 }

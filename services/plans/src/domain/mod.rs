@@ -7,6 +7,7 @@ pub mod account;
 pub mod affordability;
 pub mod allocation;
 pub mod amortisation;
+pub mod calendar;
 pub mod case;
 pub mod contact_rules;
 pub mod events;
@@ -17,6 +18,7 @@ pub mod protection;
 pub mod rate;
 pub mod recovery;
 pub mod schedule;
+pub mod standing;
 pub mod templates;
 
 pub use rapport_wire::Actor;

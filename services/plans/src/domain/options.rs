@@ -13,10 +13,18 @@
 //!   rate, payment holiday), partial repayments, partial forgiveness.
 //! - UK Standard Financial Statement: affordability is the disposable income of the statement.
 //!
-//! Invariants (tested, including by proptest):
+//! Invariants (tested, including by proptest, and against the independent reference
+//! `amortisation_reference.py --options` in `options/reference_check.rs`):
 //! - only affordable options are offered: every installment of every offered option is
 //!   ≤ `max(disposable income, 0)` when a statement exists, so `monthly_amount` is too;
 //! - every schedule sums exactly to its `total_payable`;
+//! - every schedule is a true schedule (DESIGN.md "Money and time", for every kind, r = 0
+//!   included): each row's interest is its opening balance × the rate in force, half-even (0
+//!   while frozen), principal = amount − interest, closing = opening − principal, and the next
+//!   row opens where this one closed; the first opening balance is what is owed (for a payment
+//!   holiday, what is owed when payments resume); the last closing balance is
+//!   `remaining_balance`, which is 0 exactly when the option pays the debt off and otherwise
+//!   says, with `after_plan` and the summary, what remains and what happens to it;
 //! - at least one option is always offered (a token payment with advice when nothing else fits);
 //! - ranks are `1..=n` without gaps, and the same input always gives the same ranking.
 //!
@@ -33,7 +41,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::domain::affordability::{Explanation, ReasonEffect};
-use crate::domain::amortisation::{self, AmortisationLine, ScheduleError};
+use crate::domain::amortisation::{self, ScheduleError};
 use crate::domain::rate::AnnualRate;
 use crate::domain::schedule::{self, Installment};
 
@@ -287,6 +295,20 @@ impl OptionsConfig {
 
 // ---------------------------------------------------------------- outputs
 
+/// What happens to what is still owed when an option's schedule ends (`AfterPlan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterPlan {
+    /// Nothing remains: the schedule pays the debt off.
+    PaidOff,
+    /// Up to date again, the customer is back on the contractual payment (catch-up).
+    ContractResumes,
+    /// Agreed with the customer, and their debt adviser, at the review date (token payment,
+    /// breathing space); interest and fees stay frozen until then.
+    Review,
+    /// Forgiven once the schedule is paid (a settlement's discount).
+    Forgiven,
+}
+
 /// One offered option (`PlanOption`), ready to be read to the customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanOption {
@@ -302,6 +324,11 @@ pub struct PlanOption {
     pub schedule: Vec<Installment>,
     /// Exactly the sum of `schedule`.
     pub total_payable: i64,
+    /// Still owed when the schedule ends: its last closing balance, or the balance when there is
+    /// no schedule. 0 exactly when the option pays the debt off.
+    pub remaining_balance: i64,
+    /// What happens to `remaining_balance`; `PaidOff` when it is 0.
+    pub after_plan: AfterPlan,
     pub interest_waived: i64,
     pub fees_waived: i64,
     /// `disposable − monthly_amount`; `None` without a statement; floored at 0 for an option
@@ -547,6 +574,8 @@ struct Draft {
 struct Shape {
     kind: OptionKind,
     schedule: Vec<Installment>,
+    /// What happens to a remaining balance (ignored when the schedule pays the debt off).
+    after_plan: AfterPlan,
     cost_to_customer: i64,
     interest_waived: i64,
     fees_waived: i64,
@@ -569,9 +598,8 @@ struct Engine<'a> {
     /// the customer agrees to it.
     first_after: Date,
     write_off_baseline: i64,
-    /// The contractual annuity of the balance over the base term: the interest a plan waives
-    /// and the interest inside a catch-up's contractual payments.
-    contract_lines: Vec<AmortisationLine>,
+    /// The interest of the contractual annuity of the balance over the base term: what a
+    /// frozen-interest plan waives.
     contract_interest: i64,
 }
 
@@ -603,12 +631,12 @@ impl<'a> Engine<'a> {
         )?;
         // A balance too small to amortise over the base term (the rounded payment would repay it
         // early) has no meaningful contractual interest to waive: count none.
-        let contract_lines = match amortisation::amortise(terms.balance, &terms.rate, base_term) {
-            Ok(lines) => lines,
-            Err(ScheduleError::TermTooLongForAmount { .. }) => Vec::new(),
+        let contract_interest = match amortisation::amortise(terms.balance, &terms.rate, base_term)
+        {
+            Ok(lines) => amortisation::total_interest(&lines),
+            Err(ScheduleError::TermTooLongForAmount { .. }) => 0,
             Err(other) => return Err(other.into()),
         };
-        let contract_interest = amortisation::total_interest(&contract_lines);
         Ok(Self {
             terms,
             situation,
@@ -618,7 +646,6 @@ impl<'a> Engine<'a> {
             cap_term,
             first_after,
             write_off_baseline,
-            contract_lines,
             contract_interest,
         })
     }
@@ -635,13 +662,17 @@ impl<'a> Engine<'a> {
     }
 
     /// One month's interest on `balance` by DESIGN.md's convention (opening balance × r,
-    /// half-even), taken from the amortisation module so the two always agree.
+    /// half-even), from the amortisation module so the two always agree.
     fn month_interest(&self, balance: i64) -> Result<i64, OptionsError> {
-        if self.terms.rate.is_zero() || balance == 0 {
-            return Ok(0);
-        }
-        let lines = amortisation::amortise(balance, &self.terms.rate, 1)?;
-        Ok(lines.first().map_or(0, |l| l.interest))
+        Ok(amortisation::monthly_interest(balance, &self.terms.rate)?)
+    }
+
+    /// Due dates for `amounts` on the customer's payday, the first strictly after today.
+    fn on_paydays(&self, amounts: &[i64]) -> Result<Vec<(Date, i64)>, OptionsError> {
+        let months = u32::try_from(amounts.len())
+            .map_err(|_| OptionsError::Overflow("the number of months"))?;
+        let dates = schedule::payday_dates(self.first_after, self.situation.payday, months)?;
+        Ok(dates.into_iter().zip(amounts.iter().copied()).collect())
     }
 
     fn add_days(&self, days: u32, what: &'static str) -> Result<Date, OptionsError> {
@@ -724,11 +755,18 @@ impl<'a> Engine<'a> {
 
     /// Catch-up: the contractual payment plus the arrears spread over `max_catch_up_months`
     /// (the longest allowed, so the smallest monthly; fewer months only when the loan ends
-    /// sooner). Interest keeps running as per the contract; arrears fees stop while it is kept.
+    /// sooner): `n` payments sharing `contractual payment × n + arrears` by DESIGN.md's
+    /// convention at r = 0 (the level part half-even, the last absorbing the remainder).
+    /// Interest keeps running at the contract rate on what is really owed, so each row's interest
+    /// follows the catch-up's own payments. A payment that would clear the balance is cut to what
+    /// is owed and ends the plan; a plan that ends with the loan's term ends with what is owed
+    /// (the convention's last installment). Otherwise what remains once the arrears are cleared
+    /// goes back to the contractual payment. Arrears fees stop while it is kept.
     /// CONC 7.3.4R, CONC 7.3.5G (deferring arrears), CCD2 art. 35.
     fn catch_up(&self, disposable: i64) -> Result<Result<Draft, Explanation>, OptionsError> {
         let kind = OptionKind::CatchUp;
-        if self.terms.arrears == 0 {
+        let (arrears, contractual) = (self.terms.arrears, self.terms.contractual_payment);
+        if arrears == 0 {
             return Ok(Err(Explanation::new(
                 "NO_ARREARS",
                 ReasonEffect::Opposes,
@@ -737,29 +775,53 @@ impl<'a> Engine<'a> {
             )));
         }
         let months = self.config.max_catch_up_months.min(self.base_term);
-        // Never more than the contract could ever ask: the balance plus its contractual interest
-        // (only bites when the contractual payment would clear the balance within the plan).
-        let owed = self
-            .terms
-            .balance
-            .checked_add(self.contract_interest)
-            .ok_or(OptionsError::Overflow("the catch-up total"))?;
-        let total = self
-            .terms
-            .contractual_payment
+        let total = contractual
             .checked_mul(i64::from(months))
-            .and_then(|t| t.checked_add(self.terms.arrears))
-            .ok_or(OptionsError::Overflow("the catch-up total"))?
-            .min(owed);
-        let mut installments =
-            schedule::equal_installments(total, months, self.first_after, self.situation.payday)?;
+            .and_then(|t| t.checked_add(arrears))
+            .ok_or(OptionsError::Overflow("the catch-up total"))?;
+        let payments: Vec<(Date, i64)> =
+            schedule::equal_installments(total, months, self.first_after, self.situation.payday)?
+                .iter()
+                .map(|i| (i.due_date, i.amount))
+                .collect();
+        let ends_with_term = self.terms.remaining_term_months == months;
+        let installments = match schedule::paid_installments(
+            self.terms.balance,
+            &self.terms.rate,
+            &payments,
+            ends_with_term,
+        ) {
+            Ok(installments) => installments,
+            Err(ScheduleError::PaymentDoesNotCoverInterest {
+                month,
+                payment,
+                interest,
+            }) => {
+                return Ok(Err(Explanation::new(
+                    "CATCH_UP_DOES_NOT_COVER_INTEREST",
+                    ReasonEffect::Opposes,
+                    RULE_CATCH_UP,
+                    format!(
+                        "A catch-up payment of {} would not cover the {} of interest in month \
+                         {month}, so the balance would grow; a reduced payment or a longer term \
+                         suits better.",
+                        self.m(payment),
+                        self.m(interest)
+                    ),
+                )
+                .param("payment", payment)
+                .param("interest", interest)
+                .param("month", month)));
+            }
+            Err(other) => return Err(other.into()),
+        };
         if largest(&installments) > disposable {
             return Ok(Err(self
                 .not_affordable(
                     "CATCH_UP_NOT_AFFORDABLE",
                     format!(
                         "Clearing the arrears of {} over {}",
-                        self.m(self.terms.arrears),
+                        self.m(arrears),
                         months_phrase(months)
                     ),
                     first_amount(&installments),
@@ -767,58 +829,96 @@ impl<'a> Engine<'a> {
                 )
                 .param("months", months)));
         }
-        // The contractual payment carries the contract's interest: show it in the preview.
-        for (installment, line) in installments.iter_mut().zip(&self.contract_lines) {
-            let interest = line.interest.clamp(0, installment.amount);
-            installment.interest = interest;
-            installment.principal = installment.amount - interest;
-        }
         let monthly = first_amount(&installments);
         let last = last_amount(&installments);
-        let summary = format!(
-            "Pay {} a month for {} and you will be up to date; no arrears fees are added while \
-             you keep to it.{}",
-            self.m(monthly),
-            months_phrase(months),
-            self.last_note(monthly, last)
-        );
-        let reason = Explanation::new(
-            "CATCH_UP_ARREARS_SPREAD",
-            ReasonEffect::Supports,
-            RULE_CATCH_UP,
+        let plan_months = u32::try_from(installments.len())
+            .map_err(|_| OptionsError::Overflow("the number of months"))?;
+        let remaining = remaining_after(&installments, self.terms.balance);
+        let mut reasons = vec![
+            Explanation::new(
+                "CATCH_UP_ARREARS_SPREAD",
+                ReasonEffect::Supports,
+                RULE_CATCH_UP,
+                format!(
+                    "The arrears of {} are spread over {}, the longest catch-up allowed, so the \
+                     monthly amount is as low as it can be.",
+                    self.m(arrears),
+                    months_phrase(months)
+                ),
+            )
+            .param("arrears", arrears)
+            .param("months", months)
+            .param("contractual_payment", contractual),
+        ];
+        let summary = if remaining == 0 {
             format!(
-                "The arrears of {} are spread over {}, the longest catch-up allowed, so the \
-                 monthly amount is as low as it can be.",
-                self.m(self.terms.arrears),
-                months_phrase(months)
-            ),
-        )
-        .param("arrears", self.terms.arrears)
-        .param("months", months)
-        .param("contractual_payment", self.terms.contractual_payment);
+                "Pay {} a month for {} and the balance is cleared, arrears included; no arrears \
+                 fees are added while you keep to it.{}",
+                self.m(monthly),
+                months_phrase(plan_months),
+                self.last_note(monthly, last)
+            )
+        } else {
+            // The term cannot end inside the plan: a plan as long as the term clears the debt.
+            let after = if self.terms.remaining_term_months == 0 {
+                format!(
+                    "your contractual payment of {} a month resumes",
+                    self.m(contractual)
+                )
+            } else {
+                format!(
+                    "your contractual payment of {} a month resumes for the {} left of your term",
+                    self.m(contractual),
+                    months_phrase(self.terms.remaining_term_months - months)
+                )
+            };
+            reasons.push(
+                Explanation::new(
+                    "AFTER_THE_PLAN",
+                    ReasonEffect::Neutral,
+                    RULE_CATCH_UP,
+                    format!(
+                        "Once the arrears are cleared, {} is still owed and {after}.",
+                        self.m(remaining)
+                    ),
+                )
+                .param("remaining_balance", remaining)
+                .param("contractual_payment", contractual),
+            );
+            format!(
+                "Pay {} a month for {} and you will be up to date; no arrears fees are added \
+                 while you keep to it.{} Then {} is still owed, and {after}.",
+                self.m(monthly),
+                months_phrase(plan_months),
+                self.last_note(monthly, last),
+                self.m(remaining)
+            )
+        };
         self.draft(
             Shape {
                 kind,
                 schedule: installments,
+                after_plan: AfterPlan::ContractResumes,
                 // Once up to date the customer is back on the contract, so what the catch-up
                 // costs them is the contract's interest over the remaining term.
                 cost_to_customer: self.contract_interest,
                 interest_waived: 0,
-                fees_waived: self.fees_for(months)?,
+                fees_waived: self.fees_for(plan_months)?,
                 annual_rate: self.terms.rate.as_decimal(),
                 payment_free_months: 0,
                 review_date: None,
                 requires_debt_advice_referral: false,
             },
             summary,
-            vec![reason],
+            reasons,
         )
         .map(Ok)
     }
 
-    /// Reduced payment: the whole balance, interest and fees frozen, in equal installments over
-    /// the remaining term (the revolving term for a card); when that is more than the customer
-    /// has left over, over the fewest longer months (up to the cap) that are affordable.
+    /// Reduced payment: the whole balance, interest and fees frozen, by DESIGN.md's convention at
+    /// r = 0 (`balance / months` half-even, the last absorbing the remainder) over the remaining
+    /// term (the revolving term for a card); when that is more than the customer has left over,
+    /// over the fewest longer months (up to the cap) whose installments all fit.
     /// CONC 7.3.5G (waive interest and charges), CCD2 art. 35 (change the rate, extend the term).
     fn reduced_payment(&self, disposable: i64) -> Result<Result<Draft, Explanation>, OptionsError> {
         let kind = OptionKind::ReducedPayment;
@@ -834,7 +934,7 @@ impl<'a> Engine<'a> {
                             "Even with interest frozen, spreading the balance over {}",
                             months_phrase(self.cap_term)
                         ),
-                        div_ceil(balance, i64::from(self.cap_term)),
+                        amortisation::level_payment(balance, &AnnualRate::zero(), self.cap_term)?,
                         disposable,
                     )
                     .param("max_months", self.cap_term)));
@@ -894,6 +994,7 @@ impl<'a> Engine<'a> {
             Shape {
                 kind,
                 schedule: installments,
+                after_plan: AfterPlan::PaidOff,
                 cost_to_customer: 0,
                 interest_waived: self.contract_interest,
                 fees_waived: self.fees_for(months)?,
@@ -909,8 +1010,11 @@ impl<'a> Engine<'a> {
     }
 
     /// Term extension: the balance (arrears included) re-amortised at the contract rate over the
-    /// shortest term, at least the remaining term, whose payments are affordable, up to the cap.
-    /// The shortest affordable term keeps the interest as low as it can be. CCD2 art. 35
+    /// shortest term longer than the remaining one whose payments are affordable, up to the cap.
+    /// The shortest affordable term keeps the interest as low as it can be. It is a real
+    /// extension or nothing: when the remaining term already fits the budget, or the longer term
+    /// would not lower the payment below the contractual one, it is not offered (DESIGN.md: no
+    /// longer term than needed; a plan that only adds interest does not help). CCD2 art. 35
     /// (extend the term; for a revolving account, change the type), CONC 7.3.4R.
     fn term_extension(&self, disposable: i64) -> Result<Result<Draft, Explanation>, OptionsError> {
         let kind = OptionKind::TermExtension;
@@ -936,18 +1040,21 @@ impl<'a> Engine<'a> {
                 low = mid + 1;
             }
         }
-        if low == self.base_term && self.terms.arrears == 0 {
+        if low == self.base_term {
+            let fits = amortisation::level_payment(balance, rate, self.base_term)?;
             return Ok(Err(Explanation::new(
                 "TERM_EXTENSION_NOT_NEEDED",
                 ReasonEffect::Opposes,
                 RULE_NO_PRESSURE,
                 format!(
-                    "The balance already fits the budget over the {} left, with no arrears to \
-                     fold in, so a longer term is not needed.",
-                    months_phrase(self.base_term)
+                    "Over the {} left the balance, arrears included, would cost {} a month, which \
+                     already fits the budget, so a longer term would only add interest.",
+                    months_phrase(self.base_term),
+                    self.m(fits)
                 ),
             )
-            .param("base_term_months", self.base_term)));
+            .param("base_term_months", self.base_term)
+            .param("monthly_amount", fits)));
         }
         // The last installment absorbs the rounding remainder and may be a little larger.
         let mut months = low;
@@ -974,25 +1081,34 @@ impl<'a> Engine<'a> {
             }
             months += 1;
         };
-        let interest = sum_interest(&installments)?;
         let monthly = first_amount(&installments);
+        let contractual = self.terms.contractual_payment;
+        if monthly >= contractual {
+            return Ok(Err(Explanation::new(
+                "TERM_EXTENSION_DOES_NOT_LOWER_PAYMENT",
+                ReasonEffect::Opposes,
+                RULE_NO_PRESSURE,
+                format!(
+                    "Over {} the payment would be {}, no lower than the contractual {}, so a \
+                     longer term would only add interest.",
+                    months_phrase(months),
+                    self.m(monthly),
+                    self.m(contractual)
+                ),
+            )
+            .param("months", months)
+            .param("monthly_amount", monthly)
+            .param("contractual_payment", contractual)));
+        }
+        let interest = sum_interest(&installments)?;
         let last = last_amount(&installments);
-        let opening = if months > self.base_term {
-            format!(
-                "Your payment becomes {} a month by spreading the balance over {} instead of {}",
-                self.m(monthly),
-                months_phrase(months),
-                months_phrase(self.base_term)
-            )
-        } else {
-            format!(
-                "Your arrears are folded into the balance: pay {} a month for {}",
-                self.m(monthly),
-                months_phrase(months)
-            )
-        };
         let summary = format!(
-            "{opening}. Interest still applies, so you pay {} in total.{}",
+            "Your payment becomes {} a month, down from {}, by spreading the balance over {} \
+             instead of {}. Interest still applies, so you pay {} in total.{}",
+            self.m(monthly),
+            self.m(contractual),
+            months_phrase(months),
+            months_phrase(self.base_term),
             self.m(sum_amounts(&installments)?),
             self.last_note(monthly, last)
         );
@@ -1001,9 +1117,8 @@ impl<'a> Engine<'a> {
             ReasonEffect::Supports,
             RULE_EXTENSION,
             format!(
-                "The balance is re-amortised over {}, the shortest term (at least the {} of the \
-                 current term) whose payments fit the budget, which keeps the interest as low as \
-                 it can be.",
+                "The balance is re-amortised over {}, the shortest term beyond the {} left whose \
+                 payments fit the budget, which keeps the interest as low as it can be.",
                 months_phrase(months),
                 months_phrase(self.base_term)
             ),
@@ -1016,6 +1131,7 @@ impl<'a> Engine<'a> {
             Shape {
                 kind,
                 schedule: installments,
+                after_plan: AfterPlan::PaidOff,
                 cost_to_customer: interest,
                 interest_waived: 0,
                 fees_waived: self.fees_for(months)?,
@@ -1135,6 +1251,7 @@ impl<'a> Engine<'a> {
             Shape {
                 kind,
                 schedule: installments,
+                after_plan: AfterPlan::PaidOff,
                 cost_to_customer: interest,
                 interest_waived: 0,
                 fees_waived: self.fees_for(holiday.saturating_add(months))?,
@@ -1187,20 +1304,13 @@ impl<'a> Engine<'a> {
                 .param("max_months", self.cap_term)));
             }
         };
-        let dates = schedule::payday_dates(self.first_after, self.situation.payday, months)?;
-        let mut installments = Vec::with_capacity(dates.len());
-        let mut left = balance;
-        for (sequence, due_date) in (1_u32..).zip(dates) {
-            let amount = payment.min(left);
-            left -= amount;
-            installments.push(Installment {
-                sequence,
-                due_date,
-                amount,
-                principal: amount,
-                interest: 0,
-            });
-        }
+        // The contractual payment each month, the last what is left: it pays the balance off.
+        let amounts: Vec<i64> = (1..=i64::from(months))
+            .map(|month| payment.min(balance - payment * (month - 1)))
+            .collect();
+        let payments = self.on_paydays(&amounts)?;
+        let installments =
+            schedule::paid_installments(balance, &AnnualRate::zero(), &payments, false)?;
         let last = last_amount(&installments);
         let summary = format!(
             "Keep paying {} a month and all of it goes to the balance: we freeze interest and \
@@ -1225,6 +1335,7 @@ impl<'a> Engine<'a> {
             Shape {
                 kind,
                 schedule: installments,
+                after_plan: AfterPlan::PaidOff,
                 cost_to_customer: 0,
                 interest_waived: self.contract_interest,
                 fees_waived: self.fees_for(months)?,
@@ -1269,11 +1380,22 @@ impl<'a> Engine<'a> {
             .param("settlement_amount", lump)
             .param("disposable_income", disposable)));
         }
+        // One payment against the whole balance; what it leaves is the discount, forgiven.
+        let payment = self.on_paydays(&[lump])?;
         let installments =
-            schedule::equal_installments(lump, 1, self.first_after, self.situation.payday)?;
+            schedule::paid_installments(balance, &AnnualRate::zero(), &payment, false)?;
         let due = installments.first().map(|i| i.due_date);
+        let forgiven = if discount == 0 {
+            String::new()
+        } else {
+            format!(
+                " The remaining {} is forgiven once it arrives.",
+                self.m(discount)
+            )
+        };
         let summary = format!(
-            "Pay {} once{} and the account is settled: that is {} less than the {} you owe.",
+            "Pay {} once{} and the account is settled: that is {} less than the {} you \
+             owe.{forgiven}",
             self.m(lump),
             due.map(|d| format!(", on {},", long_date(d)))
                 .unwrap_or_default(),
@@ -1299,6 +1421,7 @@ impl<'a> Engine<'a> {
             Shape {
                 kind,
                 schedule: installments,
+                after_plan: AfterPlan::Forgiven,
                 cost_to_customer: -discount,
                 interest_waived: 0,
                 fees_waived: 0,
@@ -1345,27 +1468,23 @@ impl<'a> Engine<'a> {
             Some(d) => self.config.token_amount.min(d),
         };
         let review = self.add_days(self.config.review_after_days, "the review date")?;
-        let mut installments = Vec::new();
+        let mut payments = Vec::new();
         if amount > 0 {
+            // Paydays at least 28 days apart: this many reach past the review date.
             let bound = self.config.review_after_days / 28 + 1;
             let dates = schedule::payday_dates(self.first_after, self.situation.payday, bound)?;
-            // Never more than the balance: a tiny balance gets fewer or smaller token payments.
-            let mut left = self.terms.balance;
-            for (sequence, due_date) in (1_u32..).zip(dates.into_iter().filter(|d| *d <= review)) {
-                let amount = amount.min(left);
-                if amount == 0 {
-                    break;
-                }
-                left -= amount;
-                installments.push(Installment {
-                    sequence,
-                    due_date,
-                    amount,
-                    principal: amount,
-                    interest: 0,
-                });
-            }
+            payments.extend(
+                dates
+                    .into_iter()
+                    .filter(|d| *d <= review)
+                    .map(|d| (d, amount)),
+            );
         }
+        // Interest and fees are frozen until the review; a payment that would clear a tiny
+        // balance is cut to it and is the last.
+        let installments =
+            schedule::paid_installments(self.terms.balance, &AnnualRate::zero(), &payments, false)?;
+        let remaining = remaining_after(&installments, self.terms.balance);
         let hold_months = self.config.review_after_days / 30;
         let interest_waived = self
             .month_interest(self.terms.balance)?
@@ -1395,6 +1514,22 @@ impl<'a> Engine<'a> {
                 self.m(first.amount)
             ),
         };
+        let rest = if remaining == 0 {
+            " These payments clear the balance.".to_owned()
+        } else if installments.is_empty() {
+            format!(
+                " The {} you owe stays as it is until then, and at the review we agree together \
+                 what happens to it.",
+                self.m(remaining)
+            )
+        } else {
+            format!(
+                " After these payments {} is still owed; it stays as it is until the review, \
+                 where we agree together what happens to it.",
+                self.m(remaining)
+            )
+        };
+        let summary = summary + &rest;
         let mut reasons = vec![
             Explanation::new(
                 "TOKEN_PAYMENT_WITH_ADVICE",
@@ -1413,6 +1548,7 @@ impl<'a> Engine<'a> {
             Shape {
                 kind,
                 schedule: installments,
+                after_plan: AfterPlan::Review,
                 cost_to_customer: 0,
                 interest_waived,
                 fees_waived: self.fees_for(hold_months)?,
@@ -1461,8 +1597,10 @@ impl<'a> Engine<'a> {
         let summary = format!(
             "We pause interest, fees and payment requests for {days} days while you get free \
              debt advice; there is nothing to pay during that time, and we will look at things \
-             together again by {}.",
-            long_date(ends)
+             together again by {}. The {} you owe stays as it is, and then we agree together \
+             what happens to it.",
+            long_date(ends),
+            self.m(self.terms.balance)
         );
         let mut reasons = vec![
             Explanation::new(
@@ -1481,6 +1619,7 @@ impl<'a> Engine<'a> {
             Shape {
                 kind,
                 schedule: Vec::new(),
+                after_plan: AfterPlan::Review,
                 cost_to_customer: 0,
                 interest_waived,
                 fees_waived: self.fees_for(hold_months)?,
@@ -1567,6 +1706,12 @@ impl<'a> Engine<'a> {
     ) -> Result<Draft, OptionsError> {
         let kind = shape.kind;
         let total_payable = sum_amounts(&shape.schedule)?;
+        let remaining_balance = remaining_after(&shape.schedule, self.terms.balance);
+        let after_plan = if remaining_balance == 0 {
+            AfterPlan::PaidOff
+        } else {
+            shape.after_plan
+        };
         let monthly_amount = first_amount(&shape.schedule);
         let months = u32::try_from(shape.schedule.len())
             .map_err(|_| OptionsError::Overflow("the number of months"))?;
@@ -1578,6 +1723,30 @@ impl<'a> Engine<'a> {
                 left
             }
         });
+        if remaining_balance > 0 && !reasons.iter().any(|r| r.code == "AFTER_THE_PLAN") {
+            let owed = self.m(remaining_balance);
+            let message = match (after_plan, shape.review_date) {
+                (AfterPlan::Forgiven, _) => {
+                    format!("The remaining {owed} is forgiven once the payment arrives.")
+                }
+                (AfterPlan::Review, Some(review)) => format!(
+                    "{owed} is still owed when this ends; it stays as it is, without interest or \
+                     fees, until the review on {}, where what happens to it is agreed with the \
+                     customer.",
+                    long_date(review)
+                ),
+                _ => format!("{owed} is still owed when this ends."),
+            };
+            reasons.push(
+                Explanation::new(
+                    "AFTER_THE_PLAN",
+                    ReasonEffect::Neutral,
+                    RULE_FORBEARANCE,
+                    message,
+                )
+                .param("remaining_balance", remaining_balance),
+            );
+        }
         let likelihood = self.config.completion_likelihood.of(kind);
         let expected_recovery =
             self.expected_recovery(total_payable, shape.cost_to_customer, likelihood)?;
@@ -1634,6 +1803,8 @@ impl<'a> Engine<'a> {
             first_payment_date: shape.schedule.first().map(|i| i.due_date),
             schedule: shape.schedule,
             total_payable,
+            remaining_balance,
+            after_plan,
             interest_waived: shape.interest_waived,
             fees_waived: shape.fees_waived,
             headroom,
@@ -1786,6 +1957,11 @@ fn div_ceil(a: i64, b: i64) -> i64 {
     a / b + i64::from(a % b != 0)
 }
 
+/// What is still owed when `schedule` ends: its last closing balance, or `owed` without one.
+fn remaining_after(schedule: &[Installment], owed: i64) -> i64 {
+    schedule.last().map_or(owed, |i| i.closing_balance)
+}
+
 fn largest(schedule: &[Installment]) -> i64 {
     schedule.iter().map(|i| i.amount).max().unwrap_or(0)
 }
@@ -1831,6 +2007,9 @@ fn months_phrase(months: u32) -> String {
 fn long_date(date: Date) -> String {
     date.strftime("%-d %B %Y").to_string()
 }
+
+#[cfg(test)]
+mod reference_check;
 
 #[cfg(test)]
 mod tests {
@@ -1988,13 +2167,18 @@ mod tests {
             if o.kind.is_holding() {
                 assert!(o.requires_debt_advice_referral && o.review_date.is_some());
             }
+            check_true_schedule(terms, o);
             let principal: i64 = o.schedule.iter().map(|i| i.principal).sum();
             match o.kind {
                 ReducedPayment | TermExtension | InterestFeeFreeze => {
                     assert_eq!(principal, terms.balance, "{:?} repays the balance", o.kind);
+                    assert_eq!(o.remaining_balance, 0, "{:?} pays the debt off", o.kind);
                 }
                 // The break's interest is capitalised, so more than the balance is repaid.
-                PaymentHoliday => assert!(principal >= terms.balance),
+                PaymentHoliday => {
+                    assert!(principal >= terms.balance);
+                    assert_eq!(o.remaining_balance, 0);
+                }
                 Settlement | TokenPayment | BreathingSpace => {
                     assert!(
                         o.total_payable <= terms.balance,
@@ -2008,6 +2192,68 @@ mod tests {
         for e in &options.excluded {
             assert_eq!(e.explanation.effect, ReasonEffect::Opposes);
             assert!(!e.explanation.message.is_empty());
+        }
+    }
+
+    /// Every row of `o` is a true schedule's row (the invariant at the top of the file).
+    fn check_true_schedule(terms: &AccountTerms, o: &PlanOption) {
+        let kind = o.kind;
+        let mut opening = match (o.schedule.first(), kind) {
+            // Opens with what is owed when payments resume: the balance and the break's interest.
+            (Some(first), PaymentHoliday) => {
+                assert!(first.opening_balance >= terms.balance);
+                first.opening_balance
+            }
+            _ => terms.balance,
+        };
+        for i in &o.schedule {
+            assert_eq!(
+                i.opening_balance, opening,
+                "{kind:?} row {} opens",
+                i.sequence
+            );
+            assert_eq!(
+                i.principal + i.interest,
+                i.amount,
+                "{kind:?} row {}",
+                i.sequence
+            );
+            assert_eq!(
+                i.closing_balance,
+                i.opening_balance - i.principal,
+                "{kind:?} row {} closes",
+                i.sequence
+            );
+            assert!(i.closing_balance >= 0 && i.interest >= 0);
+            if o.annual_rate.is_zero() {
+                assert_eq!(i.interest, 0, "{kind:?}: no interest while frozen");
+            }
+            opening = i.closing_balance;
+        }
+        // Every row but the last leaves something owed: a plan stops when the debt is paid.
+        if let Some((_, rest)) = o.schedule.split_last() {
+            assert!(rest.iter().all(|i| i.closing_balance > 0), "{kind:?}");
+        }
+        assert_eq!(o.remaining_balance, opening, "{kind:?}: what remains");
+        assert_eq!(
+            o.remaining_balance == 0,
+            o.after_plan == AfterPlan::PaidOff,
+            "{kind:?}: paid off exactly when nothing remains"
+        );
+        if o.remaining_balance > 0 {
+            let said = [0, 2, 3].iter().any(|&exponent| {
+                o.summary
+                    .contains(&plain_money_formatter(exponent)(o.remaining_balance))
+            });
+            assert!(
+                said,
+                "{kind:?}: the summary says what remains: {}",
+                o.summary
+            );
+            assert!(
+                o.reasons.iter().any(|r| r.code == "AFTER_THE_PLAN"),
+                "{kind:?}: a reason says what happens to it"
+            );
         }
     }
 
@@ -2031,12 +2277,12 @@ mod tests {
     /// |---|---|---|---|---|---|---|
     /// | 1 | job loss, no disposable income | £5,200 loan, 12.9 %, 40 months left, £450 arrears, £12 fees | −£80 | token (£0), breathing space | catch-up, reduced, extension, holiday, freeze, settlement | breathing space |
     /// | 2 | reduced income, small surplus | £3,000 loan, 19.9 %, 30 months, £200 arrears | £60 | reduced payment (lengthened to 50 months), breathing space | catch-up, extension, holiday, freeze, settlement, token | reduced payment |
-    /// | 3 | temporary illness, recovers in 3 months | £8,000 loan, 6.9 %, 48 months, £380 arrears | £210 | holiday, reduced, extension, freeze | catch-up, settlement, token | reduced payment |
-    /// | 4 | large surplus, only arrears | £6,000 loan, 8.9 %, 48 months, £300 arrears | £900 | catch-up, reduced, extension, holiday, freeze, breathing space | settlement, token | reduced payment |
+    /// | 3 | temporary illness, recovers in 3 months | £8,000 loan, 6.9 %, 48 months, £380 arrears | £210 | holiday, reduced, freeze | catch-up, extension (48 months already fit), settlement, token | reduced payment |
+    /// | 4 | large surplus, only arrears | £6,000 loan, 8.9 %, 48 months, £300 arrears | £900 | catch-up, reduced, holiday, freeze, breathing space | extension (not needed), settlement, token | reduced payment |
     /// | 5 | revolving card, high rate | £3,500 card, 29.9 %, revolving, £150 arrears, £12 fees | £90 | reduced payment (60 months), breathing space | extension (even 120 months costs more), catch-up, holiday, freeze, settlement, token | reduced payment |
     /// | 6 | already in breathing space | £2,000 loan, 15 %, 30 months, protected | £50 | token, reduced payment | breathing space, catch-up, freeze, settlement | token |
     /// | 7 | no statement yet | £4,000 loan, 9.9 %, 36 months | none | token (£1.00), breathing space | every plan that needs affordability | breathing space |
-    /// | 8 | JPY loan (exponent 0) | ¥1,200,000, 3.9 %, 44 months, ¥90,000 arrears | ¥40,000 | catch-up (¥34,800), reduced, extension, holiday, freeze | settlement, token | reduced payment |
+    /// | 8 | JPY loan (exponent 0) | ¥1,200,000, 3.9 %, 44 months, ¥90,000 arrears | ¥40,000 | catch-up (¥34,800), reduced, holiday, freeze | extension (not needed), settlement, token | reduced payment |
     /// | 9 | small balance, settlement affordable | £400 loan, 20 %, 8 months, £100 arrears | £350 | settlement (first, £280), catch-up, reduced, freeze | token | settlement |
     /// | 10 | mental-health crisis, no statement | £2,500 card, protected | none | token | breathing space, every plan | token |
     /// | 11 | breathing space used this year, nothing left over | £1,500 loan, 12 months | £0 | token (£0) | breathing space, every plan | token |
@@ -2084,13 +2330,8 @@ mod tests {
                 situation: situation(Some(21_000)),
                 format_money: pounds,
                 config: gbp.clone(),
-                must: &[
-                    PaymentHoliday,
-                    ReducedPayment,
-                    TermExtension,
-                    InterestFeeFreeze,
-                ],
-                must_not: &[CatchUp, Settlement, TokenPayment],
+                must: &[PaymentHoliday, ReducedPayment, InterestFeeFreeze],
+                must_not: &[CatchUp, TermExtension, Settlement, TokenPayment],
                 first: ReducedPayment,
             },
             ReferenceCase {
@@ -2102,12 +2343,11 @@ mod tests {
                 must: &[
                     CatchUp,
                     ReducedPayment,
-                    TermExtension,
                     PaymentHoliday,
                     InterestFeeFreeze,
                     BreathingSpace,
                 ],
-                must_not: &[Settlement, TokenPayment],
+                must_not: &[TermExtension, Settlement, TokenPayment],
                 first: ReducedPayment,
             },
             ReferenceCase {
@@ -2163,14 +2403,8 @@ mod tests {
                     token_amount: 1_000,
                     ..gbp.clone()
                 },
-                must: &[
-                    CatchUp,
-                    ReducedPayment,
-                    TermExtension,
-                    PaymentHoliday,
-                    InterestFeeFreeze,
-                ],
-                must_not: &[Settlement, TokenPayment],
+                must: &[CatchUp, ReducedPayment, PaymentHoliday, InterestFeeFreeze],
+                must_not: &[TermExtension, Settlement, TokenPayment],
                 first: ReducedPayment,
             },
             ReferenceCase {
@@ -2476,30 +2710,423 @@ mod tests {
         }
     }
 
+    // ------------------------------------------------------------ hand-worked cases, every kind
+
+    /// Worked by hand from DESIGN.md's convention (r = annual / 12; interest = opening × r,
+    /// half-even); the arithmetic is beside each figure in the tests below. All go through the
+    /// independent reference too, with the random cases (`reference_check`). Today is
+    /// 10 March 2025 and the payday the 28th, so plans start on 28 March 2025.
+    pub(super) fn hand_worked_cases() -> Vec<reference_check::Case> {
+        use reference_check::{case, config_for, loan, situation_on};
+        let on = |d| situation_on(today(), d, 28);
+        // EUR 10,000.00 at 12.99 % with 24 months left and two missed payments of 475.40.
+        let issue_loan = || loan(1_000_000, 95_080, 47_540, "0.1299", 24);
+        vec![
+            case(
+                "hand 1 EUR loan in arrears, 600.00 left over",
+                2,
+                issue_loan(),
+                on(Some(60_000)),
+                config_for(2),
+            ),
+            case(
+                "hand 2 EUR loan in arrears, 450.00 left over",
+                2,
+                issue_loan(),
+                on(Some(45_000)),
+                config_for(2),
+            ),
+            case(
+                "hand 3 KWD 5,000.000 at 5.5 % over 36 months, income cut",
+                3,
+                loan(5_000_000, 0, 151_000, "0.055", 36),
+                on(Some(140_000)),
+                config_for(3),
+            ),
+            case(
+                "hand 4 JPY 1,200,000 at 3.9 % over 44 months",
+                0,
+                loan(1_200_000, 90_000, 27_300, "0.039", 44),
+                on(Some(40_000)),
+                config_for(0),
+            ),
+            case(
+                "hand 5 EUR holiday at 12 %",
+                2,
+                loan(1_000_000, 20_000, 25_000, "0.12", 48),
+                on(Some(40_000)),
+                config_for(2),
+            ),
+            case(
+                "hand 6 EUR small loan whose catch-up ends with its term",
+                2,
+                loan(40_000, 10_000, 3_900, "0.2", 8),
+                on(Some(35_000)),
+                config_for(2),
+            ),
+            case(
+                "hand 7 EUR no statement yet",
+                2,
+                loan(300_000, 30_000, 10_000, "0.2", 36),
+                on(None),
+                config_for(2),
+            ),
+            case(
+                "hand 8 EUR nothing left over",
+                2,
+                loan(300_000, 30_000, 10_000, "0.2", 36),
+                on(Some(-1)),
+                config_for(2),
+            ),
+            case(
+                "hand 9 EUR catch-up that clears the loan early",
+                2,
+                loan(100_000, 10_000, 50_000, "0.12", 24),
+                on(Some(100_000)),
+                config_for(2),
+            ),
+            case(
+                "hand 10 EUR revolving card at 29.9 %",
+                2,
+                loan(350_000, 15_000, 10_500, "0.299", 0),
+                on(Some(90_000)),
+                config_for(2),
+            ),
+            case(
+                "hand 11 EUR payments below the interest",
+                2,
+                loan(1_000_000, 50_000, 5_000, "0.3", 60),
+                on(Some(100_000)),
+                config_for(2),
+            ),
+            case(
+                "hand 12 EUR a longer term that would not lower the payment",
+                2,
+                loan(1_000_000, 95_080, 40_000, "0.1299", 24),
+                on(Some(46_000)),
+                config_for(2),
+            ),
+        ]
+    }
+
+    fn hand_worked(number: u32) -> (reference_check::Case, Options) {
+        let prefix = format!("hand {number} ");
+        let case = hand_worked_cases()
+            .into_iter()
+            .find(|c| c.id.starts_with(&prefix))
+            .expect("a hand-worked case");
+        let options = plan_options(
+            &case.terms,
+            &case.situation,
+            &case.config,
+            &plain_money_formatter(case.exponent),
+        )
+        .expect("valid");
+        check_invariants(&case.terms, &case.situation, &options);
+        (case, options)
+    }
+
+    /// (opening, amount, interest, principal, closing) of a row.
+    fn row(i: &Installment) -> (i64, i64, i64, i64, i64) {
+        (
+            i.opening_balance,
+            i.amount,
+            i.interest,
+            i.principal,
+            i.closing_balance,
+        )
+    }
+
+    #[test]
+    fn a_catch_up_charges_interest_on_what_is_really_owed_and_says_what_remains() {
+        let (_, options) = hand_worked(1);
+        let c = option(&options, CatchUp);
+        // 12 × 475.40 + 950.80 = 6,655.60 in 12 payments: 554.633… → 554.63, the last
+        // 6,655.60 − 11 × 554.63 = 554.67.
+        assert_eq!(
+            (c.months, c.monthly_amount, c.total_payable),
+            (12, 55_463, 665_560)
+        );
+        // It opens with the 10,000.00 owed; 10,000.00 × 12.99 % / 12 = 108.25.
+        assert_eq!(
+            row(&c.schedule[0]),
+            (1_000_000, 55_463, 10_825, 44_638, 955_362)
+        );
+        // 9,553.62 × 0.010825 = 103.4179… → 103.42: the interest follows the catch-up's own
+        // payments, not the contract's schedule.
+        assert_eq!(
+            row(&c.schedule[1]),
+            (955_362, 55_463, 10_342, 45_121, 910_241)
+        );
+        // 4,815.25 × 0.010825 = 52.1251… → 52.13.
+        assert_eq!(
+            row(&c.schedule[11]),
+            (481_525, 55_467, 5_213, 50_254, 431_271)
+        );
+        // 10,000.00 + 968.31 interest − 6,655.60 paid = 4,312.71 still owed, not 0.
+        let interest: i64 = c.schedule.iter().map(|i| i.interest).sum();
+        assert_eq!(interest, 96_831);
+        assert_eq!(c.remaining_balance, 431_271);
+        assert_eq!(c.after_plan, AfterPlan::ContractResumes);
+        assert!(
+            c.summary.ends_with(
+                "Then 4,312.71 is still owed, and your contractual payment of 475.40 a month \
+                 resumes for the 12 months left of your term."
+            ),
+            "{}",
+            c.summary
+        );
+        assert!(c.reasons.iter().any(|r| r.code == "AFTER_THE_PLAN"));
+    }
+
+    #[test]
+    fn a_catch_up_that_clears_the_balance_stops_there_and_one_that_ends_with_the_term_settles_it() {
+        // 12 × 500.00 + 100.00 = 6,100.00 a year: 508.33 a month. 1,000.00 at 1 % a month:
+        // 10.00 interest, 498.33 off; then 501.67 + 5.02 (501.67 × 1 % = 5.0167) = 506.69, less
+        // than a payment, so the second payment is what is owed and the loan is clear.
+        let (_, options) = hand_worked(9);
+        let c = option(&options, CatchUp);
+        let rows: Vec<_> = c.schedule.iter().map(row).collect();
+        assert_eq!(
+            rows,
+            [
+                (100_000, 50_833, 1_000, 49_833, 50_167),
+                (50_167, 50_669, 502, 50_167, 0)
+            ]
+        );
+        assert_eq!((c.remaining_balance, c.after_plan), (0, AfterPlan::PaidOff));
+        assert!(
+            c.summary.contains("the balance is cleared"),
+            "{}",
+            c.summary
+        );
+
+        // 8 months left and an 8-month catch-up: 8 × 39.00 + 100.00 = 412.00, 51.50 a month;
+        // 400.00 × 20 % / 12 = 6.6667 → 6.67. The term ends with the plan, so the last payment
+        // is what is owed: 70.03 + 1.17 (70.03 × 0.01666… = 1.1672) = 71.20.
+        let (_, options) = hand_worked(6);
+        let c = option(&options, CatchUp);
+        assert_eq!(row(&c.schedule[0]), (40_000, 5_150, 667, 4_483, 35_517));
+        assert_eq!(row(&c.schedule[7]), (7_003, 7_120, 117, 7_003, 0));
+        assert_eq!((c.total_payable, c.remaining_balance), (43_170, 0));
+
+        // A card: no term to run out; its minimum payment comes back.
+        let (_, options) = hand_worked(10);
+        let c = option(&options, CatchUp);
+        // 3,500.00 × 29.9 % / 12 = 87.2083 → 87.21.
+        assert_eq!(
+            row(&c.schedule[0]),
+            (350_000, 11_750, 8_721, 3_029, 346_971)
+        );
+        assert_eq!(c.remaining_balance, 308_231);
+        assert!(
+            c.summary.ends_with(
+                "Then 3,082.31 is still owed, and your contractual payment of 105.00 a month \
+                 resumes."
+            ),
+            "{}",
+            c.summary
+        );
+
+        // JPY: ¥1,200,000 × 3.9 % / 12 = ¥3,900; 12 × ¥27,300 + ¥90,000 = ¥417,600, ¥34,800 a
+        // month; ¥822,500 remains.
+        let (_, options) = hand_worked(4);
+        let c = option(&options, CatchUp);
+        assert_eq!(c.schedule[0].interest, 3_900);
+        assert_eq!((c.monthly_amount, c.remaining_balance), (34_800, 822_500));
+
+        // 100.00 a month would not even cover the 250.00 of interest (10,000.00 × 30 % / 12).
+        let (_, options) = hand_worked(11);
+        assert_eq!(
+            exclusion(&options, CatchUp).code,
+            "CATCH_UP_DOES_NOT_COVER_INTEREST"
+        );
+    }
+
+    #[test]
+    fn a_reduced_payment_at_zero_rounds_half_even_in_every_currency() {
+        // EUR 10,000.00 / 24 = 416.666… → 416.67; the last 10,000.00 − 23 × 416.67 = 416.59.
+        let (_, options) = hand_worked(1);
+        let r = option(&options, ReducedPayment);
+        assert_eq!((r.months, r.monthly_amount), (24, 41_667));
+        assert_eq!(row(&r.schedule[0]), (1_000_000, 41_667, 0, 41_667, 958_333));
+        assert_eq!(row(&r.schedule[23]), (41_659, 41_659, 0, 41_659, 0));
+        // KWD 5,000.000 / 36 = 138.888… → 138.889; the last 5,000.000 − 35 × 138.889 = 138.885.
+        let (_, options) = hand_worked(3);
+        let r = option(&options, ReducedPayment);
+        assert_eq!((r.months, r.monthly_amount), (36, 138_889));
+        assert_eq!(row(&r.schedule[35]), (138_885, 138_885, 0, 138_885, 0));
+        assert_eq!((r.total_payable, r.remaining_balance), (5_000_000, 0));
+    }
+
+    #[test]
+    fn a_term_extension_is_longer_and_lower_or_is_not_offered() {
+        // The 24 months left cost 475.37 a month (the reference table in `amortisation`), which
+        // fits 600.00: a longer term would only add interest.
+        let (_, options) = hand_worked(1);
+        assert!(!offered_kinds(&options).contains(&TermExtension));
+        let why = exclusion(&options, TermExtension);
+        assert_eq!(why.code, "TERM_EXTENSION_NOT_NEEDED");
+        assert!(why.message.contains("475.37 a month"), "{}", why.message);
+
+        // With 450.00 left over: 25 months cost 458.71, 26 months 443.34, which fits.
+        let (_, options) = hand_worked(2);
+        let e = option(&options, TermExtension);
+        assert_eq!((e.months, e.monthly_amount), (26, 44_334));
+        assert!(
+            e.monthly_amount < 47_540,
+            "lower than the contractual payment"
+        );
+        assert_eq!(
+            row(&e.schedule[0]),
+            (1_000_000, 44_334, 10_825, 33_509, 966_491)
+        );
+        assert_eq!(row(&e.schedule[25]), (43_860, 44_335, 475, 43_860, 0));
+        assert_eq!(e.total_payable, 1_152_685);
+        assert!(
+            e.summary.starts_with(
+                "Your payment becomes 443.34 a month, down from 475.40, by spreading the balance \
+                 over 26 months instead of 24 months."
+            ),
+            "{}",
+            e.summary
+        );
+
+        // KWD: 36 months cost 150.980; 40 months 137.094 fits 140.000 and is below 151.000.
+        let (_, options) = hand_worked(3);
+        let e = option(&options, TermExtension);
+        assert_eq!(
+            (e.months, e.monthly_amount, e.total_payable),
+            (40, 137_094, 5_483_747)
+        );
+
+        // 25 months cost 458.71, which fits 460.00 but is no lower than the contractual 400.00.
+        let (_, options) = hand_worked(12);
+        assert_eq!(
+            exclusion(&options, TermExtension).code,
+            "TERM_EXTENSION_DOES_NOT_LOWER_PAYMENT"
+        );
+    }
+
+    #[test]
+    fn a_payment_holiday_opens_with_what_is_owed_when_payments_resume() {
+        // 1 % a month on a growing balance: 10,000.00 → 10,100.00 → 10,201.00 → 10,303.01;
+        // then 48 months of 271.32 from 28 June 2025.
+        let (_, options) = hand_worked(5);
+        let h = option(&options, PaymentHoliday);
+        assert_eq!(h.first_payment_date, Some(date(2025, 6, 28)));
+        assert_eq!(
+            row(&h.schedule[0]),
+            (1_030_301, 27_132, 10_303, 16_829, 1_013_472)
+        );
+        assert_eq!(row(&h.schedule[47]), (26_852, 27_121, 269, 26_852, 0));
+        assert_eq!((h.total_payable, h.remaining_balance), (1_302_325, 0));
+    }
+
+    #[test]
+    fn a_freeze_pays_the_balance_off_and_a_settlement_forgives_the_rest() {
+        // 21 × 475.40 = 9,983.40, then the last 16.60.
+        let (_, options) = hand_worked(1);
+        let f = option(&options, InterestFeeFreeze);
+        assert_eq!(f.months, 22);
+        assert_eq!(row(&f.schedule[0]), (1_000_000, 47_540, 0, 47_540, 952_460));
+        assert_eq!(row(&f.schedule[21]), (1_660, 1_660, 0, 1_660, 0));
+        assert_eq!(f.after_plan, AfterPlan::PaidOff);
+
+        // 70 % of 400.00 = 280.00 once; the 120.00 left is forgiven.
+        let (_, options) = hand_worked(6);
+        let s = option(&options, Settlement);
+        let rows: Vec<_> = s.schedule.iter().map(row).collect();
+        assert_eq!(rows, [(40_000, 28_000, 0, 28_000, 12_000)]);
+        assert_eq!(
+            (s.remaining_balance, s.after_plan),
+            (12_000, AfterPlan::Forgiven)
+        );
+        assert!(
+            s.summary
+                .ends_with("The remaining 120.00 is forgiven once it arrives."),
+            "{}",
+            s.summary
+        );
+    }
+
+    #[test]
+    fn a_token_payment_and_a_breathing_space_say_what_waits_for_the_review() {
+        // Without a statement: 1.00 on 28 March, 28 April and 28 May (the review is 8 June),
+        // interest frozen; 3,000.00 − 3.00 = 2,997.00 waits for the review.
+        let (_, options) = hand_worked(7);
+        let t = option(&options, TokenPayment);
+        let rows: Vec<_> = t.schedule.iter().map(row).collect();
+        assert_eq!(
+            rows,
+            [
+                (300_000, 100, 0, 100, 299_900),
+                (299_900, 100, 0, 100, 299_800),
+                (299_800, 100, 0, 100, 299_700)
+            ]
+        );
+        assert_eq!(
+            (t.remaining_balance, t.after_plan),
+            (299_700, AfterPlan::Review)
+        );
+        assert!(
+            t.summary.contains("2,997.00 is still owed"),
+            "{}",
+            t.summary
+        );
+        let b = option(&options, BreathingSpace);
+        assert!(b.schedule.is_empty());
+        assert_eq!(
+            (b.remaining_balance, b.after_plan),
+            (300_000, AfterPlan::Review)
+        );
+        assert!(
+            b.summary.contains("The 3,000.00 you owe stays as it is"),
+            "{}",
+            b.summary
+        );
+
+        // Nothing left over: nothing asked, everything waits.
+        let (_, options) = hand_worked(8);
+        let t = option(&options, TokenPayment);
+        assert!(t.schedule.is_empty());
+        assert_eq!(t.remaining_balance, 300_000);
+        assert!(t.summary.starts_with("Pay nothing now"), "{}", t.summary);
+        assert!(
+            t.summary.contains("The 3,000.00 you owe stays as it is"),
+            "{}",
+            t.summary
+        );
+    }
+
     // ------------------------------------------------------------ unit tests
 
     #[test]
     fn ranking_is_deterministic_and_breaks_ties_by_recovery_then_kind() {
         // Zero rate: nothing costs interest. The freeze asks least (90.00); catch-up, reduced
-        // payment, term extension and holiday all ask 100.00 a month for the same 1,200.00;
-        // expected recovery decides, then proto order.
+        // payment and holiday all ask 100.00 a month for the same 1,200.00; expected recovery
+        // decides, then proto order. The remaining 12 months already fit the budget, so there is
+        // no longer term.
         let t = terms(120_000, 12_000, 9_000, "0", 12, 0);
         let s = situation(Some(20_000));
         let first = run(&t, &s);
         for _ in 0..5 {
             assert_eq!(run(&t, &s), first);
         }
-        // Default likelihoods: extension 0.80 > reduced 0.70 > holiday 0.65 > catch-up 0.55.
+        // Default likelihoods: reduced 0.70 > holiday 0.65 > catch-up 0.55.
         assert_eq!(
             offered_kinds(&first),
             vec![
                 InterestFeeFreeze,
-                TermExtension,
                 ReducedPayment,
                 PaymentHoliday,
                 CatchUp,
                 BreathingSpace
             ]
+        );
+        assert_eq!(
+            exclusion(&first, TermExtension).code,
+            "TERM_EXTENSION_NOT_NEEDED"
         );
         // Equal likelihoods: nothing left to tell them apart but proto order.
         let even = Decimal::new(5, 1);
@@ -2523,7 +3150,6 @@ mod tests {
                 InterestFeeFreeze,
                 CatchUp,
                 ReducedPayment,
-                TermExtension,
                 PaymentHoliday,
                 BreathingSpace
             ]
@@ -2532,11 +3158,10 @@ mod tests {
 
     #[test]
     fn customer_first_puts_cheaper_plans_above_higher_recovery() {
-        // Case 4: frozen-interest plans (cost 0) come first, the lower monthly first. Folding the
-        // arrears into the term costs the same contract interest as catching up, at a lower
-        // monthly, so it ranks above the catch-up; the holiday adds the break's interest and
-        // comes last of the plans, though its expected recovery beats the catch-up's. Breathing
-        // space follows the plans when the customer has a surplus.
+        // Case 4: frozen-interest plans (cost 0) come first, the lower monthly first; the
+        // catch-up costs the contract's interest; the holiday adds the break's interest and
+        // comes last of the plans, though its expected recovery beats the catch-up's and the
+        // reduced payment's. Breathing space follows the plans when the customer has a surplus.
         let t = terms(600_000, 30_000, 15_000, "0.089", 48, 1_000);
         let options = run(&t, &situation(Some(90_000)));
         assert_eq!(
@@ -2544,7 +3169,6 @@ mod tests {
             vec![
                 ReducedPayment,
                 InterestFeeFreeze,
-                TermExtension,
                 CatchUp,
                 PaymentHoliday,
                 BreathingSpace
@@ -2556,7 +3180,7 @@ mod tests {
         );
         assert!(
             option(&options, ReducedPayment).expected_recovery
-                < option(&options, TermExtension).expected_recovery,
+                < option(&options, PaymentHoliday).expected_recovery,
             "customer-first before recovery"
         );
     }
@@ -2668,18 +3292,28 @@ mod tests {
         assert_eq!(freeze.interest_waived, contract_interest);
         assert_eq!(freeze.months, 40);
         assert_eq!(freeze.monthly_amount, 15_000);
-        let ext = option(&options, TermExtension);
-        assert_eq!(ext.interest_waived, 0);
-        assert_eq!(ext.annual_rate, Decimal::new(89, 3));
+        let holiday = option(&options, PaymentHoliday);
+        assert_eq!(holiday.interest_waived, 0);
+        assert_eq!(holiday.annual_rate, Decimal::new(89, 3));
         let catch_up = option(&options, CatchUp);
         assert_eq!((catch_up.monthly_amount, catch_up.months), (17_500, 12));
         assert_eq!(catch_up.total_payable, 12 * 15_000 + 30_000);
-        // The contract's interest shows inside the catch-up's payments.
+        assert_eq!(catch_up.interest_waived, 0);
+        // Interest runs at the contract rate on what the catch-up's own payments leave owed:
+        // 6,000.00 × 8.9 % / 12 = 44.50 in the first month, less each month after.
+        assert_eq!(catch_up.schedule[0].interest, 4_450);
+        for i in &catch_up.schedule {
+            assert_eq!(
+                Ok(i.interest),
+                amortisation::monthly_interest(i.opening_balance, &rate("0.089"))
+            );
+        }
         let interest: i64 = catch_up.schedule.iter().map(|i| i.interest).sum();
         assert_eq!(
-            interest,
-            contract.iter().take(12).map(|l| l.interest).sum::<i64>()
+            catch_up.remaining_balance,
+            600_000 + interest - catch_up.total_payable
         );
+        assert_eq!(catch_up.after_plan, AfterPlan::ContractResumes);
     }
 
     #[test]

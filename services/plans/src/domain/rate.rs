@@ -106,6 +106,7 @@ impl AnnualRate {
     }
 
     #[must_use]
+    #[cfg(test)]
     pub fn is_zero(&self) -> bool {
         self.0.is_zero()
     }

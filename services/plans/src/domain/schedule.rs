@@ -4,21 +4,31 @@
 //! money arrives rather than when the bank's cycle says. "Money and time": the sum of a schedule
 //! equals its total exactly; the last installment absorbs the remainder.
 
+use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 
-use crate::domain::amortisation::{ScheduleError, amortise, check_term, positive_amount};
+use crate::domain::amortisation::{ScheduleError, amortise, check_term, monthly_interest};
 use crate::domain::rate::AnnualRate;
 
-/// One installment of a plan, in minor units of the plan's currency.
+/// One installment of a plan, in minor units of the plan's currency: one row of a true schedule,
+/// so `closing_balance = opening_balance − principal` and the next row opens where this one
+/// closes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Installment {
     /// 1 for the first installment, counting up by one.
     pub sequence: u32,
     pub due_date: Date,
+    /// Owed before this installment.
+    pub opening_balance: i64,
     /// `principal + interest`.
     pub amount: i64,
+    /// What the installment takes off the balance.
     pub principal: i64,
+    /// `opening_balance × r`, half-even (DESIGN.md); 0 while interest is frozen.
     pub interest: i64,
+    /// Owed after this installment: 0 only once the debt is paid off.
+    pub closing_balance: i64,
 }
 
 /// `months` due dates, one a month, on `payday` — clamped to the month's last day, so payday 31
@@ -50,8 +60,8 @@ pub fn payday_dates(
     Ok(dates)
 }
 
-/// A re-amortised annuity (term extension) on the customer's payday: the lines of
-/// [`amortise`] with due dates from [`payday_dates`].
+/// A re-amortised annuity (term extension, payment holiday) on the customer's payday: the lines
+/// of [`amortise`] with due dates from [`payday_dates`]. Pays `principal` off.
 ///
 /// # Errors
 /// As for [`amortise`] and [`payday_dates`].
@@ -71,49 +81,99 @@ pub fn annuity_installments(
         .map(|((due_date, line), sequence)| Installment {
             sequence,
             due_date,
+            // `amortise` checked the total, so the balance before each line fits.
+            opening_balance: line.balance_after + line.principal,
             amount: line.amount,
             principal: line.principal,
             interest: line.interest,
+            closing_balance: line.balance_after,
         })
         .collect())
 }
 
-/// `total` in `months` interest-free installments (catch-up plans, frozen balances): equal parts
-/// rounded down, the last absorbing the remainder (DESIGN.md), so it exceeds the others by at most
-/// `months − 1` minor units and the schedule sums to `total` exactly.
+/// `total` in `months` interest-free installments (a reduced payment with interest frozen):
+/// DESIGN.md's convention at r = 0, so the level part is `total / months` rounded half-even and
+/// the last absorbs the remainder (it may be a little smaller or larger); the schedule sums to
+/// `total` exactly.
 ///
 /// # Errors
-/// `NegativeAmount`, `ZeroAmount`, `ZeroMonths`, `TermTooLong`, `InvalidPayday`, `DateOutOfRange`;
-/// `TermTooLongForAmount` when `total < months`, which would make every part but the last zero.
+/// As for [`annuity_installments`]; `TermTooLongForAmount` when the rounded part is zero or would
+/// repay `total` before the last month (`total` small against `months`).
 pub fn equal_installments(
     total: i64,
     months: u32,
     first_on_or_after: Date,
     payday: i8,
 ) -> Result<Vec<Installment>, ScheduleError> {
-    let dates = payday_dates(first_on_or_after, payday, months)?;
-    let whole = positive_amount(total)?;
-    let part = whole / u64::from(months);
-    if part == 0 {
-        return Err(ScheduleError::TermTooLongForAmount { months });
-    }
-    // part·(months − 1) < total, so the remainder is positive and everything fits in i64.
-    let last = whole - part * u64::from(months - 1);
-    let amount_of = |sequence: u32| if sequence == months { last } else { part };
-    dates
-        .into_iter()
-        .zip(1..)
-        .map(|(due_date, sequence)| {
-            let amount = i64::try_from(amount_of(sequence)).map_err(|_| ScheduleError::Overflow)?;
-            Ok(Installment {
+    annuity_installments(
+        total,
+        &AnnualRate::zero(),
+        months,
+        first_on_or_after,
+        payday,
+    )
+}
+
+/// Given payments, on the given dates, against `balance`, which bears interest at `rate`
+/// (DESIGN.md: each month's interest = opening balance × r, half-even; principal = payment −
+/// interest). A payment that would clear the balance is cut to what is owed (balance plus its
+/// interest) and the schedule ends there, closing at 0. Otherwise what the payments leave stays
+/// in the last closing balance; with `clear_at_end` the last payment is instead what is owed
+/// (the convention's last installment: remaining balance plus its interest).
+///
+/// # Errors
+/// `NegativeAmount` for a negative balance or payment; `PaymentDoesNotCoverInterest` when a
+/// payment is below its month's interest (the balance would grow); `Overflow`.
+pub fn paid_installments(
+    balance: i64,
+    rate: &AnnualRate,
+    payments: &[(Date, i64)],
+    clear_at_end: bool,
+) -> Result<Vec<Installment>, ScheduleError> {
+    let mut installments = Vec::with_capacity(payments.len());
+    let mut opening = balance;
+    let count = payments.len();
+    for ((index, &(due_date, payment)), sequence) in payments.iter().enumerate().zip(1_u32..) {
+        if payment < 0 {
+            return Err(ScheduleError::NegativeAmount);
+        }
+        let interest = monthly_interest(opening, rate)?;
+        let owed = opening
+            .checked_add(interest)
+            .ok_or(ScheduleError::Overflow)?;
+        if owed <= payment || (clear_at_end && index + 1 == count) {
+            installments.push(Installment {
                 sequence,
                 due_date,
-                amount,
-                principal: amount,
-                interest: 0,
-            })
-        })
-        .collect()
+                opening_balance: opening,
+                amount: owed,
+                principal: opening,
+                interest,
+                closing_balance: 0,
+            });
+            break;
+        }
+        if payment < interest {
+            return Err(ScheduleError::PaymentDoesNotCoverInterest {
+                month: sequence,
+                payment,
+                interest,
+            });
+        }
+        // interest ≤ payment < opening + interest, so 0 ≤ principal < opening.
+        let principal = payment - interest;
+        installments.push(Installment {
+            sequence,
+            due_date,
+            opening_balance: opening,
+            amount: payment,
+            principal,
+            interest,
+            closing_balance: opening - principal,
+        });
+        opening -= principal;
+    }
+    Ok(installments)
 }
 
 /// What a schedule asks the customer to pay in all. Saturates at the `i64` bounds rather than
@@ -123,6 +183,14 @@ pub fn equal_installments(
 pub fn schedule_total(installments: &[Installment]) -> i64 {
     use crate::domain::amortisation::saturating_sum;
     saturating_sum(installments.iter().map(|installment| installment.amount))
+}
+
+/// Today on the customer's calendar, in their IANA time zone: the date a schedule starts from and
+/// that judges a missed installment, so a payday is the customer's day from their midnight to
+/// their midnight, whatever UTC says (DESIGN.md "Money and time").
+#[must_use]
+pub fn customer_today(now: Timestamp, zone: &TimeZone) -> Date {
+    now.to_zoned(zone.clone()).date()
 }
 
 fn check_payday(payday: i8) -> Result<(), ScheduleError> {
@@ -235,6 +303,76 @@ mod tests {
         );
     }
 
+    fn zone(name: &str) -> TimeZone {
+        TimeZone::get(name).expect("in the bundled tz database")
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("instant")
+    }
+
+    #[test]
+    fn the_customers_day_ends_at_their_midnight_across_the_change_to_summer_time() {
+        // London moves to BST at 01:00 UTC on Sunday 29 March 2026.
+        let london = zone("Europe/London");
+        assert_eq!(
+            customer_today(at("2026-03-28T23:30:00Z"), &london),
+            date(2026, 3, 28)
+        );
+        assert_eq!(
+            customer_today(at("2026-03-29T00:30:00Z"), &london),
+            date(2026, 3, 29)
+        );
+        assert_eq!(
+            customer_today(at("2026-03-29T22:59:00Z"), &london),
+            date(2026, 3, 29)
+        );
+        assert_eq!(
+            customer_today(at("2026-03-29T23:00:00Z"), &london),
+            date(2026, 3, 30)
+        );
+        // Back to GMT at 01:00 UTC on 25 October 2026: midnight is 00:00 UTC again.
+        assert_eq!(
+            customer_today(at("2026-10-25T23:30:00Z"), &london),
+            date(2026, 10, 25)
+        );
+    }
+
+    #[test]
+    fn a_payday_31_schedule_starts_on_the_customers_last_day_of_april() {
+        // 20:00 on 30 April in Los Angeles is 03:00 on 1 May in UTC.
+        let today = customer_today(at("2026-05-01T03:00:00Z"), &zone("America/Los_Angeles"));
+        assert_eq!(today, date(2026, 4, 30));
+        assert_eq!(
+            payday_dates(today, 31, 3).expect("dates"),
+            [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)]
+        );
+        let utc_today = customer_today(at("2026-05-01T03:00:00Z"), &TimeZone::UTC);
+        assert_eq!(
+            payday_dates(utc_today, 31, 1).expect("dates"),
+            [date(2026, 5, 31)]
+        );
+    }
+
+    #[test]
+    fn payday_29_of_a_leap_year_is_the_customers_29_february() {
+        let auckland = zone("Pacific/Auckland");
+        // 00:30 on 29 February 2028 in Auckland (NZDT, UTC+13), still the 28th in UTC.
+        let today = customer_today(at("2028-02-28T11:30:00Z"), &auckland);
+        assert_eq!(today, date(2028, 2, 29));
+        assert_eq!(
+            payday_dates(today, 29, 2).expect("dates"),
+            [date(2028, 2, 29), date(2028, 3, 29)]
+        );
+        // 00:30 on 1 March in Auckland while UTC is on the 29th: February's payday has passed.
+        let next_day = customer_today(at("2028-02-29T11:30:00Z"), &auckland);
+        assert_eq!(next_day, date(2028, 3, 1));
+        assert_eq!(
+            payday_dates(next_day, 29, 1).expect("dates"),
+            [date(2028, 3, 29)]
+        );
+    }
+
     #[test]
     fn crosses_the_year_end() {
         let dates = payday_dates(date(2025, 12, 20), 5, 2).expect("dates");
@@ -276,6 +414,68 @@ mod tests {
         assert_eq!(plan[2].sequence, 3);
         assert_eq!(schedule_total(&plan), 1_000);
         assert!(plan.iter().all(|installment| installment.interest == 0));
+    }
+
+    #[test]
+    fn equal_installments_round_half_even_and_the_last_may_be_smaller() {
+        // DESIGN.md at r = 0: EUR 10,000.00 over 24 months is 416.666… → 416.67 (not 416.66),
+        // and the last is 10,000.00 − 23 × 416.67 = 416.59.
+        let eur = equal_installments(1_000_000, 24, date(2025, 1, 1), 1).expect("plan");
+        assert_eq!((eur[0].amount, eur[23].amount), (41_667, 41_659));
+        // KWD 5,000.000 over 36 months: 138.888… → 138.889; the last 5,000.000 − 35 × 138.889.
+        let kwd = equal_installments(5_000_000, 36, date(2025, 1, 1), 1).expect("plan");
+        assert_eq!((kwd[0].amount, kwd[35].amount), (138_889, 138_885));
+        assert_eq!(schedule_total(&kwd), 5_000_000);
+        assert_eq!(
+            (kwd[0].opening_balance, kwd[0].closing_balance),
+            (5_000_000, 5_000_000 - 138_889)
+        );
+        assert_eq!(kwd[35].closing_balance, 0);
+    }
+
+    #[test]
+    fn paid_installments_leave_what_the_payments_do_not_cover() {
+        // 1,000.00 at 12 % a year (1 % a month), 300.00 a month for two months.
+        let rate = AnnualRate::parse("0.12").expect("rate");
+        let payments = [(date(2025, 1, 28), 30_000), (date(2025, 2, 28), 30_000)];
+        let plan = paid_installments(100_000, &rate, &payments, false).expect("plan");
+        let rows: Vec<(i64, i64, i64, i64, i64)> = plan
+            .iter()
+            .map(|i| {
+                (
+                    i.opening_balance,
+                    i.amount,
+                    i.interest,
+                    i.principal,
+                    i.closing_balance,
+                )
+            })
+            .collect();
+        // 1 % of 1,000.00 is 10.00; 1 % of 710.00 is 7.10.
+        assert_eq!(
+            rows,
+            [
+                (100_000, 30_000, 1_000, 29_000, 71_000),
+                (71_000, 30_000, 710, 29_290, 41_710)
+            ]
+        );
+        // Clearing at the end: the last payment is what is owed, 710.00 + 7.10.
+        let cleared = paid_installments(100_000, &rate, &payments, true).expect("plan");
+        assert_eq!(cleared[1].amount, 71_710);
+        assert_eq!(cleared[1].closing_balance, 0);
+        // A payment that would clear the balance is cut to what is owed and ends the schedule.
+        let early = paid_installments(20_000, &rate, &payments, false).expect("plan");
+        assert_eq!(early.len(), 1);
+        assert_eq!((early[0].amount, early[0].closing_balance), (20_200, 0));
+        // A payment below the month's interest would let the balance grow.
+        assert_eq!(
+            paid_installments(100_000, &rate, &[(date(2025, 1, 28), 999)], false),
+            Err(ScheduleError::PaymentDoesNotCoverInterest {
+                month: 1,
+                payment: 999,
+                interest: 1_000
+            })
+        );
     }
 
     #[test]
@@ -330,14 +530,33 @@ mod tests {
             start in start_date(),
             payday in 1i8..=31,
         ) {
-            prop_assume!(total >= i64::from(months));
-            let plan = equal_installments(total, months, start, payday).expect("plan");
+            let plan = match equal_installments(total, months, start, payday) {
+                Ok(plan) => plan,
+                // Only an amount small against the term: the rounded part is zero or repays it
+                // early, which needs part ≥ total / (months − 1) with part ≤ total / months + ½,
+                // so total ≤ months·(months − 1) / 2.
+                Err(ScheduleError::TermTooLongForAmount { .. }) => {
+                    let months = i64::from(months);
+                    prop_assert!(2 * total <= months * (months - 1));
+                    return Ok(());
+                }
+                Err(other) => return Err(TestCaseError::fail(other.to_string())),
+            };
             prop_assert_eq!(plan.len(), months as usize);
             prop_assert_eq!(schedule_total(&plan), total);
             let (last, rest) = plan.split_last().expect("at least one");
             let part = plan[0].amount;
             prop_assert!(rest.iter().all(|installment| installment.amount == part));
-            prop_assert!(last.amount >= part && last.amount - part < i64::from(months));
+            // Half-even: the part is within half a minor unit of total / months, so the last
+            // differs from it by at most months / 2.
+            let twice_error = (2 * i128::from(part) * i128::from(months) - 2 * i128::from(total)).abs();
+            prop_assert!(twice_error <= i128::from(months));
+            prop_assert!((last.amount - part).abs() * 2 <= i64::from(months));
+            prop_assert_eq!(plan[0].opening_balance, total);
+            prop_assert_eq!(last.closing_balance, 0);
+            for pair in plan.windows(2) {
+                prop_assert_eq!(pair[1].opening_balance, pair[0].closing_balance);
+            }
         }
 
         #[test]

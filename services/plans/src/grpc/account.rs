@@ -7,12 +7,15 @@ use rapport_proto::plans::v1::account_service_server::AccountService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
+use super::payments::{
+    NewMoney, PlanPaymentName, account_payment_to_pb, allocate_to_plan, post_to_account,
+};
 use super::{Core, account, answer, commit};
 use crate::domain::account::{Account, delinquency_stage};
-use crate::domain::events::PlansEvent;
 use crate::domain::rate::AnnualRate;
 use crate::error::PlansError;
-use crate::store::{self, Conn, accounts::ReportedPayment};
+use crate::store::accounts::PostedBy;
+use crate::store::{self, Conn};
 
 #[derive(Debug, Clone)]
 pub(crate) struct AccountApi(pub(crate) Core);
@@ -223,58 +226,112 @@ impl AccountApi {
         let invalid = || PlansError::Invalid(v.clone());
         let (account_id, key) = (account_id.ok_or_else(invalid)?, key.ok_or_else(invalid)?);
 
+        // The plan's installments are judged on the customer's calendar (read before any lock).
+        let today = super::plan::account_today(&self.0, account_id).await?;
         let mut tx = self.0.write().await?;
-        // Two payments on one account at once must not both read the old balance.
+        // Two payments on one account at once must not both read the old balance, and billing
+        // and an agent reporting the same money take turns (docs/payments.md).
         store::plans::lock(&mut tx, store::plans::Lockable::Account, account_id).await?;
         let mut account = account(&mut tx, account_id).await?;
         let mut v = Validation::new();
         let amount = wire::positive_amount("amount", r.amount.as_ref(), account.currency, &mut v);
         v.clone().finish()?;
-        let payment = ReportedPayment {
-            id: Id::new(),
-            account_id,
-            idempotency_key: key.clone(),
-            amount: amount.ok_or_else(|| PlansError::Invalid(v.clone()))?,
-            received_at: received_at.ok_or_else(invalid)?,
-            source_reference: reference.ok_or_else(invalid)?,
-            recorded_at: now,
-        };
-        if !store::accounts::insert_payment(&mut tx, &payment).await? {
-            // The key was used: a retry answers with the first payment, unchanged.
-            let first = store::accounts::payment_by_key(&mut tx, account_id, &key)
-                .await?
-                .ok_or_else(|| PlansError::Corrupt("payment key without payment".into()))?;
-            commit(tx).await?;
-            if first.amount != payment.amount {
+        let amount = amount.ok_or_else(|| PlansError::Invalid(v.clone()))?;
+        let (received_at, reference) = (
+            received_at.ok_or_else(invalid)?,
+            reference.ok_or_else(invalid)?,
+        );
+
+        if let Some(mut first) =
+            store::accounts::payment_by_reference(&mut tx, account_id, &key).await?
+        {
+            if first.amount != amount {
                 return Err(PlansError::AlreadyExists(format!(
                     "idempotency key {key:?} was used for a payment of a different amount"
                 )));
             }
+            // A retry answers with the first payment; billing's first report of money an agent
+            // recorded on a plan confirms it. Neither moves anything.
+            let replayed = first.billing_reported_at.is_some();
+            if !replayed {
+                first.billing_reported_at = Some(now);
+                if !reference.is_empty() {
+                    first.source_reference = reference;
+                }
+                store::accounts::save_reports(&mut tx, &first).await?;
+            }
+            let plan_payment = store::plans::payment_of_account_payment(&mut tx, first.id).await?;
+            commit(tx).await?;
             return Ok(pb::ReportPaymentResponse {
-                payment: Some(payment_to_pb(&first, &account)),
+                payment: Some(account_payment_to_pb(
+                    &first,
+                    plan_payment.as_ref().map(|p| p.id),
+                    account.currency,
+                )),
+                plan_payment: plan_payment
+                    .as_ref()
+                    .map(|p| super::plan::plan_payment_to_pb(p, account.currency)),
                 account: Some(self.to_pb(account).await?),
-                replayed: true,
+                replayed,
+                reconciled: first.posted_by == PostedBy::Plan,
             });
         }
-        account.apply_payment(payment.amount, payment.received_at);
-        account.updated_at = now;
-        store::accounts::update(&mut tx, &account).await?;
-        rapport_outbox::append(
+
+        let entry = post_to_account(
+            &self.0,
             &mut tx,
-            &PlansEvent::PaymentReported {
-                customer_id: account.customer_id,
-                account_id,
-                amount: payment.amount,
-                currency: account.currency.code(),
+            &mut account,
+            NewMoney {
+                id: Id::new(),
+                reference: key.clone(),
+                amount,
+                received_at,
+                source_reference: reference,
+                posted_by: PostedBy::Billing,
             },
-            now,
         )
         .await?;
+        // Money on an account with an active plan pays the plan.
+        let mut plan_payment = None;
+        if let Some(active) = store::plans::active_for_account(&mut tx, account_id).await? {
+            // The plan's own lock too (CancelPlan takes only that one), then the plan as it is.
+            store::plans::lock(&mut tx, store::plans::Lockable::Plan, active.id).await?;
+            let mut plan = store::plans::get(&mut tx, active.id)
+                .await?
+                .ok_or_else(|| PlansError::Corrupt(format!("plan {} vanished", active.id)))?;
+            super::plan::bring_up_to_date(&self.0, &mut tx, &mut plan, today).await?;
+            if plan.is_active() {
+                plan_payment = Some(
+                    allocate_to_plan(
+                        &self.0,
+                        &mut tx,
+                        &mut plan,
+                        &entry,
+                        PlanPaymentName {
+                            id: Id::new(),
+                            idempotency_key: format!("account-payment:{}", entry.id),
+                            source_reference: key,
+                        },
+                        today,
+                    )
+                    .await?,
+                );
+            }
+        }
+        super::standing::refresh(&self.0, &mut tx, account.customer_id).await?;
         commit(tx).await?;
         Ok(pb::ReportPaymentResponse {
-            payment: Some(payment_to_pb(&payment, &account)),
+            payment: Some(account_payment_to_pb(
+                &entry,
+                plan_payment.as_ref().map(|p| p.id),
+                account.currency,
+            )),
+            plan_payment: plan_payment
+                .as_ref()
+                .map(|p| super::plan::plan_payment_to_pb(p, account.currency)),
             account: Some(self.to_pb(account).await?),
             replayed: false,
+            reconciled: false,
         })
     }
 
@@ -323,6 +380,7 @@ impl AccountApi {
         account.report_arrears(days, arrears.ok_or(PlansError::Invalid(v))?, as_of);
         account.updated_at = now;
         store::accounts::update(&mut tx, &account).await?;
+        super::standing::refresh(&self.0, &mut tx, account.customer_id).await?;
         commit(tx).await?;
         Ok(pb::ReportArrearsResponse {
             account: Some(self.to_pb(account).await?),
@@ -343,17 +401,29 @@ impl AccountApi {
         })
     }
 
-    /// The account as callers see it, with what protections and plans mean for it now.
+    /// The account as callers see it, with what protections and plans mean for it now, and its
+    /// next due date on the customer's calendar.
     async fn to_pb(&self, account: Account) -> Result<pb::Account, PlansError> {
-        let mut conn = self.0.read().await?;
-        account_to_pb(&self.0, &mut conn, &account).await
+        customer_account_to_pb(&self.0, &account).await
     }
+}
+
+/// The account as callers see it now, its next due date on the customer's calendar. Call it
+/// after the write transaction: it may ask profiles.
+pub(crate) async fn customer_account_to_pb(
+    core: &Core,
+    account: &Account,
+) -> Result<pb::Account, PlansError> {
+    let today = core.customer_today(account.customer_id).await?;
+    let mut conn = core.read().await?;
+    account_to_pb(core, &mut conn, account, today).await
 }
 
 pub(crate) async fn account_to_pb(
     core: &Core,
     conn: &mut Conn,
     a: &Account,
+    today: jiff::civil::Date,
 ) -> Result<pb::Account, PlansError> {
     let c = a.currency;
     let now = core.now();
@@ -381,7 +451,7 @@ pub(crate) async fn account_to_pb(
         days_past_due: i32::try_from(a.days_past_due).unwrap_or(i32::MAX),
         arrears_amount: Some(wire::money_to_pb(c, a.arrears)),
         stage: delinquency_stage(a.days_past_due, core.rules.delinquency_days) as i32,
-        next_due_date: Some(wire::date_to_pb(a.next_due_date(core.today()))),
+        next_due_date: Some(wire::date_to_pb(a.next_due_date(today))),
         last_payment_at: a.last_payment.map(|(at, _)| wire::timestamp_to_pb(at)),
         last_payment_amount: a
             .last_payment
@@ -398,15 +468,4 @@ pub(crate) async fn account_to_pb(
         created_at: Some(wire::timestamp_to_pb(a.created_at)),
         updated_at: Some(wire::timestamp_to_pb(a.updated_at)),
     })
-}
-
-fn payment_to_pb(p: &ReportedPayment, a: &Account) -> pb::Payment {
-    pb::Payment {
-        payment_id: p.id.to_string(),
-        account_id: p.account_id.to_string(),
-        amount: Some(wire::money_to_pb(a.currency, p.amount)),
-        received_at: Some(wire::timestamp_to_pb(p.received_at)),
-        source_reference: p.source_reference.clone(),
-        recorded_at: Some(wire::timestamp_to_pb(p.recorded_at)),
-    }
 }

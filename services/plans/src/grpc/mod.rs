@@ -6,9 +6,12 @@ mod account;
 mod hardship;
 mod messages;
 mod outreach;
+mod payments;
 mod plan;
 mod promises;
 mod reporting;
+mod standing;
+mod zones;
 
 use std::sync::Arc;
 
@@ -39,6 +42,7 @@ pub(crate) struct Core {
     clock: SharedClock,
     rules: Arc<Rules>,
     directory: Arc<dyn CustomerDirectory>,
+    zones: Arc<zones::CustomerZones>,
 }
 
 impl Core {
@@ -52,6 +56,7 @@ impl Core {
             storage,
             clock,
             rules,
+            zones: Arc::new(zones::CustomerZones::new(directory.clone())),
             directory,
         }
     }
@@ -60,10 +65,21 @@ impl Core {
         self.clock.now()
     }
 
-    /// Today's date for rules by date. Until the customer's time zone is read from profiles
-    /// (the integration issue), dates are UTC.
+    /// Today's date in UTC, for rules whose dates are not the customer's yet (promises to pay).
+    /// Plans and accounts use [`Core::customer_today`].
     fn today(&self) -> jiff::civil::Date {
         self.now().to_zoned(jiff::tz::TimeZone::UTC).date()
+    }
+
+    /// Today where the customer lives: the date that starts a schedule, that installments fall
+    /// due on and that judges a missed one (DESIGN.md "Money and time"). Asks profiles (or
+    /// remembers), so call it before a write transaction.
+    pub(crate) async fn customer_today(
+        &self,
+        customer_id: Id,
+    ) -> Result<jiff::civil::Date, PlansError> {
+        let zone = self.zones.zone(customer_id).await?;
+        Ok(crate::domain::schedule::customer_today(self.now(), &zone))
     }
 
     async fn read(&self) -> Result<PoolConnection<Any>, PlansError> {

@@ -14,7 +14,9 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use tonic::{Request, Response, Status};
 
+use super::account::customer_account_to_pb;
 use super::hardship::{affordability_to_pb, assess, reason_to_pb};
+use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
 use super::{Core, account, answer, commit, not_found};
 use crate::domain::account::Account;
 use crate::domain::case::HardshipCase;
@@ -24,9 +26,8 @@ use crate::domain::plan::{Agreement, Plan, PlanChange, PlannedInstallment};
 use crate::domain::protection::{self, Protection};
 use crate::domain::rate::AnnualRate;
 use crate::error::PlansError;
-use crate::store::plans::{
-    AppliedPart, Lockable, OfferedOption, PlanPayment, StoredInstallment, StoredOption,
-};
+use crate::store::accounts::PostedBy;
+use crate::store::plans::{Lockable, OfferedOption, PlanPayment, StoredInstallment, StoredOption};
 use crate::store::{self, Conn};
 
 #[derive(Debug, Clone)]
@@ -146,6 +147,7 @@ impl PlanApi {
         account: &Account,
         case_id: Option<Id>,
         payday: i8,
+        today: jiff::civil::Date,
     ) -> Result<Basis, PlansError> {
         let now = self.0.now();
         let case = match case_id {
@@ -179,7 +181,7 @@ impl PlanApi {
                 protected,
                 has_debt_advice_referral: case.as_ref().is_some_and(|c| !c.referrals.is_empty()),
                 breathing_space_used_in_last_12_months: used,
-                today: self.0.today(),
+                today,
                 payday,
             },
             terms: AccountTerms {
@@ -217,6 +219,8 @@ impl PlanApi {
         v.clone().finish()?;
         let account_id = account_id.ok_or(PlansError::Invalid(v))?;
 
+        // The schedule starts on the customer's date (read before any lock is taken).
+        let today = account_today(&self.0, account_id).await?;
         let mut tx = self.0.write().await?;
         let account = account(&mut tx, account_id).await?;
         if account.balance <= 0 {
@@ -229,7 +233,9 @@ impl PlanApi {
         } else {
             i8::try_from(r.payday).unwrap_or(account.due_day)
         };
-        let basis = self.basis(&mut tx, &account, case_id, payday).await?;
+        let basis = self
+            .basis(&mut tx, &account, case_id, payday, today)
+            .await?;
         let config = options_config(&self.0, account.currency)?;
         let format = money_formatter(account.currency);
         let offered = options::plan_options(&basis.terms, &basis.situation, &config, &format)
@@ -243,7 +249,7 @@ impl PlanApi {
         // must have had before it can be called broken. The plan is brought up to today first:
         // a miss nobody has looked at yet still counts.
         if let Some(active) = store::plans::active_for_account(&mut tx, account_id).await? {
-            let mut active = self.current(&mut tx, active.id).await?;
+            let mut active = self.current(&mut tx, active.id, today).await?;
             if active.status == pb::PlanStatus::Active
                 && active.consecutive_missed > 0
                 && active.replan_offered_at.is_none()
@@ -325,6 +331,8 @@ impl PlanApi {
                 summary: option.summary.clone(),
                 reasons: option.reasons.iter().map(reason_to_pb).collect(),
                 expires_at: Some(wire::timestamp_to_pb(expires_at)),
+                remaining_balance: m(option.remaining_balance),
+                after_plan: after_plan_to_pb(option.after_plan) as i32,
             });
         }
         commit(tx).await?;
@@ -393,6 +401,7 @@ impl PlanApi {
             option_id.ok_or_else(invalid)?,
         );
 
+        let today = account_today(&self.0, account_id).await?;
         let mut tx = self.0.write().await?;
         if let Some(request_id) = &request_id
             && let Some(existing) = store::plans::by_request(&mut tx, request_id).await?
@@ -424,7 +433,7 @@ impl PlanApi {
             Id::parse(&offered.case_id).ok()
         };
         let basis = self
-            .basis(&mut tx, &account, case_id, offered.option.payday)
+            .basis(&mut tx, &account, case_id, offered.option.payday, today)
             .await?;
         if basis.fingerprint() != offered.basis {
             return Err(PlansError::FailedPrecondition(
@@ -559,27 +568,38 @@ impl PlanApi {
             now,
         )
         .await?;
+        super::standing::refresh(&self.0, &mut tx, plan.customer_id).await?;
         commit(tx).await?;
         Ok(pb::AcceptPlanResponse {
             plan: Some(plan_to_pb(&plan)),
         })
     }
 
-    /// Loads a plan and brings it up to today, saving and publishing what changed.
-    async fn current(&self, conn: &mut Conn, plan_id: Id) -> Result<Plan, PlansError> {
+    /// Loads a plan and brings it up to `today` (the customer's date), saving and publishing
+    /// what changed.
+    async fn current(
+        &self,
+        conn: &mut Conn,
+        plan_id: Id,
+        today: jiff::civil::Date,
+    ) -> Result<Plan, PlansError> {
         let mut plan = store::plans::get(conn, plan_id)
             .await?
             .ok_or_else(|| not_found("plan", plan_id))?;
-        let changes = plan.review(
-            self.0.today(),
-            self.0.now(),
-            self.0.rules.misses_before_broken,
-        );
-        if !changes.is_empty() {
-            store::plans::save_progress(conn, &plan).await?;
-            publish(conn, &plan, &changes, self.0.now()).await?;
-        }
+        bring_up_to_date(&self.0, conn, &mut plan, today).await?;
         Ok(plan)
+    }
+
+    /// The plan's account and customer, and today on the customer's calendar; read before any
+    /// lock is taken.
+    async fn plan_today(&self, plan_id: Id) -> Result<(Id, jiff::civil::Date), PlansError> {
+        let (account_id, customer_id) = {
+            let mut conn = self.0.read().await?;
+            store::plans::owners(&mut conn, plan_id)
+                .await?
+                .ok_or_else(|| not_found("plan", plan_id))?
+        };
+        Ok((account_id, self.0.customer_today(customer_id).await?))
     }
 
     #[tracing::instrument(skip_all)]
@@ -588,8 +608,9 @@ impl PlanApi {
         let plan_id = wire::id("plan_id", &r.plan_id, &mut v);
         v.clone().finish()?;
         let plan_id = plan_id.ok_or(PlansError::Invalid(v))?;
+        let (_, today) = self.plan_today(plan_id).await?;
         let mut tx = self.0.write().await?;
-        let plan = self.current(&mut tx, plan_id).await?;
+        let plan = self.current(&mut tx, plan_id, today).await?;
         commit(tx).await?;
         Ok(pb::GetPlanResponse {
             plan: Some(plan_to_pb(&plan)),
@@ -626,16 +647,36 @@ impl PlanApi {
         v.finish()?;
 
         let first_page = after.is_none();
+        // The listed plans are one customer's (the account's, or the one named): reviewed on
+        // that customer's calendar. Profiles is asked only when there is a plan to review.
+        let owner = {
+            let mut conn = self.0.read().await?;
+            store::plans::list(&mut conn, account_id, customer_id, after, 1)
+                .await?
+                .first()
+                .map(|p| p.customer_id)
+        };
+        let today = match owner {
+            Some(customer_id) => self.0.customer_today(customer_id).await?,
+            None => self.0.today(),
+        };
         let mut tx = self.0.write().await?;
         let mut plans = Vec::new();
         let listed =
             store::plans::list(&mut tx, account_id, customer_id, after, page.fetch_limit()).await?;
         let none_at_all = listed.is_empty() && first_page;
         for plan in listed {
-            let plan = self.current(&mut tx, plan.id).await?;
+            let plan = self.current(&mut tx, plan.id, today).await?;
             if statuses.is_empty() || statuses.contains(&plan.status) {
                 plans.push(plan);
             }
+        }
+        if let Some(customer_id) = customer_id
+            && !none_at_all
+        {
+            // Looking at a customer's plans re-evaluates their standing: a broken plan that
+            // stopped counting with time is published when first seen.
+            super::standing::refresh(&self.0, &mut tx, customer_id).await?;
         }
         commit(tx).await?;
         if none_at_all {
@@ -678,82 +719,160 @@ impl PlanApi {
         let invalid = || PlansError::Invalid(v.clone());
         let (plan_id, key) = (plan_id.ok_or_else(invalid)?, key.ok_or_else(invalid)?);
 
+        let (account_id, today) = self.plan_today(plan_id).await?;
         let mut tx = self.0.write().await?;
+        // The account's lock first, as ReportPayment takes it: billing and the agent reporting
+        // the same money take turns, and the money posts once (docs/payments.md).
+        store::plans::lock(&mut tx, Lockable::Account, account_id).await?;
         store::plans::lock(&mut tx, Lockable::Plan, plan_id).await?;
+        let different_amount =
+            |first: i64| r.amount.as_ref().is_some_and(|m| m.minor_units != first);
         if let Some(first) = store::plans::payment_by_key(&mut tx, plan_id, &key).await? {
             // The same key again answers with the first result; nothing is posted twice.
-            let plan = store::plans::get(&mut tx, plan_id)
-                .await?
-                .ok_or_else(|| not_found("plan", plan_id))?;
-            commit(tx).await?;
-            if r.amount
-                .as_ref()
-                .is_some_and(|m| m.minor_units != first.amount)
-            {
+            if different_amount(first.amount) {
                 return Err(PlansError::AlreadyExists(format!(
                     "idempotency key {key:?} was used for a payment of a different amount"
                 )));
             }
-            return Ok(pb::RecordPlanPaymentResponse {
-                payment: Some(plan_payment_to_pb(&first, plan.currency)),
-                plan: Some(plan_to_pb(&plan)),
-                replayed: true,
-            });
+            return self.answer_recorded(tx, first, plan_id, true).await;
         }
-        let mut plan = self.current(&mut tx, plan_id).await?;
+        let mut plan = self.current(&mut tx, plan_id, today).await?;
         let mut v = Validation::new();
         let amount = wire::positive_amount("amount", r.amount.as_ref(), plan.currency, &mut v);
         v.clone().finish()?;
         let amount = amount.ok_or(PlansError::Invalid(v))?;
+        let (received_at, reference) = (
+            received_at.ok_or_else(invalid)?,
+            reference.ok_or_else(invalid)?,
+        );
+
+        let plan_payment_id = Id::new();
+        let money_reference = if reference.is_empty() {
+            super::payments::unmatched_reference(plan_payment_id)
+        } else {
+            reference.clone()
+        };
+        let known =
+            store::accounts::payment_by_reference(&mut tx, account_id, &money_reference).await?;
+        if known.as_ref().is_some_and(|entry| entry.amount != amount) {
+            return Err(PlansError::AlreadyExists(format!(
+                "source reference {reference:?} is a payment of a different amount on the account"
+            )));
+        }
+        let allocated = match &known {
+            Some(entry) => store::plans::payment_of_account_payment(&mut tx, entry.id).await?,
+            None => None,
+        };
+        if let (Some(entry), Some(allocated)) = (&known, &allocated)
+            && allocated.plan_id == plan_id
+            && entry.plan_recorded_at.is_none()
+        {
+            // Billing reported it first and it paid this plan then (whatever the plan's status
+            // since): the agent's record confirms it, and the agent's key finds it from now on.
+            let mut entry = entry.clone();
+            entry.plan_recorded_at = Some(now);
+            store::accounts::save_reports(&mut tx, &entry).await?;
+            store::plans::rekey_payment(&mut tx, allocated.id, &key).await?;
+            return self
+                .answer_recorded(tx, allocated.clone(), plan_id, false)
+                .await;
+        }
         if !plan.is_active() {
             return Err(PlansError::FailedPrecondition(format!(
                 "plan {plan_id} is {}; payments go to the account (ReportPayment)",
                 plan.status.as_str_name()
             )));
         }
-        let (allocation, changes) = plan
-            .apply_payment(
-                amount,
-                self.0.today(),
-                now,
-                self.0.rules.misses_before_broken,
-            )
-            .map_err(|e| PlansError::Corrupt(format!("allocation: {e}")))?;
-        let payment = PlanPayment {
-            id: Id::new(),
-            plan_id,
-            idempotency_key: key,
-            amount,
-            overpayment: allocation.unapplied,
-            allocations: allocation
-                .allocations
-                .iter()
-                .map(|a| AppliedPart {
-                    sequence: a.sequence,
-                    applied: a.applied,
-                    remaining: plan
-                        .installments
-                        .iter()
-                        .find(|i| i.sequence == a.sequence)
-                        .map_or(0, PlannedInstallment::outstanding),
-                })
-                .collect(),
-            received_at: received_at.ok_or_else(invalid)?,
-            source_reference: reference.ok_or_else(invalid)?,
-            recorded_at: now,
-        };
-        if !store::plans::insert_payment(&mut tx, &payment).await? {
-            return Err(PlansError::FailedPrecondition(
-                "the idempotency key was taken concurrently; retry".into(),
-            ));
+        if let Some(allocated) = allocated {
+            // A reference names one payment: the same one recorded under another key is a
+            // mistake to show, not money to swallow (a generic reference such as "card" would
+            // otherwise hide next month's payment).
+            return Err(if allocated.plan_id == plan_id {
+                PlansError::AlreadyExists(format!(
+                    "source reference {reference:?} was recorded on this plan under idempotency key {:?}; \
+                     a new payment needs the bank's reference for it",
+                    allocated.idempotency_key
+                ))
+            } else {
+                PlansError::FailedPrecondition(format!(
+                    "the payment with source reference {reference:?} was allocated to plan {}",
+                    allocated.plan_id
+                ))
+            });
         }
-        store::plans::save_progress(&mut tx, &plan).await?;
-        publish(&mut tx, &plan, &changes, now).await?;
+        let mut account = account(&mut tx, account_id).await?;
+        let entry = match known {
+            // Billing reported it before the account had a plan: it moved the account then;
+            // now it pays the plan, and the account does not move again.
+            Some(mut entry) => {
+                entry.plan_recorded_at = Some(now);
+                store::accounts::save_reports(&mut tx, &entry).await?;
+                entry
+            }
+            None => {
+                post_to_account(
+                    &self.0,
+                    &mut tx,
+                    &mut account,
+                    NewMoney {
+                        id: Id::new(),
+                        reference: money_reference,
+                        amount,
+                        received_at,
+                        source_reference: reference.clone(),
+                        posted_by: PostedBy::Plan,
+                    },
+                )
+                .await?
+            }
+        };
+        let payment = allocate_to_plan(
+            &self.0,
+            &mut tx,
+            &mut plan,
+            &entry,
+            PlanPaymentName {
+                id: plan_payment_id,
+                idempotency_key: key,
+                source_reference: reference,
+            },
+            today,
+        )
+        .await?;
+        super::standing::refresh(&self.0, &mut tx, plan.customer_id).await?;
+        self.answer_recorded(tx, payment, plan_id, false).await
+    }
+
+    /// Answers RecordPlanPayment with the plan payment, the plan, the account's entry for the
+    /// money and the account, all as they are now.
+    async fn answer_recorded(
+        &self,
+        mut tx: rapport_storage::WriteTransaction,
+        payment: PlanPayment,
+        plan_id: Id,
+        replayed: bool,
+    ) -> Result<pb::RecordPlanPaymentResponse, PlansError> {
+        let plan = store::plans::get(&mut tx, plan_id)
+            .await?
+            .ok_or_else(|| not_found("plan", plan_id))?;
+        let entry = match payment.account_payment_id {
+            Some(id) => store::accounts::payment(&mut tx, id).await?,
+            None => None,
+        };
+        let account = account(&mut tx, plan.account_id).await?;
         commit(tx).await?;
+        let reconciled = entry
+            .as_ref()
+            .is_some_and(|e| e.posted_by == PostedBy::Billing);
         Ok(pb::RecordPlanPaymentResponse {
             payment: Some(plan_payment_to_pb(&payment, plan.currency)),
             plan: Some(plan_to_pb(&plan)),
-            replayed: false,
+            replayed,
+            account_payment: entry.as_ref().map(|e| {
+                super::payments::account_payment_to_pb(e, Some(payment.id), plan.currency)
+            }),
+            account: Some(customer_account_to_pb(&self.0, &account).await?),
+            reconciled,
         })
     }
 
@@ -767,9 +886,10 @@ impl PlanApi {
         v.clone().finish()?;
         let invalid = || PlansError::Invalid(v.clone());
         let plan_id = plan_id.ok_or_else(invalid)?;
+        let (_, today) = self.plan_today(plan_id).await?;
         let mut tx = self.0.write().await?;
         store::plans::lock(&mut tx, Lockable::Plan, plan_id).await?;
-        let mut plan = self.current(&mut tx, plan_id).await?;
+        let mut plan = self.current(&mut tx, plan_id, today).await?;
         if plan.status == pb::PlanStatus::Cancelled {
             commit(tx).await?;
             return Ok(pb::CancelPlanResponse {
@@ -795,6 +915,7 @@ impl PlanApi {
             now,
         )
         .await?;
+        super::standing::refresh(&self.0, &mut tx, plan.customer_id).await?;
         commit(tx).await?;
         Ok(pb::CancelPlanResponse {
             plan: Some(plan_to_pb(&plan)),
@@ -802,7 +923,36 @@ impl PlanApi {
     }
 }
 
-async fn publish(
+/// Brings a plan up to `today` (the customer's date): misses judged, a plan completed or broken
+/// as its rules say; what changed is saved and published, and the customer's standing follows.
+pub(super) async fn bring_up_to_date(
+    core: &Core,
+    conn: &mut Conn,
+    plan: &mut Plan,
+    today: jiff::civil::Date,
+) -> Result<(), PlansError> {
+    let changes = plan.review(today, core.now(), core.rules.misses_before_broken);
+    if !changes.is_empty() {
+        store::plans::save_progress(conn, plan).await?;
+        publish(conn, plan, &changes, core.now()).await?;
+        super::standing::refresh(core, conn, plan.customer_id).await?;
+    }
+    Ok(())
+}
+
+/// Today on the calendar of the account's customer; read before any lock is taken.
+pub(super) async fn account_today(
+    core: &Core,
+    account_id: Id,
+) -> Result<jiff::civil::Date, PlansError> {
+    let customer_id = {
+        let mut conn = core.read().await?;
+        account(&mut conn, account_id).await?.customer_id
+    };
+    core.customer_today(customer_id).await
+}
+
+pub(super) async fn publish(
     conn: &mut Conn,
     plan: &Plan,
     changes: &[PlanChange],
@@ -838,26 +988,34 @@ async fn publish(
     Ok(())
 }
 
+fn after_plan_to_pb(after: options::AfterPlan) -> pb::AfterPlan {
+    match after {
+        options::AfterPlan::PaidOff => pb::AfterPlan::PaidOff,
+        options::AfterPlan::ContractResumes => pb::AfterPlan::ContractResumes,
+        options::AfterPlan::Review => pb::AfterPlan::Review,
+        options::AfterPlan::Forgiven => pb::AfterPlan::Forgiven,
+    }
+}
+
+/// An option's schedule as the engine built it: each row's balances are its own, not derived
+/// from the principal (a catch-up or a token payment leaves a balance behind).
 fn installments_preview(
     c: Currency,
     schedule: &[crate::domain::schedule::Installment],
 ) -> Vec<pb::Installment> {
-    let mut balance: i64 = schedule.iter().map(|i| i.principal).sum();
     schedule
         .iter()
-        .map(|i| {
-            balance -= i.principal;
-            pb::Installment {
-                sequence: i32::try_from(i.sequence).unwrap_or(i32::MAX),
-                due_date: Some(wire::date_to_pb(i.due_date)),
-                amount: Some(wire::money_to_pb(c, i.amount)),
-                principal: Some(wire::money_to_pb(c, i.principal)),
-                interest: Some(wire::money_to_pb(c, i.interest)),
-                fees: Some(wire::money_to_pb(c, 0)),
-                closing_balance: Some(wire::money_to_pb(c, balance)),
-                paid: Some(wire::money_to_pb(c, 0)),
-                status: pb::InstallmentStatus::Scheduled as i32,
-            }
+        .map(|i| pb::Installment {
+            sequence: i32::try_from(i.sequence).unwrap_or(i32::MAX),
+            due_date: Some(wire::date_to_pb(i.due_date)),
+            amount: Some(wire::money_to_pb(c, i.amount)),
+            principal: Some(wire::money_to_pb(c, i.principal)),
+            interest: Some(wire::money_to_pb(c, i.interest)),
+            fees: Some(wire::money_to_pb(c, 0)),
+            closing_balance: Some(wire::money_to_pb(c, i.closing_balance)),
+            paid: Some(wire::money_to_pb(c, 0)),
+            status: pb::InstallmentStatus::Scheduled as i32,
+            opening_balance: Some(wire::money_to_pb(c, i.opening_balance)),
         })
         .collect()
 }
@@ -885,6 +1043,8 @@ pub(crate) fn plan_to_pb(p: &Plan) -> pb::Plan {
                 closing_balance: m(i.closing_balance),
                 paid: m(i.paid),
                 status: i.status as i32,
+                // Every row takes its principal off what it opened with.
+                opening_balance: m(i.closing_balance.saturating_add(i.principal)),
             })
             .collect(),
         monthly_amount: m(p.monthly),
@@ -929,7 +1089,7 @@ pub(crate) fn plan_to_pb(p: &Plan) -> pb::Plan {
     }
 }
 
-fn plan_payment_to_pb(p: &PlanPayment, c: Currency) -> pb::PlanPayment {
+pub(super) fn plan_payment_to_pb(p: &PlanPayment, c: Currency) -> pb::PlanPayment {
     pb::PlanPayment {
         payment_id: p.id.to_string(),
         plan_id: p.plan_id.to_string(),
@@ -947,5 +1107,9 @@ fn plan_payment_to_pb(p: &PlanPayment, c: Currency) -> pb::PlanPayment {
         overpayment: Some(wire::money_to_pb(c, p.overpayment)),
         source_reference: p.source_reference.clone(),
         recorded_at: Some(wire::timestamp_to_pb(p.recorded_at)),
+        account_payment_id: p
+            .account_payment_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
     }
 }

@@ -5,7 +5,7 @@ use rapport_proto::plans::v1::AccountKind;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use super::{Conn, corrupt, enum_from_name, id, instant, micros};
-use crate::domain::account::Account;
+use crate::domain::account::{Account, PaymentMovement};
 use crate::domain::rate::AnnualRate;
 use crate::error::PlansError;
 
@@ -133,58 +133,161 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, PlansError> {
     })
 }
 
-/// A payment billing reported; the key makes a retried report a no-op.
+/// Which report moved the account (docs/payments.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostedBy {
+    /// Billing, through ReportPayment.
+    Billing,
+    /// An agent, through RecordPlanPayment.
+    Plan,
+}
+
+impl PostedBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Billing => "billing",
+            Self::Plan => "plan",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, PlansError> {
+        match text {
+            "billing" => Ok(Self::Billing),
+            "plan" => Ok(Self::Plan),
+            other => Err(corrupt("posted_by", format!("{other:?}"))),
+        }
+    }
+}
+
+/// Money received on the account: one row however many sides report it, found by the reference
+/// both know, so the account moves once (docs/payments.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportedPayment {
+pub struct AccountPayment {
     pub id: Id,
     pub account_id: Id,
-    pub idempotency_key: String,
+    /// Billing's idempotency key, which is the agent's source reference; unique per account.
+    pub reference: String,
     pub amount: i64,
     pub received_at: Timestamp,
     pub source_reference: String,
     pub recorded_at: Timestamp,
+    pub posted_by: PostedBy,
+    pub billing_reported_at: Option<Timestamp>,
+    pub plan_recorded_at: Option<Timestamp>,
+    /// How the payment moved the account; `None` for payments posted before plans kept it.
+    pub movement: Option<PaymentMovement>,
 }
 
-const PAYMENT_COLUMNS: &str = "payment_id, account_id, idempotency_key, amount_minor, received_at_micros, source_reference, recorded_at_micros";
+const PAYMENT_COLUMNS: &str = "payment_id, account_id, idempotency_key, amount_minor, received_at_micros, source_reference, \
+     recorded_at_micros, posted_by, billing_reported_at_micros, plan_recorded_at_micros, applied_to_balance_minor, \
+     applied_to_arrears_minor";
 
-/// Inserts the payment unless the key was used already; false when it was (nothing written).
-pub async fn insert_payment(conn: &mut Conn, p: &ReportedPayment) -> Result<bool, PlansError> {
+/// Inserts the payment unless its reference is on the account already; false when it was
+/// (nothing written).
+pub async fn insert_payment(conn: &mut Conn, p: &AccountPayment) -> Result<bool, PlansError> {
     let result = sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (account_id, idempotency_key) DO NOTHING"
     )))
     .bind(p.id.to_string())
     .bind(p.account_id.to_string())
-    .bind(&p.idempotency_key)
+    .bind(&p.reference)
     .bind(p.amount)
     .bind(micros(p.received_at))
     .bind(&p.source_reference)
     .bind(micros(p.recorded_at))
+    .bind(p.posted_by.as_str())
+    .bind(p.billing_reported_at.map(micros))
+    .bind(p.plan_recorded_at.map(micros))
+    .bind(p.movement.map(|m| m.to_balance))
+    .bind(p.movement.map(|m| m.to_arrears))
     .execute(&mut *conn)
     .await?;
     Ok(result.rows_affected() == 1)
 }
 
-pub async fn payment_by_key(
+/// Records the side that had not reported the payment yet.
+pub async fn save_reports(conn: &mut Conn, p: &AccountPayment) -> Result<(), PlansError> {
+    sqlx::query(
+        "UPDATE payments SET source_reference = $2, billing_reported_at_micros = $3, plan_recorded_at_micros = $4 \
+         WHERE payment_id = $1",
+    )
+    .bind(p.id.to_string())
+    .bind(&p.source_reference)
+    .bind(p.billing_reported_at.map(micros))
+    .bind(p.plan_recorded_at.map(micros))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn payment_by_reference(
     conn: &mut Conn,
     account_id: Id,
-    key: &str,
-) -> Result<Option<ReportedPayment>, PlansError> {
+    reference: &str,
+) -> Result<Option<AccountPayment>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments WHERE account_id = $1 AND idempotency_key = $2"
     )))
     .bind(account_id.to_string())
-    .bind(key)
+    .bind(reference)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(ReportedPayment {
+    row.as_ref().map(payment_from_row).transpose()
+}
+
+pub async fn payment(
+    conn: &mut Conn,
+    payment_id: Id,
+) -> Result<Option<AccountPayment>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE payment_id = $1"
+    )))
+    .bind(payment_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(payment_from_row).transpose()
+}
+
+/// What the account received after `from` up to `until`: each payment once, whoever reported it.
+pub async fn received_between(
+    conn: &mut Conn,
+    account_id: Id,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<i64, PlansError> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM payments \
+         WHERE account_id = $1 AND received_at_micros > $2 AND received_at_micros <= $3",
+    )
+    .bind(account_id.to_string())
+    .bind(micros(from))
+    .bind(micros(until))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+fn payment_from_row(row: &sqlx::any::AnyRow) -> Result<AccountPayment, PlansError> {
+    let optional = |i: usize| row.try_get::<Option<i64>, _>(i);
+    let movement = match (optional(10)?, optional(11)?) {
+        (Some(to_balance), Some(to_arrears)) => Some(PaymentMovement {
+            to_balance,
+            to_arrears,
+        }),
+        _ => None,
+    };
+    Ok(AccountPayment {
         id: id(&row.try_get::<String, _>(0)?)?,
         account_id: id(&row.try_get::<String, _>(1)?)?,
-        idempotency_key: row.try_get(2)?,
+        reference: row.try_get(2)?,
         amount: row.try_get(3)?,
         received_at: instant(row.try_get(4)?)?,
         source_reference: row.try_get(5)?,
         recorded_at: instant(row.try_get(6)?)?,
-    }))
+        posted_by: PostedBy::parse(&row.try_get::<String, _>(7)?)?,
+        billing_reported_at: optional(8)?.map(instant).transpose()?,
+        plan_recorded_at: optional(9)?.map(instant).transpose()?,
+        movement,
+    })
 }

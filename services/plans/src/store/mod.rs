@@ -7,6 +7,7 @@ pub mod contact;
 pub mod plans;
 pub mod promises;
 pub mod protections;
+pub mod standing;
 
 use jiff::Timestamp;
 use jiff::civil::Date;

@@ -418,15 +418,20 @@ pub struct PlanPayment {
     pub received_at: Timestamp,
     pub source_reference: String,
     pub recorded_at: Timestamp,
+    /// The account's entry for the money (`accounts::AccountPayment`); `None` only for rows
+    /// written before the ledger existed and not migrated (never, after migration 7).
+    pub account_payment_id: Option<Id>,
 }
+
+const PAYMENT_COLUMNS: &str = "payment_id, plan_id, idempotency_key, amount_minor, overpayment_minor, allocations, \
+     received_at_micros, source_reference, recorded_at_micros, account_payment_id";
 
 /// Claims the key: false when another call already used it (nothing written).
 pub async fn insert_payment(conn: &mut Conn, p: &PlanPayment) -> Result<bool, PlansError> {
-    let result = sqlx::query(
-        "INSERT INTO plan_payments (payment_id, plan_id, idempotency_key, amount_minor, overpayment_minor, allocations, \
-         received_at_micros, source_reference, recorded_at_micros) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (plan_id, idempotency_key) DO NOTHING",
-    )
+    let result = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO plan_payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (plan_id, idempotency_key) DO NOTHING"
+    )))
     .bind(p.id.to_string())
     .bind(p.plan_id.to_string())
     .bind(&p.idempotency_key)
@@ -436,6 +441,7 @@ pub async fn insert_payment(conn: &mut Conn, p: &PlanPayment) -> Result<bool, Pl
     .bind(micros(p.received_at))
     .bind(&p.source_reference)
     .bind(micros(p.recorded_at))
+    .bind(p.account_payment_id.map(|id| id.to_string()))
     .execute(&mut *conn)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -446,16 +452,42 @@ pub async fn payment_by_key(
     plan_id: Id,
     key: &str,
 ) -> Result<Option<PlanPayment>, PlansError> {
-    let row = sqlx::query(
-        "SELECT payment_id, plan_id, idempotency_key, amount_minor, overpayment_minor, allocations, received_at_micros, \
-         source_reference, recorded_at_micros FROM plan_payments WHERE plan_id = $1 AND idempotency_key = $2",
-    )
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM plan_payments WHERE plan_id = $1 AND idempotency_key = $2"
+    )))
     .bind(plan_id.to_string())
     .bind(key)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some(PlanPayment {
+    row.as_ref().map(payment_from_row).transpose()
+}
+
+/// The allocation of the account's entry `account_payment_id` to a plan, if it was allocated.
+pub async fn payment_of_account_payment(
+    conn: &mut Conn,
+    account_payment_id: Id,
+) -> Result<Option<PlanPayment>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PAYMENT_COLUMNS} FROM plan_payments WHERE account_payment_id = $1"
+    )))
+    .bind(account_payment_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(payment_from_row).transpose()
+}
+
+/// Gives a plan payment the agent's idempotency key, so the agent's retries find it.
+pub async fn rekey_payment(conn: &mut Conn, payment_id: Id, key: &str) -> Result<(), PlansError> {
+    sqlx::query("UPDATE plan_payments SET idempotency_key = $2 WHERE payment_id = $1")
+        .bind(payment_id.to_string())
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn payment_from_row(row: &sqlx::any::AnyRow) -> Result<PlanPayment, PlansError> {
+    Ok(PlanPayment {
         id: id(&row.try_get::<String, _>(0)?)?,
         plan_id: id(&row.try_get::<String, _>(1)?)?,
         idempotency_key: row.try_get(2)?,
@@ -466,24 +498,25 @@ pub async fn payment_by_key(
         received_at: instant(row.try_get(6)?)?,
         source_reference: row.try_get(7)?,
         recorded_at: instant(row.try_get(8)?)?,
-    }))
+        account_payment_id: row
+            .try_get::<Option<String>, _>(9)?
+            .as_deref()
+            .map(id)
+            .transpose()?,
+    })
 }
 
-/// Total received on plans of `account_id` after `from` up to `until`.
-pub async fn received_for_account(
-    conn: &mut Conn,
-    account_id: Id,
-    from: Timestamp,
-    until: Timestamp,
-) -> Result<i64, PlansError> {
-    let row = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(pp.amount_minor), 0) AS BIGINT) FROM plan_payments pp JOIN plans p ON p.plan_id = pp.plan_id \
-         WHERE p.account_id = $1 AND pp.received_at_micros > $2 AND pp.received_at_micros <= $3",
-    )
-    .bind(account_id.to_string())
-    .bind(micros(from))
-    .bind(micros(until))
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.try_get(0)?)
+/// The account and the customer of a plan.
+pub async fn owners(conn: &mut Conn, plan_id: Id) -> Result<Option<(Id, Id)>, PlansError> {
+    let row = sqlx::query("SELECT account_id, customer_id FROM plans WHERE plan_id = $1")
+        .bind(plan_id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| {
+        Ok((
+            id(&row.try_get::<String, _>(0)?)?,
+            id(&row.try_get::<String, _>(1)?)?,
+        ))
+    })
+    .transpose()
 }

@@ -94,25 +94,15 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
-/// What the account received (billing-reported and plan payments) after `from` up to `until`.
+/// What the account received after `from` up to `until`: each payment once, whether billing,
+/// an agent on a plan, or both reported it (docs/payments.md).
 pub async fn paid_between(
     conn: &mut Conn,
     account_id: Id,
     from: Timestamp,
     until: Timestamp,
 ) -> Result<i64, PlansError> {
-    let row = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM payments \
-         WHERE account_id = $1 AND received_at_micros > $2 AND received_at_micros <= $3",
-    )
-    .bind(account_id.to_string())
-    .bind(micros(from))
-    .bind(micros(until))
-    .fetch_one(&mut *conn)
-    .await?;
-    let reported: i64 = row.try_get(0)?;
-    let on_plans = super::plans::received_for_account(conn, account_id, from, until).await?;
-    Ok(reported.saturating_add(on_plans))
+    super::accounts::received_between(conn, account_id, from, until).await
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Promise, PlansError> {

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod accounts;
+mod due_dates;
 mod hardship;
 mod outreach;
+mod payments;
 mod plans;
 mod promises;
 mod reporting;

@@ -368,7 +368,92 @@ async fn bad_outreach_input_names_the_field(database: TestDatabase) {
     assert_eq!(violated_fields(&no_decision), vec!["decision_id"]);
 }
 
+/// Issue 17: the Irish holiday calendar used to end in 2027, so St Patrick's Day 2028 and
+/// St Stephen's Day 2031 were "neither a Sunday nor a public holiday". The calendar is computed
+/// for the year asked, and the reason names its source and coverage.
+async fn irish_public_holidays_years_ahead_refuse_calls(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (customer, account) = debtor(&mut plans, "Europe/Dublin", "IE").await;
+    // Both Fridays, 10:00 in Dublin (GMT): calls resume at 09:00 on the Saturday.
+    for (day, holiday, next) in [
+        ("2028-03-17", "St Patrick's Day", "2028-03-18T09:00:00Z"),
+        ("2031-12-26", "St Stephen's Day", "2031-12-27T09:00:00Z"),
+    ] {
+        let when = format!("{day}T10:00:00Z");
+        plans.clock.set(when.parse().unwrap());
+        let decision = plans
+            .plans_outreach()
+            .check_contact(check(
+                &customer,
+                &account.account_id,
+                common::Channel::Phone,
+                &when,
+                false,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(!decision.allowed, "{day}: {:?}", decision.reasons);
+        assert_eq!(decision.rule_set, "IE");
+        let blocking: Vec<&common::Reason> = decision
+            .reasons
+            .iter()
+            .filter(|r| r.effect == common::ReasonEffect::Opposes as i32)
+            .collect();
+        assert_eq!(blocking.len(), 1, "{day}: {blocking:?}");
+        let reason = blocking[0];
+        assert_eq!(reason.code, "SUNDAY_OR_PUBLIC_HOLIDAY");
+        assert!(
+            reason
+                .message
+                .contains(&format!("{day} is a public holiday ({holiday})")),
+            "{}",
+            reason.message
+        );
+        // The calendar's source and coverage are on the reason.
+        assert!(
+            reason
+                .message
+                .contains("Organisation of Working Time Act 1997"),
+            "{}",
+            reason.message
+        );
+        assert!(
+            reason
+                .rule_ref
+                .contains("Organisation of Working Time Act 1997"),
+            "{}",
+            reason.rule_ref
+        );
+        assert_eq!(
+            reason.params.get("holiday").map(String::as_str),
+            Some(holiday)
+        );
+        assert!(
+            reason.params.contains_key("holiday_calendar_coverage"),
+            "{:?}",
+            reason.params
+        );
+        assert_eq!(decision.next_allowed_at, Some(at(next)), "{day}");
+        // An email is not a call or a visit.
+        let email = plans
+            .plans_outreach()
+            .check_contact(check(
+                &customer,
+                &account.account_id,
+                common::Channel::Email,
+                &when,
+                false,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(email.allowed, "{day}: {:?}", email.reasons);
+    }
+}
+
 backend_tests!(
+    irish_public_holidays_years_ahead_refuse_calls,
     the_eighth_call_in_seven_days_is_refused_with_its_reason,
     concurrent_dialers_never_exceed_the_limit,
     protection_stops_demands_but_not_help_until_local_midnight,

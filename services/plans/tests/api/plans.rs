@@ -121,8 +121,36 @@ async fn options_are_affordable_explained_and_accepted_as_offered(database: Test
         );
         assert!(!option.summary.is_empty() && !option.reasons.is_empty());
         assert!(option.write_off_recovery.is_some() && option.expected_recovery.is_some());
+        // A true schedule on the wire: every row closes at opening + interest − amount, the next
+        // opens there, and the last closing balance is what the option leaves owed.
+        let minor = |m: &Option<rapport_proto::common::v1::Money>| m.as_ref().unwrap().minor_units;
+        let mut owed = if option.kind == pb::PlanOptionKind::PaymentHoliday as i32 {
+            minor(&option.schedule[0].opening_balance) // with the break's interest
+        } else {
+            300_000
+        };
+        for row in &option.schedule {
+            assert_eq!(minor(&row.opening_balance), owed, "{:?}", option.kind);
+            owed = minor(&row.opening_balance) + minor(&row.interest) - minor(&row.amount);
+            assert_eq!(minor(&row.closing_balance), owed, "{:?}", option.kind);
+        }
+        assert_eq!(minor(&option.remaining_balance), owed, "{:?}", option.kind);
+        assert_eq!(
+            owed == 0,
+            option.after_plan == pb::AfterPlan::PaidOff as i32,
+            "{:?}",
+            option.kind
+        );
     }
     assert!(offered.write_off_baseline.is_some());
+    // 12 × 150.00 + 300.00 = 2,100.00 of a 3,000.00 loan at 12.99 %: up to date, not paid off.
+    let catch_up = option_of(&offered, pb::PlanOptionKind::CatchUp);
+    assert_eq!(
+        catch_up.schedule[0].opening_balance,
+        Some(money("GBP", 300_000))
+    );
+    assert!(catch_up.remaining_balance.as_ref().unwrap().minor_units > 90_000);
+    assert_eq!(catch_up.after_plan, pb::AfterPlan::ContractResumes as i32);
 
     let chosen = option_of(&offered, pb::PlanOptionKind::ReducedPayment);
     let plan = plans

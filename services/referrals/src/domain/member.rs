@@ -1,14 +1,17 @@
-//! What referrals needs to know about a customer: how long they have been with us and whether
-//! they are in good standing (read from profiles).
+//! What referrals needs to know about a customer: how long they have been with us (profiles) and
+//! whether they are in good standing (plans' published verdict with profiles' status).
 
 use jiff::civil::Date;
+
+use super::standing::Standing;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub customer_since: Date,
-    /// Active with the bank (not closed, merged or erased). Arrears from plans join this with the
-    /// integration issue.
-    pub good_standing: bool,
+    /// Profiles' status is ACTIVE (not closed, merged or erased).
+    pub active: bool,
+    /// Good standing now (`domain::standing`).
+    pub standing: Standing,
     pub emails: Vec<String>,
     pub phones: Vec<String>,
     /// Normalised postal addresses.
@@ -16,6 +19,10 @@ pub struct Member {
 }
 
 impl Member {
+    pub fn good_standing(&self) -> bool {
+        self.standing.good
+    }
+
     /// Whole months of tenure on `today`.
     pub fn tenure_months(&self, today: Date) -> i32 {
         let months = (i32::from(today.year()) - i32::from(self.customer_since.year())) * 12
@@ -41,7 +48,12 @@ mod tests {
     fn tenure_counts_whole_months() {
         let member = Member {
             customer_since: jiff::civil::date(2025, 9, 15),
-            good_standing: true,
+            active: true,
+            standing: Standing {
+                good: true,
+                since: None,
+                notes: vec![],
+            },
             emails: vec![],
             phones: vec![],
             addresses: vec![],

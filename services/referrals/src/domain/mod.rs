@@ -4,4 +4,5 @@
 pub mod events;
 pub mod fraud;
 pub mod member;
+pub mod standing;
 pub mod trust;

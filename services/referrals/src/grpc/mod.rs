@@ -1,8 +1,10 @@
 //! The gRPC edge of `rapport.referrals.v1.ReferralService`.
 
 mod convert;
+mod events;
 mod referrals;
 mod rewards;
+mod seeds;
 mod trust;
 mod vouches;
 
@@ -19,6 +21,7 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::fraud;
 use crate::domain::member::Member;
+use crate::domain::standing::Standing;
 use crate::error::ReferralsError;
 use crate::rules::Rules;
 
@@ -58,23 +61,35 @@ impl ReferralApi {
         Ok(self.storage.begin_write().await?)
     }
 
-    /// Tenure, standing and contact points of a customer, from profiles; tenure and standing are
-    /// remembered for the trust graph.
+    /// Tenure, standing and contact points of a customer: tenure and status from profiles
+    /// (remembered for the trust graph), good standing from what plans published.
     async fn member(&self, customer_id: Id) -> Result<Member, ReferralsError> {
-        let member = self.read_member(customer_id).await?;
+        let mut member = self.read_member(customer_id).await?;
         let mut tx = self.write().await?;
         crate::store::members::remember(
             &mut tx,
             customer_id,
             member.customer_since,
-            member.good_standing,
+            member.active,
             self.now(),
         )
         .await?;
+        let inactive_since = crate::store::members::get(&mut tx, customer_id)
+            .await?
+            .and_then(|m| m.inactive_since);
+        let published = crate::store::standings::get(&mut tx, customer_id).await?;
         commit(tx).await?;
+        member.standing = Standing::of(
+            member.active,
+            inactive_since,
+            published.as_ref(),
+            self.now(),
+        );
         Ok(member)
     }
 
+    /// The customer as profiles knows them (NOT_FOUND when it does not), with the standing
+    /// plans published; the first sight of an inactive status counts from now.
     async fn read_member(&self, customer_id: Id) -> Result<Member, ReferralsError> {
         let customer = self.profiles.customer(&customer_id.to_string()).await?;
         let since = customer
@@ -90,10 +105,15 @@ impl ReferralApi {
             .ok_or_else(|| {
                 ReferralsError::Dependency("profiles returned no tenure start".into())
             })?;
+        let active = customer.status == rapport_proto::profiles::v1::CustomerStatus::Active as i32;
+        let published = {
+            let mut conn = self.storage.reader().acquire().await?;
+            crate::store::standings::get(&mut conn, customer_id).await?
+        };
         Ok(Member {
             customer_since: since,
-            good_standing: customer.status
-                == rapport_proto::profiles::v1::CustomerStatus::Active as i32,
+            active,
+            standing: Standing::of(active, None, published.as_ref(), self.now()),
             emails: customer
                 .emails
                 .iter()
@@ -205,5 +225,11 @@ impl ReferralService for ReferralApi {
         r: Request<pb::ResolveFraudFlagRequest>,
     ) -> Result<Response<pb::ResolveFraudFlagResponse>, Status> {
         answer(self.resolve_flag(r.into_inner())).await
+    }
+    async fn ingest_events(
+        &self,
+        r: Request<pb::IngestEventsRequest>,
+    ) -> Result<Response<pb::IngestEventsResponse>, Status> {
+        answer(self.ingest(r.into_inner())).await
     }
 }

@@ -54,10 +54,11 @@ impl ReferralApi {
         v.clone().finish()?;
         let customer_id = customer_id.ok_or(ReferralsError::Invalid(v))?;
         let member = self.member(customer_id).await?;
-        if !member.good_standing {
-            return Err(ReferralsError::FailedPrecondition(
-                "only customers in good standing receive a referral code".into(),
-            ));
+        if !member.good_standing() {
+            return Err(ReferralsError::FailedPrecondition(format!(
+                "only customers in good standing receive a referral code: {}",
+                member.standing.why_not()
+            )));
         }
         let mut tx = self.write().await?;
         if let Some(existing) = store::referrals::active_code(&mut tx, customer_id, now).await? {
@@ -346,14 +347,11 @@ impl ReferralApi {
             v.prospect_customer_id
                 .map(|p| (index(v.voucher_id), index(p)))
         }));
-        let joined_by = self
-            .today()
-            .checked_sub(jiff::Span::new().years(i64::from(self.rules.pretrusted_min_tenure_years)))
-            .unwrap_or(self.today());
-        let trusted: Vec<u32> = store::members::trusted(conn, joined_by)
+        let trusted: Vec<u32> = super::seeds::Standings::read(conn, self.now())
             .await?
+            .seeds(self.seed_joined_by())
             .into_iter()
-            .filter_map(|(id, _)| ids.get(&id).copied())
+            .filter_map(|id| ids.get(&id).copied())
             .collect();
         let Some(&target) = ids.get(&node) else {
             return Ok(Vec::new());

@@ -84,14 +84,39 @@ impl ReferralApi {
                     .push(result(&candidate, false, &reasons, &[]));
                 continue;
             }
+            // DESIGN.md: ≥ 90 days in good standing, as plans publishes it (a customer back in
+            // good standing after arrears or a broken plan counts from their return).
             let member = self.member(referee).await?;
-            if !member.good_standing {
-                reasons.push(reason(
-                    "REFEREE_NOT_IN_GOOD_STANDING",
-                    "The new customer is not in good standing.",
-                    RULE_REWARDS,
-                    common::ReasonEffect::Opposes,
-                ));
+            if !member
+                .standing
+                .held_for_days(self.rules.qualification_days, as_of)
+            {
+                reasons.push(if member.good_standing() {
+                    reason(
+                        "REFEREE_NOT_LONG_ENOUGH_IN_GOOD_STANDING",
+                        format!(
+                            "The new customer is in good standing again since {}; a referral qualifies after {} days in good standing.",
+                            member
+                                .standing
+                                .since
+                                .map(|at| at.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+                                .unwrap_or_default(),
+                            self.rules.qualification_days
+                        ),
+                        RULE_REWARDS,
+                        common::ReasonEffect::Opposes,
+                    )
+                } else {
+                    reason(
+                        "REFEREE_NOT_IN_GOOD_STANDING",
+                        format!(
+                            "The new customer is not in good standing: {}",
+                            member.standing.why_not()
+                        ),
+                        RULE_REWARDS,
+                        common::ReasonEffect::Opposes,
+                    )
+                });
                 response
                     .results
                     .push(result(&candidate, false, &reasons, &[]));

@@ -11,6 +11,7 @@ use rapport_proto::referrals::v1 as pb;
 use rapport_wire as wire;
 
 use super::ReferralApi;
+use crate::domain::standing;
 use crate::domain::trust::{self, EdgeKind, GraphBuilder, Relationship, TrustConfig};
 use crate::error::ReferralsError;
 use crate::store;
@@ -57,13 +58,13 @@ impl ReferralApi {
         let mut conn = self.storage.reader().acquire().await?;
         let referrals = store::referrals::all(&mut conn).await?;
         let vouches = store::vouches::vouched(&mut conn).await?;
-        let members = store::members::all(&mut conn).await?;
+        let known = super::seeds::Standings::read(&mut conn, now).await?;
         // An unknown subject is NOT_FOUND, not a trust of 0 (issue 16). A customer referrals has
         // not met yet is asked of profiles (UNAVAILABLE when profiles cannot answer); a prospect
         // exists only through the vouches for it.
         match &r.subject {
             Some(pb::get_trust_request::Subject::CustomerId(_)) => {
-                if !members.iter().any(|m| m.customer_id == subject) {
+                if !known.tenure.contains_key(&subject) {
                     self.read_member(subject).await?;
                 }
             }
@@ -76,23 +77,16 @@ impl ReferralApi {
                 }
             }
         }
-        let tenure: BTreeMap<Id, jiff::civil::Date> = members
+        let tenure = &known.tenure;
+        let standing_lost_at: BTreeMap<Id, Timestamp> = known
+            .standing
             .iter()
-            .map(|m| (m.customer_id, m.customer_since))
+            .filter_map(|(id, s)| s.lost_at().map(|at| (*id, at)))
             .collect();
-        let standing_lost_at: BTreeMap<Id, Timestamp> = members
-            .iter()
-            .filter_map(|m| m.standing_lost_at.map(|at| (m.customer_id, at)))
-            .collect();
-        let joined_by = today
-            .checked_sub(jiff::Span::new().years(i64::from(self.rules.pretrusted_min_tenure_years)))
-            .unwrap_or(today);
+        let joined_by = self.seed_joined_by();
         // The pre-trusted seeds: in good standing and customers since `joined_by` or before.
-        let trusted: Vec<Id> = members
-            .iter()
-            .filter(|m| m.good_standing && m.customer_since <= joined_by)
-            .map(|m| m.customer_id)
-            .collect();
+        let trusted: Vec<Id> = known.seeds(joined_by);
+        let removed = known.removed_seeds(joined_by);
 
         // Dense node ids in a fixed order, so the computation is deterministic.
         let mut nodes: BTreeMap<Id, u32> = BTreeMap::new();
@@ -177,21 +171,89 @@ impl ReferralApi {
             ),
             effect: 0.0,
         }];
+        // Standing decides who anchors trust: say whom it kept out, and why for the subject.
+        let removed_in_graph = removed
+            .iter()
+            .filter(|(id, _)| *id != subject && nodes.contains_key(id))
+            .count();
+        if removed_in_graph > 0 {
+            signals.push(pb::TrustSignal {
+                code: "SEEDS_REMOVED_BY_STANDING".into(),
+                description: format!(
+                    "{removed_in_graph} customers of at least {} years in this graph are not anchors while they are out of good standing.",
+                    self.rules.pretrusted_min_tenure_years
+                ),
+                effect: -(removed_in_graph as f64),
+            });
+        }
+        let mut subject_reasons = Vec::new();
+        let long_standing = tenure
+            .get(&subject)
+            .is_some_and(|since| *since <= joined_by);
+        if let Some(standing) = known.standing.get(&subject).filter(|_| long_standing) {
+            let (code, description, effect) = if !standing.good {
+                (
+                    "NOT_A_SEED_NOT_IN_GOOD_STANDING",
+                    format!(
+                        "A customer of at least {} years, but not a trust anchor while out of good standing: {}",
+                        self.rules.pretrusted_min_tenure_years,
+                        standing.why_not()
+                    ),
+                    common::ReasonEffect::Opposes,
+                )
+            } else if let Some(note) = standing.notes.iter().find(|n| n.code == "KEEPING_PLAN") {
+                (
+                    "SEED_KEEPING_PLAN",
+                    format!(
+                        "In arrears but keeping an agreed plan, so in good standing and a trust anchor: {}",
+                        note.message
+                    ),
+                    common::ReasonEffect::Supports,
+                )
+            } else {
+                ("", String::new(), common::ReasonEffect::Neutral)
+            };
+            if !code.is_empty() {
+                signals.push(pb::TrustSignal {
+                    code: code.into(),
+                    description: description.clone(),
+                    effect: if effect == common::ReasonEffect::Opposes {
+                        -1.0
+                    } else {
+                        0.0
+                    },
+                });
+                subject_reasons.push(common::Reason {
+                    code: code.into(),
+                    message: description,
+                    rule_ref: format!(
+                        "DESIGN.md: trust seeds are customers of ≥ 2 years in good standing; {}",
+                        standing::RULE
+                    ),
+                    effect: effect as i32,
+                    params: Default::default(),
+                });
+            }
+        }
         let Some(&target) = nodes.get(&subject) else {
             signals.push(pb::TrustSignal {
                 code: "NO_CONNECTIONS".into(),
                 description: "Nobody has referred or vouched for them yet.".into(),
                 effect: 0.0,
             });
-            return Ok(response(0.0, Vec::new(), signals, now));
+            return Ok(response(0.0, Vec::new(), signals, subject_reasons, now));
         };
         if seeds.is_empty() {
             signals.push(pb::TrustSignal {
                 code: "NO_SEEDS".into(),
-                description: "No long-standing customer is connected yet.".into(),
+                description: if removed_in_graph > 0 {
+                    "No long-standing customer in good standing is connected yet.".into()
+                } else {
+                    "No long-standing customer is connected yet.".into()
+                },
                 effect: 0.0,
             });
-            return Ok(response(0.0, Vec::new(), signals, now));
+            return Ok(response(0.0, Vec::new(), signals, subject_reasons, now));
         }
         let scores = trust::personalised_pagerank(&graph, &seeds, &TrustConfig::default());
         let score = if seeds.contains(&target) {
@@ -258,7 +320,7 @@ impl ReferralApi {
             ),
             effect: 0.0,
         });
-        Ok(response(score, paths, signals, now))
+        Ok(response(score, paths, signals, subject_reasons, now))
     }
 }
 
@@ -266,11 +328,10 @@ fn response(
     score: f64,
     paths: Vec<pb::TrustPath>,
     signals: Vec<pb::TrustSignal>,
+    subject_reasons: Vec<common::Reason>,
     now: Timestamp,
 ) -> pb::GetTrustResponse {
-    pb::GetTrustResponse {
-        score: score.clamp(0.0, 1.0),
-        reasons: vec![common::Reason {
+    let mut reasons = vec![common::Reason {
             code: "PERSONALISED_PAGERANK".into(),
             message: "Trust flows from long-standing customers in good standing through the people they referred and vouched for; \
                       no single account can pass on more than a bounded share."
@@ -278,7 +339,11 @@ fn response(
             rule_ref: "DESIGN.md: trust = personalised PageRank from pre-trusted customers, damping 0.85, bounded influence per node".into(),
             effect: common::ReasonEffect::Neutral as i32,
             params: Default::default(),
-        }],
+        }];
+    reasons.extend(subject_reasons);
+    pb::GetTrustResponse {
+        score: score.clamp(0.0, 1.0),
+        reasons,
         paths,
         signals,
         computed_at: Some(wire::timestamp_to_pb(now)),

@@ -64,20 +64,21 @@ impl ReferralApi {
         if let Some(Subject::Customer(prospect)) = &subject {
             self.read_member(*prospect).await?;
         }
-        // DESIGN.md: a voucher is a customer of at least 6 months in good standing.
+        // DESIGN.md: a voucher is a customer of at least 6 months in good standing (good
+        // standing as plans publishes it, with profiles' status: `domain::standing`).
         let member = self.member(voucher).await?;
         let months = member.tenure_months(self.today());
-        if !member.good_standing
+        if !member.good_standing()
             || months < i32::try_from(self.rules.voucher_min_tenure_months).unwrap_or(i32::MAX)
         {
             return Err(ReferralsError::FailedPrecondition(format!(
                 "only customers of at least {} months in good standing can vouch (this one: {} months{})",
                 self.rules.voucher_min_tenure_months,
                 months.max(0),
-                if member.good_standing {
-                    ""
+                if member.good_standing() {
+                    String::new()
                 } else {
-                    ", not in good standing"
+                    format!(", not in good standing: {}", member.standing.why_not())
                 }
             )));
         }

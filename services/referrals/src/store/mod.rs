@@ -4,6 +4,7 @@ pub mod flags;
 pub mod members;
 pub mod referrals;
 pub mod rewards;
+pub mod standings;
 pub mod vouches;
 
 use jiff::Timestamp;

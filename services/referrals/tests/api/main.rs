@@ -5,5 +5,6 @@
 
 mod referrals;
 mod rewards;
+mod standing;
 mod support;
 mod trust;

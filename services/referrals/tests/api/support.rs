@@ -1,10 +1,11 @@
-//! Referrals and profiles on a free port with fresh databases and a clock the test moves.
+//! Referrals, profiles and plans (whose good standing referrals uses) on a free port with fresh
+//! databases and a clock the test moves.
 
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
-use rapport_clock::{ManualClock, Timestamp};
+use rapport_clock::{Clock, ManualClock, Timestamp};
 use rapport_proto::common::v1 as common;
 use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
@@ -18,8 +19,12 @@ use tonic::transport::Channel;
 pub struct Referrals {
     pub referrals: ReferralServiceClient<Channel>,
     pub profiles: ProfileServiceClient<Channel>,
+    pub channel: Channel,
     pub clock: Arc<ManualClock>,
     pub database: TestDatabase,
+    pub plans_database: TestDatabase,
+    /// `http://…` of the server.
+    pub url: String,
     _profiles_database: TestDatabase,
     _server: TestServer,
 }
@@ -33,6 +38,11 @@ pub async fn start(database: TestDatabase) -> Referrals {
     let clock = Arc::new(ManualClock::new(start_instant()));
     let settings = ServerSettings::default();
     let profiles_database = TestDatabase::sqlite();
+    let plans_database = if database.settings.url.starts_with("postgres") {
+        TestDatabase::postgres().await.unwrap()
+    } else {
+        TestDatabase::sqlite()
+    };
     let server = TestServer::start_with(settings.clone(), |address| {
         let profiles = rapport_profiles::unit_with_clock(
             &settings,
@@ -48,20 +58,63 @@ pub async fn start(database: TestDatabase) -> Referrals {
             &format!("http://{address}"),
         )
         .map_err(|e| e.to_string())?;
-        Ok::<_, String>(vec![profiles, referrals])
+        // No delivery worker: a test delivers plans' outbox when it chooses (`deliver_standing`).
+        let plans = rapport_plans::unit_with(
+            &settings,
+            &plans_database.settings,
+            rapport_plans::Rules::default(),
+            clock.clone(),
+            &format!("http://{address}"),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(vec![profiles, referrals, plans])
     })
     .await;
     Referrals {
         referrals: ReferralServiceClient::new(server.channel.clone()),
         profiles: ProfileServiceClient::new(server.channel.clone()),
+        channel: server.channel.clone(),
+        url: format!("http://{}", server.address),
         clock,
         database,
+        plans_database,
         _profiles_database: profiles_database,
         _server: server,
     }
 }
 
 impl Referrals {
+    /// Delivers plans' outbox to referrals, as plans' worker would (referrals takes the events
+    /// it consumes: good standing); how many standing changes it delivered.
+    pub async fn deliver_standing(&self) -> i64 {
+        let storage = Storage::open(&self.plans_database.settings).unwrap();
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox WHERE delivered_at_micros IS NULL AND event_type = 'plans.standing_changed.v1'",
+        )
+        .fetch_one(storage.reader())
+        .await
+        .unwrap();
+        let sink = rapport_clients::ReferralsIngest::new(self.url.as_str(), "plans").unwrap();
+        let policy = rapport_outbox::delivery::Policy::default();
+        loop {
+            let round = rapport_outbox::delivery::deliver_due(
+                &storage,
+                "referrals-tests",
+                &sink,
+                &policy,
+                self.clock.now(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(round.failed, 0, "referrals took plans' events");
+            if round.delivered == 0 {
+                break;
+            }
+        }
+        storage.close().await;
+        waiting
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         let storage = Storage::open(&self.database.settings).unwrap();
         let (n,): (i64,) = sqlx::query_as(sql)

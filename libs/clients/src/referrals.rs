@@ -1,0 +1,96 @@
+//! Outbox delivery to referrals' `IngestEvents`: good standing is defined once, in plans, and
+//! published as events (DESIGN.md, "Good standing"); referrals uses it for vouchers, trust seeds
+//! and reward qualification.
+
+use rapport_clock::SharedClock;
+use rapport_outbox::delivery::{self, Pending, Policy, Sink, SinkError};
+use rapport_proto::referrals::v1 as referrals;
+use rapport_proto::referrals::v1::referral_service_client::ReferralServiceClient;
+use rapport_server::ServiceUnit;
+
+use crate::loyalty::{LoyaltyIngest, domain_event};
+use crate::{ClientError, Traced, Upstream, request, with_retry};
+
+/// The event types referrals consumes; a producer's other events are not sent to it.
+pub const REFERRALS_CONSUMES: &[&str] = &["plans.standing_changed.v1"];
+
+/// Delivers the events referrals consumes from a producer's outbox batches.
+#[derive(Debug, Clone)]
+pub struct ReferralsIngest {
+    client: ReferralServiceClient<Traced>,
+    source: &'static str,
+}
+
+impl ReferralsIngest {
+    /// `source` names the producer in every event (`plans`).
+    pub fn new(upstream: impl Into<Upstream>, source: &'static str) -> Result<Self, ClientError> {
+        Ok(Self {
+            client: ReferralServiceClient::new(crate::traced_channel(&upstream.into())?),
+            source,
+        })
+    }
+}
+
+impl Sink for ReferralsIngest {
+    async fn deliver(&self, events: &[Pending]) -> Result<(), SinkError> {
+        let message = referrals::IngestEventsRequest {
+            events: events
+                .iter()
+                .filter(|e| REFERRALS_CONSUMES.contains(&e.event_type.as_str()))
+                .map(|e| domain_event(e, self.source))
+                .collect(),
+        };
+        if message.events.is_empty() {
+            return Ok(());
+        }
+        let answer = with_retry("referrals", "events", &self.client, |mut c, deadline| {
+            let message = message.clone();
+            async move { c.ingest_events(request(message, deadline)).await }
+        })
+        .await
+        .map_err(|e| SinkError(e.to_string()))?;
+        // As for loyalty: a rejected event is a producer's bug that a retry cannot fix.
+        for rejected in &answer.rejected {
+            tracing::warn!(
+                event_id = %rejected.event_id,
+                code = rejected.reason.as_ref().map_or("", |r| r.code.as_str()),
+                "referrals rejected an event"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// One outbox, two consumers. The outbox marks an event delivered once, so a batch counts
+/// delivered when both have it; when one fails the batch is retried to both, and the one that
+/// had it already counts it a duplicate (both deduplicate by event id). The cost: while one
+/// consumer is down, the other's events wait too (nothing is lost).
+#[derive(Debug, Clone)]
+pub struct LoyaltyAndReferrals {
+    pub loyalty: LoyaltyIngest,
+    pub referrals: ReferralsIngest,
+}
+
+impl Sink for LoyaltyAndReferrals {
+    async fn deliver(&self, events: &[Pending]) -> Result<(), SinkError> {
+        let (loyalty, referrals) =
+            tokio::join!(self.loyalty.deliver(events), self.referrals.deliver(events));
+        loyalty.and(referrals)
+    }
+}
+
+/// Adds a worker to plans' `unit` that delivers its outbox to loyalty (every event) and to
+/// referrals (the events it consumes: good standing).
+pub fn deliver_outbox_to_loyalty_and_referrals(
+    unit: ServiceUnit,
+    loyalty_url: impl Into<Upstream>,
+    referrals_url: impl Into<Upstream>,
+    clock: SharedClock,
+    policy: Policy,
+) -> Result<ServiceUnit, ClientError> {
+    let sink = LoyaltyAndReferrals {
+        loyalty: LoyaltyIngest::new(loyalty_url, unit.name())?,
+        referrals: ReferralsIngest::new(referrals_url, unit.name())?,
+    };
+    Ok(delivery::deliver_from(unit, sink, clock, policy))
+}

@@ -1,0 +1,171 @@
+//! One account of the money (docs/payments.md). Money received on an account is one row of its
+//! ledger (`payments`), found by the reference both sides know it by: billing's idempotency key
+//! (ReportPayment), which is the agent's source reference (RecordPlanPayment). The first report
+//! moves the account — balance, arrears, stage, last payment — and, when the account has an
+//! active plan, allocates the money to its installments; a report of the same money from the
+//! other side finds the row and moves nothing. Both handlers hold the account's lock, so the two
+//! sides (and their retries) take turns and the money posts once.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rapport_ids::Id;
+use rapport_money::Currency;
+use rapport_proto::plans::v1 as pb;
+use rapport_wire as wire;
+
+use super::Core;
+use crate::domain::account::Account;
+use crate::domain::events::PlansEvent;
+use crate::domain::plan::{Plan, PlannedInstallment};
+use crate::error::PlansError;
+use crate::store::accounts::{AccountPayment, PostedBy};
+use crate::store::plans::{AppliedPart, PlanPayment};
+use crate::store::{self, Conn};
+
+/// The reference of a plan payment recorded without a source reference: nothing billing sends
+/// can match it.
+pub(super) fn unmatched_reference(plan_payment_id: Id) -> String {
+    format!("plan-payment:{plan_payment_id}")
+}
+
+/// Money reported for the first time, by either side.
+pub(super) struct NewMoney {
+    pub id: Id,
+    pub reference: String,
+    pub amount: i64,
+    pub received_at: Timestamp,
+    pub source_reference: String,
+    pub posted_by: PostedBy,
+}
+
+/// Posts new money to the account: the one movement of its balance, arrears, stage and last
+/// payment, the ledger row that claims the reference, and `plans.payment_reported.v1`.
+pub(super) async fn post_to_account(
+    core: &Core,
+    conn: &mut Conn,
+    account: &mut Account,
+    money: NewMoney,
+) -> Result<AccountPayment, PlansError> {
+    let now = core.now();
+    let mut moved = account.clone();
+    let movement = moved.apply_payment(money.amount, money.received_at);
+    moved.updated_at = now;
+    let payment = AccountPayment {
+        id: money.id,
+        account_id: account.id,
+        reference: money.reference,
+        amount: money.amount,
+        received_at: money.received_at,
+        source_reference: money.source_reference,
+        recorded_at: now,
+        posted_by: money.posted_by,
+        billing_reported_at: (money.posted_by == PostedBy::Billing).then_some(now),
+        plan_recorded_at: (money.posted_by == PostedBy::Plan).then_some(now),
+        movement: Some(movement),
+    };
+    if !store::accounts::insert_payment(conn, &payment).await? {
+        // Callers look the reference up under the account's lock first; this is a bug.
+        return Err(PlansError::Corrupt(format!(
+            "payment reference {:?} appeared under the account's lock",
+            payment.reference
+        )));
+    }
+    store::accounts::update(conn, &moved).await?;
+    rapport_outbox::append(
+        conn,
+        &PlansEvent::PaymentReported {
+            customer_id: moved.customer_id,
+            account_id: moved.id,
+            amount: payment.amount,
+            currency: moved.currency.code(),
+        },
+        now,
+    )
+    .await?;
+    *account = moved;
+    Ok(payment)
+}
+
+/// How a new allocation to a plan is known.
+pub(super) struct PlanPaymentName {
+    pub id: Id,
+    /// Unique per plan: the agent's idempotency key, or for billing's report a key of its own
+    /// until an agent records the money (`store::plans::rekey_payment`).
+    pub idempotency_key: String,
+    pub source_reference: String,
+}
+
+/// Allocates the money of the account's entry `entry` to the plan's installments, oldest due
+/// first (`Plan::apply_payment`), records the allocation and publishes what changed on the plan.
+/// The plan must be active and brought up to `today`.
+pub(super) async fn allocate_to_plan(
+    core: &Core,
+    conn: &mut Conn,
+    plan: &mut Plan,
+    entry: &AccountPayment,
+    name: PlanPaymentName,
+    today: Date,
+) -> Result<PlanPayment, PlansError> {
+    let now = core.now();
+    let (allocation, changes) = plan
+        .apply_payment(entry.amount, today, now, core.rules.misses_before_broken)
+        .map_err(|e| PlansError::Corrupt(format!("allocation: {e}")))?;
+    let payment = PlanPayment {
+        id: name.id,
+        plan_id: plan.id,
+        idempotency_key: name.idempotency_key,
+        amount: entry.amount,
+        overpayment: allocation.unapplied,
+        allocations: allocation
+            .allocations
+            .iter()
+            .map(|a| AppliedPart {
+                sequence: a.sequence,
+                applied: a.applied,
+                remaining: plan
+                    .installments
+                    .iter()
+                    .find(|i| i.sequence == a.sequence)
+                    .map_or(0, PlannedInstallment::outstanding),
+            })
+            .collect(),
+        received_at: entry.received_at,
+        source_reference: name.source_reference,
+        recorded_at: now,
+        account_payment_id: Some(entry.id),
+    };
+    if !store::plans::insert_payment(conn, &payment).await? {
+        return Err(PlansError::FailedPrecondition(
+            "the idempotency key was taken concurrently; retry".into(),
+        ));
+    }
+    store::plans::save_progress(conn, plan).await?;
+    super::plan::publish(conn, plan, &changes, now).await?;
+    Ok(payment)
+}
+
+/// The account's entry for the money as callers see it.
+pub(super) fn account_payment_to_pb(
+    p: &AccountPayment,
+    plan_payment_id: Option<Id>,
+    c: Currency,
+) -> pb::Payment {
+    pb::Payment {
+        payment_id: p.id.to_string(),
+        account_id: p.account_id.to_string(),
+        amount: Some(wire::money_to_pb(c, p.amount)),
+        received_at: Some(wire::timestamp_to_pb(p.received_at)),
+        source_reference: p.source_reference.clone(),
+        recorded_at: Some(wire::timestamp_to_pb(p.recorded_at)),
+        reference: p.reference.clone(),
+        posted_by: match p.posted_by {
+            PostedBy::Billing => pb::PaymentSource::Billing,
+            PostedBy::Plan => pb::PaymentSource::PlanPayment,
+        } as i32,
+        applied_to_balance: p.movement.map(|m| wire::money_to_pb(c, m.to_balance)),
+        applied_to_arrears: p.movement.map(|m| wire::money_to_pb(c, m.to_arrears)),
+        billing_reported_at: p.billing_reported_at.map(wire::timestamp_to_pb),
+        plan_recorded_at: p.plan_recorded_at.map(wire::timestamp_to_pb),
+        plan_payment_id: plan_payment_id.map(|id| id.to_string()).unwrap_or_default(),
+    }
+}

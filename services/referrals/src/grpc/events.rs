@@ -1,0 +1,177 @@
+//! `IngestEvents`: the events referrals consumes from the other services' outboxes — good
+//! standing from plans (`plans.standing_changed.v1`) — applied once each (by event id), in any
+//! order: the latest verdict by its time is kept.
+
+use rapport_errors::Validation;
+use rapport_ids::Id;
+use rapport_proto::common::v1 as common;
+use rapport_proto::referrals::v1 as pb;
+use rapport_wire as wire;
+use serde_json::Value;
+
+use super::{ReferralApi, commit};
+use crate::domain::standing::{Published, STANDING_CHANGED};
+use crate::error::ReferralsError;
+use crate::store;
+
+/// Most events in one call: a delivery batch, not a bulk load.
+pub const MAX_EVENTS: usize = 500;
+
+/// An event that passed its checks.
+struct Valid {
+    event_id: Id,
+    event_type: String,
+    customer_id: Id,
+    at: jiff::Timestamp,
+    standing: Published,
+}
+
+/// Why an event was not applied: a stable code and a sentence.
+struct Rejection {
+    code: &'static str,
+    message: String,
+}
+
+impl ReferralApi {
+    #[tracing::instrument(skip_all, fields(events = r.events.len()))]
+    pub(super) async fn ingest(
+        &self,
+        r: pb::IngestEventsRequest,
+    ) -> Result<pb::IngestEventsResponse, ReferralsError> {
+        let now = self.now();
+        if r.events.len() > MAX_EVENTS {
+            return Err(Validation::single(
+                "events",
+                format!(
+                    "at most {MAX_EVENTS} events per call, not {}",
+                    r.events.len()
+                ),
+            )
+            .into());
+        }
+        let mut rejected = Vec::new();
+        let mut valid = Vec::new();
+        for event in &r.events {
+            match check(event, now) {
+                Ok(v) => valid.push(v),
+                Err(reason) => rejected.push(pb::EventRejection {
+                    event_id: event.event_id.clone(),
+                    reason: Some(common::Reason {
+                        code: reason.code.to_owned(),
+                        message: reason.message,
+                        rule_ref: String::new(),
+                        effect: common::ReasonEffect::Opposes as i32,
+                        params: Default::default(),
+                    }),
+                }),
+            }
+        }
+        let (mut accepted, mut duplicates) = (0, 0);
+        let mut tx = self.write().await?;
+        for event in &valid {
+            if !store::standings::first_sight(
+                &mut tx,
+                event.event_id,
+                &event.event_type,
+                event.customer_id,
+                event.at,
+                now,
+            )
+            .await?
+            {
+                duplicates += 1;
+                continue;
+            }
+            store::standings::apply(
+                &mut tx,
+                event.customer_id,
+                &event.standing,
+                event.at,
+                event.event_id,
+            )
+            .await?;
+            accepted += 1;
+        }
+        commit(tx).await?;
+        Ok(pb::IngestEventsResponse {
+            accepted,
+            duplicates,
+            rejected,
+        })
+    }
+}
+
+fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rejection> {
+    let bad = |code: &'static str, message: String| Rejection { code, message };
+    let event_id = Id::parse(&event.event_id).map_err(|_| {
+        bad(
+            "INVALID_EVENT_ID",
+            "event_id must be a UUID set by the producer".into(),
+        )
+    })?;
+    let customer_id = Id::parse(&event.customer_id).map_err(|_| {
+        bad(
+            "INVALID_CUSTOMER_ID",
+            "customer_id must be the customer's id".into(),
+        )
+    })?;
+    let Some(occurred_at) = event.occurred_at.as_ref() else {
+        return Err(bad("MISSING_OCCURRED_AT", "occurred_at is required".into()));
+    };
+    let at = wire::past_instant(
+        "occurred_at",
+        Some(occurred_at),
+        now,
+        &mut Validation::new(),
+    )
+    .ok_or_else(|| {
+        bad(
+            "INVALID_OCCURRED_AT",
+            "occurred_at must be a valid instant, not in the future".into(),
+        )
+    })?;
+    if event.event_type != STANDING_CHANGED {
+        return Err(bad(
+            "UNKNOWN_EVENT_TYPE",
+            format!(
+                "referrals does not consume events of type {:?} (it takes {STANDING_CHANGED})",
+                event.event_type
+            ),
+        ));
+    }
+    let payload = event
+        .payload
+        .as_ref()
+        .map_or(Value::Object(Default::default()), struct_to_json);
+    let standing = Published::parse(&payload).map_err(|e| bad("INVALID_PAYLOAD", e))?;
+    Ok(Valid {
+        event_id,
+        event_type: event.event_type.clone(),
+        customer_id,
+        at,
+        standing,
+    })
+}
+
+fn struct_to_json(s: &prost_types::Struct) -> Value {
+    Value::Object(
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), value_to_json(v)))
+            .collect(),
+    )
+}
+
+fn value_to_json(v: &prost_types::Value) -> Value {
+    use prost_types::value::Kind;
+    match &v.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::NumberValue(n)) => {
+            serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+        }
+        Some(Kind::StringValue(s)) => Value::String(s.clone()),
+        Some(Kind::BoolValue(b)) => Value::Bool(*b),
+        Some(Kind::StructValue(s)) => struct_to_json(s),
+        Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(value_to_json).collect()),
+    }
+}
