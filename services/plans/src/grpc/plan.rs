@@ -292,6 +292,7 @@ impl PlanApi {
                         amount: i.amount,
                         principal: i.principal,
                         interest: i.interest,
+                        closing_balance: Some(i.closing_balance),
                     })
                     .collect(),
             };
@@ -505,7 +506,9 @@ impl PlanApi {
                     amount: i.amount,
                     principal: i.principal,
                     interest: i.interest,
-                    closing_balance: balance,
+                    // The offer's own balances: an option that leaves a remainder does not
+                    // close at 0 (issue 17).
+                    closing_balance: i.closing_balance.unwrap_or(balance),
                     paid: 0,
                     status: if i.amount == 0 {
                         pb::InstallmentStatus::Waived

@@ -59,6 +59,10 @@ pub struct StoredInstallment {
     pub amount: i64,
     pub principal: i64,
     pub interest: i64,
+    /// Owed after this installment, as the option's true schedule says (a catch-up or a token
+    /// payment leaves a remainder). Absent in offers stored before it was kept.
+    #[serde(default)]
+    pub closing_balance: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -302,6 +302,39 @@ async fn with_no_money_left_there_is_still_help(database: TestDatabase) {
     );
 }
 
+/// Issue 17: an accepted plan keeps the balances its option showed; a catch-up leaves the
+/// contractual remainder, it does not close at 0.
+async fn an_accepted_catch_up_keeps_the_remainder_its_option_showed(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (account, _) = in_arrears_with_a_statement(&mut plans).await;
+    let offered = options(&mut plans, &account.account_id, 0).await;
+    let catch_up = option_of(&offered, pb::PlanOptionKind::CatchUp);
+    let plan = plans
+        .plans
+        .accept_plan(accept(&account.account_id, &catch_up.option_id, ""))
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    let closing: Vec<_> = plan
+        .schedule
+        .iter()
+        .map(|i| i.closing_balance.clone())
+        .collect();
+    let offered_closing: Vec<_> = catch_up
+        .schedule
+        .iter()
+        .map(|i| i.closing_balance.clone())
+        .collect();
+    assert_eq!(closing, offered_closing);
+    assert_eq!(
+        plan.schedule.last().unwrap().closing_balance,
+        catch_up.remaining_balance
+    );
+    assert_ne!(catch_up.remaining_balance, Some(money("GBP", 0)));
+}
+
 async fn accept_reduced_payment(plans: &mut Plans) -> (pb::Account, pb::Plan) {
     let (account, _) = in_arrears_with_a_statement(plans).await;
     let offered = options(plans, &account.account_id, 15).await;
@@ -509,6 +542,7 @@ async fn paying_a_missed_installment_keeps_the_plan_on_track(database: TestDatab
 }
 
 backend_tests!(
+    an_accepted_catch_up_keeps_the_remainder_its_option_showed,
     options_are_affordable_explained_and_accepted_as_offered,
     an_option_no_longer_valid_is_refused,
     with_no_money_left_there_is_still_help,
