@@ -21,16 +21,17 @@ import yaml
 
 SERVICES = ("profiles", "plans", "referrals", "loyalty")
 # Who calls whom over gRPC (reads, and outbox delivery: events to loyalty, good standing from
-# plans to referrals, follow-ups to profiles).
+# plans to referrals, merges and erasures from profiles to plans and referrals, follow-ups to
+# profiles).
 CALLS = {
-    "profiles": {"loyalty"},
+    "profiles": {"loyalty", "plans", "referrals"},
     "plans": {"profiles", "loyalty", "referrals"},
     "referrals": {"profiles", "loyalty"},
     "loyalty": {"profiles"},
 }
 CALLERS = {s: {c for c in SERVICES if s in CALLS[c]} for s in SERVICES}
 URL_KEYS = {"profiles": "RAPPORT_PROFILES_URL", "loyalty": "RAPPORT_LOYALTY_URL",
-            "referrals": "RAPPORT_REFERRALS_URL"}
+            "referrals": "RAPPORT_REFERRALS_URL", "plans": "RAPPORT_PLANS_URL"}
 # Top-level sections every service has (`__` nests below them).
 SECTIONS = ("SERVER", "STORAGE", "TELEMETRY", "CLIENT")
 RULES = {"plans", "referrals", "loyalty"}

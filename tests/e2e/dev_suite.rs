@@ -51,6 +51,8 @@ const CONTRACT: &[(&str, &[&str])] = &[
             "ReportPayment",
             "ReportArrears",
             "GetAccount",
+            // Profiles' merges and erasures (issue 18).
+            "IngestEvents",
         ],
     ),
     (

@@ -42,6 +42,7 @@ backend_tests!(
     referral_journey_rewards_both_once_and_raises_the_referrer,
     one_journey_is_one_trace_across_the_services,
     good_standing_journey_reaches_referrals_through_plans_outbox,
+    merge_journey_every_service_answers_as_one_customer,
 );
 
 /// 2 March 2026, 09:00 UTC.
@@ -132,12 +133,17 @@ async fn start(loyalty_database: TestDatabase) -> Journey {
             policy,
         )
         .map_err(|e| e.to_string())?;
-        Ok::<_, String>(vec![
-            deliver(profiles)?,
-            plans,
-            deliver(referrals)?,
-            loyalty,
-        ])
+        // Profiles' merges and erasures reach plans and referrals too (one customer everywhere).
+        let profiles = rapport_clients::deliver_outbox_to_loyalty_plans_and_referrals(
+            profiles,
+            &url,
+            &url,
+            &url,
+            clock.clone(),
+            policy,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(vec![profiles, plans, deliver(referrals)?, loyalty])
     })
     .await;
     Journey {
@@ -967,4 +973,358 @@ async fn good_standing_journey_reaches_referrals_through_plans_outbox(database: 
         2,
         "lost, then back"
     );
+}
+
+/// Profiles' merge and erasure events, read from profiles' outbox and offered again to referrals'
+/// IngestEvents under their own ids: every one must be a duplicate, which shows profiles' outbox
+/// worker delivered them to referrals (one customer everywhere).
+async fn referrals_had_every_profiles_merge_and_erasure(j: &mut Journey) {
+    let storage = Storage::open(&j.databases[0].settings).unwrap();
+    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT event_id, event_type, customer_id, payload, occurred_at_micros FROM outbox \
+         WHERE event_type IN ('profiles.customer_merged.v1', 'profiles.customer_erased.v1') \
+         ORDER BY event_id",
+    )
+    .fetch_all(storage.reader())
+    .await
+    .unwrap();
+    storage.close().await;
+    let events = rows
+        .into_iter()
+        .map(|(event_id, event_type, customer_id, payload, at)| {
+            let payload: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&payload).unwrap();
+            common::DomainEvent {
+                event_id,
+                event_type,
+                customer_id,
+                occurred_at: Some(prost_types::Timestamp {
+                    seconds: at.div_euclid(1_000_000),
+                    nanos: i32::try_from(at.rem_euclid(1_000_000) * 1000).unwrap(),
+                }),
+                source_service: "profiles".into(),
+                payload: Some(prost_types::Struct {
+                    fields: payload
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let text = v.as_str().unwrap_or_default().to_owned();
+                            (
+                                k,
+                                prost_types::Value {
+                                    kind: Some(prost_types::value::Kind::StringValue(text)),
+                                },
+                            )
+                        })
+                        .collect(),
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let answer = j
+        .referrals
+        .ingest_events(referrals::IngestEventsRequest { events })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(answer.rejected.is_empty(), "{:?}", answer.rejected);
+    assert_eq!(
+        answer.accepted, 0,
+        "profiles' outbox worker delivers merges and erasures to referrals"
+    );
+}
+
+/// Issue 18: a duplicate with an SMS opt-out, an account in arrears under a protection, a
+/// referral and a detractor's survey is merged into the survivor; then every service answers as
+/// for one customer.
+async fn merge_journey_every_service_answers_as_one_customer(database: TestDatabase) {
+    let mut j = start(database).await;
+    let connection = agent::connect(&j.url).await.unwrap();
+    let survivor = j.customer("Maeve Doyle", (2012, 6, 1)).await;
+    let duplicate = j.customer("Maeve Doyle", (2018, 9, 1)).await;
+
+    // The duplicate's life: a referral and a survey first (while in good standing), then SMS
+    // refused, arrears, a breathing space.
+    let mut referrals_client = j.referrals.clone();
+    let code = referrals_client
+        .issue_referral_code(referrals::IssueReferralCodeRequest {
+            customer_id: duplicate.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .referral_code
+        .unwrap()
+        .code;
+    let referral = referrals_client
+        .create_referral(referrals::CreateReferralRequest {
+            referrer_customer_id: duplicate.clone(),
+            code,
+            prospect: Some(referrals::ProspectContact {
+                name: "Niamh Prospect".into(),
+                email: "niamh.prospect@example.ie".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .referral
+        .unwrap();
+    let survey = j
+        .loyalty
+        .record_survey_response(loyalty::RecordSurveyResponseRequest {
+            response: Some(loyalty::SurveyResponse {
+                customer_id: duplicate.clone(),
+                kind: loyalty::SurveyKind::Transactional as i32,
+                nps: Some(3),
+                text: "Nobody called me back".into(),
+                touchpoint: "call_center".into(),
+                channel: common::Channel::Phone as i32,
+                locale: "en-GB".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let follow_up = survey.follow_up.unwrap().follow_up_id;
+    j.profiles
+        .set_contact_preferences(profiles::SetContactPreferencesRequest {
+            customer_id: duplicate.clone(),
+            preferences: Some(profiles::ContactPreferences {
+                do_not_contact_channels: vec![common::Channel::Sms as i32],
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let account = hardship::account_behind(&connection, &duplicate, "IE-MERGE-1", 40).await;
+    rapport_proto::plans::v1::hardship_service_client::HardshipServiceClient::new(
+        j.channel.clone(),
+    )
+    .set_protection(plans::SetProtectionRequest {
+        customer_id: duplicate.clone(),
+        kind: plans::ProtectionKind::BreathingSpace as i32,
+        reference: "BS-2026-77".into(),
+        set_by: hardship::agent("agent-4"),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    j.settle().await;
+
+    j.profiles
+        .merge_customers(profiles::MergeCustomersRequest {
+            survivor_customer_id: survivor.clone(),
+            duplicate_customer_id: duplicate.clone(),
+            reason: "same person, two records".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    j.settle().await;
+    referrals_had_every_profiles_merge_and_erasure(&mut j).await;
+
+    // Referrals: the duplicate's referral is the survivor's, asked by either id.
+    for asked in [&survivor, &duplicate] {
+        let listed = referrals_client
+            .list_referrals(referrals::ListReferralsRequest {
+                referrer_customer_id: asked.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .referrals;
+        assert!(
+            listed.iter().any(
+                |r| r.referral_id == referral.referral_id && r.referrer_customer_id == survivor
+            ),
+            "{listed:?}"
+        );
+    }
+    // Loyalty: the duplicate's follow-up is on the survivor's list; the score is one.
+    let follow_ups = j
+        .loyalty
+        .list_follow_ups(loyalty::ListFollowUpsRequest {
+            customer_id: survivor.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .follow_ups;
+    assert!(
+        follow_ups.iter().any(|f| f.follow_up_id == follow_up),
+        "{follow_ups:?}"
+    );
+    let score = j
+        .loyalty
+        .get_loyalty_score(loyalty::GetLoyaltyScoreRequest {
+            customer_id: duplicate.clone(),
+            as_of: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .score
+        .unwrap();
+    assert_eq!(score.customer_id, survivor);
+    // Profiles: the duplicate resolves to the survivor.
+    let merged = j
+        .profiles
+        .get_customer(profiles::GetCustomerRequest {
+            customer_id: duplicate.clone(),
+            view: profiles::CustomerView::Basic as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap();
+    assert!(
+        merged.customer_id == survivor || merged.merged_into_customer_id == survivor,
+        "asking profiles for the duplicate names the survivor: {} / {}",
+        merged.customer_id,
+        merged.merged_into_customer_id
+    );
+    // Plans (another engineer's part of issue 18): the account is the survivor's, and the
+    // duplicate's SMS opt-out holds for it — the most protective choice wins.
+    let listed = rapport_proto::plans::v1::account_service_client::AccountServiceClient::new(
+        j.channel.clone(),
+    )
+    .get_account(plans::GetAccountRequest {
+        account_id: account.clone(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .account
+    .unwrap();
+    assert_eq!(listed.customer_id, survivor, "B's account listed under A");
+    let check = OutreachServiceClient::new(j.channel.clone())
+        .check_contact(plans::CheckContactRequest {
+            customer_id: survivor.clone(),
+            account_id: account,
+            channel: common::Channel::Sms as i32,
+            purpose: plans::ContactPurpose::Support as i32,
+            requested_by: hardship::agent("agent-4"),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        !check.allowed,
+        "the duplicate's SMS opt-out holds for the survivor: {:?}",
+        check.reasons
+    );
+
+    // Erasing the survivor reaches the duplicate's words in every table of every service, on
+    // this backend (pii.rs scans the `rapport dev` suite with many more values).
+    j.loyalty
+        .close_follow_up(loyalty::CloseFollowUpRequest {
+            follow_up_id: follow_up.clone(),
+            customer_told: "We rang Maeve back about the Ballyvourney branch".into(),
+            outcome: loyalty::FollowUpOutcome::Resolved as i32,
+            closed_by: hardship::agent("agent-4"),
+            closed_at: None,
+        })
+        .await
+        .unwrap();
+    j.profiles
+        .erase_customer(profiles::EraseCustomerRequest {
+            customer_id: survivor.clone(),
+            reason: "DSR-2026-0419".into(),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+    j.settle().await;
+    referrals_had_every_profiles_merge_and_erasure(&mut j).await;
+    let seeded = [
+        "Maeve Doyle",
+        "Nobody called me back",
+        "Ballyvourney",
+        "Niamh Prospect",
+        "niamh.prospect@example.ie",
+    ];
+    let mut remaining = Vec::new();
+    for (service, database) in ["profiles", "plans", "referrals", "loyalty"]
+        .into_iter()
+        .zip(&j.databases)
+    {
+        for (column, value) in still_holding(database, &seeded).await {
+            remaining.push(format!("{service}: {column} holds {value:?}"));
+        }
+    }
+    assert!(
+        remaining.is_empty(),
+        "{} seeded values survive the erasure:\n{}",
+        remaining.len(),
+        remaining.join("\n")
+    );
+}
+
+/// Every `table.column` of the database (SQLite or PostgreSQL) whose text holds one of
+/// `values` (ignoring case), with the value.
+async fn still_holding(database: &TestDatabase, values: &[&str]) -> Vec<(String, String)> {
+    let storage = Storage::open(&database.settings).unwrap();
+    let postgres = database.settings.url.starts_with("postgres");
+    let columns: Vec<(String, String)> = if postgres {
+        sqlx::query_as(
+            "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) \
+             FROM information_schema.columns WHERE table_schema = current_schema() \
+             ORDER BY table_name, ordinal_position",
+        )
+        .fetch_all(storage.reader())
+        .await
+        .unwrap()
+    } else {
+        sqlx::query_as(
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
+        )
+        .fetch_all(storage.reader())
+        .await
+        .unwrap()
+    };
+    assert!(columns.len() > 20, "only {} columns found", columns.len());
+    let mut found = Vec::new();
+    for (table, column) in columns {
+        // SQLite may hold bytes that are not UTF-8 (a hash): read every cell as bytes there.
+        let cells: Vec<(Option<String>,)> = if postgres {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\""
+            )))
+            .fetch_all(storage.reader())
+            .await
+            .unwrap()
+        } else {
+            let bytes: Vec<(Option<Vec<u8>>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT CAST(\"{column}\" AS BLOB) FROM \"{table}\""
+            )))
+            .fetch_all(storage.reader())
+            .await
+            .unwrap();
+            bytes
+                .into_iter()
+                .map(|(b,)| (b.map(|b| String::from_utf8_lossy(&b).into_owned()),))
+                .collect()
+        };
+        for value in values {
+            let needle = value.to_lowercase();
+            if cells.iter().any(|(cell,)| {
+                cell.as_deref()
+                    .is_some_and(|c| c.to_lowercase().contains(&needle))
+            }) {
+                found.push((format!("{table}.{column}"), (*value).to_owned()));
+            }
+        }
+    }
+    storage.close().await;
+    found
 }

@@ -2,6 +2,7 @@
 //! deadline on every call, retry with backoff on `UNAVAILABLE`, and the W3C trace context passed
 //! on by [`rapport_telemetry::ClientTraceLayer`].
 
+mod consumers;
 mod loyalty;
 mod referrals;
 mod timeline;
@@ -43,11 +44,12 @@ pub enum ClientError {
     },
 }
 
-pub use loyalty::{LoyaltyIngest, deliver_outbox_to_loyalty};
-pub use referrals::{
-    LoyaltyAndReferrals, REFERRALS_CONSUMES, ReferralsIngest,
-    deliver_outbox_to_loyalty_and_referrals,
+pub use consumers::{
+    Consumer, Consumers, PLANS_CONSUMES, PlansIngest, deliver_outbox_to,
+    deliver_outbox_to_loyalty_plans_and_referrals,
 };
+pub use loyalty::{LoyaltyIngest, deliver_outbox_to_loyalty};
+pub use referrals::{REFERRALS_CONSUMES, ReferralsIngest, deliver_outbox_to_loyalty_and_referrals};
 pub use timeline::{ProfilesTimeline, deliver_outbox_to_profiles};
 pub use upstream::{BearerService, ClientSettings, Upstream};
 

@@ -3,16 +3,21 @@
 //! and reward qualification.
 
 use rapport_clock::SharedClock;
-use rapport_outbox::delivery::{self, Pending, Policy, Sink, SinkError};
+use rapport_outbox::delivery::{Pending, Policy, Sink, SinkError};
 use rapport_proto::referrals::v1 as referrals;
 use rapport_proto::referrals::v1::referral_service_client::ReferralServiceClient;
 use rapport_server::ServiceUnit;
 
+use crate::consumers::{Consumer, Consumers, deliver_outbox_to};
 use crate::loyalty::{LoyaltyIngest, domain_event};
 use crate::{ClientError, Traced, Upstream, request, with_retry};
 
 /// The event types referrals consumes; a producer's other events are not sent to it.
-pub const REFERRALS_CONSUMES: &[&str] = &["plans.standing_changed.v1"];
+pub const REFERRALS_CONSUMES: &[&str] = &[
+    "plans.standing_changed.v1",
+    "profiles.customer_merged.v1",
+    "profiles.customer_erased.v1",
+];
 
 /// Delivers the events referrals consumes from a producer's outbox batches.
 #[derive(Debug, Clone)]
@@ -61,24 +66,6 @@ impl Sink for ReferralsIngest {
     }
 }
 
-/// One outbox, two consumers. The outbox marks an event delivered once, so a batch counts
-/// delivered when both have it; when one fails the batch is retried to both, and the one that
-/// had it already counts it a duplicate (both deduplicate by event id). The cost: while one
-/// consumer is down, the other's events wait too (nothing is lost).
-#[derive(Debug, Clone)]
-pub struct LoyaltyAndReferrals {
-    pub loyalty: LoyaltyIngest,
-    pub referrals: ReferralsIngest,
-}
-
-impl Sink for LoyaltyAndReferrals {
-    async fn deliver(&self, events: &[Pending]) -> Result<(), SinkError> {
-        let (loyalty, referrals) =
-            tokio::join!(self.loyalty.deliver(events), self.referrals.deliver(events));
-        loyalty.and(referrals)
-    }
-}
-
 /// Adds a worker to plans' `unit` that delivers its outbox to loyalty (every event) and to
 /// referrals (the events it consumes: good standing).
 pub fn deliver_outbox_to_loyalty_and_referrals(
@@ -88,9 +75,9 @@ pub fn deliver_outbox_to_loyalty_and_referrals(
     clock: SharedClock,
     policy: Policy,
 ) -> Result<ServiceUnit, ClientError> {
-    let sink = LoyaltyAndReferrals {
-        loyalty: LoyaltyIngest::new(loyalty_url, unit.name())?,
-        referrals: ReferralsIngest::new(referrals_url, unit.name())?,
-    };
-    Ok(delivery::deliver_from(unit, sink, clock, policy))
+    let consumers = Consumers(vec![
+        Consumer::Loyalty(LoyaltyIngest::new(loyalty_url, unit.name())?),
+        Consumer::Referrals(ReferralsIngest::new(referrals_url, unit.name())?),
+    ]);
+    Ok(deliver_outbox_to(unit, consumers, clock, policy))
 }

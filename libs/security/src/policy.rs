@@ -95,6 +95,9 @@ pub enum Permission {
     /// The suite's own events into referrals (good standing from plans): only services, since
     /// standing decides who may vouch and who anchors trust.
     ReferralsEventsIngest,
+    /// Profiles' merges and erasures into plans: only services, since a merge moves accounts
+    /// from one customer to another.
+    PlansEventsIngest,
     FraudRead,
     FraudResolve,
     SurveysRead,
@@ -139,6 +142,7 @@ impl Permission {
             ReferralsWrite => "referrals.write",
             ReferralsEvaluate => "referrals.evaluate",
             ReferralsEventsIngest => "referrals.events.ingest",
+            PlansEventsIngest => "plans.events.ingest",
             FraudRead => "fraud.read",
             FraudResolve => "fraud.resolve",
             SurveysRead => "surveys.read",
@@ -246,6 +250,7 @@ pub const RPCS: &[Rpc] = &[
     rpc("/rapport.plans.v1.AccountService/ReportPayment", AccountsWrite, Change),
     rpc("/rapport.plans.v1.AccountService/ReportArrears", AccountsWrite, Change),
     rpc("/rapport.plans.v1.AccountService/GetAccount", AccountsRead, Read),
+    rpc("/rapport.plans.v1.AccountService/IngestEvents", PlansEventsIngest, Change),
     // plans: hardship (income and expenditure are sensitive)
     rpc("/rapport.plans.v1.HardshipService/OpenHardshipCase", HardshipWrite, Change),
     rpc("/rapport.plans.v1.HardshipService/SubmitIncomeExpenditure", HardshipWrite, Change),
@@ -330,10 +335,10 @@ pub const GRANTS: &[(Role, &[Permission])] = &[
     ]),
     // The suite's own calls: plans reads vulnerability for contact decisions, loyalty writes
     // follow-ups to the timeline, every producer delivers events (plans its good standing to
-    // referrals too), scheduled jobs evaluate referrals and issue anniversary rewards.
+    // referrals too, profiles its merges and erasures to plans), scheduled jobs evaluate referrals and issue anniversary rewards.
     (Role::Service, &[
         CustomersRead, VulnerabilityRead, TimelineWrite, EventsIngest, ReferralsEventsIngest,
-        ReferralsEvaluate, RewardsIssue,
+        PlansEventsIngest, ReferralsEvaluate, RewardsIssue,
     ]),
     (Role::Auditor, &[AuditRead, AuditVerify, ReportsRead]),
     (Role::Sre, &[AuditVerify]),

@@ -22,6 +22,7 @@ pub(crate) async fn serve<H>(
     health: H,
     exposition: Exposition,
     readiness: Readiness,
+    business_clock: Option<std::sync::Arc<rapport_clock::MovableClock>>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error>
 where
@@ -64,6 +65,10 @@ where
                 }
             }),
         );
+    let http = match business_clock {
+        Some(clock) => http.merge(crate::business_clock::routes(clock)),
+        None => http,
+    };
     // Anything else is a 404 for people and scrapers (tonic's own fallback answers gRPC's
     // UNIMPLEMENTED inside an HTTP 200).
     let routes = Routes::new(health)

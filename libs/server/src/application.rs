@@ -1,6 +1,8 @@
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use rapport_clock::MovableClock;
 use rapport_telemetry::ServerTraceLayer;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -66,6 +68,7 @@ pub struct Application {
     admin: Option<(TcpListener, SocketAddr)>,
     settings: ServerSettings,
     units: Vec<ServiceUnit>,
+    business_clock: Option<Arc<MovableClock>>,
 }
 
 impl Application {
@@ -100,6 +103,7 @@ impl Application {
             admin,
             settings,
             units,
+            business_clock: None,
         })
     }
 
@@ -132,6 +136,13 @@ impl Application {
         }
     }
 
+    /// Serves `/clock` on the admin port to read and move this business clock (development,
+    /// demos and integration tests only; see `business_clock`).
+    pub fn with_business_clock(mut self, clock: Arc<MovableClock>) -> Self {
+        self.business_clock = Some(clock);
+        self
+    }
+
     /// Every gRPC service served, by full name, health and reflection included.
     pub fn grpc_services(&self) -> Vec<&'static str> {
         let mut names: Vec<_> = self
@@ -159,6 +170,7 @@ impl Application {
             admin,
             settings,
             units,
+            business_clock,
         } = self;
 
         let verifier = match settings.auth.mode {
@@ -305,6 +317,7 @@ impl Application {
                 health.clone(),
                 Exposition::new(rpc_metrics.clone(), observed),
                 readiness.clone(),
+                business_clock,
                 async move {
                     let _ = admin_stopped.await;
                 },

@@ -17,6 +17,7 @@
 
 mod admin;
 mod application;
+mod business_clock;
 mod deadline;
 mod grpc;
 mod guard;
@@ -29,8 +30,9 @@ pub mod testing;
 mod unit;
 
 pub use application::{Application, ServerError};
+pub use business_clock::parse_duration;
 pub use metrics::Sample;
-pub use settings::{InsecureSettings, ServerSettings, TlsSettings};
+pub use settings::{BusinessClockSettings, InsecureSettings, ServerSettings, TlsSettings};
 pub use shutdown::shutdown_signal;
 pub use unit::{ServiceUnit, Stopping};
 

@@ -28,6 +28,48 @@ pub struct ServerSettings {
     pub rate_limit: RateLimitSettings,
     /// Lets `rapport serve` start in plaintext or without authentication. It says so loudly.
     pub insecure: bool,
+    /// A movable business clock instead of the real one (development, demos and integration
+    /// tests; `rapport dev --clock`). Absent = the system clock. Production refuses it.
+    pub business_clock: Option<BusinessClockSettings>,
+}
+
+/// Where a movable business clock starts and how fast it runs; moved at runtime through the
+/// admin port's `/clock` routes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusinessClockSettings {
+    /// RFC 3339 instant the clock starts at; empty = now.
+    pub start: String,
+    /// Business seconds per real second: 1 = real time, 60 = a minute a second, 0 = stopped.
+    pub speed: f64,
+}
+
+impl Default for BusinessClockSettings {
+    fn default() -> Self {
+        Self {
+            start: String::new(),
+            speed: 1.0,
+        }
+    }
+}
+
+impl BusinessClockSettings {
+    /// The clock these settings describe, over the system clock; the error names the bad key.
+    pub fn build(&self) -> Result<rapport_clock::MovableClock, String> {
+        let start = if self.start.trim().is_empty() {
+            None
+        } else {
+            Some(self.start.trim().parse::<jiff::Timestamp>().map_err(|e| {
+                format!("server.business_clock.start is not an RFC 3339 instant: {e}")
+            })?)
+        };
+        rapport_clock::MovableClock::new(
+            std::sync::Arc::new(rapport_clock::SystemClock),
+            start,
+            self.speed,
+        )
+        .map_err(|e| format!("server.business_clock.speed: {e}"))
+    }
 }
 
 /// Certificates in PEM files.
@@ -52,6 +94,7 @@ impl Default for ServerSettings {
             auth: AuthSettings::default(),
             rate_limit: RateLimitSettings::default(),
             insecure: false,
+            business_clock: None,
         }
     }
 }
@@ -67,6 +110,10 @@ pub enum InsecureSettings {
         "server.auth.mode is \"none\": production checks bearer tokens (set server.insecure = true to allow it)"
     )]
     NoAuthentication,
+    #[error(
+        "server.business_clock is set: production follows the real clock (set server.insecure = true to allow a movable one)"
+    )]
+    MovableClock,
 }
 
 impl ServerSettings {
@@ -87,10 +134,14 @@ impl ServerSettings {
         if self.auth.mode == AuthMode::None {
             found.push(InsecureSettings::NoAuthentication);
         }
+        if self.business_clock.is_some() {
+            found.push(InsecureSettings::MovableClock);
+        }
         found
     }
 
-    /// For production (`rapport serve`): refuses plaintext or no authentication unless
+    /// For production (`rapport serve`): refuses plaintext, no authentication or a movable
+    /// business clock unless
     /// `insecure` is set, and then logs each at error level at start.
     pub fn check_production(&self) -> Result<(), InsecureSettings> {
         let insecurities = self.insecurities();
@@ -136,5 +187,44 @@ mod tests {
         };
         assert_eq!(insecure.check_production(), Ok(()));
         assert_eq!(insecure.insecurities().len(), 2);
+    }
+
+    #[test]
+    fn production_refuses_a_movable_clock_unless_told() {
+        let mut settings = ServerSettings {
+            tls: Some(TlsSettings {
+                certificate_file: "server.pem".into(),
+                key_file: "server.key".into(),
+                client_ca_file: None,
+            }),
+            business_clock: Some(BusinessClockSettings {
+                start: "2026-03-01T09:00:00Z".into(),
+                speed: 60.0,
+            }),
+            ..ServerSettings::default()
+        };
+        settings.auth.mode = AuthMode::Jwt;
+        assert_eq!(
+            settings.check_production(),
+            Err(InsecureSettings::MovableClock)
+        );
+        settings.insecure = true;
+        assert_eq!(settings.check_production(), Ok(()));
+        let clock = settings
+            .business_clock
+            .as_ref()
+            .map(BusinessClockSettings::build)
+            .expect("set above")
+            .expect("valid settings");
+        assert_eq!(clock.speed(), 60.0);
+        let bad = BusinessClockSettings {
+            start: "tomorrow".into(),
+            speed: 1.0,
+        };
+        assert!(
+            bad.build()
+                .expect_err("not an instant")
+                .contains("server.business_clock.start")
+        );
     }
 }

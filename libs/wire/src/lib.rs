@@ -89,7 +89,13 @@ pub fn timestamp_to_pb(at: Timestamp) -> prost_types::Timestamp {
     }
 }
 
-/// An instant a caller reports as past ("when it happened"): absent means now; the future is refused.
+/// How far ahead of our clock a caller's "when it happened" may be: a little skew between systems'
+/// clocks is normal, a time in the future is not (DESIGN.md, "Money and time": caller-supplied
+/// times are bounded by what they describe).
+pub const CLOCK_SKEW_TOLERANCE: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
+/// An instant a caller reports as past ("when it happened"): absent means now; the future (beyond
+/// [`CLOCK_SKEW_TOLERANCE`]) is refused.
 pub fn past_instant(
     field: &str,
     at: Option<&prost_types::Timestamp>,
@@ -98,9 +104,14 @@ pub fn past_instant(
 ) -> Option<Timestamp> {
     let Some(at) = at else { return Some(now) };
     let at = timestamp(field, at, validation)?;
-    // A little clock skew between systems is normal; a time in the future is not.
-    if at > now + jiff::SignedDuration::from_mins(5) {
-        validation.add(field, "must not be in the future");
+    if at > now + CLOCK_SKEW_TOLERANCE {
+        validation.add(
+            field,
+            format!(
+                "must not be in the future (at most {} minutes ahead of {now})",
+                CLOCK_SKEW_TOLERANCE.as_mins()
+            ),
+        );
         return None;
     }
     Some(at)

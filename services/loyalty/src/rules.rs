@@ -3,6 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How far past today in UTC an anniversary date may be: one day, since the date is the
+/// customer's own and the earliest time zone (UTC+14) is a day ahead. DESIGN.md, "Money and
+/// time": no reward for a date not reached.
+pub const ANNIVERSARY_DATE_AHEAD_OF_UTC_DAYS: i8 = 1;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Rules {

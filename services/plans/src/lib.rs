@@ -70,6 +70,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "one account of the money",
         sql: include_str!("../migrations/0007_one_account_of_money.sql"),
     },
+    EmbeddedMigration {
+        version: 8,
+        description: "customer merges",
+        sql: include_str!("../migrations/0008_customer_merges.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

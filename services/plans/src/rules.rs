@@ -2,6 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How much earlier than the option's offer a customer's agreement to it may be dated: clock
+/// skew only. DESIGN.md, "Money and time": caller-supplied times are bounded by what they
+/// describe; nobody agrees to an option before it existed.
+pub const AGREED_BEFORE_OFFERED_TOLERANCE: jiff::SignedDuration =
+    rapport_wire::CLOCK_SKEW_TOLERANCE;
+
 /// Collections rules; every number is a default that a jurisdiction may change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

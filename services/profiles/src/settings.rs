@@ -16,6 +16,14 @@ pub struct Settings {
     /// Where loyalty serves: the outbox worker delivers this service's domain events to its
     /// `IngestEvents`. Empty: no delivery (events wait in the outbox, and the start says so).
     pub loyalty_url: String,
+    /// Where plans serves: merges and erasures are delivered to its `IngestEvents` too (by the
+    /// same worker), so accounts and the contact ledger follow the survivor. Empty: events wait
+    /// in the outbox until it is set (and the start says so).
+    pub plans_url: String,
+    /// Where referrals serves: merges and erasures are delivered to its `IngestEvents` too, so
+    /// codes, referrals, vouches and members follow the survivor and erasure reaches them. Empty:
+    /// referrals does not learn them (and the start says so).
+    pub referrals_url: String,
 }
 
 impl Default for Settings {
@@ -32,6 +40,8 @@ impl Default for Settings {
                 ..TelemetrySettings::default()
             },
             loyalty_url: String::new(),
+            plans_url: String::new(),
+            referrals_url: String::new(),
         }
     }
 }

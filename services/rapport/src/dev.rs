@@ -3,8 +3,10 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rapport_clients::{ClientSettings, Upstream};
+use rapport_clock::{Clock, MovableClock, SharedClock, SystemClock};
 use rapport_security::dev::DevMaterial;
 use rapport_security::{AuthMode, AuthSettings};
 use rapport_server::{Application, ServerError, ServerSettings, TlsSettings};
@@ -50,6 +52,8 @@ pub struct DevSuite {
     pub services: Vec<DevService>,
     /// The development certificates and secret, when the suite runs secured.
     pub security: Option<DevMaterial>,
+    /// The movable business clock every service reads, when `--clock` gave one.
+    pub business_clock: Option<Arc<MovableClock>>,
 }
 
 /// Binds `listen` (and `admin`, for metrics and probes) and prepares all four services with their
@@ -72,6 +76,22 @@ pub async fn build_secured(
     data_dir: &Path,
     security: Option<&DevMaterial>,
 ) -> Result<DevSuite, DevError> {
+    build_with_clock(listen, admin, data_dir, security, None).await
+}
+
+/// As [`build_secured`]; with `business_clock`, every service and every outbox worker reads that
+/// one movable clock (`rapport dev --clock`), and the admin port serves `/clock` to move it.
+pub async fn build_with_clock(
+    listen: SocketAddr,
+    admin: Option<SocketAddr>,
+    data_dir: &Path,
+    security: Option<&DevMaterial>,
+    business_clock: Option<Arc<MovableClock>>,
+) -> Result<DevSuite, DevError> {
+    let clock: SharedClock = match &business_clock {
+        Some(movable) => movable.clone(),
+        None => Arc::new(SystemClock),
+    };
     let mut server = ServerSettings {
         listen,
         admin_listen: admin,
@@ -120,21 +140,34 @@ pub async fn build_secured(
         units.push((
             rapport_profiles::NAME,
             database,
-            rapport_profiles::unit(&server, &settings)
+            rapport_profiles::unit_with_clock(&server, &settings, clock.clone())
                 .map_err(storage_error(rapport_profiles::NAME))?,
         ));
         let (database, settings) = storage(rapport_plans::NAME);
-        let plans =
-            rapport_plans::unit(&server, &settings, &own_url).map_err(|e| DevError::Unit {
-                service: rapport_plans::NAME,
-                reason: e.to_string(),
-            })?;
+        let plans = rapport_plans::unit_with(
+            &server,
+            &settings,
+            rapport_plans::Rules::default(),
+            clock.clone(),
+            &own_url,
+        )
+        .map_err(|e| DevError::Unit {
+            service: rapport_plans::NAME,
+            reason: e.to_string(),
+        })?;
         units.push((rapport_plans::NAME, database, plans));
         let (database, settings) = storage(rapport_referrals::NAME);
         units.push((
             rapport_referrals::NAME,
             database,
-            rapport_referrals::unit(&server, &settings, &own_url).map_err(|e| DevError::Unit {
+            rapport_referrals::unit_with(
+                &server,
+                &settings,
+                rapport_referrals::Rules::default(),
+                clock.clone(),
+                &own_url,
+            )
+            .map_err(|e| DevError::Unit {
                 service: rapport_referrals::NAME,
                 reason: e.to_string(),
             })?,
@@ -143,7 +176,14 @@ pub async fn build_secured(
         units.push((
             rapport_loyalty::NAME,
             database,
-            rapport_loyalty::unit(&server, &settings, &own_url).map_err(|e| DevError::Unit {
+            rapport_loyalty::unit_with(
+                &server,
+                &settings,
+                rapport_loyalty::Rules::default(),
+                clock.clone(),
+                &own_url,
+            )
+            .map_err(|e| DevError::Unit {
                 service: rapport_loyalty::NAME,
                 reason: e.to_string(),
             })?,
@@ -158,7 +198,21 @@ pub async fn build_secured(
                 rapport_clients::deliver_outbox_to_profiles(
                     unit,
                     &own_url,
-                    std::sync::Arc::new(rapport_clock::SystemClock),
+                    clock.clone(),
+                    rapport_outbox::delivery::Policy::default(),
+                )
+                .map_err(|e| DevError::Unit {
+                    service: name,
+                    reason: e.to_string(),
+                })?
+            } else if name == rapport_profiles::NAME {
+                // Merges and erasures reach plans and referrals too (one customer everywhere).
+                rapport_clients::deliver_outbox_to_loyalty_plans_and_referrals(
+                    unit,
+                    &own_url,
+                    &own_url,
+                    &own_url,
+                    clock.clone(),
                     rapport_outbox::delivery::Policy::default(),
                 )
                 .map_err(|e| DevError::Unit {
@@ -170,7 +224,7 @@ pub async fn build_secured(
                     unit,
                     &own_url,
                     &own_url,
-                    std::sync::Arc::new(rapport_clock::SystemClock),
+                    clock.clone(),
                     rapport_outbox::delivery::Policy::default(),
                 )
                 .map_err(|e| DevError::Unit {
@@ -181,7 +235,7 @@ pub async fn build_secured(
                 rapport_clients::deliver_outbox_to_loyalty(
                     unit,
                     &own_url,
-                    std::sync::Arc::new(rapport_clock::SystemClock),
+                    clock.clone(),
                     rapport_outbox::delivery::Policy::default(),
                 )
                 .map_err(|e| DevError::Unit {
@@ -206,10 +260,15 @@ pub async fn build_secured(
         )
     })
     .await??;
+    let application = match &business_clock {
+        Some(movable) => application.with_business_clock(movable.clone()),
+        None => application,
+    };
     Ok(DevSuite {
         application,
         services,
         security: security.cloned(),
+        business_clock,
     })
 }
 impl DevSuite {
@@ -234,6 +293,21 @@ impl DevSuite {
             text.push_str(&format!(
                 "admin:      http://{admin}/metrics, /livez, /readyz, and gRPC health (plaintext)\n"
             ));
+        }
+        if let Some(clock) = &self.business_clock {
+            text.push_str(&format!(
+                "BUSINESS CLOCK: every service reads a movable clock, now {} at speed {} (development only; production refuses it)\n",
+                clock
+                    .now()
+                    .round(jiff::Unit::Second)
+                    .unwrap_or_else(|_| clock.now()),
+                clock.speed()
+            ));
+            if let Some(admin) = self.application.admin_addr() {
+                text.push_str(&format!(
+                    "  move it:   rapport clock advance 31d --admin http://{admin}\n"
+                ));
+            }
         }
         let address = self.application.local_addr();
         match &self.security {

@@ -2,6 +2,7 @@
 //! per-service commands, kept here so tests drive exactly what the binary runs.
 
 pub mod agent;
+pub mod business_clock;
 pub mod demo;
 pub mod dev;
 pub mod service;

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rapport::service::{self, ServiceName};
 use rapport::{agent, dev};
@@ -36,6 +37,22 @@ enum Command {
         /// HS256 secret kept in this directory (made on first use).
         #[arg(long, value_name = "DIR")]
         secure: Option<PathBuf>,
+        /// A movable business date: every service reads a clock starting at this RFC 3339
+        /// instant (e.g. 2026-03-01T09:00:00Z), moved with `rapport clock`. Development only.
+        #[arg(long, value_name = "INSTANT")]
+        clock: Option<jiff::Timestamp>,
+        /// How fast the business clock runs: business seconds per real second (60 = a minute a
+        /// second, 0 = stopped); alone, a movable clock starting now.
+        #[arg(long, value_name = "SPEED")]
+        clock_speed: Option<f64>,
+    },
+    /// Read or move the business clock of a suite started with `rapport dev --clock`.
+    Clock {
+        #[command(subcommand)]
+        command: ClockCommand,
+        /// The suite's admin port.
+        #[arg(long, env = "RAPPORT_ADMIN", default_value = rapport::business_clock::DEFAULT_ADMIN, global = true)]
+        admin: String,
     },
     /// Mint a development bearer token (HS256) for `rapport dev --secure` or a service configured
     /// with `hs256_secret_file`. Prints the token.
@@ -136,6 +153,18 @@ impl CredentialArgs {
 }
 
 #[derive(Debug, Subcommand)]
+enum ClockCommand {
+    /// The business time and speed.
+    Show,
+    /// Move forward by a duration: `31d`, `36h`, `2h 30m`, `1 week` (days of 24 hours).
+    Advance { by: String },
+    /// Jump forward to an RFC 3339 instant.
+    Set { to: String },
+    /// Run at this many business seconds per real second (0 = stopped).
+    Speed { speed: f64 },
+}
+
+#[derive(Debug, Subcommand)]
 enum CustomerCommand {
     /// Customers whose name matches, ignoring case and diacritics ("stefan" finds "Ștefan").
     Find { name: String },
@@ -209,6 +238,8 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             data_dir,
             demo,
             secure,
+            clock,
+            clock_speed,
         } => {
             let _telemetry = rapport_telemetry::init(&TelemetrySettings {
                 service_name: "rapport-dev".to_owned(),
@@ -218,9 +249,25 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 .as_deref()
                 .map(rapport_security::dev::DevMaterial::ensure)
                 .transpose()?;
-            let suite =
-                dev::build_secured(listen, Some(admin_listen), &data_dir, material.as_ref())
-                    .await?;
+            let business_clock = if clock.is_some() || clock_speed.is_some() {
+                let movable = rapport_clock::MovableClock::new(
+                    std::sync::Arc::new(rapport_clock::SystemClock),
+                    clock,
+                    clock_speed.unwrap_or(1.0),
+                )
+                .context("--clock-speed")?;
+                Some(std::sync::Arc::new(movable))
+            } else {
+                None
+            };
+            let suite = dev::build_with_clock(
+                listen,
+                Some(admin_listen),
+                &data_dir,
+                material.as_ref(),
+                business_clock,
+            )
+            .await?;
             #[allow(clippy::print_stdout)] // the command's own output
             {
                 print!("{}", suite.banner());
@@ -259,6 +306,16 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
             {
                 println!("{token}");
             }
+        }
+        Command::Clock { command, admin } => {
+            use rapport::business_clock::{Move, send};
+            let r#move = match command {
+                ClockCommand::Show => Move::Show,
+                ClockCommand::Advance { by } => Move::Advance(by),
+                ClockCommand::Set { to } => Move::Set(to),
+                ClockCommand::Speed { speed } => Move::Speed(speed),
+            };
+            return Ok(print(send(&admin, &r#move).await));
         }
         Command::Serve { service, config } => service::serve(service, config.as_deref()).await?,
         Command::Migrate { service, config } => {

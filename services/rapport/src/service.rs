@@ -1,10 +1,12 @@
 //! `rapport serve <service>` and `rapport migrate <service>`: one service from its configuration.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::ValueEnum;
 use rapport_clients::Upstream;
+use rapport_clock::{SharedClock, SystemClock};
 use rapport_server::{Application, ServiceUnit};
 use rapport_storage::{Migrations, Storage, StorageSettings};
 use rapport_telemetry::TelemetrySettings;
@@ -31,7 +33,11 @@ struct Prepared {
 }
 
 type UnitBuilder = Box<
-    dyn FnOnce(&rapport_server::ServerSettings, &StorageSettings) -> Result<ServiceUnit, String>,
+    dyn FnOnce(
+        &rapport_server::ServerSettings,
+        &StorageSettings,
+        SharedClock,
+    ) -> Result<ServiceUnit, String>,
 >;
 
 fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared> {
@@ -44,10 +50,18 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_profiles::MIGRATIONS,
-                unit: Box::new(move |server, storage| {
-                    let unit =
-                        rapport_profiles::unit(server, storage).map_err(|e| e.to_string())?;
-                    with_delivery(unit, Upstream::new(&s.loyalty_url, s.client.clone()))
+                unit: Box::new(move |server, storage, clock| {
+                    let unit = rapport_profiles::unit_with_clock(server, storage, clock.clone())
+                        .map_err(|e| e.to_string())?;
+                    // Profiles' events go to loyalty, and its merges and erasures to plans and
+                    // referrals too.
+                    with_delivery_to_plans(
+                        unit,
+                        Upstream::new(&s.loyalty_url, s.client.clone()),
+                        Upstream::new(&s.plans_url, s.client.clone()),
+                        Upstream::new(&s.referrals_url, s.client.clone()),
+                        clock,
+                    )
                 }),
             }
         }
@@ -58,12 +72,12 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_plans::MIGRATIONS,
-                unit: Box::new(move |server, storage| {
+                unit: Box::new(move |server, storage, clock| {
                     let unit = rapport_plans::unit_with(
                         server,
                         storage,
                         s.rules,
-                        std::sync::Arc::new(rapport_clock::SystemClock),
+                        clock.clone(),
                         Upstream::new(&s.profiles_url, s.client.clone()),
                     )
                     .map_err(|e| e.to_string())?;
@@ -72,6 +86,7 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                         unit,
                         Upstream::new(&s.loyalty_url, s.client.clone()),
                         Upstream::new(&s.referrals_url, s.client.clone()),
+                        clock,
                     )
                 }),
             }
@@ -84,16 +99,16 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_referrals::MIGRATIONS,
-                unit: Box::new(move |server, storage| {
+                unit: Box::new(move |server, storage, clock| {
                     let unit = rapport_referrals::unit_with(
                         server,
                         storage,
                         s.rules,
-                        std::sync::Arc::new(rapport_clock::SystemClock),
+                        clock.clone(),
                         Upstream::new(&s.profiles_url, s.client.clone()),
                     )
                     .map_err(|e| e.to_string())?;
-                    with_delivery(unit, Upstream::new(&s.loyalty_url, s.client.clone()))
+                    with_delivery(unit, Upstream::new(&s.loyalty_url, s.client.clone()), clock)
                 }),
             }
         }
@@ -104,12 +119,12 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                 server: s.server,
                 storage: s.storage,
                 migrations: rapport_loyalty::MIGRATIONS,
-                unit: Box::new(move |server, storage| {
+                unit: Box::new(move |server, storage, clock| {
                     let unit = rapport_loyalty::unit_with(
                         server,
                         storage,
                         s.rules,
-                        std::sync::Arc::new(rapport_clock::SystemClock),
+                        clock.clone(),
                         Upstream::new(&s.profiles_url, s.client.clone()),
                     )
                     .map_err(|e| e.to_string())?;
@@ -117,7 +132,7 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
                     rapport_clients::deliver_outbox_to_profiles(
                         unit,
                         Upstream::new(&s.profiles_url, s.client.clone()),
-                        std::sync::Arc::new(rapport_clock::SystemClock),
+                        clock,
                         rapport_outbox::delivery::Policy::default(),
                     )
                     .map_err(|e| e.to_string())
@@ -128,7 +143,11 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
 }
 
 /// Adds outbox delivery to loyalty, or says loudly that events will wait.
-fn with_delivery(unit: ServiceUnit, loyalty: Upstream) -> Result<ServiceUnit, String> {
+fn with_delivery(
+    unit: ServiceUnit,
+    loyalty: Upstream,
+    clock: SharedClock,
+) -> Result<ServiceUnit, String> {
     if loyalty.url.is_empty() {
         tracing::warn!(
             service = unit.name(),
@@ -139,18 +158,19 @@ fn with_delivery(unit: ServiceUnit, loyalty: Upstream) -> Result<ServiceUnit, St
     rapport_clients::deliver_outbox_to_loyalty(
         unit,
         loyalty,
-        std::sync::Arc::new(rapport_clock::SystemClock),
+        clock,
         rapport_outbox::delivery::Policy::default(),
     )
     .map_err(|e| e.to_string())
 }
 
 /// As [`with_delivery`], and good standing to referrals as well (plans): one worker, both
-/// consumers (`rapport_clients::LoyaltyAndReferrals`).
+/// consumers (`rapport_clients::Consumers`).
 fn with_delivery_to_referrals(
     unit: ServiceUnit,
     loyalty: Upstream,
     referrals: Upstream,
+    clock: SharedClock,
 ) -> Result<ServiceUnit, String> {
     if loyalty.url.is_empty() || referrals.url.is_empty() {
         if !referrals.url.is_empty() {
@@ -164,13 +184,47 @@ fn with_delivery_to_referrals(
                 "referrals_url is not set: referrals does not learn good standing (vouchers, trust seeds and rewards use the standing it last heard)"
             );
         }
-        return with_delivery(unit, loyalty);
+        return with_delivery(unit, loyalty, clock);
     }
     rapport_clients::deliver_outbox_to_loyalty_and_referrals(
         unit,
         loyalty,
         referrals,
-        std::sync::Arc::new(rapport_clock::SystemClock),
+        clock,
+        rapport_outbox::delivery::Policy::default(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// As [`with_delivery`], and merges and erasures to plans and referrals as well (profiles): one
+/// worker, every consumer (`rapport_clients::Consumers`).
+fn with_delivery_to_plans(
+    unit: ServiceUnit,
+    loyalty: Upstream,
+    plans: Upstream,
+    referrals: Upstream,
+    clock: SharedClock,
+) -> Result<ServiceUnit, String> {
+    if loyalty.url.is_empty() || plans.url.is_empty() || referrals.url.is_empty() {
+        if loyalty.url.is_empty() {
+            tracing::warn!(
+                service = unit.name(),
+                "loyalty_url is not set: domain events wait in the outbox until loyalty_url, plans_url and referrals_url are"
+            );
+        } else {
+            tracing::warn!(
+                service = unit.name(),
+                "plans_url or referrals_url is not set: they do not learn merges and erasures (accounts, referrals and vouches stay under a merged-away id, and erasure does not reach them)"
+            );
+        }
+        return with_delivery(unit, loyalty, clock);
+    }
+    rapport_clients::deliver_outbox_to_loyalty_plans_and_referrals(
+        unit,
+        loyalty,
+        plans,
+        referrals,
+        clock,
         rapport_outbox::delivery::Policy::default(),
     )
     .map_err(|e| e.to_string())
@@ -185,8 +239,24 @@ pub async fn serve(service: ServiceName, file: Option<&Path>) -> anyhow::Result<
         .server
         .check_production()
         .context("refusing to serve")?;
-    let unit = (prepared.unit)(&prepared.server, &prepared.storage).map_err(anyhow::Error::msg)?;
-    let application = Application::build(prepared.server, vec![unit]).await?;
+    // A movable business clock only where `server.insecure` allowed it (checked above).
+    let business_clock = prepared
+        .server
+        .business_clock
+        .as_ref()
+        .map(|settings| settings.build().map(Arc::new))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let clock: SharedClock = match &business_clock {
+        Some(movable) => movable.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let unit =
+        (prepared.unit)(&prepared.server, &prepared.storage, clock).map_err(anyhow::Error::msg)?;
+    let mut application = Application::build(prepared.server, vec![unit]).await?;
+    if let Some(movable) = business_clock {
+        application = application.with_business_clock(movable);
+    }
     application
         .run_until_stopped(rapport_server::shutdown_signal())
         .await?;

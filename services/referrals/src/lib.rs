@@ -58,6 +58,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "good standing",
         sql: include_str!("../migrations/0006_good_standing.sql"),
     },
+    EmbeddedMigration {
+        version: 7,
+        description: "merges and erasures",
+        sql: include_str!("../migrations/0007_merges.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

@@ -1,6 +1,18 @@
 //! The referral rules with numbers (DESIGN.md), as configuration with their defaults.
 
+use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
+
+/// How much earlier than its referral (or the code used) a sign-up may be reported: clock skew
+/// between systems only. DESIGN.md, "Money and time": caller-supplied times are bounded by what
+/// they describe; a sign-up backdated before its referral would start the 90-day qualification
+/// clock early.
+pub const SIGNUP_BEFORE_REFERRAL_TOLERANCE: SignedDuration = rapport_wire::CLOCK_SKEW_TOLERANCE;
+
+/// How much earlier than the new customer's `customer_since` (a date in their calendar) a
+/// sign-up may be: one day, because the date is local and the instant UTC (UTC+14 to UTC-12).
+/// DESIGN.md, "Money and time": nobody signs up before they became a customer.
+pub const SIGNUP_BEFORE_CUSTOMER_SINCE_TOLERANCE: SignedDuration = SignedDuration::from_hours(24);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -13,7 +13,7 @@ use crate::domain::events::LoyaltyEvent;
 use crate::domain::signal::{Kind, Signal};
 use crate::error::LoyaltyError;
 use crate::store::follow_ups::{self, Closed, ListFilter, State};
-use crate::store::signals;
+use crate::store::{customers, signals};
 
 impl LoyaltyApi {
     #[tracing::instrument(skip_all)]
@@ -45,6 +45,11 @@ impl LoyaltyApi {
             _ => State::Any,
         };
         let mut conn = self.storage.reader().acquire().await.map_err(store_error)?;
+        // A merged-away id is answered for its survivor.
+        let customer_id = match customer_id {
+            Some(c) => Some(customers::resolve(&mut conn, c).await?),
+            None => None,
+        };
         let rows = follow_ups::list(
             &mut conn,
             &ListFilter {

@@ -28,6 +28,18 @@ impl LoyaltyApi {
         let now = self.now();
         let mut v = Validation::new();
         let date = wire::date("date", r.date.as_ref(), &mut v);
+        let latest = now.to_zoned(jiff::tz::TimeZone::UTC).date().saturating_add(
+            jiff::Span::new().days(crate::rules::ANNIVERSARY_DATE_AHEAD_OF_UTC_DAYS),
+        );
+        if date.is_some_and(|d| d > latest) {
+            v.add(
+                "date",
+                format!(
+                    "must have been reached somewhere (at most {} day after today in UTC, {latest})",
+                    crate::rules::ANNIVERSARY_DATE_AHEAD_OF_UTC_DAYS
+                ),
+            );
+        }
         v.clone().finish()?;
         let date = date.ok_or(LoyaltyError::Invalid(v))?;
         let currency = &self.rules.anniversary.currency;
@@ -118,6 +130,11 @@ impl LoyaltyApi {
         let after: Option<Id> = page.after_one(&mut v);
         v.finish()?;
         let mut conn = self.storage.reader().acquire().await.map_err(store_error)?;
+        // A merged-away id is answered for its survivor.
+        let customer_id = match customer_id {
+            Some(c) => Some(customers::resolve(&mut conn, c).await?),
+            None => None,
+        };
         let rows = rewards::list(&mut conn, customer_id, after, page.fetch_limit()).await?;
         drop(conn);
         self.ensure_exists_if_empty(customer_id, rows.is_empty() && after.is_none())

@@ -71,42 +71,82 @@ pub async fn resolve(conn: &mut Conn, customer_id: Id) -> Result<Id, LoyaltyErro
     }
 }
 
-/// A merge: the duplicate's signals move to the survivor, and so will any that arrive later.
+/// A merge (DESIGN.md, One customer everywhere): every row of the duplicate moves to the
+/// survivor — signals, survey responses, follow-ups, recognitions, rewards — and events about
+/// the duplicate that arrive later follow it (`resolve`). Ids merged into the duplicate before
+/// now follow the survivor too, so the merges map stays one step deep. Applying it twice changes
+/// nothing; a merge into a customer already erased blanks what it brings (an erase that arrived
+/// before a late merge still erases).
 pub async fn merge(conn: &mut Conn, duplicate: Id, survivor: Id) -> Result<(), LoyaltyError> {
+    if duplicate == survivor {
+        return Ok(());
+    }
     ensure(conn, duplicate).await?;
     ensure(conn, survivor).await?;
-    sqlx::query("UPDATE customers SET merged_into = $2 WHERE customer_id = $1")
-        .bind(duplicate.to_string())
-        .bind(survivor.to_string())
+    let (dup, surv) = (duplicate.to_string(), survivor.to_string());
+    sqlx::query("UPDATE customers SET merged_into = $2 WHERE customer_id = $1 OR merged_into = $1")
+        .bind(&dup)
+        .bind(&surv)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE signals SET customer_id = $2 WHERE customer_id = $1")
-        .bind(duplicate.to_string())
-        .bind(survivor.to_string())
-        .execute(&mut *conn)
-        .await?;
+    for moving in [
+        "UPDATE signals SET customer_id = $2 WHERE customer_id = $1",
+        "UPDATE survey_responses SET customer_id = $2 WHERE customer_id = $1",
+        "UPDATE follow_ups SET customer_id = $2 WHERE customer_id = $1",
+        "UPDATE recognitions SET customer_id = $2 WHERE customer_id = $1",
+    ] {
+        sqlx::query(moving)
+            .bind(&dup)
+            .bind(&surv)
+            .execute(&mut *conn)
+            .await?;
+    }
+    // One anniversary reward per customer per tenure year: where both were rewarded for the
+    // same year, the duplicate's reward stays on its own id (amounts only, nothing personal).
+    sqlx::query(
+        "UPDATE rewards SET customer_id = $2 WHERE customer_id = $1 AND NOT EXISTS (\
+         SELECT 1 FROM rewards kept WHERE kept.customer_id = $2 \
+         AND kept.kind = rewards.kind AND kept.tenure_year = rewards.tenure_year)",
+    )
+    .bind(&dup)
+    .bind(&surv)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("DELETE FROM scores_current WHERE customer_id = $1")
-        .bind(duplicate.to_string())
+        .bind(&dup)
         .execute(&mut *conn)
         .await?;
+    let erased = sqlx::query("SELECT 1 FROM customers WHERE customer_id = $1 AND erased = 1")
+        .bind(&surv)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if erased.is_some() {
+        erase(conn, survivor).await?;
+    }
     Ok(())
 }
 
-/// Erasure in profiles: free text is personal data and goes; the numbers stay (no one's name is in them).
+/// Erasure in profiles: free text is personal data and goes — survey comments, what a
+/// follow-up told the customer, recognition descriptions — for the customer and every id
+/// merged into it; scores, dates and amounts stay (no one's name is in them).
 pub async fn erase(conn: &mut Conn, customer_id: Id) -> Result<(), LoyaltyError> {
     ensure(conn, customer_id).await?;
-    sqlx::query("UPDATE customers SET erased = 1 WHERE customer_id = $1")
-        .bind(customer_id.to_string())
+    let id = customer_id.to_string();
+    sqlx::query("UPDATE customers SET erased = 1 WHERE customer_id = $1 OR merged_into = $1")
+        .bind(&id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE survey_responses SET text = '' WHERE customer_id = $1")
-        .bind(customer_id.to_string())
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE recognitions SET description = '' WHERE customer_id = $1")
-        .bind(customer_id.to_string())
-        .execute(&mut *conn)
-        .await?;
+    // The erased customer and every id merged into it (the merges map is one step deep).
+    for blank in [
+        "UPDATE survey_responses SET text = '' WHERE text <> '' AND customer_id IN \
+         (SELECT c.customer_id FROM customers c WHERE c.customer_id = $1 OR c.merged_into = $1)",
+        "UPDATE follow_ups SET customer_told = '' WHERE customer_told <> '' AND customer_id IN \
+         (SELECT c.customer_id FROM customers c WHERE c.customer_id = $1 OR c.merged_into = $1)",
+        "UPDATE recognitions SET description = '' WHERE description <> '' AND customer_id IN \
+         (SELECT c.customer_id FROM customers c WHERE c.customer_id = $1 OR c.merged_into = $1)",
+    ] {
+        sqlx::query(blank).bind(&id).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

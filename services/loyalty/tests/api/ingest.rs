@@ -10,7 +10,7 @@ use rapport_proto::loyalty::v1 as pb;
 use rapport_storage::backend_tests;
 use rapport_storage::testing::TestDatabase;
 
-use crate::support::{self, start};
+use crate::support::{self, agent, start};
 
 backend_tests!(
     replayed_and_shuffled_events_give_the_same_score,
@@ -18,6 +18,7 @@ backend_tests!(
     history_and_at_risk_follow_the_score,
     batch_rescoring_scores_everyone_as_the_live_score_does,
     merges_and_erasure_apply_whatever_the_order,
+    a_merge_moves_every_row_and_erasure_reaches_every_merged_id,
 );
 
 /// An event to send: (event type, payload fields, days before now).
@@ -524,4 +525,167 @@ async fn merges_and_erasure_apply_whatever_the_order(database: TestDatabase) {
         0
     );
     assert_eq!(s.count("SELECT COUNT(*) FROM survey_responses").await, 1);
+}
+
+/// A profiles event naming both sides of a merge.
+fn merge_event(s: &support::Loyalty, survivor: &str, duplicate: &str) -> common::DomainEvent {
+    let mut merged = events(s, survivor, &[("profiles.customer_merged.v1", vec![], 0)]);
+    merged[0].payload = Some(Struct {
+        fields: [
+            ("survivor_customer_id", survivor),
+            ("duplicate_customer_id", duplicate),
+        ]
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.to_owned(),
+                Value {
+                    kind: Some(Kind::StringValue(v.to_owned())),
+                },
+            )
+        })
+        .collect(),
+    });
+    merged.remove(0)
+}
+
+/// The duplicate's own words in every place loyalty keeps words: a survey comment, what its
+/// follow-up told the customer, a recognition.
+async fn words_of(s: &mut support::Loyalty, customer: &str, words: &str) {
+    let answered = s
+        .loyalty
+        .record_survey_response(pb::RecordSurveyResponseRequest {
+            response: Some(pb::SurveyResponse {
+                customer_id: customer.into(),
+                kind: pb::SurveyKind::Transactional as i32,
+                nps: Some(3),
+                text: format!("{words}: the branch staff were kind"),
+                touchpoint: "branch".into(),
+                channel: common::Channel::Email as i32,
+                locale: "en-GB".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    s.loyalty
+        .close_follow_up(pb::CloseFollowUpRequest {
+            follow_up_id: answered.follow_up.unwrap().follow_up_id,
+            customer_told: format!("{words}: we refunded the fee"),
+            outcome: pb::FollowUpOutcome::Resolved as i32,
+            closed_by: Some(agent("agent-7")),
+            closed_at: None,
+        })
+        .await
+        .unwrap();
+    s.loyalty
+        .record_recognition(pb::RecordRecognitionRequest {
+            recognition: Some(pb::Recognition {
+                customer_id: customer.into(),
+                kind: pb::RecognitionKind::ThankYou as i32,
+                description: format!("{words}: a card for the years with us"),
+                given_by: Some(agent("agent-3")),
+                customer_response: common::Sentiment::Positive as i32,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap();
+}
+
+/// Every row of loyalty's that still holds `words`, as "table.column".
+async fn holding(s: &support::Loyalty, words: &str) -> Vec<String> {
+    let storage = rapport_storage::Storage::open(&s.database.settings).unwrap();
+    let mut found = Vec::new();
+    for (table, column) in [
+        ("survey_responses", "text"),
+        ("follow_ups", "customer_told"),
+        ("recognitions", "description"),
+    ] {
+        let (n,): (i64,) = rapport_storage::sqlx::query_as(rapport_storage::sqlx::AssertSqlSafe(
+            format!("SELECT COUNT(*) FROM {table} WHERE {column} LIKE $1"),
+        ))
+        .bind(format!("%{words}%"))
+        .fetch_one(storage.reader())
+        .await
+        .unwrap();
+        if n > 0 {
+            found.push(format!("{table}.{column}"));
+        }
+    }
+    storage.close().await;
+    found
+}
+
+async fn a_merge_moves_every_row_and_erasure_reaches_every_merged_id(database: TestDatabase) {
+    let mut s = start(database).await;
+    let survivor = s.customer("Ana Popescu", (2015, 4, 1)).await;
+    let duplicate = s.customer("Ana Popescu", (2019, 4, 1)).await;
+    let late = s.customer("A. Popescu", (2020, 4, 1)).await;
+    words_of(&mut s, &duplicate, "Duplicate").await;
+    words_of(&mut s, &late, "Late").await;
+
+    let merged = merge_event(&s, &survivor, &duplicate);
+    ingest(&mut s, vec![merged.clone()]).await;
+    // Applying the same merge again is a duplicate and changes nothing.
+    assert_eq!(ingest(&mut s, vec![merged]).await.duplicates, 1);
+    for table in ["survey_responses", "follow_ups", "recognitions", "signals"] {
+        let storage = rapport_storage::Storage::open(&s.database.settings).unwrap();
+        let (left,): (i64,) =
+            rapport_storage::sqlx::query_as(rapport_storage::sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {table} WHERE customer_id = $1"
+            )))
+            .bind(&duplicate)
+            .fetch_one(storage.reader())
+            .await
+            .unwrap();
+        storage.close().await;
+        assert_eq!(left, 0, "{table} still holds rows under the merged-away id");
+    }
+    // Asking about the duplicate answers for the survivor, with the duplicate's follow-up.
+    let follow_ups = s
+        .loyalty
+        .list_follow_ups(pb::ListFollowUpsRequest {
+            customer_id: duplicate.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .follow_ups;
+    assert_eq!(follow_ups.len(), 1);
+    assert_eq!(follow_ups[0].customer_id, survivor);
+
+    // Erasing the survivor erases the words of the id merged into it.
+    let erased = events(&s, &survivor, &[("profiles.customer_erased.v1", vec![], 0)]);
+    ingest(&mut s, erased).await;
+    assert_eq!(holding(&s, "Duplicate").await, Vec::<String>::new());
+    // A merge profiles made before the erasure, arriving after it, still erases.
+    assert_eq!(
+        holding(&s, "Late").await,
+        [
+            "survey_responses.text",
+            "follow_ups.customer_told",
+            "recognitions.description"
+        ]
+    );
+    let late_merge = merge_event(&s, &survivor, &late);
+    ingest(&mut s, vec![late_merge]).await;
+    assert_eq!(holding(&s, "Late").await, Vec::<String>::new());
+    // The numbers stay: three answers, three detractors' follow-ups closed, two recognitions.
+    assert_eq!(s.count("SELECT COUNT(*) FROM survey_responses").await, 2);
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM survey_responses WHERE nps = 3")
+            .await,
+        2
+    );
+    assert_eq!(
+        s.count("SELECT COUNT(*) FROM follow_ups WHERE closed_at_micros IS NOT NULL")
+            .await,
+        2
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM recognitions").await, 2);
 }

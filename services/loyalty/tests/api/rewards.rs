@@ -10,6 +10,7 @@ use crate::support::{agent, start, violated_fields};
 
 backend_tests!(
     anniversary_rewards_are_issued_exactly_once,
+    no_reward_for_an_anniversary_not_yet_reached,
     recognition_is_recorded_once_and_warms_affinity,
 );
 
@@ -182,4 +183,43 @@ async fn recognition_is_recorded_once_and_warms_affinity(database: TestDatabase)
         ["recognition.value.minor_units", "recognition.given_by"]
     );
     assert_eq!(s.count("SELECT COUNT(*) FROM recognitions").await, 1);
+}
+
+/// DESIGN.md, "Money and time": no reward for a date not reached; a day ahead of UTC is allowed
+/// because the earliest time zone (UTC+14) is already there.
+async fn no_reward_for_an_anniversary_not_yet_reached(database: TestDatabase) {
+    let mut s = start(database).await;
+    let bob = s.customer("Bob Hughes", (2025, 3, 12)).await;
+
+    // 2 March 2026: the first anniversary on 12 March has not been reached.
+    let early = s
+        .loyalty
+        .issue_anniversary_rewards(run(2026, 3, 12))
+        .await
+        .unwrap_err();
+    assert_eq!(early.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&early), ["date"]);
+    assert!(
+        early.message().contains("2026-03-03"),
+        "{}",
+        early.message()
+    );
+    assert_eq!(s.count("SELECT COUNT(*) FROM rewards").await, 0);
+    let tomorrow = s
+        .loyalty
+        .issue_anniversary_rewards(run(2026, 3, 3))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(tomorrow.issued, 0);
+
+    s.clock.set("2026-03-12T00:30:00Z".parse().unwrap());
+    let reached = s
+        .loyalty
+        .issue_anniversary_rewards(run(2026, 3, 12))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reached.issued, 1);
+    assert_eq!(reached.rewards[0].customer_id, bob);
 }

@@ -46,6 +46,12 @@ impl AccountService for AccountApi {
     ) -> Result<Response<pb::GetAccountResponse>, Status> {
         answer(self.get(r.into_inner())).await
     }
+    async fn ingest_events(
+        &self,
+        r: Request<pb::IngestEventsRequest>,
+    ) -> Result<Response<pb::IngestEventsResponse>, Status> {
+        answer(self.ingest(r.into_inner())).await
+    }
 }
 
 impl AccountApi {
@@ -120,11 +126,14 @@ impl AccountApi {
         let owner = customer_id.ok_or_else(invalid)?;
         // An account belongs to a customer profiles knows (issue 16): asked before the write
         // transaction, so no lock is held across the call, and only when the owner is new.
-        let known_owner = {
+        // An account posted under a merged-away id (billing not yet told) is the survivor's.
+        let (owner, known_owner) = {
             let mut conn = self.0.read().await?;
-            store::accounts::by_source(&mut conn, &source_system, &external_id)
+            let owner = store::merges::survivor(&mut conn, owner).await?;
+            let known = store::accounts::by_source(&mut conn, &source_system, &external_id)
                 .await?
-                .map(|existing| existing.customer_id)
+                .map(|existing| existing.customer_id);
+            (owner, known)
         };
         if known_owner != Some(owner) {
             self.0.directory.ensure_known(owner, "customer_id").await?;
@@ -157,7 +166,7 @@ impl AccountApi {
             }
             None => Account {
                 id: Id::new(),
-                customer_id: customer_id.ok_or_else(invalid)?,
+                customer_id: owner,
                 source_system,
                 external_account_id: external_id,
                 kind: pb::AccountKind::Unspecified,
@@ -179,7 +188,7 @@ impl AccountApi {
                 updated_at: now,
             },
         };
-        account.customer_id = customer_id.ok_or_else(invalid)?;
+        account.customer_id = owner;
         account.kind = kind.ok_or_else(invalid)?;
         account.balance = balance.ok_or_else(invalid)?;
         account.contractual_payment = contractual_payment.ok_or_else(invalid)?;

@@ -171,6 +171,7 @@ impl HardshipApi {
         let customer_id = customer_id.ok_or_else(invalid)?;
 
         let mut tx = self.0.write().await?;
+        let customer_id = store::merges::survivor(&mut tx, customer_id).await?;
         if let Some(request_id) = &request_id
             && let Some(existing) = store::cases::by_request(&mut tx, request_id).await?
         {
@@ -404,6 +405,7 @@ impl HardshipApi {
                 protection: Some(protection_to_pb(&existing, now)),
             });
         }
+        let customer_id = store::merges::survivor(&mut tx, customer_id).await?;
         for (i, account_id) in account_ids.iter().enumerate() {
             let account = super::account(&mut tx, *account_id).await?;
             if account.customer_id != customer_id {

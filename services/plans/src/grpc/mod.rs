@@ -3,6 +3,7 @@
 //! (`crate::error`).
 
 mod account;
+mod events;
 mod hardship;
 mod messages;
 mod outreach;

@@ -223,6 +223,8 @@ impl OutreachApi {
         // Decisions about one debt are taken one at a time, so held slots are counted exactly.
         store::plans::lock(&mut tx, Lockable::Account, account_id).await?;
         let account = account(&mut tx, account_id).await?;
+        // A merged-away id is answered for its survivor (profiles' merge, through events).
+        let customer_id = store::merges::survivor(&mut tx, customer_id).await?;
         if account.customer_id != customer_id {
             return Err(Validation::single("account_id", "belongs to another customer").into());
         }
@@ -343,6 +345,8 @@ impl OutreachApi {
         }
         store::plans::lock(&mut tx, Lockable::Account, account_id).await?;
         let account = account(&mut tx, account_id).await?;
+        // A merged-away id is answered for its survivor (profiles' merge, through events).
+        let customer_id = store::merges::survivor(&mut tx, customer_id).await?;
         if account.customer_id != customer_id {
             return Err(Validation::single("account_id", "belongs to another customer").into());
         }

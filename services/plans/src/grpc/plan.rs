@@ -428,6 +428,20 @@ impl PlanApi {
                 offered.expires_at
             )));
         }
+        if let Some(agreement) = &agreement
+            && agreement.agreed_at
+                < offered.created_at - crate::rules::AGREED_BEFORE_OFFERED_TOLERANCE
+        {
+            return Err(Validation::single(
+                "agreement.agreed_at",
+                format!(
+                    "must not be before the option was offered ({}, less {} minutes)",
+                    offered.created_at,
+                    crate::rules::AGREED_BEFORE_OFFERED_TOLERANCE.as_mins()
+                ),
+            )
+            .into());
+        }
         let case_id = if offered.case_id.is_empty() {
             None
         } else {
@@ -652,12 +666,17 @@ impl PlanApi {
         let first_page = after.is_none();
         // The listed plans are one customer's (the account's, or the one named): reviewed on
         // that customer's calendar. Profiles is asked only when there is a plan to review.
-        let owner = {
+        let (customer_id, owner) = {
             let mut conn = self.0.read().await?;
-            store::plans::list(&mut conn, account_id, customer_id, after, 1)
+            let customer_id = match customer_id {
+                Some(c) => Some(store::merges::survivor(&mut conn, c).await?),
+                None => None,
+            };
+            let owner = store::plans::list(&mut conn, account_id, customer_id, after, 1)
                 .await?
                 .first()
-                .map(|p| p.customer_id)
+                .map(|p| p.customer_id);
+            (customer_id, owner)
         };
         let today = match owner {
             Some(customer_id) => self.0.customer_today(customer_id).await?,

@@ -107,6 +107,10 @@ pub(crate) async fn list(
 
     let first_page = after.is_none();
     let mut tx = core.write().await?;
+    let customer_id = match customer_id {
+        Some(c) => Some(store::merges::survivor(&mut tx, c).await?),
+        None => None,
+    };
     let mut promises = Vec::new();
     let listed =
         store::promises::list(&mut tx, account_id, customer_id, after, page.fetch_limit()).await?;

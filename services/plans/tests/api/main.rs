@@ -6,6 +6,7 @@
 mod accounts;
 mod due_dates;
 mod hardship;
+mod merges;
 mod outreach;
 mod payments;
 mod plans;

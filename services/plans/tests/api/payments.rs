@@ -517,4 +517,38 @@ backend_tests!(
     an_agents_plan_payment_confirmed_by_billing_moves_the_account_once,
     billings_report_on_an_account_with_a_plan_pays_the_installments_and_the_agent_matches_it,
     concurrent_reports_from_both_sides_post_once,
+    a_payment_is_not_received_in_the_future,
 );
+
+/// DESIGN.md, "Money and time": a payment's `received_at` cannot be in the future; five minutes
+/// of skew between billing's clock and ours is allowed (`wire::CLOCK_SKEW_TOLERANCE`).
+async fn a_payment_is_not_received_in_the_future(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (account, plan) = account_with_a_plan(&mut plans).await;
+    // The clock reads 2 March 2026, 09:00.
+    let mut report = billing_report(&account.account_id, 15_000);
+    report.received_at = Some(at("2026-03-02T09:06:00Z"));
+    let refused = plans.accounts.report_payment(report).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("received_at")
+            && refused.message().contains("at most 5 minutes ahead"),
+        "{}",
+        refused.message()
+    );
+    let mut record = agent_record(&plan.plan_id, 15_000);
+    record.received_at = Some(at("2026-04-01T09:00:00Z"));
+    let refused = plans.plans.record_plan_payment(record).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("at most 5 minutes ahead"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(plans.count("SELECT COUNT(*) FROM payments").await, 0);
+
+    // Within the skew: accepted.
+    let mut report = billing_report(&account.account_id, 15_000);
+    report.received_at = Some(at("2026-03-02T09:04:00Z"));
+    plans.accounts.report_payment(report).await.unwrap();
+}

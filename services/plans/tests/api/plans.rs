@@ -542,6 +542,7 @@ async fn paying_a_missed_installment_keeps_the_plan_on_track(database: TestDatab
 }
 
 backend_tests!(
+    an_agreement_dated_before_its_option_was_offered_is_refused,
     an_accepted_catch_up_keeps_the_remainder_its_option_showed,
     options_are_affordable_explained_and_accepted_as_offered,
     an_option_no_longer_valid_is_refused,
@@ -581,4 +582,30 @@ async fn options_after_an_unseen_miss_are_the_replan_offer(database: TestDatabas
         1,
         "the miss is published once"
     );
+}
+
+/// DESIGN.md, "Money and time": nobody agrees to an option before it was offered.
+async fn an_agreement_dated_before_its_option_was_offered_is_refused(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (account, _) = in_arrears_with_a_statement(&mut plans).await;
+    let offered = options(&mut plans, &account.account_id, 28).await;
+    let chosen = option_of(&offered, pb::PlanOptionKind::ReducedPayment);
+    let mut backdated = accept(&account.account_id, &chosen.option_id, "backdated");
+    if let Some(agreement) = backdated.agreement.as_mut() {
+        // The clock reads 2 March 2026, 09:00; the option was offered just now.
+        agreement.agreed_at = Some(crate::support::at("2026-02-20T10:00:00Z"));
+    }
+    let refused = plans.plans.accept_plan(backdated).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&refused), ["agreement.agreed_at"]);
+    assert!(
+        refused.message().contains("before the option was offered"),
+        "{}",
+        refused.message()
+    );
+    let mut honest = accept(&account.account_id, &chosen.option_id, "honest");
+    if let Some(agreement) = honest.agreement.as_mut() {
+        agreement.agreed_at = Some(crate::support::at("2026-03-02T08:58:00Z"));
+    }
+    plans.plans.accept_plan(honest).await.unwrap();
 }

@@ -7,6 +7,12 @@ use rapport_proto::profiles::v1::CommitmentStatus;
 
 use super::Actor;
 
+/// How much earlier than the commitment's recording its resolution may be reported: clock skew
+/// only. DESIGN.md, "Money and time": caller-supplied times are bounded by what they describe; a
+/// promise cannot be kept or broken before it was made.
+pub const RESOLVED_BEFORE_RECORDED_TOLERANCE: jiff::SignedDuration =
+    rapport_wire::CLOCK_SKEW_TOLERANCE;
+
 /// The stored state; "overdue" is not stored but derived from the date (see [`Commitment::status_on`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitmentState {

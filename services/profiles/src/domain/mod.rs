@@ -9,6 +9,7 @@ pub mod contact;
 pub mod customer;
 pub mod events;
 pub mod interaction;
+pub mod merge;
 pub mod names;
 pub mod preferences;
 pub mod tenure;

@@ -1,6 +1,8 @@
 //! Merging duplicates, data-subject export, erasure.
 
+use jiff::Timestamp;
 use rapport_errors::Validation;
+use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
 use rapport_proto::profiles::v1 as pb;
 
@@ -8,11 +10,68 @@ use super::convert::{
     self, commitment_to_pb, consent_to_pb, customer_to_pb, interaction_to_pb, timestamp_to_pb,
 };
 use super::{ProfileApi, commit, not_found};
+use crate::domain::consent::Consent;
 use crate::domain::customer::{CustomerStatus, View};
 use crate::domain::events::ProfileEvent;
+use crate::domain::merge;
+use crate::domain::preferences::ContactPreferences;
 use crate::domain::tenure;
+use crate::domain::vulnerability::VulnerabilityRecord;
 use crate::error::ProfilesError;
 use crate::store::{self, lifecycle::Moved};
+
+/// The survivor's protections after a merge, computed before the move.
+struct MergedProtections {
+    preferences: Option<ContactPreferences>,
+    vulnerability: Option<VulnerabilityRecord>,
+    carried_refusals: Vec<Consent>,
+}
+
+async fn merged_protections(
+    conn: &mut store::Conn,
+    survivor: Id,
+    duplicate: Id,
+    now: Timestamp,
+) -> Result<MergedProtections, ProfilesError> {
+    use store::preferences::{load_preferences, load_vulnerability};
+    let (s_pref, d_pref) = (
+        load_preferences(conn, survivor).await?,
+        load_preferences(conn, duplicate).await?,
+    );
+    let (s_vuln, d_vuln) = (
+        load_vulnerability(conn, survivor).await?,
+        load_vulnerability(conn, duplicate).await?,
+    );
+    let s_history = store::consents::history(conn, survivor, None, None, i64::MAX).await?;
+    let d_history = store::consents::history(conn, duplicate, None, None, i64::MAX).await?;
+    Ok(MergedProtections {
+        preferences: merge::preferences(s_pref.as_ref(), d_pref.as_ref(), now),
+        vulnerability: merge::vulnerability(s_vuln.as_ref(), d_vuln.as_ref()),
+        carried_refusals: merge::carried_refusals(&s_history, &d_history, survivor, duplicate, now),
+    })
+}
+
+impl MergedProtections {
+    async fn save(
+        &self,
+        conn: &mut store::Conn,
+        survivor: Id,
+        duplicate: Id,
+    ) -> Result<(), ProfilesError> {
+        if let Some(preferences) = &self.preferences {
+            store::preferences::save_preferences(conn, survivor, preferences).await?;
+        }
+        if let Some(record) = &self.vulnerability {
+            store::preferences::save_vulnerability(conn, survivor, record).await?;
+        }
+        store::preferences::clear_preferences(conn, duplicate).await?;
+        store::preferences::clear_vulnerability(conn, duplicate).await?;
+        for refusal in &self.carried_refusals {
+            store::consents::insert(conn, refusal, None).await?;
+        }
+        Ok(())
+    }
+}
 
 /// What an erased customer's legal name becomes.
 const PSEUDONYM: &str = "erased customer";
@@ -80,6 +139,9 @@ impl ProfileApi {
                 )));
             }
         }
+        // The most protective choice of either record wins (domain/merge.rs), read before the
+        // histories become one.
+        let protections = merged_protections(&mut tx, survivor, duplicate, now).await?;
         let moved = store::lifecycle::merge(
             &mut tx,
             survivor,
@@ -89,6 +151,7 @@ impl ProfileApi {
             now,
         )
         .await?;
+        protections.save(&mut tx, survivor, duplicate).await?;
         rapport_outbox::append(
             &mut tx,
             &ProfileEvent::CustomerMerged {

@@ -292,6 +292,19 @@ impl ProfileApi {
                 commitment.state.as_str()
             )));
         }
+        let earliest =
+            commitment.created_at - crate::domain::commitment::RESOLVED_BEFORE_RECORDED_TOLERANCE;
+        if resolution.at < earliest {
+            return Err(Validation::single(
+                "resolved_at",
+                format!(
+                    "must not be before the commitment was recorded ({}, less {} minutes)",
+                    commitment.created_at,
+                    crate::domain::commitment::RESOLVED_BEFORE_RECORDED_TOLERANCE.as_mins()
+                ),
+            )
+            .into());
+        }
         commitment.state = state;
         commitment.resolution = Some(resolution);
         // Another call may have resolved it between our read and this write (PostgreSQL read

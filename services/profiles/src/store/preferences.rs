@@ -200,6 +200,15 @@ pub async fn load_vulnerability(
     }))
 }
 
+/// Removes the customer's preferences (a merged-away duplicate keeps none of its own).
+pub async fn clear_preferences(conn: &mut Conn, customer_id: Id) -> Result<(), ProfilesError> {
+    sqlx::query("DELETE FROM contact_preferences WHERE customer_id = $1")
+        .bind(customer_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Removes the current record; true when there was one.
 pub async fn clear_vulnerability(conn: &mut Conn, customer_id: Id) -> Result<bool, ProfilesError> {
     let result = sqlx::query("DELETE FROM vulnerabilities WHERE customer_id = $1")

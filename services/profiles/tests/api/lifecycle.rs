@@ -239,6 +239,143 @@ async fn merging_moves_everything_and_the_old_id_resolves_to_the_survivor(databa
     assert_eq!(violated_fields(&with_itself), vec!["duplicate_customer_id"]);
 }
 
+async fn a_merge_keeps_every_protection_of_either_record(database: TestDatabase) {
+    let mut profiles = start(database).await;
+    let a = profiles.create(customer("Ana Popescu")).await;
+    let b = profiles.create(customer("Ana Popescu")).await;
+    let evenings = pb::QuietHours {
+        start: Some(common::TimeOfDay {
+            hours: 20,
+            minutes: 0,
+        }),
+        end: Some(common::TimeOfDay {
+            hours: 9,
+            minutes: 0,
+        }),
+        days: vec![],
+    };
+    // A likes SMS; B opted out of SMS and set quiet hours (Reg F §1006.6(e)).
+    for (who, preferences) in [
+        (
+            &a,
+            pb::ContactPreferences {
+                preferred_channels: vec![common::Channel::Sms as i32],
+                ..Default::default()
+            },
+        ),
+        (
+            &b,
+            pb::ContactPreferences {
+                preferred_channels: vec![common::Channel::Email as i32],
+                quiet_hours: vec![evenings.clone()],
+                do_not_contact_channels: vec![common::Channel::Sms as i32],
+                ..Default::default()
+            },
+        ),
+    ] {
+        profiles
+            .client
+            .set_contact_preferences(pb::SetContactPreferencesRequest {
+                customer_id: who.customer_id.clone(),
+                preferences: Some(preferences),
+            })
+            .await
+            .unwrap();
+    }
+    // B withdrew marketing; A granted it later: the withdrawal still holds (GDPR art. 21(3)).
+    for (who, status, when) in [
+        (&b, pb::ConsentStatus::Withdrawn, "2026-01-10T08:00:00Z"),
+        (&a, pb::ConsentStatus::Granted, "2026-02-10T08:00:00Z"),
+    ] {
+        profiles
+            .client
+            .set_consent(pb::SetConsentRequest {
+                consent: Some(pb::Consent {
+                    customer_id: who.customer_id.clone(),
+                    purpose: pb::ConsentPurpose::Marketing as i32,
+                    status: status as i32,
+                    source: pb::ConsentSource::Web as i32,
+                    decided_at: Some(at(when)),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .unwrap();
+    }
+    // B told us of a bereavement (FCA FG21/1).
+    profiles
+        .client
+        .set_vulnerability(pb::SetVulnerabilityRequest {
+            customer_id: b.customer_id.clone(),
+            vulnerability: Some(pb::Vulnerability {
+                factors: vec![pb::VulnerabilityFactor {
+                    driver: pb::VulnerabilityDriver::LifeEvent as i32,
+                    detail: "bereavement".into(),
+                    temporary: true,
+                }],
+                customer_consented: true,
+                ..Default::default()
+            }),
+            recorded_by: Some(agent("agent-1")),
+        })
+        .await
+        .unwrap();
+
+    profiles
+        .client
+        .merge_customers(pb::MergeCustomersRequest {
+            survivor_customer_id: a.customer_id.clone(),
+            duplicate_customer_id: b.customer_id.clone(),
+            reason: "same person".into(),
+            request_id: "merge-protections".into(),
+        })
+        .await
+        .unwrap();
+
+    for asked_for in [&a, &b] {
+        let survivor = profiles
+            .get(&asked_for.customer_id, pb::CustomerView::WithVulnerability)
+            .await;
+        assert_eq!(survivor.customer_id, a.customer_id);
+        let preferences = survivor
+            .contact_preferences
+            .expect("the survivor keeps preferences");
+        assert_eq!(
+            preferences.do_not_contact_channels,
+            vec![common::Channel::Sms as i32],
+            "B's SMS opt-out holds"
+        );
+        assert_eq!(preferences.quiet_hours, vec![evenings.clone()]);
+        assert_eq!(
+            preferences.preferred_channels,
+            vec![common::Channel::Email as i32],
+            "a refused channel is not preferred"
+        );
+        let vulnerability = survivor.vulnerability.expect("B's vulnerability holds");
+        assert_eq!(vulnerability.factors.len(), 1);
+        assert_eq!(vulnerability.factors[0].detail, "bereavement");
+    }
+    let in_force = profiles
+        .client
+        .list_consents(pb::ListConsentsRequest {
+            customer_id: a.customer_id.clone(),
+            purpose: pb::ConsentPurpose::Marketing as i32,
+            include_history: false,
+            page: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .consents;
+    assert_eq!(in_force.len(), 1);
+    assert_eq!(
+        in_force[0].status,
+        pb::ConsentStatus::Withdrawn as i32,
+        "the withdrawal outlives the other record's later grant"
+    );
+}
+
 async fn export_holds_everything_and_erasure_keeps_only_what_law_requires(database: TestDatabase) {
     let mut profiles = start(database).await;
     let c = profiles
@@ -446,5 +583,6 @@ backend_tests!(
     the_customers_time_zone_decides_the_tenure_start_date,
     anniversaries_fall_in_the_range_with_whole_years,
     merging_moves_everything_and_the_old_id_resolves_to_the_survivor,
+    a_merge_keeps_every_protection_of_either_record,
     export_holds_everything_and_erasure_keeps_only_what_law_requires,
 );

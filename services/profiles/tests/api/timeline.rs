@@ -314,4 +314,59 @@ async fn commitments_go_overdue_and_are_kept_or_broken(database: TestDatabase) {
 backend_tests!(
     the_timeline_covers_every_channel_newest_first,
     commitments_go_overdue_and_are_kept_or_broken,
+    a_commitment_is_not_resolved_before_it_was_made,
 );
+
+/// DESIGN.md, "Money and time": a promise cannot be kept or broken before it was made.
+async fn a_commitment_is_not_resolved_before_it_was_made(database: TestDatabase) {
+    let mut profiles = start(database).await;
+    let c = profiles.create(customer("Mircea Eliade")).await;
+    let recorded = profiles
+        .client
+        .record_commitment(pb::RecordCommitmentRequest {
+            commitment: Some(pb::Commitment {
+                customer_id: c.customer_id.clone(),
+                description: "Refund the late fee".into(),
+                promised_by: Some(agent("agent-3")),
+                due_date: Some(date(2026, 3, 5)),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .commitment
+        .unwrap();
+    profiles.clock.advance(SignedDuration::from_hours(24));
+    let resolve = |resolved_at: &str| pb::ResolveCommitmentRequest {
+        commitment_id: recorded.commitment_id.clone(),
+        outcome: pb::CommitmentStatus::Kept as i32,
+        resolved_at: Some(at(resolved_at)),
+        resolved_by: Some(agent("agent-3")),
+        note: "refunded".into(),
+    };
+    let backdated = profiles
+        .client
+        .resolve_commitment(resolve("2026-02-20T09:00:00Z"))
+        .await
+        .unwrap_err();
+    assert_eq!(backdated.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&backdated), vec!["resolved_at"]);
+    assert!(
+        backdated
+            .message()
+            .contains("before the commitment was recorded"),
+        "{}",
+        backdated.message()
+    );
+    let kept = profiles
+        .client
+        .resolve_commitment(resolve("2026-03-01T15:00:00Z"))
+        .await
+        .unwrap()
+        .into_inner()
+        .commitment
+        .unwrap();
+    assert_eq!(kept.status, pb::CommitmentStatus::Kept as i32);
+}

@@ -1,6 +1,8 @@
 //! `IngestEvents`: the events referrals consumes from the other services' outboxes — good
-//! standing from plans (`plans.standing_changed.v1`) — applied once each (by event id), in any
-//! order: the latest verdict by its time is kept.
+//! standing from plans (`plans.standing_changed.v1`), merges and erasures from profiles
+//! (`profiles.customer_merged.v1`, `profiles.customer_erased.v1`) — applied once each (by event
+//! id), in any order: the latest verdict by its time is kept; an event about a merged-away id
+//! lands on its survivor; an erasure reaches every id merged into the customer, before or after.
 
 use rapport_errors::Validation;
 use rapport_ids::Id;
@@ -12,7 +14,7 @@ use serde_json::Value;
 use super::{ReferralApi, commit};
 use crate::domain::standing::{Published, STANDING_CHANGED};
 use crate::error::ReferralsError;
-use crate::store;
+use crate::store::{self, merges};
 
 /// Most events in one call: a delivery batch, not a bulk load.
 pub const MAX_EVENTS: usize = 500;
@@ -23,8 +25,22 @@ struct Valid {
     event_type: String,
     customer_id: Id,
     at: jiff::Timestamp,
-    standing: Published,
+    effect: Effect,
 }
+
+/// What applying one event does.
+enum Effect {
+    Standing(Published),
+    /// Profiles merged `duplicate` into the event's customer.
+    Merge {
+        duplicate: Id,
+    },
+    /// Profiles erased the event's customer.
+    Erase,
+}
+
+const CUSTOMER_MERGED: &str = "profiles.customer_merged.v1";
+const CUSTOMER_ERASED: &str = "profiles.customer_erased.v1";
 
 /// Why an event was not applied: a stable code and a sentence.
 struct Rejection {
@@ -82,14 +98,25 @@ impl ReferralApi {
                 duplicates += 1;
                 continue;
             }
-            store::standings::apply(
-                &mut tx,
-                event.customer_id,
-                &event.standing,
-                event.at,
-                event.event_id,
-            )
-            .await?;
+            match &event.effect {
+                Effect::Standing(standing) => {
+                    let customer_id = merges::resolve(&mut tx, event.customer_id).await?;
+                    store::standings::apply(
+                        &mut tx,
+                        customer_id,
+                        standing,
+                        event.at,
+                        event.event_id,
+                    )
+                    .await?;
+                }
+                Effect::Merge { duplicate } => {
+                    let survivor = merges::resolve(&mut tx, event.customer_id).await?;
+                    merges::merge(&mut tx, *duplicate, survivor, event.at).await?;
+                }
+                // The erased id itself: profiles erases a live customer, never a merged one.
+                Effect::Erase => merges::erase(&mut tx, event.customer_id, event.at).await?,
+            }
             accepted += 1;
         }
         commit(tx).await?;
@@ -130,26 +157,44 @@ fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rej
             "occurred_at must be a valid instant, not in the future".into(),
         )
     })?;
-    if event.event_type != STANDING_CHANGED {
-        return Err(bad(
-            "UNKNOWN_EVENT_TYPE",
-            format!(
-                "referrals does not consume events of type {:?} (it takes {STANDING_CHANGED})",
-                event.event_type
-            ),
-        ));
-    }
     let payload = event
         .payload
         .as_ref()
         .map_or(Value::Object(Default::default()), struct_to_json);
-    let standing = Published::parse(&payload).map_err(|e| bad("INVALID_PAYLOAD", e))?;
+    let effect = match event.event_type.as_str() {
+        STANDING_CHANGED => {
+            Effect::Standing(Published::parse(&payload).map_err(|e| bad("INVALID_PAYLOAD", e))?)
+        }
+        CUSTOMER_MERGED => {
+            let duplicate = payload
+                .get("duplicate_customer_id")
+                .and_then(Value::as_str)
+                .and_then(|d| Id::parse(d).ok())
+                .ok_or_else(|| {
+                    bad(
+                        "INVALID_PAYLOAD",
+                        "payload \"duplicate_customer_id\" is not a customer id".into(),
+                    )
+                })?;
+            Effect::Merge { duplicate }
+        }
+        CUSTOMER_ERASED => Effect::Erase,
+        other => {
+            return Err(bad(
+                "UNKNOWN_EVENT_TYPE",
+                format!(
+                    "referrals does not consume events of type {other:?} (it takes \
+                     {STANDING_CHANGED}, {CUSTOMER_MERGED}, {CUSTOMER_ERASED})"
+                ),
+            ));
+        }
+    };
     Ok(Valid {
         event_id,
         event_type: event.event_type.clone(),
         customer_id,
         at,
-        standing,
+        effect,
     })
 }
 

@@ -13,6 +13,7 @@ use crate::domain::events::ReferralEvent;
 use crate::domain::fraud::{self, Finding, Identity, Severity, Signal};
 use crate::domain::member::Member;
 use crate::error::ReferralsError;
+use crate::rules;
 use crate::store::flags::Flag;
 use crate::store::referrals::{Code, Prospect, Referral};
 use crate::store::{self, Conn};
@@ -203,6 +204,22 @@ impl ReferralApi {
             signed_up_at.ok_or_else(invalid)?,
         );
         let referee_member = self.member(referee).await?;
+        let joined = referee_member
+            .customer_since
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map_err(|e| ReferralsError::Dependency(format!("profiles' tenure start: {e}")))?
+            .timestamp();
+        if signed_up_at < joined - rules::SIGNUP_BEFORE_CUSTOMER_SINCE_TOLERANCE {
+            return Err(Validation::single(
+                "signed_up_at",
+                format!(
+                    "must not be before the new customer joined (customer_since {}, less {} hours)",
+                    referee_member.customer_since,
+                    rules::SIGNUP_BEFORE_CUSTOMER_SINCE_TOLERANCE.as_hours()
+                ),
+            )
+            .into());
+        }
 
         let mut tx = self.write().await?;
         if let Some(existing) = store::referrals::by_referee(&mut tx, referee).await? {
@@ -219,10 +236,15 @@ impl ReferralApi {
                 existing.referrer_id
             )));
         }
-        let mut referral = match referral_id {
-            Some(id) => store::referrals::get(&mut tx, id)
-                .await?
-                .ok_or_else(|| not_found("referral", id))?,
+        // When the referral began: the referral's creation, or the issue of the code used.
+        let (mut referral, began) = match referral_id {
+            Some(id) => {
+                let referral = store::referrals::get(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| not_found("referral", id))?;
+                let began = referral.created_at;
+                (referral, began)
+            }
             None => {
                 let code = store::referrals::code(&mut tx, &r.code)
                     .await?
@@ -262,9 +284,19 @@ impl ReferralApi {
                     ip_address: device.ip_address,
                 };
                 store::referrals::insert(&mut tx, &referral, None).await?;
-                referral
+                (referral, code.issued_at)
             }
         };
+        if signed_up_at < began - rules::SIGNUP_BEFORE_REFERRAL_TOLERANCE {
+            return Err(Validation::single(
+                "signed_up_at",
+                format!(
+                    "must not be before the referral began ({began}, less {} minutes)",
+                    rules::SIGNUP_BEFORE_REFERRAL_TOLERANCE.as_mins()
+                ),
+            )
+            .into());
+        }
         if referral.referrer_id == referee {
             return Err(Validation::single(
                 "referee_customer_id",
@@ -337,6 +369,8 @@ impl ReferralApi {
         };
         let referral_edges: Vec<(u32, u32)> = referrals
             .iter()
+            // A referral to oneself exists only after a merge, flagged then (MERGED_SELF_REFERRAL).
+            .filter(|r| r.referee_id != Some(r.referrer_id))
             .filter_map(|r| {
                 r.referee_id
                     .map(|referee| (index(r.referrer_id), index(referee)))
@@ -345,6 +379,7 @@ impl ReferralApi {
         let mut trust_edges = referral_edges.clone();
         trust_edges.extend(vouches.iter().filter_map(|v| {
             v.prospect_customer_id
+                .filter(|p| *p != v.voucher_id)
                 .map(|p| (index(v.voucher_id), index(p)))
         }));
         let trusted: Vec<u32> = super::seeds::Standings::read(conn, self.now())
@@ -429,6 +464,15 @@ impl ReferralApi {
             .collect();
         v.finish()?;
         let mut conn = self.storage.reader().acquire().await?;
+        // A merged-away id is answered for its survivor.
+        let referrer = match referrer {
+            Some(c) => Some(store::merges::resolve(&mut conn, c).await?),
+            None => None,
+        };
+        let referee = match referee {
+            Some(c) => Some(store::merges::resolve(&mut conn, c).await?),
+            None => None,
+        };
         let items = store::referrals::list(
             &mut conn,
             referrer,

@@ -292,6 +292,8 @@ impl ReferralApi {
         v.clone().finish()?;
         let customer = customer.ok_or(ReferralsError::Invalid(v))?;
         let mut conn = self.storage.reader().acquire().await?;
+        // A merged-away id is answered for its survivor.
+        let customer = store::merges::resolve(&mut conn, customer).await?;
         let mut rewards = store::rewards::for_customer(&mut conn, customer).await?;
         drop(conn);
         if rewards.is_empty() {
@@ -325,6 +327,10 @@ impl ReferralApi {
         let after: Option<Id> = page.after_one(&mut v);
         v.finish()?;
         let mut conn = self.storage.reader().acquire().await?;
+        let customer = match customer {
+            Some(c) => Some(store::merges::resolve(&mut conn, c).await?),
+            None => None,
+        };
         let mut flags = store::flags::all(&mut conn).await?;
         flags.retain(|f| {
             (r.statuses.is_empty() || r.statuses.contains(&(f.status as i32)))

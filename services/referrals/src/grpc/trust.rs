@@ -56,6 +56,12 @@ impl ReferralApi {
         let subject = subject.ok_or(ReferralsError::Invalid(v))?;
 
         let mut conn = self.storage.reader().acquire().await?;
+        let subject = match &r.subject {
+            Some(pb::get_trust_request::Subject::CustomerId(_)) => {
+                store::merges::resolve(&mut conn, subject).await?
+            }
+            _ => subject,
+        };
         let referrals = store::referrals::all(&mut conn).await?;
         let vouches = store::vouches::vouched(&mut conn).await?;
         let known = super::seeds::Standings::read(&mut conn, now).await?;
@@ -107,6 +113,9 @@ impl ReferralApi {
                 },
             ));
         }
+        // A referral or vouch from a customer to itself exists only after profiles merged the
+        // two ends: it carries no trust (its fraud flag, MERGED_SELF_REFERRAL, says why).
+        edges.retain(|(from, to, _)| from != to);
         for (from, to, _) in &edges {
             for id in [from, to] {
                 let next = u32::try_from(nodes.len()).unwrap_or(u32::MAX);

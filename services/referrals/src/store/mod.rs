@@ -2,6 +2,7 @@
 
 pub mod flags;
 pub mod members;
+pub mod merges;
 pub mod referrals;
 pub mod rewards;
 pub mod standings;

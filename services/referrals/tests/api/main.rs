@@ -3,8 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod merges;
 mod referrals;
 mod rewards;
 mod standing;
 mod support;
+mod time_bounds;
 mod trust;
