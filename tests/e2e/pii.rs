@@ -537,6 +537,7 @@ async fn hardship_plan(
             .collect(),
         customer_id: customer.into(),
         account_id: account.clone(),
+        money_values: Default::default(),
     };
     let refused = outreach
         .render_message(message(&[("first_name", PREFERRED_NAME)]))

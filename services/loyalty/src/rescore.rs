@@ -86,7 +86,6 @@ pub async fn rescore_all(
             entries.push(Entry {
                 customer_id: *customer_id,
                 score,
-                previous_loyalty,
             });
         }
         let mut tx = storage.begin_write().await?;

@@ -26,6 +26,16 @@ pub struct ContactProfile {
     pub vulnerable: bool,
 }
 
+/// Who a message is addressed to, as profiles records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressee {
+    pub legal_name: String,
+    /// Empty when the customer gave none.
+    pub preferred_name: String,
+    /// BCP 47, e.g. "ro-RO".
+    pub locale: String,
+}
+
 /// Where contact profiles come from.
 #[tonic::async_trait]
 pub trait CustomerDirectory: Send + Sync + Debug {
@@ -37,6 +47,19 @@ pub trait CustomerDirectory: Send + Sync + Debug {
     /// `Ok` when profiles knows the customer; NOT_FOUND naming `field` when it does not;
     /// UNAVAILABLE when profiles cannot answer, so the caller can tell the two apart.
     async fn ensure_known(&self, customer_id: Id, field: &'static str) -> Result<(), PlansError>;
+
+    /// The customer's names and locale, for a rendered message; a customer profiles does not
+    /// know is refused naming `field`.
+    async fn addressee(
+        &self,
+        customer_id: Id,
+        field: &'static str,
+    ) -> Result<Addressee, PlansError> {
+        let _ = field;
+        Err(PlansError::Dependency(format!(
+            "no addressee for customer {customer_id} in this directory"
+        )))
+    }
 }
 
 /// Profiles over gRPC.
@@ -71,6 +94,26 @@ impl CustomerDirectory for ProfilesClient {
     async fn ensure_known(&self, customer_id: Id, field: &'static str) -> Result<(), PlansError> {
         match self.profiles.customer(&customer_id.to_string()).await {
             Ok(_) => Ok(()),
+            Err(rapport_clients::ClientError::NotFound(id)) => Err(PlansError::UnknownReference {
+                field,
+                entity: "customer",
+                id,
+            }),
+            Err(other) => Err(failed(other)),
+        }
+    }
+
+    async fn addressee(
+        &self,
+        customer_id: Id,
+        field: &'static str,
+    ) -> Result<Addressee, PlansError> {
+        match self.profiles.customer(&customer_id.to_string()).await {
+            Ok(customer) => Ok(Addressee {
+                legal_name: customer.legal_name,
+                preferred_name: customer.preferred_name,
+                locale: customer.locale,
+            }),
             Err(rapport_clients::ClientError::NotFound(id)) => Err(PlansError::UnknownReference {
                 field,
                 entity: "customer",

@@ -75,6 +75,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "customer merges",
         sql: include_str!("../migrations/0008_customer_merges.sql"),
     },
+    EmbeddedMigration {
+        version: 9,
+        description: "recovery audit",
+        sql: include_str!("../migrations/0009_recovery_audit.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

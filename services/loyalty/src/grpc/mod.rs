@@ -151,13 +151,12 @@ pub(crate) async fn rescore(
     customer_id: Id,
     now: Timestamp,
 ) -> Result<Score, LoyaltyError> {
-    let (score, previous_loyalty) = compute(conn, rules, customer_id, now).await?;
+    let (score, _) = compute(conn, rules, customer_id, now).await?;
     stored_scores::record(
         conn,
         &[stored_scores::Entry {
             customer_id,
             score: score.clone(),
-            previous_loyalty,
         }],
     )
     .await?;

@@ -9,12 +9,12 @@ use super::{Conn, centi, corrupt, id, instant, micros, points};
 use crate::domain::score::{Score, Segment};
 use crate::error::LoyaltyError;
 
-/// One score to store, with the loyalty it is compared against for "falling".
+/// One score to store. The loyalty before it is kept by `record` itself (the score before the
+/// latest change, what `ListAtRisk` shows as previous).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub customer_id: Id,
     pub score: Score,
-    pub previous_loyalty: Option<f64>,
 }
 
 const HISTORY_COLUMNS: usize = 12;
@@ -69,7 +69,8 @@ pub async fn record(conn: &mut Conn, entries: &[Entry]) -> Result<(), LoyaltyErr
         let sql = format!(
             "INSERT INTO scores_current (customer_id, score_id, loyalty_centi, previous_loyalty_centi, segment, at_risk, as_of_micros) \
              VALUES {} ON CONFLICT (customer_id) DO UPDATE SET score_id = excluded.score_id, loyalty_centi = excluded.loyalty_centi, \
-             previous_loyalty_centi = excluded.previous_loyalty_centi, segment = excluded.segment, at_risk = excluded.at_risk, \
+             previous_loyalty_centi = CASE WHEN scores_current.loyalty_centi <> excluded.loyalty_centi \
+             THEN scores_current.loyalty_centi ELSE scores_current.previous_loyalty_centi END, segment = excluded.segment, at_risk = excluded.at_risk, \
              as_of_micros = excluded.as_of_micros WHERE scores_current.as_of_micros <= excluded.as_of_micros",
             placeholders(chunk.len(), CURRENT_COLUMNS)
         );
@@ -80,7 +81,9 @@ pub async fn record(conn: &mut Conn, entries: &[Entry]) -> Result<(), LoyaltyErr
                 .bind(entry.customer_id.to_string())
                 .bind(score_id.clone())
                 .bind(centi(s.loyalty))
-                .bind(entry.previous_loyalty.map(centi))
+                // A first score has no score before it; later ones keep the loyalty before the
+                // latest change (the CASE above), so a rescore that moves nothing keeps it.
+                .bind(None::<i64>)
                 .bind(s.segment.code())
                 .bind(i64::from(s.at_risk()))
                 .bind(micros(s.as_of));

@@ -357,6 +357,10 @@ async fn history_and_at_risk_follow_the_score(database: TestDatabase) {
         .customers;
     assert_eq!(at_risk.len(), 1, "{at_risk:?}");
     assert_eq!(at_risk[0].customer_id, ana);
+    // Previous is the loyalty before the latest change: the score after the 10.
+    assert_ne!(older.loyalty, newest.loyalty, "a 10 then a 2 moves loyalty");
+    assert_eq!(at_risk[0].previous_loyalty, older.loyalty);
+    assert_eq!(at_risk[0].score.as_ref().unwrap().loyalty, newest.loyalty);
     assert!(
         at_risk[0]
             .reasons

@@ -32,6 +32,10 @@ pub struct Account {
     pub cured_at: Option<Timestamp>,
     pub last_payment: Option<(Timestamp, i64)>,
     pub source_as_of: Timestamp,
+    /// When billing's last applied arrears report was taken; None before the first.
+    pub arrears_as_of: Option<Timestamp>,
+    /// The balance when the account last became delinquent (the write-off baseline).
+    pub delinquent_balance: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -46,6 +50,7 @@ impl Account {
         if days_past_due > 0 && !was_delinquent {
             self.ever_delinquent = true;
             self.became_delinquent_at = Some(at);
+            self.delinquent_balance = Some(self.balance);
             self.cured_at = None;
         }
         if days_past_due == 0 && was_delinquent {
@@ -142,6 +147,8 @@ mod tests {
             cured_at: None,
             last_payment: None,
             source_as_of: Timestamp::UNIX_EPOCH,
+            arrears_as_of: None,
+            delinquent_balance: None,
             created_at: Timestamp::UNIX_EPOCH,
             updated_at: Timestamp::UNIX_EPOCH,
         }

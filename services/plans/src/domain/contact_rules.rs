@@ -31,6 +31,18 @@
 //! - `POST_CONVERSATION_WAIT`: no call for 7 days after a telephone conversation, that day being
 //!   day 1 (12 CFR 1006.14(b)(2)(i)(B)).
 //! - `ELECTRONIC_OPT_OUT_NOTICE`: every electronic message carries an opt-out (12 CFR 1006.6(e)).
+//! - `NOTHING_PAST_DUE`: no collections contact (a payment demand, or an unspecified purpose)
+//!   about a debt with nothing past due, whatever the stage it was in before (DESIGN.md). Help,
+//!   service messages and notices the law requires need no arrears. Last, so the positions of
+//!   the older reasons stay where clients pinned them.
+//!
+//! The hours floor (DESIGN.md): every channel that reaches a person at a moment (calls, visits,
+//! video, text, push, in-app, messaging apps) keeps to 08:00–21:00 local time even where the
+//! jurisdiction's own hours rule does not name it, and an email's send time is held to the same
+//! window (it lands on the customer's phone when sent). Letters are not checked: a letter
+//! reaches the customer with the post, whenever it was dispatched. A jurisdiction's own window
+//! may be stricter, never looser without a cited rule (`RuleSet::looser_hours_rule`, checked by
+//! `RuleSet::validate`).
 
 use jiff::civil::{Date, DateTime, Time, Weekday, time};
 use jiff::tz::{AmbiguousOffset, TimeZone};
@@ -109,8 +121,20 @@ pub struct RuleSet {
     pub sundays_and_public_holidays: Option<HolidayCalendar>,
     /// The contact hours also cover the send time of email, text and other electronic messages.
     pub electronic_send_time_counts: bool,
+    /// The cited rule that lets `allowed_hours` reach outside the default floor
+    /// ([`DEFAULT_CONTACT_HOURS`]); `None` (every shipped set): they may only be stricter.
+    pub looser_hours_rule: Option<&'static str>,
     pub refs: RuleRefs,
 }
+
+/// The hours floor, `[start, end)` local time: no jurisdiction is looser without a cited rule,
+/// and channels a jurisdiction's hours rule does not name keep to it (DESIGN.md).
+pub const DEFAULT_CONTACT_HOURS: (Time, Time) = (time(8, 0, 0, 0), time(21, 0, 0, 0));
+const HOURS_FLOOR: &str = "DESIGN.md: the hours floor (08:00–21:00 local) applies to every \
+                           channel that reaches a person at a moment; a jurisdiction may be \
+                           stricter, never looser without a cited rule";
+const NOTHING_PAST_DUE: &str = "DESIGN.md: no collections contact (payment demand, collections templates) without \
+     something past due";
 
 // Sources quoted by more than one rule or rule set.
 const REG_F_HOURS: &str = "12 CFR 1006.6(b)(1)(i)";
@@ -130,8 +154,9 @@ const IE_CCA_S46: &str = "Consumer Credit Act 1995 (Ireland) s.46(a)(ii)(I)";
 /// Version of the shipped rule sets.
 const SHIPPED_VERSION: &str = "2026-11-22";
 /// Version of the Irish rule set: public holidays computed for any year, with the calendar's
-/// source and coverage on every reason, and days it does not cover refused (issue 17).
-const IRELAND_VERSION: &str = "2026-12-02";
+/// source and coverage on every reason, and days it does not cover refused (issue 17); texts,
+/// push, in-app and email keep to the default hours floor (issue 19).
+const IRELAND_VERSION: &str = "2026-12-02.2";
 
 impl RuleSet {
     /// US Regulation F (12 CFR 1006): 7 call attempts in 7 days, 7 days' wait after a
@@ -154,6 +179,7 @@ impl RuleSet {
             ]),
             sundays_and_public_holidays: None,
             electronic_send_time_counts: true,
+            looser_hours_rule: None,
             refs: RuleRefs {
                 do_not_contact: "15 U.S.C. 1692c(c); 12 CFR 1006.6(c)",
                 refused_channel: "12 CFR 1006.14(h)(1)",
@@ -184,6 +210,7 @@ impl RuleSet {
             contact_time_channels: ChannelScope::EveryChannelButLetters,
             sundays_and_public_holidays: None,
             electronic_send_time_counts: true,
+            looser_hours_rule: None,
             refs: RuleRefs {
                 do_not_contact: "FCA CONC 7.9.4R; statutory notices: Consumer Credit Act 1974 \
                      ss.86B-87",
@@ -204,7 +231,9 @@ impl RuleSet {
 
     /// Ireland, Consumer Credit Act 1995 s.46 (and the Central Bank's Consumer Protection Code):
     /// no calls or visits between 21:00 and 09:00, nor on Sundays and public holidays, without
-    /// the customer's consent. Public holidays come from [`HolidayCalendar::ireland`].
+    /// the customer's consent. Public holidays come from [`HolidayCalendar::ireland`]. s.46 names
+    /// calls and visits only; texts, push, in-app messages and email keep to the default floor
+    /// (08:00–21:00), which no Irish rule loosens.
     pub fn ireland() -> Self {
         Self {
             name: "IE",
@@ -215,6 +244,7 @@ impl RuleSet {
             contact_time_channels: ChannelScope::Only(vec![Channel::Phone, Channel::Visit]),
             sundays_and_public_holidays: Some(HolidayCalendar::ireland()),
             electronic_send_time_counts: false,
+            looser_hours_rule: None,
             refs: RuleRefs {
                 do_not_contact: "Customer instruction; statutory notices excepted",
                 refused_channel: "Consumer Credit Act 1995 (Ireland) s.46 (consent); \
@@ -249,6 +279,7 @@ impl RuleSet {
             contact_time_channels: ChannelScope::EveryChannelButLetters,
             sundays_and_public_holidays: None,
             electronic_send_time_counts: true,
+            looser_hours_rule: None,
             refs: RuleRefs {
                 do_not_contact: "Customer instruction; statutory notices excepted",
                 refused_channel: CONC_REASONABLE,
@@ -277,13 +308,25 @@ impl RuleSet {
         }
     }
 
-    /// Checks a configured rule set: contact hours must be a non-empty span within one day, a
-    /// cap or a wait must not be zero, and a holiday calendar's one-off days must lie within the
-    /// years it claims to know.
+    /// Checks a configured rule set: contact hours must be a non-empty span within one day and
+    /// within the default floor unless a cited rule allows more, a cap or a wait must not be
+    /// zero, and a holiday calendar's one-off days must lie within the years it claims to know.
+    ///
+    /// The window is the only way a rule set can be looser than the floor: a timed channel its
+    /// hours rule does not name is held to the floor by [`decide`].
     pub fn validate(&self) -> Result<(), ContactRulesError> {
         let (start, end) = self.allowed_hours;
         if start >= end {
             return Err(ContactRulesError::EmptyContactHours { start, end });
+        }
+        let (floor_start, floor_end) = DEFAULT_CONTACT_HOURS;
+        let looser = start < floor_start || end > floor_end;
+        if looser
+            && self
+                .looser_hours_rule
+                .is_none_or(|cited| cited.trim().is_empty())
+        {
+            return Err(ContactRulesError::LooserThanTheFloor { start, end });
         }
         if let Some(cap) = self.call_cap
             && (cap.attempts == 0 || cap.days == 0)
@@ -315,6 +358,7 @@ impl RuleSet {
             ContactRule::CallFrequency => refs.call_frequency,
             ContactRule::PostConversationWait => refs.post_conversation_wait,
             ContactRule::ElectronicOptOut => refs.electronic_opt_out,
+            ContactRule::NothingPastDue => NOTHING_PAST_DUE,
         }
     }
 
@@ -323,6 +367,19 @@ impl RuleSet {
     fn hours_cover(&self, channel: Channel) -> bool {
         self.contact_time_channels.covers(channel)
             || (self.electronic_send_time_counts && is_electronic(channel))
+    }
+
+    /// The window `channel` keeps to and its source: this rule set's own where its hours rule
+    /// names the channel, else the default floor for channels that reach a person at a moment
+    /// and for email's send time; `None` for letters and channels the customer starts.
+    fn hours_for(&self, channel: Channel) -> Option<((Time, Time), &'static str)> {
+        if self.hours_cover(channel) {
+            Some((self.allowed_hours, self.refs.contact_hours))
+        } else if reaches_at_a_moment(channel) || channel == Channel::Email {
+            Some((DEFAULT_CONTACT_HOURS, HOURS_FLOOR))
+        } else {
+            None
+        }
     }
 }
 
@@ -336,6 +393,11 @@ impl Default for RuleSet {
 pub enum ContactRulesError {
     #[error("contact hours {start}–{end} are empty: the start must come before the end")]
     EmptyContactHours { start: Time, end: Time },
+    #[error(
+        "contact hours {start}–{end} are looser than the default 08:00–21:00 and cite no rule \
+         that allows it"
+    )]
+    LooserThanTheFloor { start: Time, end: Time },
     #[error("a call cap must allow at least one attempt over at least one day")]
     ZeroCallCap,
     #[error("a post-conversation wait must be at least one day")]
@@ -428,6 +490,23 @@ pub struct Request {
     pub purpose: ContactPurpose,
     /// Automated dialling or sending.
     pub automated: bool,
+    /// What is past due on the debt, as billing last reported it.
+    pub past_due: PastDue,
+}
+
+/// What is past due on a debt: days past due and arrears (minor units).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PastDue {
+    pub days: u32,
+    pub arrears: i64,
+}
+
+impl PastDue {
+    /// Something is owed late: either figure counts, so a report with only one of them set
+    /// never hides a debt.
+    pub fn anything(self) -> bool {
+        self.days > 0 || self.arrears > 0
+    }
 }
 
 // ---------------------------------------------------------------- output
@@ -447,10 +526,11 @@ pub enum ContactRule {
     CallFrequency,
     PostConversationWait,
     ElectronicOptOut,
+    NothingPastDue,
 }
 
 impl ContactRule {
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::DoNotContact,
         Self::RefusedChannel,
         Self::OptedOutChannel,
@@ -463,6 +543,7 @@ impl ContactRule {
         Self::CallFrequency,
         Self::PostConversationWait,
         Self::ElectronicOptOut,
+        Self::NothingPastDue,
     ];
 
     /// The stable `Reason.code`.
@@ -480,6 +561,7 @@ impl ContactRule {
             Self::CallFrequency => "CALL_FREQUENCY",
             Self::PostConversationWait => "POST_CONVERSATION_WAIT",
             Self::ElectronicOptOut => "ELECTRONIC_OPT_OUT_NOTICE",
+            Self::NothingPastDue => "NOTHING_PAST_DUE",
         }
     }
 }
@@ -718,6 +800,7 @@ fn evaluate(inputs: &Inputs<'_>, request: Request) -> Vec<Check> {
             ContactRule::CallFrequency => call_frequency(&cx),
             ContactRule::PostConversationWait => post_conversation_wait(&cx),
             ContactRule::ElectronicOptOut => electronic_opt_out(&cx),
+            ContactRule::NothingPastDue => nothing_past_due(&cx),
         })
         .collect()
 }
@@ -811,6 +894,31 @@ fn latest_end(blocks: &[(&'static str, Block)]) -> Option<Timestamp> {
 /// go by letter even when the customer asked for no contact or refused the channel.
 fn is_statutory_letter(request: &Request) -> bool {
     request.purpose == ContactPurpose::StatutoryNotice && request.channel == Channel::Letter
+}
+
+/// Collections contact: a payment demand, and an unspecified purpose, read as the most
+/// restricted one. Help, service messages and statutory notices are not collections contact.
+pub fn is_collections(purpose: ContactPurpose) -> bool {
+    matches!(
+        purpose,
+        ContactPurpose::PaymentDemand | ContactPurpose::Unspecified
+    )
+}
+
+/// Channels that reach the customer at the moment they are used (DESIGN.md hours floor).
+/// Email lands when the customer next looks and a letter with the post; web chat, online
+/// banking and the branch are the customer's own visits.
+fn reaches_at_a_moment(channel: Channel) -> bool {
+    matches!(
+        channel,
+        Channel::Phone
+            | Channel::Visit
+            | Channel::Video
+            | Channel::Sms
+            | Channel::Push
+            | Channel::InApp
+            | Channel::Messaging
+    )
 }
 
 /// Channels whose messages carry an opt-out (Reg F 1006.6(e) "electronic communications").
@@ -1082,12 +1190,14 @@ fn vulnerability_hold(cx: &Context<'_>) -> Check {
 }
 
 /// Rule 4 (US 12 CFR 1006.6(b)(1)(i), email and text by send time; GB CONC 7.9.4R; IE CCA 1995
-/// s.46(a)(ii)(I)): only within the contact hours at the customer's location, `[start, end)`.
+/// s.46(a)(ii)(I); elsewhere the DESIGN.md floor): only within the contact hours at the
+/// customer's location, `[start, end)`. A channel the jurisdiction's rule does not name keeps to
+/// the default floor, quoted as its source; consent to out-of-hours calls lifts only the
+/// jurisdiction's own rule.
 fn contact_hours(cx: &Context<'_>) -> Check {
     let rule = ContactRule::ContactHours;
     let rules = cx.inputs.rules;
-    let (start, end) = rules.allowed_hours;
-    if !rules.hours_cover(cx.request.channel) {
+    let Some(((start, end), source)) = rules.hours_for(cx.request.channel) else {
         return Check::pass(cx.reason(
             rule,
             ReasonEffect::Neutral,
@@ -1097,8 +1207,9 @@ fn contact_hours(cx: &Context<'_>) -> Check {
                 cx.channel_label()
             ),
         ));
-    }
-    if cx.inputs.customer.consented_to_out_of_hours_calls {
+    };
+    let own_rule = rules.hours_cover(cx.request.channel);
+    if own_rule && cx.inputs.customer.consented_to_out_of_hours_calls {
         return Check::pass(cx.reason(
             rule,
             ReasonEffect::Supports,
@@ -1112,7 +1223,12 @@ fn contact_hours(cx: &Context<'_>) -> Check {
         "It is"
     };
     let reason = |effect, message: String| {
-        cx.reason(rule, effect, message)
+        let explanation = Explanation::new(rule.code(), effect, source, message);
+        let explanation = match rules.looser_hours_rule {
+            Some(cited) if own_rule => explanation.param("looser_than_the_floor_under", cited),
+            _ => explanation,
+        };
+        explanation
             .param("local_time", hhmm(now))
             .param("window_start", hhmm(start))
             .param("window_end", hhmm(end))
@@ -1146,6 +1262,38 @@ fn contact_hours(cx: &Context<'_>) -> Check {
             ),
         ),
         next,
+    )
+}
+
+/// Last rule (DESIGN.md): no collections contact without something past due. An account never
+/// behind, or back to current, has no debt to demand; nothing says when it will have one.
+fn nothing_past_due(cx: &Context<'_>) -> Check {
+    let rule = ContactRule::NothingPastDue;
+    let past_due = cx.request.past_due;
+    if !is_collections(cx.request.purpose) {
+        return Check::pass(cx.reason(
+            rule,
+            ReasonEffect::Neutral,
+            "Help, service messages and statutory notices need nothing past due.",
+        ));
+    }
+    let reason = |effect, message: &str| {
+        cx.reason(rule, effect, message)
+            .param("days_past_due", past_due.days)
+            .param("arrears_minor_units", past_due.arrears)
+    };
+    if past_due.anything() {
+        return Check::pass(reason(
+            ReasonEffect::Supports,
+            "Something on the account is past due.",
+        ));
+    }
+    Check::block(
+        reason(
+            ReasonEffect::Opposes,
+            "Nothing on the account is past due: there is no debt to contact the customer about.",
+        ),
+        Block::Indefinitely,
     )
 }
 
@@ -1638,12 +1786,19 @@ mod tests {
         }
     }
 
+    /// A debt 30 days behind, so collections rules other than the past-due one are what decide.
+    const BEHIND: PastDue = PastDue {
+        days: 30,
+        arrears: 20_000,
+    };
+
     fn request(channel: Channel, at: Timestamp) -> Request {
         Request {
             channel,
             at,
             purpose: ContactPurpose::PaymentDemand,
             automated: false,
+            past_due: BEHIND,
         }
     }
 
@@ -1893,12 +2048,237 @@ mod tests {
     }
 
     #[test]
-    fn irish_hours_cover_calls_and_visits_only() {
+    fn irish_hours_rule_covers_calls_and_visits_and_the_floor_covers_the_rest() {
         let rules = RuleSet::ireland();
         let customer = customer(DUBLIN);
         let late = local(DUBLIN, "2026-06-10T22:00");
-        assert!(!decide_plain(&rules, &customer, &[], &request(Channel::Visit, late)).allowed);
-        assert!(decide_plain(&rules, &customer, &[], &request(Channel::Email, late)).allowed);
+        let visit = decide_plain(&rules, &customer, &[], &request(Channel::Visit, late));
+        assert!(!visit.allowed);
+        assert_eq!(
+            reason(&visit, ContactRule::ContactHours).rule_ref,
+            IE_CCA_S46
+        );
+        let email = decide_plain(&rules, &customer, &[], &request(Channel::Email, late));
+        assert!(!email.allowed, "an email's send time keeps to the floor");
+        assert_eq!(
+            reason(&email, ContactRule::ContactHours).rule_ref,
+            HOURS_FLOOR
+        );
+        assert!(decide_plain(&rules, &customer, &[], &request(Channel::Letter, late)).allowed);
+        // 08:30: the floor is open for a text; the Irish rule keeps calls until 09:00.
+        let early = local(DUBLIN, "2026-06-10T08:30");
+        assert!(decide_plain(&rules, &customer, &[], &request(Channel::Sms, early)).allowed);
+        assert!(!decide_plain(&rules, &customer, &[], &request(Channel::Phone, early)).allowed);
+    }
+
+    #[test]
+    fn a_text_at_half_past_ten_in_ireland_is_refused_by_the_hours_floor() {
+        let rules = RuleSet::ireland();
+        let customer = customer(DUBLIN);
+        let late = local(DUBLIN, "2026-03-10T22:30");
+        for channel in [
+            Channel::Sms,
+            Channel::Push,
+            Channel::InApp,
+            Channel::Messaging,
+            Channel::Email,
+        ] {
+            for purpose in [
+                ContactPurpose::PaymentDemand,
+                ContactPurpose::Support,
+                ContactPurpose::StatutoryNotice,
+            ] {
+                let decision = decide_plain(
+                    &rules,
+                    &customer,
+                    &[],
+                    &Request {
+                        purpose,
+                        ..request(channel, late)
+                    },
+                );
+                let case = format!("{channel:?} {purpose:?}");
+                assert!(!decision.allowed, "{case}");
+                assert_eq!(opposing(&decision), vec!["CONTACT_HOURS"], "{case}");
+                let hours = reason(&decision, ContactRule::ContactHours);
+                assert_eq!(hours.rule_ref, HOURS_FLOOR, "{case}");
+                assert_eq!(param(hours, "window_start"), Some("08:00"), "{case}");
+                assert_eq!(
+                    decision.next_allowed_at,
+                    Some(local(DUBLIN, "2026-03-11T08:00")),
+                    "{case}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_rule_set_keeps_every_timed_channel_within_the_floor() {
+        // 07:59 and 21:00 are outside the floor: no shipped rule set allows any channel that
+        // reaches a person then, nor email's send time.
+        for rules in [
+            RuleSet::us_reg_f(),
+            RuleSet::uk_conc7(),
+            RuleSet::ireland(),
+            RuleSet::conservative_default(),
+        ] {
+            for channel in [
+                Channel::Phone,
+                Channel::Visit,
+                Channel::Video,
+                Channel::Sms,
+                Channel::Push,
+                Channel::InApp,
+                Channel::Messaging,
+                Channel::Email,
+            ] {
+                for wall in ["2026-06-10T07:59", "2026-06-10T21:00", "2026-06-10T23:30"] {
+                    let decision = decide_plain(
+                        &rules,
+                        &customer(LONDON),
+                        &[],
+                        &request(channel, local(LONDON, wall)),
+                    );
+                    assert!(!decision.allowed, "{} {channel:?} at {wall}", rules.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_window_looser_than_the_floor_needs_a_cited_rule() {
+        for (hours, probe) in [
+            ((time(7, 0, 0, 0), time(21, 0, 0, 0)), "2026-06-10T07:30"),
+            ((time(9, 0, 0, 0), time(22, 0, 0, 0)), "2026-06-10T21:30"),
+        ] {
+            let mut rules = RuleSet::ireland();
+            rules.allowed_hours = hours;
+            assert!(matches!(
+                rules.validate(),
+                Err(ContactRulesError::LooserThanTheFloor { .. })
+            ));
+            rules.looser_hours_rule = Some("  ");
+            assert!(rules.validate().is_err(), "a blank citation cites nothing");
+            rules.looser_hours_rule = Some("Hypothetical Act s.1");
+            rules
+                .validate()
+                .expect("a cited rule may loosen the window");
+            let decision =
+                decide_plain(&rules, &customer(DUBLIN), &[], &call(local(DUBLIN, probe)));
+            assert!(decision.allowed, "{probe}: {:?}", decision.reasons);
+            let hours = reason(&decision, ContactRule::ContactHours);
+            assert_eq!(
+                param(hours, "looser_than_the_floor_under"),
+                Some("Hypothetical Act s.1"),
+                "the citation is on the reason"
+            );
+        }
+        // Stricter is always fine.
+        let mut rules = RuleSet::uk_conc7();
+        rules.allowed_hours = (time(9, 0, 0, 0), time(20, 0, 0, 0));
+        rules.validate().expect("stricter than the floor");
+    }
+
+    /// Issue 19.1: every account stage × every purpose × every channel. Collections contact
+    /// (a payment demand, or a purpose left unspecified) needs something past due; help, service
+    /// messages and statutory notices do not.
+    #[test]
+    fn no_collections_contact_without_something_past_due() {
+        let stages = [
+            ("current, never behind", PastDue::default()),
+            (
+                "back to current",
+                PastDue {
+                    days: 0,
+                    arrears: 0,
+                },
+            ),
+            (
+                "early",
+                PastDue {
+                    days: 10,
+                    arrears: 5_000,
+                },
+            ),
+            (
+                "mid",
+                PastDue {
+                    days: 45,
+                    arrears: 30_000,
+                },
+            ),
+            (
+                "late",
+                PastDue {
+                    days: 100,
+                    arrears: 60_000,
+                },
+            ),
+            (
+                "severe",
+                PastDue {
+                    days: 400,
+                    arrears: 90_000,
+                },
+            ),
+            (
+                "arrears reported without days",
+                PastDue {
+                    days: 0,
+                    arrears: 1,
+                },
+            ),
+        ];
+        let purposes = [
+            (ContactPurpose::Unspecified, true),
+            (ContactPurpose::PaymentDemand, true),
+            (ContactPurpose::Support, false),
+            (ContactPurpose::StatutoryNotice, false),
+        ];
+        let noon = local(LONDON, "2026-06-10T12:00");
+        for rules in [RuleSet::uk_conc7(), RuleSet::us_reg_f(), RuleSet::ireland()] {
+            for (stage, past_due) in stages {
+                for (purpose, collections) in purposes {
+                    for channel in [
+                        Channel::Sms,
+                        Channel::Email,
+                        Channel::Phone,
+                        Channel::Letter,
+                    ] {
+                        let decision = decide_plain(
+                            &rules,
+                            &customer(LONDON),
+                            &[],
+                            &Request {
+                                purpose,
+                                past_due,
+                                ..request(channel, noon)
+                            },
+                        );
+                        let case = format!("{} {stage} {purpose:?} {channel:?}", rules.name);
+                        let refused = collections && !past_due.anything();
+                        assert_eq!(decision.allowed, !refused, "{case}: {:?}", decision.reasons);
+                        let rule = reason(&decision, ContactRule::NothingPastDue);
+                        assert_eq!(rule.rule_ref, NOTHING_PAST_DUE, "{case}");
+                        let expected = match (collections, past_due.anything()) {
+                            (false, _) => ReasonEffect::Neutral,
+                            (true, true) => ReasonEffect::Supports,
+                            (true, false) => ReasonEffect::Opposes,
+                        };
+                        assert_eq!(rule.effect, expected, "{case}");
+                        if refused {
+                            assert_eq!(opposing(&decision), vec!["NOTHING_PAST_DUE"], "{case}");
+                            assert_eq!(decision.next_allowed_at, None, "{case}");
+                            assert_eq!(
+                                decision.reasons.len(),
+                                ContactRule::ALL.len(),
+                                "{case}: no extra search reason"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -2768,6 +3148,7 @@ mod tests {
             at: local(LONDON, "2026-06-10T10:00"),
             purpose: ContactPurpose::Support,
             automated,
+            past_due: BEHIND,
         };
         let dialler = decide(&rules, &customer, &none, &[], &support(true));
         assert!(!dialler.allowed);
@@ -2797,6 +3178,7 @@ mod tests {
             at: local(LONDON, "2026-06-10T10:00"),
             purpose: ContactPurpose::Support,
             automated,
+            past_due: BEHIND,
         };
         let dialler = decide(
             &rules,
@@ -2862,6 +3244,7 @@ mod tests {
             at: local(LONDON, "2026-06-10T10:00"),
             purpose: ContactPurpose::Support,
             automated: true,
+            past_due: BEHIND,
         };
         let decision = decide(&rules, &customer, &protections, &[], &request);
         assert_eq!(
@@ -3123,7 +3506,7 @@ mod tests {
                         ends_at: length.map(|length| instant(now + start + length)),
                     })
                     .collect();
-                let request = Request { channel, at: instant(now), purpose, automated };
+                let request = Request { channel, at: instant(now), purpose, automated, past_due: BEHIND };
                 (rule_set(rules), customer, Protections { periods }, ledger, request)
             }
         }

@@ -118,6 +118,23 @@ pub fn is_electronic(channel: Channel) -> bool {
     opt_out_style(channel).is_some()
 }
 
+/// Whether `channel`'s opt-out is a personal link (email, in-app, push, web chat), which needs
+/// to know whose it is; SMS and messaging apps use a reply keyword instead.
+pub fn opt_out_is_link(channel: Channel) -> bool {
+    matches!(
+        opt_out_style(channel),
+        Some(OptOutStyle::EmailLink | OptOutStyle::Link)
+    )
+}
+
+/// The locale of the text [`render`] would use for `locale`, so values formatted for it
+/// (amounts) match the words around them.
+pub fn text_locale(template: &Template, locale: &str) -> Option<&'static str> {
+    select_text(template, locale)
+        .ok()
+        .map(|(text, _)| text.locale)
+}
+
 /// How the customer stops electronic messages; supplied by the caller per customer and account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptOut {
@@ -777,6 +794,131 @@ fn opt_out_line(
         (_, OptOutStyle::Link) => format!("To stop these messages: {url}"),
     };
     Ok((line, wording_language))
+}
+
+// ---------------------------------------------------------------- who, when, how much
+
+const RULE_NOTHING_PAST_DUE: &str = "DESIGN.md Rules with numbers: Contact (no collections \
+     contact without something past due); Reg F 12 CFR 1006.18 (no false representations)";
+
+/// Where the locale a message is rendered for came from (`rapport.plans.v1.LocaleSource`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocaleSource {
+    /// The request named one.
+    Request,
+    /// The customer's locale in profiles.
+    Customer,
+    /// [`FALLBACK_LOCALE`].
+    Fallback,
+}
+
+/// The locale to render for: the request's, else the customer's, else [`FALLBACK_LOCALE`] (so a
+/// ro-RO customer is never written to in English only because the caller left it out).
+pub fn choose_locale(requested: &str, customer: Option<&str>) -> (String, LocaleSource) {
+    let requested = requested.trim();
+    if !requested.is_empty() {
+        return (requested.to_owned(), LocaleSource::Request);
+    }
+    match customer.map(str::trim).filter(|l| !l.is_empty()) {
+        Some(locale) => (locale.to_owned(), LocaleSource::Customer),
+        None => (FALLBACK_LOCALE.to_owned(), LocaleSource::Fallback),
+    }
+}
+
+/// Placeholders that address the customer by name: a value given for a known customer must be
+/// theirs, and an absent one is taken from profiles.
+pub const NAME_PLACEHOLDER: &str = "first_name";
+
+fn folded_words(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut out = String::new();
+            w.chars().for_each(|c| fold_into(c, &mut out));
+            out
+        })
+        .collect()
+}
+
+/// Whether `given` names the customer: their whole legal or preferred name, or one word of
+/// either, ignoring case and diacritics ("ana" and "Ștefan" → "stefan" match).
+pub fn name_matches(given: &str, legal_name: &str, preferred_name: &str) -> bool {
+    let given = folded_words(given);
+    if given.is_empty() {
+        return false;
+    }
+    [legal_name, preferred_name].iter().any(|name| {
+        let words = folded_words(name);
+        !words.is_empty() && (words == given || (given.len() == 1 && words.contains(&given[0])))
+    })
+}
+
+/// How the message greets the customer: the first word of the preferred name, else of the legal
+/// name; `None` when profiles has neither.
+pub fn first_name(legal_name: &str, preferred_name: &str) -> Option<String> {
+    [preferred_name, legal_name]
+        .iter()
+        .find_map(|name| name.split_whitespace().next())
+        .map(str::to_owned)
+}
+
+/// First contact, early, mid and late messages speak about the debt; service messages (plan
+/// confirmations, receipts, check-ins) do not.
+pub fn is_collections_stage(stage: TemplateStage) -> bool {
+    match stage {
+        TemplateStage::FirstContact
+        | TemplateStage::Early
+        | TemplateStage::Mid
+        | TemplateStage::Late => true,
+        TemplateStage::Service | TemplateStage::Unspecified => false,
+    }
+}
+
+/// Why a collections template may not be sent about an account with nothing past due ("a recent
+/// payment has not reached us" would be false); `None` when it may.
+pub fn stage_refusal(stage: TemplateStage, something_past_due: bool) -> Option<Explanation> {
+    (is_collections_stage(stage) && !something_past_due).then(|| {
+        Explanation::new(
+            "NOTHING_PAST_DUE",
+            ReasonEffect::Opposes,
+            RULE_NOTHING_PAST_DUE,
+            "The account has nothing past due, so a collections message would not be true.",
+        )
+        .param("stage", stage.as_str_name())
+    })
+}
+
+/// `money` in `locale`'s number style, with as many decimals as the currency's minor unit and
+/// its ISO code (unambiguous where a symbol is not: "$" is several currencies). English groups
+/// with "," and uses "." for decimals ("EUR 1,234.56"); Romanian, Spanish and most of continental
+/// Europe the other way round ("1.234,56 RON").
+pub fn format_money(money: rapport_money::Money, locale: &str) -> String {
+    let decimal = money.to_decimal_string();
+    let (sign, digits) = match decimal.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", decimal.as_str()),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let english = language(locale) == "en" || language(locale).is_empty();
+    let (group, point) = if english { (',', '.') } else { ('.', ',') };
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    let amount = if fraction.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}{point}{fraction}")
+    };
+    let code = money.currency().code();
+    if english {
+        format!("{code} {amount}")
+    } else {
+        format!("{amount} {code}")
+    }
 }
 
 // ---------------------------------------------------------------- tone check
@@ -1461,7 +1603,8 @@ fn text(locale: &'static str, subject: Option<&str>, body: &str) -> Text {
 /// Spanish. Every one passes [`register`].
 ///
 /// Placeholders: `{first_name}`, `{lender_name}` (who is writing), `{agent_phone}` (a person
-/// answers), `{amount_due}` and `{due_date}` (already formatted for the locale by the caller),
+/// answers), `{amount_due}` (Money, formatted by [`format_money`] for the text's locale, or a
+/// caller's string), `{due_date}` (already formatted for the locale by the caller),
 /// `{monthly_amount}`, `{first_payment_date}`, `{breathing_space_start}`.
 pub fn shipped() -> Vec<Template> {
     vec![
@@ -1852,6 +1995,132 @@ fn breathing_space_ack_letter() -> Template {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_collections_template_stage_waits_for_something_past_due() {
+        use rapport_proto::plans::v1::DelinquencyStage;
+        let thresholds = [1, 30, 90, 180];
+        let accounts = [
+            (DelinquencyStage::Current, 0),
+            (DelinquencyStage::Early, 10),
+            (DelinquencyStage::Mid, 45),
+            (DelinquencyStage::Late, 100),
+            (DelinquencyStage::Severe, 200),
+        ];
+        let template_stages = [
+            (TemplateStage::FirstContact, true),
+            (TemplateStage::Early, true),
+            (TemplateStage::Mid, true),
+            (TemplateStage::Late, true),
+            (TemplateStage::Service, false),
+        ];
+        for (account_stage, days) in accounts {
+            assert_eq!(
+                crate::domain::account::delinquency_stage(days, thresholds),
+                account_stage
+            );
+            let past_due = days > 0;
+            for (template_stage, collections) in template_stages {
+                let refusal = stage_refusal(template_stage, past_due);
+                assert_eq!(
+                    refusal.is_some(),
+                    collections && account_stage == DelinquencyStage::Current,
+                    "{account_stage:?} x {template_stage:?}"
+                );
+                if let Some(refusal) = refusal {
+                    assert_eq!(refusal.code, "NOTHING_PAST_DUE");
+                }
+            }
+        }
+        // Every shipped template's stage is in the table.
+        for template in shipped() {
+            assert!(
+                template_stages.iter().any(|(s, _)| *s == template.stage),
+                "{}",
+                template.id
+            );
+        }
+    }
+
+    #[test]
+    fn the_locale_is_the_requests_then_the_customers_then_english() {
+        assert_eq!(
+            choose_locale("es", Some("ro-RO")),
+            ("es".to_owned(), LocaleSource::Request)
+        );
+        assert_eq!(
+            choose_locale(" ", Some("ro-RO")),
+            ("ro-RO".to_owned(), LocaleSource::Customer)
+        );
+        assert_eq!(
+            choose_locale("", Some("")),
+            ("en".to_owned(), LocaleSource::Fallback)
+        );
+        assert_eq!(
+            choose_locale("", None),
+            ("en".to_owned(), LocaleSource::Fallback)
+        );
+    }
+
+    #[test]
+    fn a_name_matches_a_word_or_the_whole_of_the_legal_or_preferred_name() {
+        assert!(name_matches("Ana", "Ana Ionescu", ""));
+        assert!(name_matches("ana ionescu", "Ana Ionescu", ""));
+        assert!(name_matches("Stefan", "Ștefan Popa", ""));
+        assert!(name_matches("Nia", "Ana Ionescu", "Nia"));
+        assert!(!name_matches("Alex", "Ana Ionescu", "Nia"));
+        assert!(!name_matches("Ana Popa", "Ana Ionescu", ""));
+        assert!(!name_matches(" ", "Ana Ionescu", ""));
+        assert_eq!(first_name("Ana Ionescu", ""), Some("Ana".to_owned()));
+        assert_eq!(first_name("Ana Ionescu", "Nia"), Some("Nia".to_owned()));
+        assert_eq!(first_name("", ""), None);
+    }
+
+    #[test]
+    fn amounts_follow_the_locale_and_the_currencys_exponent() {
+        use rapport_money::{Currency, Money};
+        let kwd = Currency::parse("KWD").expect("in the table");
+        assert_eq!(
+            format_money(Money::from_minor(Currency::EUR, 123_456), "en-GB"),
+            "EUR 1,234.56"
+        );
+        assert_eq!(
+            format_money(Money::from_minor(Currency::RON, 123_456), "ro"),
+            "1.234,56 RON"
+        );
+        assert_eq!(
+            format_money(Money::from_minor(Currency::JPY, 1_500_000), "en"),
+            "JPY 1,500,000"
+        );
+        assert_eq!(
+            format_money(Money::from_minor(kwd, 1_234), "es"),
+            "1,234 KWD"
+        );
+        assert_eq!(
+            format_money(Money::from_minor(Currency::EUR, 5), "ro-RO"),
+            "0,05 EUR"
+        );
+    }
+
+    #[test]
+    fn link_opt_outs_are_the_channels_that_need_to_know_whose_they_are() {
+        for channel in [
+            Channel::Email,
+            Channel::InApp,
+            Channel::Push,
+            Channel::WebChat,
+        ] {
+            assert!(opt_out_is_link(channel), "{channel:?}");
+        }
+        for channel in [
+            Channel::Sms,
+            Channel::Messaging,
+            Channel::Letter,
+            Channel::Phone,
+        ] {
+            assert!(!opt_out_is_link(channel), "{channel:?}");
+        }
+    }
 
     fn codes(reasons: &[Explanation]) -> Vec<&'static str> {
         reasons.iter().map(|r| r.code).collect()

@@ -154,12 +154,16 @@ impl AccountApi {
                     )
                     .into());
                 }
-                if as_of < existing.source_as_of {
-                    // Billing sent an older snapshot after a newer one: keep the newer.
+                if let Some(reason) =
+                    stale_snapshot(as_of, r.as_of.is_some(), Some(existing.source_as_of))
+                {
+                    // Billing sent an older snapshot after a newer one: keep the newer, and say so.
                     commit(tx).await?;
                     return Ok(pb::UpsertAccountResponse {
                         account: Some(self.to_pb(existing).await?),
                         created: false,
+                        ignored: true,
+                        ignored_reason: Some(reason),
                     });
                 }
                 existing
@@ -184,6 +188,8 @@ impl AccountApi {
                 cured_at: None,
                 last_payment: None,
                 source_as_of: as_of,
+                arrears_as_of: None,
+                delinquent_balance: None,
                 created_at: now,
                 updated_at: now,
             },
@@ -207,6 +213,8 @@ impl AccountApi {
         Ok(pb::UpsertAccountResponse {
             account: Some(self.to_pb(account).await?),
             created,
+            ignored: false,
+            ignored_reason: None,
         })
     }
 
@@ -367,6 +375,15 @@ impl AccountApi {
 
         let mut tx = self.0.write().await?;
         let mut account = account(&mut tx, account_id).await?;
+        if let Some(reason) = stale_snapshot(as_of, r.as_of.is_some(), account.arrears_as_of) {
+            // An older report arriving late never rewinds the account, and the caller is told.
+            commit(tx).await?;
+            return Ok(pb::ReportArrearsResponse {
+                account: Some(self.to_pb(account).await?),
+                ignored: true,
+                ignored_reason: Some(reason),
+            });
+        }
         let mut v = Validation::new();
         let arrears = wire::amount(
             "arrears_amount",
@@ -387,12 +404,15 @@ impl AccountApi {
         }
         v.clone().finish()?;
         account.report_arrears(days, arrears.ok_or(PlansError::Invalid(v))?, as_of);
+        account.arrears_as_of = Some(as_of);
         account.updated_at = now;
         store::accounts::update(&mut tx, &account).await?;
         super::standing::refresh(&self.0, &mut tx, account.customer_id).await?;
         commit(tx).await?;
         Ok(pb::ReportArrearsResponse {
             account: Some(self.to_pb(account).await?),
+            ignored: false,
+            ignored_reason: None,
         })
     }
 
@@ -476,5 +496,35 @@ pub(crate) async fn account_to_pb(
         open_hardship_case_id: open_case.map(|id| id.to_string()).unwrap_or_default(),
         created_at: Some(wire::timestamp_to_pb(a.created_at)),
         updated_at: Some(wire::timestamp_to_pb(a.updated_at)),
+    })
+}
+
+/// Why a billing snapshot taken at `as_of` is not applied over one taken at `stored`, if it is
+/// not. Both are kept to the microsecond (wire::timestamp truncates to what storage keeps), so
+/// two snapshots in the same second but different microseconds are ordered, not merged. One as
+/// old as the stored one is a repeat when the caller named its time; an empty `as_of` is "now",
+/// which orders by arrival, so it is stale only when strictly older (a clock behind the stored
+/// snapshot's skew).
+fn stale_snapshot(
+    as_of: jiff::Timestamp,
+    explicit: bool,
+    stored: Option<jiff::Timestamp>,
+) -> Option<rapport_proto::common::v1::Reason> {
+    let stored = stored?;
+    let stale = as_of < stored || (explicit && as_of == stored);
+    stale.then(|| rapport_proto::common::v1::Reason {
+        code: "STALE_SNAPSHOT".into(),
+        message: format!(
+            "billing's snapshot of {as_of} is not newer than the one already applied ({stored}); \
+             nothing changed"
+        ),
+        rule_ref: String::new(),
+        effect: rapport_proto::common::v1::ReasonEffect::Opposes as i32,
+        params: [
+            ("as_of".to_owned(), as_of.to_string()),
+            ("stored_as_of".to_owned(), stored.to_string()),
+        ]
+        .into_iter()
+        .collect(),
     })
 }

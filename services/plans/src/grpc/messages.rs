@@ -1,16 +1,17 @@
 //! Templates and rendering: plain words, help first, a way to reach a person, and the opt-out on
 //! every electronic message.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rapport_errors::Validation;
+use rapport_money::{Currency, Money};
 use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
 use super::Core;
 use super::hardship::reason_to_pb;
-use crate::domain::templates::{self, OptOut, RenderError, Template};
+use crate::domain::templates::{self, LocaleSource, OptOut, RenderError, Template};
 use crate::error::PlansError;
 
 /// The shipped template to use for a message on `channel` with `purpose`.
@@ -36,7 +37,7 @@ pub(crate) fn template_for(
     chosen.map(|t| t.id.to_owned())
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(template_id = %r.template_id))]
 pub(crate) async fn render(
     core: &Core,
     r: pb::RenderMessageRequest,
@@ -53,41 +54,118 @@ pub(crate) async fn render(
             ),
         );
     }
-    let customer = if r.customer_id.is_empty() {
+    let named_customer = if r.customer_id.is_empty() {
         None
     } else {
         wire::id("customer_id", &r.customer_id, &mut v)
     };
-    let account = if r.account_id.is_empty() {
+    let account_id = if r.account_id.is_empty() {
         None
     } else {
         wire::id("account_id", &r.account_id, &mut v)
     };
+    let amounts = money_values(&r.money_values, &r.values, &mut v);
     v.clone().finish()?;
     let template = template.ok_or(PlansError::Invalid(v))?;
-    let locale = if r.locale.is_empty() {
-        templates::FALLBACK_LOCALE
-    } else {
-        r.locale.as_str()
+
+    // The account says whose debt it is and whether anything is past due.
+    let account = match account_id {
+        Some(id) => {
+            let mut conn = core.read().await?;
+            Some(super::account(&mut conn, id).await?)
+        }
+        None => None,
     };
-    let values: BTreeMap<String, String> = r.values.into_iter().collect();
-    // Personal opt-out link per customer and account; SMS replies use the keyword.
+    if let (Some(account), Some(customer)) = (&account, named_customer)
+        && account.customer_id != customer
+    {
+        return Err(PlansError::Invalid(Validation::single(
+            "account_id",
+            "belongs to another customer than customer_id",
+        )));
+    }
+    let customer = named_customer.or(account.as_ref().map(|a| a.customer_id));
+    // A personal opt-out link that names nobody cannot work (issue 19): refuse rather than send.
+    if customer.is_none() && templates::opt_out_is_link(template.channel) {
+        return Err(PlansError::Invalid(Validation::single(
+            "customer_id",
+            format!(
+                "is required for the personal opt-out link of a {} message (or give account_id)",
+                template.channel.as_str_name()
+            ),
+        )));
+    }
+    if let Some(account) = &account {
+        let past_due = account.days_past_due > 0 || account.arrears > 0;
+        if let Some(refusal) = templates::stage_refusal(template.stage, past_due) {
+            return Err(PlansError::FailedPrecondition(format!(
+                "{}: {} (template {} is {}; account {} has 0 days past due)",
+                refusal.code,
+                refusal.message,
+                template.id,
+                template.stage.as_str_name(),
+                account.id
+            )));
+        }
+    }
+
+    let addressee = match customer {
+        Some(id) => Some(core.directory.addressee(id, "customer_id").await?),
+        None => None,
+    };
+    let (locale_requested, locale_source) =
+        templates::choose_locale(&r.locale, addressee.as_ref().map(|a| a.locale.as_str()));
+
+    let mut values: BTreeMap<String, String> = r.values.into_iter().collect();
+    if let Some(addressee) = &addressee {
+        match values.get(templates::NAME_PLACEHOLDER) {
+            Some(given)
+                if !templates::name_matches(
+                    given,
+                    &addressee.legal_name,
+                    &addressee.preferred_name,
+                ) =>
+            {
+                return Err(PlansError::Invalid(Validation::single(
+                    format!("values.{}", templates::NAME_PLACEHOLDER),
+                    "is not this customer's name in profiles (legal or preferred); leave it \
+                     out and the server uses the customer's own",
+                )));
+            }
+            Some(_) => {}
+            None => {
+                if let Some(name) =
+                    templates::first_name(&addressee.legal_name, &addressee.preferred_name)
+                {
+                    values.insert(templates::NAME_PLACEHOLDER.to_owned(), name);
+                }
+            }
+        }
+    }
+    let amount_locale =
+        templates::text_locale(template, &locale_requested).unwrap_or(templates::FALLBACK_LOCALE);
+    for (name, amount) in amounts {
+        values.insert(name, templates::format_money(amount, amount_locale));
+    }
+
+    // Personal opt-out link per customer (and account); SMS replies use the keyword.
+    let mut url = core.rules.opt_out_base_url.trim_end_matches('/').to_owned();
+    for part in [customer, account_id].into_iter().flatten() {
+        url.push('/');
+        url.push_str(&part.to_string());
+    }
     let opt_out = OptOut {
-        url: format!(
-            "{}/{}/{}",
-            core.rules.opt_out_base_url.trim_end_matches('/'),
-            customer.map(|c| c.to_string()).unwrap_or_default(),
-            account.map(|a| a.to_string()).unwrap_or_default()
-        ),
+        url,
         sms_keyword: core.rules.opt_out_sms_keyword.clone(),
     };
-    let rendered = templates::render(template, locale, &values, &opt_out).map_err(|e| match e {
-        RenderError::MissingValue(name) => PlansError::Invalid(Validation::single(
-            format!("values.{name}"),
-            "is required by this template",
-        )),
-        other => PlansError::Corrupt(format!("template {}: {other}", template.id)),
-    })?;
+    let rendered =
+        templates::render(template, &locale_requested, &values, &opt_out).map_err(|e| match e {
+            RenderError::MissingValue(name) => PlansError::Invalid(Validation::single(
+                format!("values.{name}"),
+                "is required by this template",
+            )),
+            other => PlansError::Corrupt(format!("template {}: {other}", template.id)),
+        })?;
     Ok(pb::RenderMessageResponse {
         subject: rendered.subject.unwrap_or_default(),
         body: rendered.body,
@@ -96,7 +174,39 @@ pub(crate) async fn render(
         template_version: i32::try_from(template.version).unwrap_or(i32::MAX),
         opt_out_included: rendered.opt_out_included,
         reasons: rendered.reasons.iter().map(reason_to_pb).collect(),
+        locale_requested,
+        locale_source: match locale_source {
+            LocaleSource::Request => pb::LocaleSource::Request,
+            LocaleSource::Customer => pb::LocaleSource::Customer,
+            LocaleSource::Fallback => pb::LocaleSource::Fallback,
+        } as i32,
     })
+}
+
+/// Amounts for placeholders, checked: a known currency, not negative, and not also a string.
+fn money_values(
+    given: &HashMap<String, common::Money>,
+    strings: &HashMap<String, String>,
+    v: &mut Validation,
+) -> Vec<(String, Money)> {
+    let mut amounts = Vec::new();
+    for (name, money) in given {
+        let field = format!("money_values.{name}");
+        if strings.contains_key(name) {
+            v.add(field, "is also given in values; give an amount once");
+            continue;
+        }
+        match Currency::parse(&money.currency_code) {
+            Err(e) => v.add(format!("{field}.currency_code"), e.to_string()),
+            Ok(_) if money.minor_units < 0 => {
+                v.add(format!("{field}.minor_units"), "must not be negative")
+            }
+            Ok(currency) => {
+                amounts.push((name.clone(), Money::from_minor(currency, money.minor_units)))
+            }
+        }
+    }
+    amounts
 }
 
 #[tracing::instrument(skip_all)]
@@ -118,6 +228,24 @@ pub(crate) async fn list(
         &mut v,
     );
     let after = page.after.as_ref().map(|parts| parts.join(""));
+    let shipped = templates::shipped();
+    if let Some(wanted) = channel.filter(|c| *c != common::Channel::Unspecified)
+        && !shipped.iter().any(|t| t.channel == wanted)
+    {
+        // An empty list would read as "nothing fits today"; the truth is "never on this channel".
+        let mut with_templates: Vec<&str> =
+            shipped.iter().map(|t| t.channel.as_str_name()).collect();
+        with_templates.sort_unstable();
+        with_templates.dedup();
+        v.add(
+            "channel",
+            format!(
+                "no template is written for {}; templates exist for {}",
+                wanted.as_str_name(),
+                with_templates.join(", ")
+            ),
+        );
+    }
     v.finish()?;
     let language = r
         .locale
@@ -125,7 +253,7 @@ pub(crate) async fn list(
         .next()
         .unwrap_or_default()
         .to_lowercase();
-    let mut matching: Vec<Template> = templates::shipped()
+    let mut matching: Vec<Template> = shipped
         .into_iter()
         .filter(|t| channel.is_none_or(|c| c == common::Channel::Unspecified || t.channel == c))
         .filter(|t| stage.is_none_or(|s| s == pb::TemplateStage::Unspecified || t.stage == s))

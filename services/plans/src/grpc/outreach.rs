@@ -14,7 +14,9 @@ use super::hardship::reason_to_pb;
 use super::{Core, account, answer, commit};
 use crate::domain::account::Account;
 use crate::domain::affordability::{Explanation, ReasonEffect};
-use crate::domain::contact_rules::{self, Attempt, ProtectionPeriod, Protections, RuleSet};
+use crate::domain::contact_rules::{
+    self, Attempt, ContactRule, PastDue, ProtectionPeriod, Protections, RuleSet,
+};
 use crate::domain::events::PlansEvent;
 use crate::error::PlansError;
 use crate::store::contact::{StoredAttempt, StoredDecision, StoredReason};
@@ -246,6 +248,7 @@ impl OutreachApi {
                 at,
                 purpose,
                 automated: r.automated,
+                past_due: past_due(&context.account),
             },
         );
         let reserved_until = (r.reserve && decision.allowed).then(|| now + RESERVATION);
@@ -436,6 +439,26 @@ impl OutreachApi {
             .await?
             .is_some();
         let context = self.context(&mut conn, account, now).await?;
+        if !past_due(&context.account).anything() {
+            // Every suggestion below is collections contact (the first-contact templates speak of
+            // a missed payment); service messages follow their own events, not this one.
+            let reason = Explanation::new(
+                ContactRule::NothingPastDue.code(),
+                ReasonEffect::Opposes,
+                RuleSet::default().rule_ref(ContactRule::NothingPastDue),
+                "Nothing on the account is past due: there is no debt to contact the customer about.",
+            )
+            .param("days_past_due", context.account.days_past_due)
+            .param("arrears_minor_units", context.account.arrears);
+            return Ok(pb::NextBestActionResponse {
+                action: pb::NextActionKind::NoContact as i32,
+                channel: common::Channel::Unspecified as i32,
+                earliest_at: None,
+                purpose: pb::ContactPurpose::Unspecified as i32,
+                template_id: String::new(),
+                reasons: vec![reason_to_pb(&reason)],
+            });
+        }
         let contacted_before = context
             .ledger
             .iter()
@@ -490,6 +513,7 @@ impl OutreachApi {
                     at,
                     purpose,
                     automated: false,
+                    past_due: past_due(&context.account),
                 },
             );
             specialist |= decision.route_to_specialist;
@@ -568,6 +592,14 @@ impl OutreachApi {
             template_id,
             reasons: reasons.iter().map(reason_to_pb).collect(),
         })
+    }
+}
+
+/// What billing last reported past due on the account.
+fn past_due(account: &Account) -> PastDue {
+    PastDue {
+        days: account.days_past_due,
+        arrears: account.arrears,
     }
 }
 

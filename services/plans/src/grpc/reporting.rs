@@ -11,9 +11,12 @@ use rust_decimal::Decimal;
 use tonic::{Request, Response, Status};
 
 use super::{Core, answer};
-use crate::domain::recovery::{self, AccountFacts, Cohort};
+use crate::domain::recovery::{AccountOutcome, Cohort, PlanOutcome};
 use crate::error::PlansError;
 use crate::store;
+
+/// Accounts per page of the report (also the size of the plans query's IN list).
+const REPORT_PAGE: i64 = 500;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ReportingApi(pub(crate) Core);
@@ -81,83 +84,107 @@ impl ReportingApi {
         let write_off = Decimal::from_str(&self.0.rules.write_off_recovery_rate)
             .map_err(|e| PlansError::Corrupt(format!("rules.write_off_recovery_rate: {e}")))?;
 
-        let mut conn = self.0.read().await?;
-        let accounts: Vec<_> = store::accounts::all(&mut conn)
-            .await?
-            .into_iter()
-            .filter(|a| {
-                a.currency == currency
-                    && (r.jurisdiction.is_empty() || a.jurisdiction == r.jurisdiction)
-            })
-            .collect();
-        let mut facts = Vec::with_capacity(accounts.len());
-        for account in &accounts {
-            let recovered = store::promises::paid_between(
-                &mut conn,
-                account.id,
-                from - jiff::SignedDuration::from_micros(1),
-                until - jiff::SignedDuration::from_micros(1),
-            )
-            .await?;
-            facts.push(AccountFacts { account, recovered });
-        }
-        let plans = store::plans::all(&mut conn).await?;
-        // Vulnerable: a vulnerability hold or a mental-health crisis moratorium, ever.
-        let vulnerable: Vec<_> = store::protections::all(&mut conn)
-            .await?
-            .into_iter()
-            .filter(|p| {
-                matches!(
-                    p.kind,
-                    pb::ProtectionKind::VulnerabilityHold | pb::ProtectionKind::MentalHealthCrisis
+        let now = self.0.now();
+        let (mut vulnerable, mut others) = (Cohort::default(), Cohort::default());
+        // Pages by account id: the report never holds more than one page of accounts.
+        let mut after = String::new();
+        loop {
+            let page = {
+                let mut conn = self.0.read().await?;
+                let page = store::recovery::delinquent_page(
+                    &mut conn,
+                    currency,
+                    &r.jurisdiction,
+                    from,
+                    until,
+                    &after,
+                    REPORT_PAGE,
                 )
-            })
-            .map(|p| p.customer_id)
-            .collect();
-        let in_scope = |account_id| accounts.iter().any(|a| a.id == account_id);
-        let split = |vulnerable_side: bool| {
-            let f: Vec<AccountFacts<'_>> = facts
-                .iter()
-                .filter(|f| {
-                    recovery::is_vulnerable(f.account.customer_id, &vulnerable) == vulnerable_side
-                })
-                .cloned()
-                .collect();
-            let p: Vec<&crate::domain::plan::Plan> = plans
-                .iter()
-                .filter(|p| {
-                    in_scope(p.account_id)
-                        && recovery::is_vulnerable(p.customer_id, &vulnerable) == vulnerable_side
-                })
-                .collect();
-            recovery::cohort(&f, &p, from, until, write_off)
-        };
-        let all_plans: Vec<&crate::domain::plan::Plan> =
-            plans.iter().filter(|p| in_scope(p.account_id)).collect();
-        let total = recovery::cohort(&facts, &all_plans, from, until, write_off);
+                .await?;
+                let ids: Vec<_> = page.iter().map(|a| a.account_id).collect();
+                let plans = store::recovery::plans_started(&mut conn, &ids, from, until).await?;
+                (page, plans)
+            };
+            let (accounts, plans) = page;
+            let Some(last) = accounts.last() else { break };
+            after = last.account_id.to_string();
+            // Vulnerable: plans' own holds, or the vulnerability profiles records (asked once per
+            // customer in the page, outside any transaction).
+            let mut vulnerable_accounts = std::collections::HashSet::new();
+            let mut asked = std::collections::HashMap::new();
+            for a in &accounts {
+                let is_vulnerable = if a.held {
+                    true
+                } else if let Some(known) = asked.get(&a.customer_id) {
+                    *known
+                } else {
+                    let known = self.profile_vulnerable(a.customer_id).await?;
+                    asked.insert(a.customer_id, known);
+                    known
+                };
+                if is_vulnerable {
+                    vulnerable_accounts.insert(a.account_id);
+                }
+                let cohort = if is_vulnerable {
+                    &mut vulnerable
+                } else {
+                    &mut others
+                };
+                cohort.add_account(&AccountOutcome {
+                    baseline: a.baseline,
+                    cured: a.cured,
+                    recovered: a.recovered,
+                });
+            }
+            for p in &plans {
+                let cohort = if vulnerable_accounts.contains(&p.account_id) {
+                    &mut vulnerable
+                } else {
+                    &mut others
+                };
+                cohort.add_plan(
+                    &PlanOutcome {
+                        status: p.status,
+                        accepted_at: p.accepted_at,
+                        ended_at: p.ended_at,
+                    },
+                    now,
+                );
+            }
+            if i64::try_from(accounts.len()).unwrap_or(i64::MAX) < REPORT_PAGE {
+                break;
+            }
+        }
+        let total = vulnerable.merged(&others);
         let c = currency;
+        let expected = total.expected_write_off_recovery(write_off);
         Ok(pb::GetRecoveryReportResponse {
             period: r.period,
             currency_code: c.code().to_owned(),
-            recovered: Some(wire::money_to_pb(c, total.recovered)),
-            expected_write_off_recovery: Some(wire::money_to_pb(
-                c,
-                total.expected_write_off_recovery,
-            )),
+            recovered: Some(wire::money_to_pb(c, total.recovered_minor())),
+            expected_write_off_recovery: Some(wire::money_to_pb(c, expected)),
             recovery_advantage: Some(wire::money_to_pb(
                 c,
-                total
-                    .recovered
-                    .saturating_sub(total.expected_write_off_recovery),
+                total.recovered_minor().saturating_sub(expected),
             )),
-            delinquent_accounts: i32::try_from(total.delinquent).unwrap_or(i32::MAX),
+            delinquent_accounts: i32::try_from(total.accounts).unwrap_or(i32::MAX),
             cured_accounts: i32::try_from(total.cured).unwrap_or(i32::MAX),
             cure_rate: total.cure_rate(),
             plan_survival: survival_to_pb(&total),
-            vulnerable: Some(cohort_to_pb(&split(true), c)),
-            others: Some(cohort_to_pb(&split(false), c)),
-            generated_at: Some(wire::timestamp_to_pb(self.0.now())),
+            vulnerable: Some(cohort_to_pb(&vulnerable, c, write_off)),
+            others: Some(cohort_to_pb(&others, c, write_off)),
+            generated_at: Some(wire::timestamp_to_pb(now)),
         })
+    }
+
+    /// Whether profiles records a vulnerability for the customer. A customer profiles no longer
+    /// knows (erased) has none on record.
+    async fn profile_vulnerable(&self, customer_id: rapport_ids::Id) -> Result<bool, PlansError> {
+        match self.0.directory.contact_profile(customer_id).await {
+            Ok(profile) => Ok(profile.vulnerable),
+            Err(PlansError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -173,13 +200,13 @@ fn survival_to_pb(c: &Cohort) -> Vec<pb::PlanSurvival> {
         .collect()
 }
 
-fn cohort_to_pb(c: &Cohort, currency: Currency) -> pb::CohortOutcome {
+fn cohort_to_pb(c: &Cohort, currency: Currency, write_off: Decimal) -> pb::CohortOutcome {
     pb::CohortOutcome {
         accounts: i32::try_from(c.accounts).unwrap_or(i32::MAX),
-        recovered: Some(wire::money_to_pb(currency, c.recovered)),
+        recovered: Some(wire::money_to_pb(currency, c.recovered_minor())),
         expected_write_off_recovery: Some(wire::money_to_pb(
             currency,
-            c.expected_write_off_recovery,
+            c.expected_write_off_recovery(write_off),
         )),
         cured_accounts: i32::try_from(c.cured).unwrap_or(i32::MAX),
         cure_rate: c.cure_rate(),

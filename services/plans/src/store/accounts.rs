@@ -12,11 +12,11 @@ use crate::error::PlansError;
 const COLUMNS: &str = "account_id, customer_id, source_system, external_account_id, kind, currency, balance_minor, \
      contractual_payment_minor, annual_rate, due_day, remaining_term_months, jurisdiction, days_past_due, arrears_minor, \
      ever_delinquent, became_delinquent_at_micros, cured_at_micros, last_payment_at_micros, last_payment_minor, \
-     source_as_of_micros, created_at_micros, updated_at_micros";
+     source_as_of_micros, created_at_micros, updated_at_micros, arrears_as_of_micros, delinquent_balance_minor";
 
 pub async fn insert(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
     let query = sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO accounts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+        "INSERT INTO accounts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
     )));
     bind_all(query, a).execute(&mut *conn).await?;
     Ok(())
@@ -28,7 +28,8 @@ pub async fn update(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
          balance_minor = $7, contractual_payment_minor = $8, annual_rate = $9, due_day = $10, remaining_term_months = $11, \
          jurisdiction = $12, days_past_due = $13, arrears_minor = $14, ever_delinquent = $15, became_delinquent_at_micros = $16, \
          cured_at_micros = $17, last_payment_at_micros = $18, last_payment_minor = $19, source_as_of_micros = $20, \
-         created_at_micros = $21, updated_at_micros = $22 WHERE account_id = $1",
+         created_at_micros = $21, updated_at_micros = $22, arrears_as_of_micros = $23, delinquent_balance_minor = $24 \
+         WHERE account_id = $1",
     );
     bind_all(query, a).execute(&mut *conn).await?;
     Ok(())
@@ -61,6 +62,8 @@ fn bind_all<'q>(
         .bind(micros(a.source_as_of))
         .bind(micros(a.created_at))
         .bind(micros(a.updated_at))
+        .bind(a.arrears_as_of.map(micros))
+        .bind(a.delinquent_balance)
 }
 
 pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, PlansError> {
@@ -86,15 +89,6 @@ pub async fn by_source(
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
-}
-
-pub async fn all(conn: &mut Conn) -> Result<Vec<Account>, PlansError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM accounts ORDER BY account_id"
-    )))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(from_row).collect()
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, PlansError> {
@@ -130,6 +124,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, PlansError> {
         source_as_of: instant(number(19)?)?,
         created_at: instant(number(20)?)?,
         updated_at: instant(number(21)?)?,
+        arrears_as_of: optional(22)?.map(instant).transpose()?,
+        delinquent_balance: optional(23)?,
     })
 }
 

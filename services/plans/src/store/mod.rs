@@ -8,6 +8,7 @@ pub mod merges;
 pub mod plans;
 pub mod promises;
 pub mod protections;
+pub mod recovery;
 pub mod standing;
 
 use jiff::Timestamp;

@@ -311,20 +311,6 @@ pub async fn list(
     Ok(plans)
 }
 
-/// Every plan, for reporting.
-pub async fn all(conn: &mut Conn) -> Result<Vec<Plan>, PlansError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {PLAN_COLUMNS} FROM plans ORDER BY plan_id"
-    )))
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut plans = Vec::with_capacity(rows.len());
-    for row in &rows {
-        plans.push(with_installments(conn, from_row(row)?).await?);
-    }
-    Ok(plans)
-}
-
 async fn with_installments(conn: &mut Conn, mut plan: Plan) -> Result<Plan, PlansError> {
     let rows = sqlx::query(
         "SELECT sequence, due_date, amount_minor, principal_minor, interest_minor, closing_balance_minor, paid_minor, status \

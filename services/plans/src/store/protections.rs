@@ -90,16 +90,6 @@ pub async fn for_customer(conn: &mut Conn, customer_id: Id) -> Result<Vec<Protec
     rows.iter().map(from_row).collect()
 }
 
-/// Every protection of every customer, for reporting.
-pub async fn all(conn: &mut Conn) -> Result<Vec<Protection>, PlansError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM protections ORDER BY protection_id"
-    )))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(from_row).collect()
-}
-
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Protection, PlansError> {
     let text = |i: usize| row.try_get::<String, _>(i);
     let accounts: Vec<String> = serde_json::from_str(&text(2)?)

@@ -26,7 +26,9 @@ async fn billing_upserts_accounts_by_their_source_id(database: TestDatabase) {
     );
 
     let mut newer = plans.upsert("EUR", 240_000, 12_000, "C-1");
-    newer.as_of = Some(at("2026-03-02T09:00:00Z"));
+    // A second after the first snapshot (taken now, 09:00:00): one at the same instant would be
+    // answered as ignored (issue 19).
+    newer.as_of = Some(at("2026-03-02T09:00:01Z"));
     let updated = plans
         .accounts
         .upsert_account(newer)

@@ -7,6 +7,7 @@ mod accounts;
 mod due_dates;
 mod hardship;
 mod merges;
+mod messages;
 mod outreach;
 mod payments;
 mod plans;

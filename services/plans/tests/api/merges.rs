@@ -8,7 +8,7 @@ use rapport_proto::profiles::v1 as profiles;
 use rapport_storage::backend_tests;
 use rapport_storage::testing::TestDatabase;
 
-use crate::support::{Plans, agent, at, start, upsert_for};
+use crate::support::{Plans, agent, at, money, start, upsert_for};
 
 async fn us_customer(plans: &mut Plans, name: &str) -> String {
     plans
@@ -30,17 +30,21 @@ async fn us_customer(plans: &mut Plans, name: &str) -> String {
         .customer_id
 }
 
+/// A US debt 30 days past due (no collections call without something past due, issue 19).
 async fn us_account(plans: &mut Plans, customer_id: &str, external_id: &str) -> pb::Account {
     let mut request = upsert_for(customer_id, "USD", 500_000, 20_000, external_id);
     request.jurisdiction = "US".into();
-    plans
+    let account = plans
         .accounts
         .upsert_account(request)
         .await
         .unwrap()
         .into_inner()
         .account
-        .unwrap()
+        .unwrap();
+    plans
+        .arrears(&account.account_id, 30, money("USD", 20_000))
+        .await
 }
 
 /// `profiles.customer_merged.v1` as profiles' outbox publishes it (profiles/src/domain/events.rs).

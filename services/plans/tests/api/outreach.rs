@@ -9,10 +9,27 @@ use rapport_storage::backend_tests;
 use rapport_storage::testing::TestDatabase;
 use tonic::Code;
 
-use crate::support::{Plans, agent, at, start, upsert_for, violated_fields};
+use crate::support::{Plans, agent, at, money, start, upsert_for, violated_fields};
 
-/// A customer in profiles (in `zone`) with a debt in `jurisdiction`.
+/// A customer in profiles (in `zone`) with a debt in `jurisdiction`, 30 days past due.
 async fn debtor(plans: &mut Plans, zone: &str, jurisdiction: &str) -> (String, pb::Account) {
+    let (customer, account) = current_account(plans, zone, jurisdiction).await;
+    let account = plans
+        .arrears(
+            &account.account_id,
+            30,
+            money(&account.currency_code, 20_000),
+        )
+        .await;
+    (customer, account)
+}
+
+/// A customer in profiles (in `zone`) with an account in `jurisdiction` that was never behind.
+async fn current_account(
+    plans: &mut Plans,
+    zone: &str,
+    jurisdiction: &str,
+) -> (String, pb::Account) {
     let customer = plans
         .profiles
         .create_customer(profiles::CreateCustomerRequest {
@@ -460,7 +477,173 @@ backend_tests!(
     next_best_action_offers_help_first_and_respects_holds,
     a_vulnerability_recorded_in_profiles_routes_contact_to_a_specialist,
     bad_outreach_input_names_the_field,
+    no_collections_contact_while_nothing_is_past_due,
+    irish_texts_keep_the_default_hours_floor,
 );
+
+const PURPOSES: [pb::ContactPurpose; 3] = [
+    pb::ContactPurpose::PaymentDemand,
+    pb::ContactPurpose::Support,
+    pb::ContactPurpose::StatutoryNotice,
+];
+const CHANNELS: [common::Channel; 4] = [
+    common::Channel::Sms,
+    common::Channel::Email,
+    common::Channel::Phone,
+    common::Channel::Letter,
+];
+
+async fn next_best_action_at(
+    plans: &mut Plans,
+    account_id: &str,
+    when: &str,
+) -> pb::NextBestActionResponse {
+    plans
+        .plans_outreach()
+        .next_best_action(pb::NextBestActionRequest {
+            account_id: account_id.into(),
+            at: Some(at(when)),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Issue 19.1: an account with nothing past due (never behind, or back to current) gets no
+/// payment demand and no collections suggestion; help and notices the law requires still go.
+/// Every stage × every purpose × every channel, through the client.
+async fn no_collections_contact_while_nothing_is_past_due(database: TestDatabase) {
+    let mut plans = start(database).await;
+    plans.clock.set("2026-03-10T12:00:00Z".parse().unwrap());
+    let (never_behind_customer, never_behind) =
+        current_account(&mut plans, "Europe/London", "GB").await;
+    let (cured_customer, cured) = debtor(&mut plans, "Europe/London", "GB").await;
+    let cured = plans.arrears(&cured.account_id, 0, money("USD", 0)).await;
+    assert_eq!(cured.days_past_due, 0);
+    // (customer, account, days past due; 0 = nothing past due)
+    let mut accounts = vec![
+        (never_behind_customer, never_behind.account_id.clone(), 0),
+        (cured_customer, cured.account_id.clone(), 0),
+    ];
+    for days in [1, 45, 100, 400] {
+        let (customer, account) = current_account(&mut plans, "Europe/London", "GB").await;
+        plans
+            .arrears(&account.account_id, days, money("USD", 20_000))
+            .await;
+        accounts.push((customer, account.account_id, days));
+    }
+    for (customer, account, days) in &accounts {
+        let past_due = *days > 0;
+        for purpose in PURPOSES {
+            for channel in CHANNELS {
+                let mut request = check(customer, account, channel, "2026-03-10T12:00:00Z", false);
+                request.purpose = purpose as i32;
+                let decision = plans
+                    .plans_outreach()
+                    .check_contact(request)
+                    .await
+                    .unwrap()
+                    .into_inner();
+                let collections = purpose == pb::ContactPurpose::PaymentDemand;
+                let case = format!("{days} days past due, {purpose:?} by {channel:?}");
+                assert_eq!(
+                    decision.allowed,
+                    past_due || !collections,
+                    "{case}: {:?}",
+                    decision.reasons
+                );
+                assert_eq!(
+                    has_blocking(&decision.reasons, "NOTHING_PAST_DUE"),
+                    !past_due && collections,
+                    "{case}: {:?}",
+                    decision.reasons
+                );
+                if !decision.allowed {
+                    assert!(
+                        decision.next_allowed_at.is_none(),
+                        "{case}: a debt is not foreseeable"
+                    );
+                }
+            }
+        }
+        // Noon, and 06:30 when only a letter could go (the false "payment has not reached us").
+        for when in ["2026-03-10T12:00:00Z", "2026-03-10T06:30:00Z"] {
+            let action = next_best_action_at(&mut plans, account, when).await;
+            let case = format!("{days} days past due at {when}: {action:?}");
+            if past_due {
+                assert_ne!(
+                    action.action,
+                    pb::NextActionKind::NoContact as i32,
+                    "{case}"
+                );
+                assert!(!action.template_id.is_empty(), "{case}");
+            } else {
+                assert_eq!(
+                    action.action,
+                    pb::NextActionKind::NoContact as i32,
+                    "{case}"
+                );
+                assert_eq!(
+                    action.channel,
+                    common::Channel::Unspecified as i32,
+                    "{case}"
+                );
+                assert!(action.template_id.is_empty(), "{case}");
+                assert!(action.earliest_at.is_none(), "{case}");
+                assert!(has_blocking(&action.reasons, "NOTHING_PAST_DUE"), "{case}");
+            }
+        }
+    }
+}
+
+/// Issue 19.2: the Irish rule on calls and visits (09:00–21:00) is stricter than the default,
+/// and a text still gets the default floor (08:00–21:00): none at 22:30 in Dublin.
+async fn irish_texts_keep_the_default_hours_floor(database: TestDatabase) {
+    let mut plans = start(database).await;
+    let (customer, account) = debtor(&mut plans, "Europe/Dublin", "IE").await;
+    plans.clock.set("2026-03-10T22:30:00Z".parse().unwrap()); // 22:30 in Dublin (GMT)
+    for channel in [
+        common::Channel::Sms,
+        common::Channel::Push,
+        common::Channel::InApp,
+    ] {
+        for purpose in PURPOSES {
+            let mut request = check(
+                &customer,
+                &account.account_id,
+                channel,
+                "2026-03-10T22:30:00Z",
+                false,
+            );
+            request.purpose = purpose as i32;
+            let decision = plans
+                .plans_outreach()
+                .check_contact(request)
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(
+                !decision.allowed,
+                "{channel:?} {purpose:?}: {:?}",
+                decision.reasons
+            );
+            assert!(
+                has_blocking(&decision.reasons, "CONTACT_HOURS"),
+                "{:?}",
+                decision.reasons
+            );
+            assert_eq!(
+                decision.next_allowed_at,
+                Some(at("2026-03-11T08:00:00Z")),
+                "{channel:?}: the default floor opens at 08:00"
+            );
+        }
+    }
+    let action = next_best_action_at(&mut plans, &account.account_id, "2026-03-10T22:30:00Z").await;
+    let sms_now = action.channel == common::Channel::Sms as i32
+        && action.earliest_at == Some(at("2026-03-10T22:30:00Z"));
+    assert!(!sms_now, "no text at 22:30 in Ireland: {action:?}");
+}
 
 /// Plans reads vulnerability from profiles (issue 8): a recorded vulnerability holds contact as
 /// a vulnerability hold does, with nothing set in plans.
@@ -559,9 +742,11 @@ async fn templates_render_with_the_opt_out_and_name_missing_values(database: Tes
             common::Channel::try_from(template.channel).unwrap(),
             common::Channel::Email | common::Channel::Sms
         );
+        // The customer's name comes from profiles; an opt-out link needs the customer.
         let values: std::collections::HashMap<String, String> = template
             .required_values
             .iter()
+            .filter(|v| *v != "first_name")
             .map(|v| (v.clone(), "x".to_owned()))
             .collect();
         for locale in ["en", "ro-RO"] {
@@ -570,8 +755,8 @@ async fn templates_render_with_the_opt_out_and_name_missing_values(database: Tes
                     template_id: template.template_id.clone(),
                     locale: locale.into(),
                     values: values.clone(),
-                    customer_id: String::new(),
-                    account_id: String::new(),
+                    customer_id: plans.customer_id.clone(),
+                    ..Default::default()
                 })
                 .await
                 .unwrap()

@@ -21,10 +21,24 @@ const RECEIVED: &str = "2026-03-02T08:30:00Z";
 /// A GBP loan 45 days behind (300.00 in arrears) with a reduced-payment plan on the 15th.
 async fn account_with_a_plan(plans: &mut Plans) -> (pb::Account, pb::Plan) {
     let account = plans.account("GBP", 300_000, 15_000).await;
-    plans
-        .arrears(&account.account_id, 45, money("GBP", 30_000))
-        .await;
+    behind_since_the_day_before(plans, &account.account_id).await;
     account_with_a_plan_on(plans, account).await
+}
+
+/// 45 days behind (300.00), by billing's snapshot from the day before the money arrives
+/// (RECEIVED): the recovery report counts money received after an account became delinquent
+/// (issue 19).
+async fn behind_since_the_day_before(plans: &mut Plans, account_id: &str) {
+    plans
+        .accounts
+        .report_arrears(pb::ReportArrearsRequest {
+            account_id: account_id.into(),
+            days_past_due: 45,
+            arrears_amount: Some(money("GBP", 30_000)),
+            as_of: Some(at("2026-03-01T09:00:00Z")),
+        })
+        .await
+        .unwrap();
 }
 
 /// A hardship case, a statement and an accepted reduced-payment plan on the 15th for `account`.
@@ -474,9 +488,7 @@ async fn money_billing_reported_before_the_plan_pays_the_plan_when_the_agent_rec
 ) {
     let mut plans = start(database).await;
     let account = plans.account("GBP", 300_000, 15_000).await;
-    plans
-        .arrears(&account.account_id, 45, money("GBP", 30_000))
-        .await;
+    behind_since_the_day_before(&mut plans, &account.account_id).await;
     let paid = 12_500;
     let reported = plans
         .accounts
