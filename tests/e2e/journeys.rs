@@ -689,14 +689,29 @@ async fn one_journey_is_one_trace_across_the_services(database: TestDatabase) {
         .unwrap();
     assert!(score.explanation.iter().any(|c| c.signal == "plan_kept"));
     drop(journey);
-    provider.force_flush().unwrap();
-
-    let spans: Vec<_> = exporter
-        .get_finished_spans()
-        .unwrap()
-        .into_iter()
-        .filter(|s| s.span_context.trace_id() == trace_id)
-        .collect();
+    // Background work in the journey's trace (an outbox worker's delivery span, which closes
+    // just after the batch is marked delivered) may still be ending: read the exported spans
+    // until every span's parent is among them, for at most 5 s, then judge.
+    let mut spans: Vec<_> = Vec::new();
+    for _ in 0..250 {
+        provider.force_flush().unwrap();
+        spans = exporter
+            .get_finished_spans()
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.span_context.trace_id() == trace_id)
+            .collect();
+        let ids: HashSet<_> = spans.iter().map(|s| s.span_context.span_id()).collect();
+        if spans
+            .iter()
+            .filter(|s| !ids.contains(&s.parent_span_id))
+            .count()
+            <= 1
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let services: BTreeSet<String> = spans.iter().filter_map(service_of).collect();
     assert!(
         ["profiles", "plans", "loyalty"]
