@@ -14,6 +14,9 @@ use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use rapport::agent;
 use rapport_clock::{ManualClock, Timestamp};
+#[path = "support/profiles_events.rs"]
+mod profiles_events;
+
 use rapport_e2e::hardship;
 use rapport_outbox::delivery::Policy;
 use rapport_proto::common::v1 as common;
@@ -995,47 +998,8 @@ async fn good_standing_journey_reaches_referrals_through_plans_outbox(database: 
 /// worker delivered them to referrals (one customer everywhere).
 async fn referrals_had_every_profiles_merge_and_erasure(j: &mut Journey) {
     let storage = Storage::open(&j.databases[0].settings).unwrap();
-    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT event_id, event_type, customer_id, payload, occurred_at_micros FROM outbox \
-         WHERE event_type IN ('profiles.customer_merged.v1', 'profiles.customer_erased.v1') \
-         ORDER BY event_id",
-    )
-    .fetch_all(storage.reader())
-    .await
-    .unwrap();
+    let events = profiles_events::merges_and_erasures(&storage).await;
     storage.close().await;
-    let events = rows
-        .into_iter()
-        .map(|(event_id, event_type, customer_id, payload, at)| {
-            let payload: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&payload).unwrap();
-            common::DomainEvent {
-                event_id,
-                event_type,
-                customer_id,
-                occurred_at: Some(prost_types::Timestamp {
-                    seconds: at.div_euclid(1_000_000),
-                    nanos: i32::try_from(at.rem_euclid(1_000_000) * 1000).unwrap(),
-                }),
-                source_service: "profiles".into(),
-                payload: Some(prost_types::Struct {
-                    fields: payload
-                        .into_iter()
-                        .map(|(k, v)| {
-                            let text = v.as_str().unwrap_or_default().to_owned();
-                            (
-                                k,
-                                prost_types::Value {
-                                    kind: Some(prost_types::value::Kind::StringValue(text)),
-                                },
-                            )
-                        })
-                        .collect(),
-                }),
-                ..Default::default()
-            }
-        })
-        .collect();
     let answer = j
         .referrals
         .ingest_events(referrals::IngestEventsRequest { events })

@@ -15,6 +15,9 @@ use std::time::Duration;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use rapport::agent::{self, Connection};
+#[path = "support/profiles_events.rs"]
+mod profiles_events;
+
 use rapport_e2e::Suite;
 use rapport_e2e::hardship::{self, gbp};
 use rapport_proto::common::v1 as common;
@@ -1018,47 +1021,8 @@ const FRIENDS_OWN: &[&str] = &[
 /// outbox worker delivered them, as `rapport dev` wires it).
 async fn referrals_missed_profiles_events(suite: &Suite, connection: &Connection) -> i32 {
     let profiles = storage(suite, "profiles");
-    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT event_id, event_type, customer_id, payload, occurred_at_micros FROM outbox \
-         WHERE event_type IN ('profiles.customer_merged.v1', 'profiles.customer_erased.v1') \
-         ORDER BY event_id",
-    )
-    .fetch_all(profiles.reader())
-    .await
-    .unwrap();
+    let events = profiles_events::merges_and_erasures(&profiles).await;
     profiles.close().await;
-    let events = rows
-        .into_iter()
-        .map(|(event_id, event_type, customer_id, payload, at)| {
-            let payload: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&payload).unwrap();
-            common::DomainEvent {
-                event_id,
-                event_type,
-                customer_id,
-                occurred_at: Some(prost_types::Timestamp {
-                    seconds: at.div_euclid(1_000_000),
-                    nanos: i32::try_from(at.rem_euclid(1_000_000) * 1000).unwrap(),
-                }),
-                source_service: "profiles".into(),
-                payload: Some(prost_types::Struct {
-                    fields: payload
-                        .into_iter()
-                        .map(|(k, v)| {
-                            let text = v.as_str().unwrap_or_default().to_owned();
-                            (
-                                k,
-                                prost_types::Value {
-                                    kind: Some(prost_types::value::Kind::StringValue(text)),
-                                },
-                            )
-                        })
-                        .collect(),
-                }),
-                ..Default::default()
-            }
-        })
-        .collect();
     let answer = ReferralServiceClient::new(connection.clone())
         .ingest_events(referrals::IngestEventsRequest { events })
         .await

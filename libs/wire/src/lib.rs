@@ -2,6 +2,10 @@
 //! checked into domain values. Every check names the field it failed on (the request's own
 //! path) and records it in a [`Validation`], so a request's violations are reported together.
 
+mod events;
+
+pub use events::{EventEnvelope, EventRejection, MAX_EVENTS, event_batch, event_envelope};
+
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rapport_errors::Validation;

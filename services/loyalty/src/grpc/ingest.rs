@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
 use rapport_proto::loyalty::v1 as pb;
@@ -16,9 +15,6 @@ use crate::domain::ingest::{self, Effect, Rejection};
 use crate::domain::signal::Signal;
 use crate::error::LoyaltyError;
 use crate::store::{self, customers, signals};
-
-/// Most events in one call: a delivery batch, not a bulk load.
-pub const MAX_EVENTS: usize = 500;
 
 /// An event that passed its checks.
 struct Valid {
@@ -37,16 +33,7 @@ impl LoyaltyApi {
         r: pb::IngestEventsRequest,
     ) -> Result<pb::IngestEventsResponse, LoyaltyError> {
         let now = self.now();
-        if r.events.len() > MAX_EVENTS {
-            return Err(Validation::single(
-                "events",
-                format!(
-                    "at most {MAX_EVENTS} events per call, not {}",
-                    r.events.len()
-                ),
-            )
-            .into());
-        }
+        wire::event_batch(&r.events)?;
         let mut rejected = Vec::new();
         let mut valid = Vec::new();
         for event in &r.events {
@@ -142,32 +129,13 @@ async fn apply(
 }
 
 fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rejection> {
-    let bad = |code: &'static str, message: &str| Rejection {
-        code,
-        message: message.to_owned(),
-    };
-    let event_id = Id::parse(&event.event_id).map_err(|_| {
-        bad(
-            "INVALID_EVENT_ID",
-            "event_id must be a UUID set by the producer",
-        )
-    })?;
-    let customer_id = Id::parse(&event.customer_id).map_err(|_| {
-        bad(
-            "INVALID_CUSTOMER_ID",
-            "customer_id must be the customer's id",
-        )
-    })?;
-    let mut v = Validation::new();
-    let at = match event.occurred_at.as_ref() {
-        None => return Err(bad("MISSING_OCCURRED_AT", "occurred_at is required")),
-        Some(at) => wire::past_instant("occurred_at", Some(at), now, &mut v),
-    };
-    let at = at.ok_or_else(|| {
-        bad(
-            "INVALID_OCCURRED_AT",
-            "occurred_at must be a valid instant, not in the future",
-        )
+    let wire::EventEnvelope {
+        event_id,
+        customer_id,
+        at,
+    } = wire::event_envelope(event, now).map_err(|r| Rejection {
+        code: r.code,
+        message: r.message,
     })?;
     let payload = event
         .payload

@@ -2,18 +2,14 @@
 //! profiles' merges and erasures (DESIGN.md, "One customer everywhere") — applied once each (by
 //! event id), in any order.
 
-use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
-use rapport_wire as wire;
+use rapport_wire::{self as wire, EventRejection};
 
 use super::{AccountApi, commit};
 use crate::error::PlansError;
 use crate::store;
-
-/// Most events in one call: a delivery batch, not a bulk load.
-pub const MAX_EVENTS: usize = 500;
 
 pub const CUSTOMER_MERGED: &str = "profiles.customer_merged.v1";
 pub const CUSTOMER_ERASED: &str = "profiles.customer_erased.v1";
@@ -32,12 +28,6 @@ struct Valid {
     change: Change,
 }
 
-/// Why an event was not applied: a stable code and a sentence.
-struct Rejection {
-    code: &'static str,
-    message: String,
-}
-
 impl AccountApi {
     #[tracing::instrument(skip_all, fields(events = r.events.len()))]
     pub(super) async fn ingest(
@@ -45,16 +35,7 @@ impl AccountApi {
         r: pb::IngestEventsRequest,
     ) -> Result<pb::IngestEventsResponse, PlansError> {
         let now = self.0.now();
-        if r.events.len() > MAX_EVENTS {
-            return Err(Validation::single(
-                "events",
-                format!(
-                    "at most {MAX_EVENTS} events per call, not {}",
-                    r.events.len()
-                ),
-            )
-            .into());
-        }
+        wire::event_batch(&r.events)?;
         let mut rejected = Vec::new();
         let mut valid = Vec::new();
         for event in &r.events {
@@ -62,13 +43,7 @@ impl AccountApi {
                 Ok(v) => valid.push(v),
                 Err(reason) => rejected.push(pb::EventRejection {
                     event_id: event.event_id.clone(),
-                    reason: Some(common::Reason {
-                        code: reason.code.to_owned(),
-                        message: reason.message,
-                        rule_ref: String::new(),
-                        effect: common::ReasonEffect::Opposes as i32,
-                        params: Default::default(),
-                    }),
+                    reason: Some(reason.into_reason()),
                 }),
             }
         }
@@ -113,36 +88,14 @@ impl AccountApi {
     }
 }
 
-fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rejection> {
-    let bad = |code: &'static str, message: String| Rejection { code, message };
-    let event_id = Id::parse(&event.event_id).map_err(|_| {
-        bad(
-            "INVALID_EVENT_ID",
-            "event_id must be a UUID set by the producer".into(),
-        )
-    })?;
-    let customer_id = Id::parse(&event.customer_id).map_err(|_| {
-        bad(
-            "INVALID_CUSTOMER_ID",
-            "customer_id must be the customer's id".into(),
-        )
-    })?;
-    let Some(occurred_at) = event.occurred_at.as_ref() else {
-        return Err(bad("MISSING_OCCURRED_AT", "occurred_at is required".into()));
-    };
-    let at = wire::past_instant(
-        "occurred_at",
-        Some(occurred_at),
-        now,
-        &mut Validation::new(),
-    )
-    .ok_or_else(|| {
-        bad(
-            "INVALID_OCCURRED_AT",
-            "occurred_at must be a valid instant, not in the future".into(),
-        )
-    })?;
-    let payload_id = |field: &str| -> Result<Id, Rejection> {
+fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, EventRejection> {
+    let bad = |code: &'static str, message: String| EventRejection::new(code, message);
+    let wire::EventEnvelope {
+        event_id,
+        customer_id,
+        at,
+    } = wire::event_envelope(event, now)?;
+    let payload_id = |field: &str| -> Result<Id, EventRejection> {
         let text = event
             .payload
             .as_ref()

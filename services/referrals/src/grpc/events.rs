@@ -4,20 +4,16 @@
 //! id), in any order: the latest verdict by its time is kept; an event about a merged-away id
 //! lands on its survivor; an erasure reaches every id merged into the customer, before or after.
 
-use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
 use rapport_proto::referrals::v1 as pb;
-use rapport_wire as wire;
+use rapport_wire::{self as wire, EventRejection};
 use serde_json::Value;
 
 use super::{ReferralApi, commit};
 use crate::domain::standing::{Published, STANDING_CHANGED};
 use crate::error::ReferralsError;
 use crate::store::{self, merges};
-
-/// Most events in one call: a delivery batch, not a bulk load.
-pub const MAX_EVENTS: usize = 500;
 
 /// An event that passed its checks.
 struct Valid {
@@ -42,12 +38,6 @@ enum Effect {
 const CUSTOMER_MERGED: &str = "profiles.customer_merged.v1";
 const CUSTOMER_ERASED: &str = "profiles.customer_erased.v1";
 
-/// Why an event was not applied: a stable code and a sentence.
-struct Rejection {
-    code: &'static str,
-    message: String,
-}
-
 impl ReferralApi {
     #[tracing::instrument(skip_all, fields(events = r.events.len()))]
     pub(super) async fn ingest(
@@ -55,16 +45,7 @@ impl ReferralApi {
         r: pb::IngestEventsRequest,
     ) -> Result<pb::IngestEventsResponse, ReferralsError> {
         let now = self.now();
-        if r.events.len() > MAX_EVENTS {
-            return Err(Validation::single(
-                "events",
-                format!(
-                    "at most {MAX_EVENTS} events per call, not {}",
-                    r.events.len()
-                ),
-            )
-            .into());
-        }
+        wire::event_batch(&r.events)?;
         let mut rejected = Vec::new();
         let mut valid = Vec::new();
         for event in &r.events {
@@ -72,13 +53,7 @@ impl ReferralApi {
                 Ok(v) => valid.push(v),
                 Err(reason) => rejected.push(pb::EventRejection {
                     event_id: event.event_id.clone(),
-                    reason: Some(common::Reason {
-                        code: reason.code.to_owned(),
-                        message: reason.message,
-                        rule_ref: String::new(),
-                        effect: common::ReasonEffect::Opposes as i32,
-                        params: Default::default(),
-                    }),
+                    reason: Some(reason.into_reason()),
                 }),
             }
         }
@@ -128,35 +103,13 @@ impl ReferralApi {
     }
 }
 
-fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rejection> {
-    let bad = |code: &'static str, message: String| Rejection { code, message };
-    let event_id = Id::parse(&event.event_id).map_err(|_| {
-        bad(
-            "INVALID_EVENT_ID",
-            "event_id must be a UUID set by the producer".into(),
-        )
-    })?;
-    let customer_id = Id::parse(&event.customer_id).map_err(|_| {
-        bad(
-            "INVALID_CUSTOMER_ID",
-            "customer_id must be the customer's id".into(),
-        )
-    })?;
-    let Some(occurred_at) = event.occurred_at.as_ref() else {
-        return Err(bad("MISSING_OCCURRED_AT", "occurred_at is required".into()));
-    };
-    let at = wire::past_instant(
-        "occurred_at",
-        Some(occurred_at),
-        now,
-        &mut Validation::new(),
-    )
-    .ok_or_else(|| {
-        bad(
-            "INVALID_OCCURRED_AT",
-            "occurred_at must be a valid instant, not in the future".into(),
-        )
-    })?;
+fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, EventRejection> {
+    let bad = |code: &'static str, message: String| EventRejection::new(code, message);
+    let wire::EventEnvelope {
+        event_id,
+        customer_id,
+        at,
+    } = wire::event_envelope(event, now)?;
     let payload = event
         .payload
         .as_ref()
