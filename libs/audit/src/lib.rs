@@ -17,7 +17,15 @@ pub mod targets;
 
 pub use chain::{Entry, NewEntry, Verification};
 pub use grpc::AuditTrails;
-pub use store::{AuditError, AuditLog, Filter};
+pub use store::{AuditError, AuditLog, Filter, PendingCall};
 
 /// The migration that creates `audit_log`; each service lists it among its own migrations.
 pub const MIGRATION_SQL: &str = include_str!("../migrations/audit_log.sql");
+
+/// The migration that creates `audit_pending` (an entry's half that commits with the change);
+/// each service lists it after [`MIGRATION_SQL`].
+pub const PENDING_MIGRATION_SQL: &str = include_str!("../migrations/audit_pending.sql");
+
+/// The outcome of an entry whose change committed but whose call never reported how it ended
+/// (the client hung up, the deadline passed, or the process stopped).
+pub const COMMITTED_NO_ANSWER: &str = "COMMITTED_NO_ANSWER";

@@ -15,6 +15,8 @@ pub enum AuditError {
     Targets(#[source] serde_json::Error),
     #[error("the audit trail kept changing under {0} tries to append")]
     Contended(u32),
+    #[error("a pending audit entry is not the JSON this version writes")]
+    Pending(#[source] serde_json::Error),
 }
 
 impl From<sqlx::Error> for AuditError {
@@ -30,6 +32,99 @@ impl From<sqlx::Error> for AuditError {
 pub struct AuditLog {
     storage: Storage,
     appending: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// What an append settles besides adding its entry.
+#[derive(Debug, Clone, Copy)]
+enum Settle<'k> {
+    Nothing,
+    /// The call ended here: its pending half (if any) goes.
+    Finished(&'k str),
+    /// Nobody finished the call: append only if the pending half is still there.
+    Abandoned(&'k str),
+}
+
+/// An audited call about to run: what its change's transaction writes with it, so the change
+/// and its audit entry cannot be separated by a hang-up, a deadline or a crash (issue 20).
+#[derive(Debug, Clone)]
+pub struct PendingCall {
+    key: String,
+    finish_by_micros: i64,
+    entry: String,
+}
+
+impl PendingCall {
+    /// `entry` as known before the call runs (request targets, outcome still unknown); the call
+    /// must end before `finish_by_micros` or its entry is written by
+    /// [`AuditLog::settle_abandoned`].
+    pub fn new(entry: &NewEntry, finish_by_micros: i64) -> Self {
+        let json = serde_json::json!({
+            "recorded_at_micros": entry.recorded_at_micros,
+            "actor": entry.actor,
+            "role": entry.role,
+            "rpc": entry.rpc,
+            "targets": entry.targets,
+            "trace_id": entry.trace_id,
+        });
+        Self {
+            key: rapport_ids::Id::new().to_string(),
+            finish_by_micros,
+            entry: json.to_string(),
+        }
+    }
+
+    /// The hook a [`rapport_storage::WriteTransaction`] of the call runs before it commits: it
+    /// writes this pending half (once, however many transactions the call commits).
+    pub fn commit_hook(&self) -> rapport_storage::health::CommitHook {
+        let call = self.clone();
+        Arc::new(move |connection| {
+            let call = call.clone();
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO audit_pending (call_key, finish_by_micros, entry) VALUES ($1, $2, $3) \
+                     ON CONFLICT (call_key) DO NOTHING",
+                )
+                .bind(call.key)
+                .bind(call.finish_by_micros)
+                .bind(call.entry)
+                .execute(connection)
+                .await?;
+                Ok(())
+            })
+        })
+    }
+}
+
+fn pending_entry_of(text: &str) -> Result<NewEntry, AuditError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(AuditError::Pending)?;
+    let text_of = |field: &str| {
+        value
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok(NewEntry {
+        recorded_at_micros: value
+            .get("recorded_at_micros")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or_default(),
+        actor: text_of("actor"),
+        role: text_of("role"),
+        rpc: text_of("rpc"),
+        targets: value
+            .get("targets")
+            .and_then(serde_json::Value::as_array)
+            .map(|targets| {
+                targets
+                    .iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        outcome: String::new(),
+        trace_id: text_of("trace_id"),
+    })
 }
 
 /// What a listing is narrowed to.
@@ -65,9 +160,77 @@ impl AuditLog {
         }
     }
 
+    /// The storage the trail is kept in (the unit's own).
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
     /// Appends `entry` after the current head, in its own transaction.
-    #[tracing::instrument(skip_all, fields(rpc = %entry.rpc, outcome = %entry.outcome))]
     pub async fn append(&self, entry: &NewEntry) -> Result<Entry, AuditError> {
+        let appended = self.append_settling(entry, Settle::Nothing).await?;
+        // Only an abandoned call's append can find nothing to do.
+        appended.ok_or(AuditError::Contended(0))
+    }
+
+    /// Appends the entry of a call whose pending half (if its change committed) is `call`'s,
+    /// deleting that half in the same transaction.
+    pub async fn append_for(
+        &self,
+        call: &PendingCall,
+        entry: &NewEntry,
+    ) -> Result<Entry, AuditError> {
+        let appended = self
+            .append_settling(entry, Settle::Finished(&call.key))
+            .await?;
+        // Only an abandoned call's append can find nothing to do.
+        appended.ok_or(AuditError::Contended(0))
+    }
+
+    /// Turns pending halves whose calls can no longer end (their deadline and margin have
+    /// passed before `now_micros`) into entries with the outcome
+    /// [`crate::COMMITTED_NO_ANSWER`]: the change committed, and nobody recorded how the call
+    /// ended. Safe to run from several processes on one database. How many were turned.
+    pub async fn settle_abandoned(&self, now_micros: i64) -> Result<usize, AuditError> {
+        // No span for a sweep that finds nothing (issue 20: quiet traces).
+        let rows = sqlx::query(
+            "SELECT call_key, entry FROM audit_pending WHERE finish_by_micros < $1 \
+             ORDER BY finish_by_micros LIMIT 100",
+        )
+        .bind(now_micros)
+        .fetch_all(self.storage.reader())
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let span = tracing::info_span!(parent: None, "audit.settle_abandoned", calls = rows.len());
+        tracing::Instrument::instrument(self.settle_rows(&rows), span).await
+    }
+
+    async fn settle_rows(&self, rows: &[sqlx::any::AnyRow]) -> Result<usize, AuditError> {
+        let mut settled = 0;
+        for row in rows {
+            let key: String = row.try_get(0)?;
+            let text: String = row.try_get(1)?;
+            let mut entry = pending_entry_of(&text)?;
+            entry.outcome = crate::COMMITTED_NO_ANSWER.to_owned();
+            if self
+                .append_settling(&entry, Settle::Abandoned(&key))
+                .await?
+                .is_some()
+            {
+                tracing::warn!(rpc = %entry.rpc, actor = %entry.actor, "audit entry of a committed change recorded without its outcome (the call did not finish here)");
+                settled += 1;
+            }
+        }
+        Ok(settled)
+    }
+
+    /// `None` only for [`Settle::Abandoned`] when another process settled it first.
+    async fn append_settling(
+        &self,
+        entry: &NewEntry,
+        settle: Settle<'_>,
+    ) -> Result<Option<Entry>, AuditError> {
         let _turn = self.appending.lock().await;
         let targets = serde_json::to_string(&entry.targets).map_err(AuditError::Targets)?;
         for attempt in 0..TRIES {
@@ -75,6 +238,20 @@ impl AuditLog {
                 tokio::time::sleep(backoff(attempt)).await;
             }
             let mut tx = self.storage.begin_write().await?;
+            match settle {
+                Settle::Nothing => {}
+                Settle::Finished(key) | Settle::Abandoned(key) => {
+                    let deleted = sqlx::query("DELETE FROM audit_pending WHERE call_key = $1")
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if deleted == 0 && matches!(settle, Settle::Abandoned(_)) {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                }
+            }
             let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -102,12 +279,12 @@ impl AuditLog {
             match inserted.map_err(StorageError::from) {
                 Ok(_) => {
                     tx.commit().await?;
-                    return Ok(Entry {
+                    return Ok(Some(Entry {
                         seq,
                         entry: entry.clone(),
                         previous_hash,
                         hash,
-                    });
+                    }));
                 }
                 // Another process appended entry `seq` first: build on its entry instead. Roll
                 // back now: a dropped transaction gives its connection back only later.

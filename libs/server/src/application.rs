@@ -239,16 +239,51 @@ impl Application {
                 trails_by_unit.insert(unit.name, trail);
             }
             let (became_ready, ready_seen) = tokio::sync::watch::channel(false);
-            for worker in unit.workers {
+            let mut unit_workers = unit.workers;
+            if let Some(storage) = &unit.storage {
+                // Storage health and the audit sweep run beside the unit's own workers.
+                let (name, services) = (unit.name, unit.grpc_services.clone());
+                let (storage, reporter, readiness) =
+                    (storage.clone(), reporter.clone(), readiness.clone());
+                unit_workers.push(Box::new(move |stopping| {
+                    Box::pin(crate::storage_watch::watch(
+                        name, services, storage, reporter, readiness, stopping,
+                    ))
+                }));
+                if let Some(trail) = trails_by_unit.get(unit.name).cloned() {
+                    unit_workers.push(Box::new(move |stopping| {
+                        Box::pin(crate::storage_watch::settle_abandoned(
+                            name, trail, stopping,
+                        ))
+                    }));
+                }
+            }
+            let health = unit
+                .storage
+                .as_ref()
+                .map(|storage| storage.health().clone());
+            for worker in unit_workers {
                 let mut stopping = crate::unit::Stopping(stopping.clone());
                 let mut ready_seen = ready_seen.clone();
+                let health = health.clone();
                 workers.push(tokio::spawn(async move {
                     // Workers start once their unit is ready (storage migrated), unless shutdown comes first.
                     tokio::select! {
                         ready = ready_seen.wait_for(|ready| *ready) => if ready.is_err() { return },
                         () = stopping.stopped() => return,
                     }
-                    worker(stopping).await;
+                    // A worker's storage errors count toward its unit's storage health.
+                    match health {
+                        Some(health) => {
+                            rapport_storage::CallScope {
+                                health,
+                                on_commit: None,
+                            }
+                            .run(worker(stopping))
+                            .await
+                        }
+                        None => worker(stopping).await,
+                    }
                 }));
             }
             for set in &unit.descriptor_sets {

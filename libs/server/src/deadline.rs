@@ -16,6 +16,11 @@ use tonic::body::Body;
 use tower::Service;
 use tower_layer::Layer;
 
+/// When the call's handler is stopped at the latest (a request extension for the layers
+/// inside this one: the guard's audit sweep waits until then).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallDeadline(pub(crate) std::time::SystemTime);
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DeadlineLayer {
     limit: Duration,
@@ -57,7 +62,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let limit = self.limit;
         let callers = request
             .headers()
@@ -66,12 +71,15 @@ where
             .and_then(grpc_timeout)
             // Before tonic's timer for the same deadline (see the module's comment).
             .map(|timeout| timeout.saturating_sub(Duration::from_millis(1)));
+        let (wait, whose) = match callers {
+            Some(callers) if callers < limit => (callers, "the caller's deadline"),
+            _ => (limit, "the server's limit"),
+        };
+        request
+            .extensions_mut()
+            .insert(CallDeadline(std::time::SystemTime::now() + wait));
         let call = self.inner.call(request);
         Box::pin(async move {
-            let (wait, whose) = match callers {
-                Some(callers) if callers < limit => (callers, "the caller's deadline"),
-                _ => (limit, "the server's limit"),
-            };
             match tokio::time::timeout(wait, call).await {
                 Ok(result) => result,
                 Err(_) => Ok(tonic::Status::deadline_exceeded(format!(

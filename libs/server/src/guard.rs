@@ -21,7 +21,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use rapport_audit::targets::{Descriptors, capped, string_field, varint_field};
-use rapport_audit::{AuditLog, NewEntry};
+use rapport_audit::{AuditLog, NewEntry, PendingCall};
 use rapport_proto::audit::v1::audit_service_server;
 use rapport_security::policy::{self, Access, Permission};
 use rapport_security::rate_limit::RateLimiter;
@@ -108,7 +108,15 @@ where
                 Admitted::Refused(status) => Ok(status.into_http()),
                 Admitted::Checked(call) => {
                     let mut inner = inner;
-                    let response = inner.call(call.request).await?;
+                    // The handler runs in its unit's storage scope: its storage errors reach
+                    // the unit's health, and a change's transaction commits the audit entry's
+                    // pending half with it.
+                    let scope = guard.scope_of(&call);
+                    let running = inner.call(call.request);
+                    let response = match scope {
+                        Some(scope) => scope.run(running).await?,
+                        None => running.await?,
+                    };
                     Ok(guard.finish(call.audit, response).await)
                 }
             }
@@ -137,7 +145,13 @@ struct Pending {
     access: Access,
     request_body: Bytes,
     trace_id: String,
+    /// For a change: the entry's half its transaction commits with it.
+    call: Option<PendingCall>,
 }
+
+/// How long after a call's deadline its pending audit half waits before the sweep writes the
+/// entry without an outcome: the guard's own append after the handler finishes fits in it.
+const SETTLE_MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Guard {
     async fn admit(&self, request: http::Request<Body>) -> Admitted {
@@ -223,6 +237,7 @@ impl Guard {
                         access,
                         request_body: body,
                         trace_id,
+                        call: None,
                     };
                     // A refused change or sensitive read is audited too, with whom it was about.
                     let targets = self
@@ -234,15 +249,50 @@ impl Guard {
             }
         };
         request.extensions_mut().insert(caller.clone());
-        let audit = (access != Access::Read).then(|| Pending {
-            caller,
-            role,
-            method,
-            access,
-            request_body: body,
-            trace_id,
+        let audit = (access != Access::Read).then(|| {
+            let mut pending = Pending {
+                caller,
+                role,
+                method,
+                access,
+                request_body: body,
+                trace_id,
+                call: None,
+            };
+            if access == Access::Change {
+                let deadline = request
+                    .extensions()
+                    .get::<crate::deadline::CallDeadline>()
+                    .map_or_else(std::time::SystemTime::now, |deadline| deadline.0);
+                let targets = self
+                    .descriptors
+                    .request_targets(&pending.method, &pending.request_body);
+                let before = self.entry(&pending, "", targets);
+                let finish_by = (deadline + SETTLE_MARGIN)
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |since| {
+                        i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+                    });
+                pending.call = Some(PendingCall::new(&before, finish_by));
+            }
+            pending
         });
         Admitted::Checked(Checked { request, audit })
+    }
+
+    /// The storage scope a checked call runs in: its unit's storage health, and for an audited
+    /// change the hook that commits the entry's pending half with the change.
+    fn scope_of(&self, call: &Checked) -> Option<rapport_storage::CallScope> {
+        let service = policy::service_of(call.request.uri().path());
+        let trail = self.trails.get(service)?;
+        Some(rapport_storage::CallScope {
+            health: trail.storage().health().clone(),
+            on_commit: call
+                .audit
+                .as_ref()
+                .and_then(|pending| pending.call.as_ref())
+                .map(PendingCall::commit_hook),
+        })
     }
 
     /// The role under which `caller` may use `permission`.
@@ -307,7 +357,20 @@ impl Guard {
         http::Response::from_parts(parts, crate::grpc::unary_body(data, trailers))
     }
 
-    /// Appends one entry to the trail of the RPC's service; whether it was written.
+    fn entry(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> NewEntry {
+        NewEntry {
+            recorded_at_micros: rapport_clock::to_unix_micros(jiff::Timestamp::now()),
+            actor: pending.caller.subject.clone(),
+            role: pending.role.clone(),
+            rpc: pending.method.clone(),
+            targets: capped(targets),
+            outcome: outcome.to_owned(),
+            trace_id: pending.trace_id.clone(),
+        }
+    }
+
+    /// Appends one entry to the trail of the RPC's service (settling the call's pending half);
+    /// whether it was written.
     async fn record(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> bool {
         let service = policy::service_of(&pending.method);
         let trail = if service == audit_service_server::SERVICE_NAME {
@@ -325,16 +388,12 @@ impl Guard {
             // that does not exist has nothing to protect.
             return true;
         };
-        let entry = NewEntry {
-            recorded_at_micros: rapport_clock::to_unix_micros(jiff::Timestamp::now()),
-            actor: pending.caller.subject.clone(),
-            role: pending.role.clone(),
-            rpc: pending.method.clone(),
-            targets: capped(targets),
-            outcome: outcome.to_owned(),
-            trace_id: pending.trace_id.clone(),
+        let entry = self.entry(pending, outcome, targets);
+        let appended = match &pending.call {
+            Some(call) => trail.append_for(call, &entry).await,
+            None => trail.append(&entry).await,
         };
-        match trail.append(&entry).await {
+        match appended {
             Ok(_) => true,
             Err(error) => {
                 tracing::error!(rpc = %pending.method, error = %rapport_errors::chain(&error), "cannot write the audit entry");

@@ -12,6 +12,10 @@
 //!   `rapport.audit.v1.AuditService` to read it;
 //! - an admin port (`admin_listen`): Prometheus `/metrics` (`metrics`), `/livez`, `/readyz`,
 //!   and gRPC health in plaintext for Kubernetes' native probes (`admin`);
+//! - storage health (`storage_watch`): a unit whose storage refuses writes (full, read-only,
+//!   damaged) reports `NOT_SERVING` and `/readyz` 503 with the reason until a probe write
+//!   succeeds; a damaged one is not served at all; audited changes commit their entry's pending
+//!   half with them, and a sweep writes the entries of calls that never finished here;
 //! - graceful shutdown: stop accepting, let in-flight calls finish (within a grace period), then
 //!   close storage.
 
@@ -25,6 +29,7 @@ mod metrics;
 mod readiness;
 mod settings;
 mod shutdown;
+mod storage_watch;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod unit;

@@ -463,6 +463,23 @@ async fn observe_unit(unit: &ObservedUnit) -> Vec<Sample> {
         )
         .label("service", service),
     );
+    // One series per kind, so an alert can name what is wrong and a dashboard can stack them.
+    let refusal = unit.storage.health().refusal().map(|refusal| refusal.kind);
+    for kind in [
+        rapport_storage::RefusalKind::Full,
+        rapport_storage::RefusalKind::ReadOnly,
+        rapport_storage::RefusalKind::Damaged,
+    ] {
+        samples.push(
+            Sample::new(
+                "rapport_storage_refusing_writes",
+                "1 while the service's storage refuses writes for this reason (full, read_only, damaged), else 0",
+                if refusal == Some(kind) { 1.0 } else { 0.0 },
+            )
+            .label("service", service)
+            .label("reason", kind.as_str()),
+        );
+    }
     samples
 }
 

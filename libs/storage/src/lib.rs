@@ -8,6 +8,7 @@
 //!   share one database in small deployments.
 //! - Migrations are embedded in each service's binary and run at start ([`Migrations`]).
 
+pub mod health;
 mod migrations;
 mod settings;
 mod store;
@@ -16,7 +17,11 @@ pub mod testing;
 
 pub use migrations::{EmbeddedMigration, Migrations};
 pub use settings::{Backend, StorageSettings};
+pub use health::{CallScope, Refusal, RefusalKind, StorageHealth};
 pub use store::{PoolUse, Storage, StorageError, WriteTransaction};
+
+/// The table [`Storage::probe`] writes to, in every service's migrations.
+pub const PROBE_MIGRATION_SQL: &str = "CREATE TABLE IF NOT EXISTS storage_probe (\n    id BIGINT PRIMARY KEY,\n    written_at_micros BIGINT NOT NULL\n);\n";
 
 /// Re-exported so services name the same sqlx the kit uses.
 pub use sqlx;

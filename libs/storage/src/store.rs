@@ -1,15 +1,71 @@
-use std::path::Path;
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{Any, AnyPool, AssertSqlSafe};
+use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Connection};
 
+use crate::health::{self, StorageHealth};
 use crate::migrations::Migrations;
 use crate::settings::{Backend, StorageSettings, is_plain_identifier};
 pub use rapport_errors::Fault;
 
-/// A write transaction; commit it, or drop it to roll back.
-pub type WriteTransaction = sqlx::Transaction<'static, Any>;
+/// A write transaction: use it as a connection (`&mut *tx`), then [`WriteTransaction::commit`]
+/// it, or drop it to roll back. Its commit also writes what the call it runs in must commit with
+/// it (the audit entry's pending half), and tells the storage's health that writes work.
+pub struct WriteTransaction {
+    inner: sqlx::Transaction<'static, Any>,
+    health: StorageHealth,
+}
+
+impl std::fmt::Debug for WriteTransaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTransaction").finish_non_exhaustive()
+    }
+}
+
+impl Deref for WriteTransaction {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+}
+
+impl WriteTransaction {
+    /// Commits, with the call's commit hook (if any) written first in the same transaction.
+    pub async fn commit(mut self) -> Result<(), StorageError> {
+        let outcome = async {
+            if let Some(hook) = health::commit_hook_for(&self.health) {
+                hook(&mut self.inner).await?;
+            }
+            self.inner.commit().await
+        }
+        .await
+        .map_err(StorageError::from);
+        match outcome {
+            Ok(()) => {
+                self.health.write_succeeded();
+                Ok(())
+            }
+            Err(error) => {
+                self.health.observe(&error);
+                Err(error)
+            }
+        }
+    }
+
+    /// Rolls back now (a dropped transaction rolls back when its connection is next used).
+    pub async fn rollback(self) -> Result<(), StorageError> {
+        Ok(self.inner.rollback().await?)
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -67,20 +123,26 @@ impl StorageError {
 
 impl From<sqlx::Error> for StorageError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => Self::Unavailable(error),
-            sqlx::Error::Database(ref database) => match database.code().as_deref().map(cause) {
-                Some(Some(Fault::Unavailable)) => Self::Unavailable(error),
-                Some(Some(Fault::Exhausted)) => Self::Full(error),
-                Some(Some(Fault::Damaged)) => Self::Damaged(error),
-                _ => Self::Database(error),
-            },
-            other => Self::Database(other),
-        }
+        let error = classify(error);
+        health::observe_in_scope(&error);
+        error
+    }
+}
+
+fn classify(error: sqlx::Error) -> StorageError {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => StorageError::Unavailable(error),
+        sqlx::Error::Database(ref database) => match database.code().as_deref().map(cause) {
+            Some(Some(Fault::Unavailable)) => StorageError::Unavailable(error),
+            Some(Some(Fault::Exhausted)) => StorageError::Full(error),
+            Some(Some(Fault::Damaged)) => StorageError::Damaged(error),
+            _ => StorageError::Database(error),
+        },
+        other => StorageError::Database(other),
     }
 }
 
@@ -95,8 +157,10 @@ fn cause(code: &str) -> Option<Fault> {
         // https://www.sqlite.org/rescode.html
         return match extended & 0xff {
             // SQLITE_BUSY, SQLITE_LOCKED: another connection holds the lock past the busy
-            // timeout. SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_PROTOCOL: the file system failed.
-            5 | 6 | 10 | 14 | 15 => Some(Fault::Unavailable),
+            // timeout. SQLITE_READONLY: the file system or file is read-only (the storage's
+            // health says so too). SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_PROTOCOL: the file
+            // system failed.
+            5 | 6 | 8 | 10 | 14 | 15 => Some(Fault::Unavailable),
             // SQLITE_NOMEM, SQLITE_FULL.
             7 | 13 => Some(Fault::Exhausted),
             // SQLITE_CORRUPT, SQLITE_NOTADB.
@@ -138,6 +202,9 @@ pub struct Storage {
     schema: Option<String>,
     writer: AnyPool,
     reader: AnyPool,
+    /// The database file, on SQLite.
+    sqlite_path: Option<PathBuf>,
+    health: StorageHealth,
 }
 
 impl Storage {
@@ -149,7 +216,7 @@ impl Storage {
         let acquire_timeout = Duration::from_millis(settings.acquire_timeout_ms);
         match backend {
             Backend::Sqlite => {
-                let url = sqlite_url(&settings.url)?;
+                let (url, path) = sqlite_url(&settings.url)?;
                 // One writer: SQLite allows one at a time anyway, and queuing in the pool is
                 // fairer than spinning on SQLITE_BUSY.
                 let writer = sqlite_pool(1, acquire_timeout).connect_lazy(&url)?;
@@ -160,6 +227,8 @@ impl Storage {
                     schema: None,
                     writer,
                     reader,
+                    sqlite_path: Some(path),
+                    health: StorageHealth::default(),
                 })
             }
             Backend::Postgres => {
@@ -179,6 +248,8 @@ impl Storage {
                     schema: settings.schema.clone(),
                     writer: pool.clone(),
                     reader: pool,
+                    sqlite_path: None,
+                    health: StorageHealth::default(),
                 })
             }
         }
@@ -186,6 +257,48 @@ impl Storage {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The database file, on SQLite; `None` on PostgreSQL.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        self.sqlite_path.as_deref()
+    }
+
+    /// Whether this storage accepts writes, as its errors have shown.
+    pub fn health(&self) -> &StorageHealth {
+        &self.health
+    }
+
+    /// Proves the storage accepts writes again after a refusal: on a damaged SQLite file a
+    /// `quick_check` must pass first; then a real write (a row in `storage_probe`) must commit.
+    /// On success the refusal ends.
+    pub async fn probe(&self) -> Result<(), StorageError> {
+        let damaged = self
+            .health
+            .refusal()
+            .is_some_and(|refusal| refusal.kind.stops_service());
+        if damaged && self.backend == Backend::Sqlite {
+            let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
+                .fetch_all(&self.writer)
+                .await?;
+            if rows != ["ok"] {
+                return Err(StorageError::Damaged(sqlx::Error::Protocol(format!(
+                    "quick_check: {}",
+                    rows.join("; ")
+                ))));
+            }
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO storage_probe (id, written_at_micros) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET written_at_micros = excluded.written_at_micros",
+        )
+        .bind(unix_micros_now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.health.clear();
+        Ok(())
     }
 
     /// How busy each pool is, for metrics: on SQLite the writer and the readers, on PostgreSQL
@@ -212,14 +325,24 @@ impl Storage {
     }
 
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken
-    /// up front, so the transaction cannot fail later on a lock upgrade.
-    #[tracing::instrument(skip(self), fields(backend = %self.backend))]
+    /// up front, so the transaction cannot fail later on a lock upgrade. No span of its own: a
+    /// poll that finds nothing makes no trace (the caller's span covers it).
     pub async fn begin_write(&self) -> Result<WriteTransaction, StorageError> {
-        let transaction = match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.writer.begin().await?,
+        let begun = match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         };
-        Ok(transaction)
+        match begun {
+            Ok(inner) => Ok(WriteTransaction {
+                inner,
+                health: self.health.clone(),
+            }),
+            Err(error) => {
+                let error = StorageError::from(error);
+                self.health.observe(&error);
+                Err(error)
+            }
+        }
     }
 
     /// Runs the migrations not yet applied. Safe to call on every start.
@@ -238,7 +361,6 @@ impl Storage {
     }
 
     /// Whether the database answers.
-    #[tracing::instrument(skip(self), fields(backend = %self.backend))]
     pub async fn ping(&self) -> Result<(), StorageError> {
         sqlx::query("SELECT 1").execute(&self.reader).await?;
         Ok(())
@@ -270,10 +392,37 @@ impl Storage {
     }
 }
 
+fn unix_micros_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+        })
+}
+
+/// A connection goes back to its pool only outside any transaction. A failed statement or
+/// commit can leave one open: SQLite rolls a transaction back by itself on SQLITE_FULL or an I/O
+/// error, and then sqlx's own ROLLBACK fails and its count of open transactions stays at one, so
+/// every later `BEGIN` would fail ("non-zero transaction depth") until a restart (issue 20). Such
+/// a connection is closed and the pool opens a fresh one.
+async fn outside_any_transaction(connection: &mut AnyConnection) -> Result<bool, sqlx::Error> {
+    if !connection.is_in_transaction() {
+        return Ok(true);
+    }
+    // A dropped transaction's ROLLBACK is queued: let it run, then look again.
+    connection.ping().await?;
+    let clean = !connection.is_in_transaction();
+    if !clean {
+        tracing::warn!("closing a connection left inside a failed transaction");
+    }
+    Ok(clean)
+}
+
 fn sqlite_pool(max_connections: u32, acquire_timeout: Duration) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
+        .after_release(|connection, _| Box::pin(outside_any_transaction(connection)))
         .after_connect(|connection, _| {
             Box::pin(async move {
                 // WAL: readers never block the writer nor the writer them.
@@ -305,6 +454,7 @@ fn postgres_pool(
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
+        .after_release(|connection, _| Box::pin(outside_any_transaction(connection)))
         .after_connect(move |connection, _| {
             let schema = schema.clone();
             Box::pin(async move {
@@ -319,8 +469,9 @@ fn postgres_pool(
         })
 }
 
-/// Adds `mode=rwc` (create the file if missing) and creates the file's directory.
-fn sqlite_url(url: &str) -> Result<String, StorageError> {
+/// Adds `mode=rwc` (create the file if missing) and creates the file's directory; the URL and
+/// the file's path.
+fn sqlite_url(url: &str) -> Result<(String, PathBuf), StorageError> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
@@ -344,7 +495,7 @@ fn sqlite_url(url: &str) -> Result<String, StorageError> {
     } else {
         format!("{query}&mode=rwc")
     };
-    Ok(format!("sqlite://{path}?{query}"))
+    Ok((format!("sqlite://{path}?{query}"), PathBuf::from(path)))
 }
 
 #[cfg(test)]
@@ -355,7 +506,9 @@ mod tests {
     fn sqlite_urls_create_the_file_and_reject_memory() {
         let dir = std::env::temp_dir().join(format!("rapport-url-{}", rapport_ids::Id::new()));
         let url = format!("sqlite://{}/nested/x.db", dir.display());
-        assert_eq!(sqlite_url(&url).expect("valid"), format!("{url}?mode=rwc"));
+        let (with_mode, path) = sqlite_url(&url).expect("valid");
+        assert_eq!(with_mode, format!("{url}?mode=rwc"));
+        assert_eq!(path, dir.join("nested/x.db"));
         assert!(dir.join("nested").is_dir());
         assert!(matches!(
             sqlite_url("sqlite::memory:"),

@@ -80,6 +80,18 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "recovery audit",
         sql: include_str!("../migrations/0009_recovery_audit.sql"),
     },
+    // Storage faults (issue 20): an audit entry's pending half commits with the change, and the
+    // storage's probe proves writes work again after a refusal.
+    EmbeddedMigration {
+        version: 10,
+        description: "audit_pending",
+        sql: rapport_audit::PENDING_MIGRATION_SQL,
+    },
+    EmbeddedMigration {
+        version: 11,
+        description: "storage_probe",
+        sql: rapport_storage::PROBE_MIGRATION_SQL,
+    },
 ]);
 
 /// Why the unit could not be built.

@@ -46,6 +46,18 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "outbox_claims",
         sql: rapport_outbox::CLAIMS_MIGRATION_SQL,
     },
+    // Storage faults (issue 20): an audit entry's pending half commits with the change, and the
+    // storage's probe proves writes work again after a refusal.
+    EmbeddedMigration {
+        version: 5,
+        description: "audit_pending",
+        sql: rapport_audit::PENDING_MIGRATION_SQL,
+    },
+    EmbeddedMigration {
+        version: 6,
+        description: "storage_probe",
+        sql: rapport_storage::PROBE_MIGRATION_SQL,
+    },
 ]);
 
 /// The service as the server bootstrap runs it, on its own or inside `rapport dev`.

@@ -63,6 +63,18 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "merges and erasures",
         sql: include_str!("../migrations/0007_merges.sql"),
     },
+    // Storage faults (issue 20): an audit entry's pending half commits with the change, and the
+    // storage's probe proves writes work again after a refusal.
+    EmbeddedMigration {
+        version: 8,
+        description: "audit_pending",
+        sql: rapport_audit::PENDING_MIGRATION_SQL,
+    },
+    EmbeddedMigration {
+        version: 9,
+        description: "storage_probe",
+        sql: rapport_storage::PROBE_MIGRATION_SQL,
+    },
 ]);
 
 /// Why the unit could not be built.
