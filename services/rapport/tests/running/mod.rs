@@ -1,0 +1,246 @@
+//! A `rapport dev` process for fault tests: started on a data directory, found by what it
+//! prints, killed (SIGKILL) or left to the end of the test.
+
+#![allow(dead_code)] // each test file uses its own part
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use rapport_proto::profiles::v1 as profiles;
+use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
+use tonic::transport::Channel;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+const RAPPORT: &str = env!("CARGO_BIN_EXE_rapport");
+
+/// A running `rapport dev`; killed when dropped.
+pub struct Dev {
+    child: Child,
+    pub address: String,
+    pub admin: String,
+    pub channel: Channel,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Dev {
+    /// Starts `rapport dev` on `data` and waits until every service serves.
+    pub async fn start(data: &Path) -> Self {
+        let mut child = Command::new(RAPPORT)
+            .args([
+                "dev",
+                "--listen",
+                "127.0.0.1:0",
+                "--admin-listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rapport starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut address = None;
+        let admin = loop {
+            let line = lines
+                .next()
+                .expect("rapport dev prints where it listens")
+                .expect("readable");
+            if let Some(found) = line.strip_prefix("rapport dev: listening on ") {
+                address = Some(found.trim().to_owned());
+            }
+            if let Some(found) = line.strip_prefix("admin:      http://") {
+                break found.split('/').next().expect("host and port").to_owned();
+            }
+        };
+        // Keep reading stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        let address = address.expect("the address comes before the admin line");
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+        let dev = Self {
+            child,
+            address,
+            admin,
+            channel,
+        };
+        dev.wait_for_health("", ServingStatus::Serving, Duration::from_secs(30))
+            .await;
+        dev
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing after the last instruction.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    pub async fn health(&self, service: &str) -> i32 {
+        HealthClient::new(self.channel.clone())
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .map_or(-1, |answer| answer.into_inner().status)
+    }
+
+    /// Waits until `service` reports `status`, or panics after `within`.
+    pub async fn wait_for_health(&self, service: &str, status: ServingStatus, within: Duration) {
+        let start = std::time::Instant::now();
+        loop {
+            if self.health(service).await == status as i32 {
+                return;
+            }
+            assert!(
+                start.elapsed() < within,
+                "{service:?} did not become {status:?} within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `GET path` on the admin port: the status code and the body.
+    pub fn admin_get(&self, path: &str) -> (u16, String) {
+        let mut stream = std::net::TcpStream::connect(&self.admin).expect("admin port");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.admin
+        )
+        .expect("request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response");
+        let code = response
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .expect("a status line");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default();
+        (code, body)
+    }
+
+    pub fn profiles(&self) -> ProfileServiceClient<Channel> {
+        ProfileServiceClient::new(self.channel.clone())
+    }
+
+    /// A new customer's id.
+    pub async fn customer(&self) -> String {
+        self.profiles()
+            .create_customer(profiles::CreateCustomerRequest {
+                customer: Some(profiles::Customer {
+                    legal_name: "Dana Ionescu".into(),
+                    locale: "ro-RO".into(),
+                    time_zone: "Europe/Bucharest".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+            .await
+            .expect("customer created")
+            .into_inner()
+            .customer
+            .expect("customer")
+            .customer_id
+    }
+}
+
+/// An interaction to record for `customer_id`, with a summary of `summary_bytes`.
+pub fn interaction(customer_id: &str, summary_bytes: usize) -> profiles::RecordInteractionRequest {
+    profiles::RecordInteractionRequest {
+        interaction: Some(profiles::Interaction {
+            customer_id: customer_id.to_owned(),
+            channel: rapport_proto::common::v1::Channel::Phone as i32,
+            topic: "collections".into(),
+            summary: "s".repeat(summary_bytes),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    }
+}
+
+/// How many interactions `customer_id` has.
+pub async fn interactions_of(dev: &Dev, customer_id: &str) -> usize {
+    let mut count = 0;
+    let mut token = String::new();
+    loop {
+        let page = dev
+            .profiles()
+            .list_interactions(profiles::ListInteractionsRequest {
+                customer_id: customer_id.to_owned(),
+                page: Some(rapport_proto::common::v1::PageRequest {
+                    page_size: 100,
+                    page_token: token.clone(),
+                }),
+                ..Default::default()
+            })
+            .await
+            .expect("interactions")
+            .into_inner();
+        count += page.interactions.len();
+        token = page
+            .page
+            .map(|page| page.next_page_token)
+            .unwrap_or_default();
+        if token.is_empty() {
+            return count;
+        }
+    }
+}
+
+/// Audit entries of profiles' `rpc` naming `target`, by outcome.
+pub async fn audit_outcomes(
+    dev: &Dev,
+    rpc: &str,
+    target: &str,
+) -> std::collections::BTreeMap<String, usize> {
+    use rapport_proto::audit::v1 as audit;
+    let mut outcomes = std::collections::BTreeMap::new();
+    let mut token = String::new();
+    loop {
+        let page = audit::audit_service_client::AuditServiceClient::new(dev.channel.clone())
+            .list_audit_entries(audit::ListAuditEntriesRequest {
+                service: "profiles".into(),
+                page: Some(rapport_proto::common::v1::PageRequest {
+                    page_size: 100,
+                    page_token: token.clone(),
+                }),
+                rpc: rpc.to_owned(),
+                target_id: target.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .expect("audit entries")
+            .into_inner();
+        for entry in &page.entries {
+            *outcomes.entry(entry.outcome.clone()).or_default() += 1;
+        }
+        token = page
+            .page
+            .map(|page| page.next_page_token)
+            .unwrap_or_default();
+        if token.is_empty() {
+            return outcomes;
+        }
+    }
+}
