@@ -283,8 +283,11 @@ impl Guard {
     /// The storage scope a checked call runs in: its unit's storage health, and for an audited
     /// change the hook that commits the entry's pending half with the change.
     fn scope_of(&self, call: &Checked) -> Option<rapport_storage::CallScope> {
-        let service = policy::service_of(call.request.uri().path());
-        let trail = self.trails.get(service)?;
+        let method = call.request.uri().path();
+        let trail = match &call.audit {
+            Some(pending) => self.trail_of(method, &pending.request_body),
+            None => self.trails.get(policy::service_of(method)),
+        }?;
         Some(rapport_storage::CallScope {
             health: trail.storage().health().clone(),
             on_commit: call
@@ -357,6 +360,22 @@ impl Guard {
         http::Response::from_parts(parts, crate::grpc::unary_body(data, trailers))
     }
 
+    /// The trail (and so the storage) a call belongs to: its service's unit's, or for the audit
+    /// service the unit whose trail it reads.
+    fn trail_of(&self, method: &str, request_body: &Bytes) -> Option<&AuditLog> {
+        let service = policy::service_of(method);
+        if service == audit_service_server::SERVICE_NAME {
+            // `service` (field 1) names the trail read; empty = the only one.
+            match string_field(request_body, 1).filter(|name| !name.is_empty()) {
+                Some(name) => self.unit_trails.get(name.as_str()),
+                None if self.unit_trails.len() == 1 => self.unit_trails.values().next(),
+                None => None,
+            }
+        } else {
+            self.trails.get(service)
+        }
+    }
+
     fn entry(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> NewEntry {
         NewEntry {
             recorded_at_micros: rapport_clock::to_unix_micros(jiff::Timestamp::now()),
@@ -372,18 +391,7 @@ impl Guard {
     /// Appends one entry to the trail of the RPC's service (settling the call's pending half);
     /// whether it was written.
     async fn record(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> bool {
-        let service = policy::service_of(&pending.method);
-        let trail = if service == audit_service_server::SERVICE_NAME {
-            // `service` (field 1) names the trail read; empty = the only one.
-            match string_field(&pending.request_body, 1).filter(|name| !name.is_empty()) {
-                Some(name) => self.unit_trails.get(name.as_str()),
-                None if self.unit_trails.len() == 1 => self.unit_trails.values().next(),
-                None => None,
-            }
-        } else {
-            self.trails.get(service)
-        };
-        let Some(trail) = trail else {
+        let Some(trail) = self.trail_of(&pending.method, &pending.request_body) else {
             // A unit without storage (some tests) keeps no trail; a refused read of a trail
             // that does not exist has nothing to protect.
             return true;
