@@ -28,6 +28,7 @@ METRICS = {
     "db_client_connection_count": POOL | {"db_client_connection_state"},
     "db_client_connection_max": POOL,
     "rapport_storage_up": {"service"},
+    "rapport_storage_refusing_writes": {"service", "reason"},
     "rapport_outbox_backlog_events": {"service"},
     "rapport_outbox_oldest_event_age_seconds": {"service"},
     "rapport_loyalty_follow_ups_overdue": {"service"},

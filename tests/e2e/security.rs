@@ -756,3 +756,122 @@ async fn the_agent_s_command_line_works_against_the_secured_suite_with_a_token()
         .to_string();
     assert!(refused.contains("Unauthenticated"), "{refused}");
 }
+
+/// Actors come from the token (issue 21): an agent cannot record an action in another agent's
+/// name, an actor left out is the caller, and the service role may act for someone, which the
+/// trail records beside the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_person_a_request_names_as_acting_is_the_caller() {
+    let suite = Secure::start().await;
+    let channel = suite.channel().await;
+    let agent = suite.token("agent-7", &[Role::Agent]);
+    let service = suite.token("rapport-loyalty", &[Role::Service]);
+    let auditor = suite.token("auditor-1", &[Role::Auditor]);
+    let mut profiles = ProfileServiceClient::new(channel.clone());
+    let customer_id = profiles
+        .create_customer(with_token(new_customer("Acting Subject"), &agent))
+        .await
+        .unwrap()
+        .into_inner()
+        .customer
+        .unwrap()
+        .customer_id;
+    let interaction = |agent_id: &str| profiles::RecordInteractionRequest {
+        interaction: Some(profiles::Interaction {
+            customer_id: customer_id.clone(),
+            channel: common::Channel::Phone as i32,
+            agent_id: agent_id.to_owned(),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+
+    // In another agent's name: refused, and the refusal is audited.
+    let refused = profiles
+        .record_interaction(with_token(interaction("agent-9"), &agent))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("interaction.agent_id"), "{refused:?}");
+    // Left out: the caller.
+    let recorded = profiles
+        .record_interaction(with_token(interaction(""), &agent))
+        .await
+        .unwrap()
+        .into_inner()
+        .interaction
+        .unwrap();
+    assert_eq!(recorded.agent_id, "agent-7");
+
+    // An Actor message: another agent refused, left out filled in with the caller's kind.
+    let commitment = |promised_by: Option<common::Actor>| profiles::RecordCommitmentRequest {
+        commitment: Some(profiles::Commitment {
+            customer_id: customer_id.clone(),
+            description: "call back with the statement".into(),
+            promised_by,
+            due_date: Some(common::Date {
+                year: 2030,
+                month: 1,
+                day: 15,
+            }),
+            ..Default::default()
+        }),
+        request_id: String::new(),
+    };
+    let other = common::Actor {
+        kind: common::ActorKind::Agent as i32,
+        id: "agent-9".into(),
+    };
+    let refused = profiles
+        .record_commitment(with_token(commitment(Some(other.clone())), &agent))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("commitment.promised_by"), "{refused:?}");
+    let promised = profiles
+        .record_commitment(with_token(commitment(None), &agent))
+        .await
+        .unwrap()
+        .into_inner()
+        .commitment
+        .unwrap()
+        .promised_by
+        .unwrap();
+    assert_eq!(
+        promised,
+        common::Actor {
+            kind: common::ActorKind::Agent as i32,
+            id: "agent-7".into()
+        }
+    );
+
+    // The service role acts for agent-9: allowed, and the trail says both.
+    profiles
+        .record_interaction(with_token(interaction("agent-9"), &service))
+        .await
+        .unwrap();
+    let trail = profiles_trail(
+        &channel,
+        &auditor,
+        audit::ListAuditEntriesRequest {
+            rpc: "/rapport.profiles.v1.ProfileService/RecordInteraction".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let by_service = trail
+        .iter()
+        .find(|entry| entry.actor == "rapport-loyalty")
+        .expect("the service's call is audited");
+    assert_eq!(by_service.outcome, "OK");
+    assert!(
+        by_service.targets.contains(&"on_behalf_of=agent-9".to_owned()),
+        "{by_service:?}"
+    );
+    assert!(
+        trail
+            .iter()
+            .any(|entry| entry.actor == "agent-7" && entry.outcome == "PERMISSION_DENIED"),
+        "{trail:?}"
+    );
+}

@@ -4,11 +4,13 @@
 //!   know who can do what;
 //! - [`token`]: bearer tokens (JWT): RS256/ES256 against a JWKS file, HS256 for development;
 //!   issuer, audience, expiry and not-before checked with a small clock skew;
-//! - [`rate_limit`]: a token bucket per caller.
+//! - [`rate_limit`]: a token bucket per caller;
+//! - [`actors`]: where a request names who acts, that person is the caller.
 //!
 //! The tower layer that applies them to every call lives in `rapport-server` (`guard`), beside
 //! the audit trail it writes.
 
+pub mod actors;
 #[cfg(feature = "dev")]
 pub mod dev;
 pub mod policy;

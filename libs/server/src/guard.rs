@@ -23,6 +23,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use rapport_audit::targets::{Descriptors, capped, string_field, varint_field};
 use rapport_audit::{AuditLog, NewEntry, PendingCall};
 use rapport_proto::audit::v1::audit_service_server;
+use rapport_security::actors::{self, Verdict, actor_field};
 use rapport_security::policy::{self, Access, Permission};
 use rapport_security::rate_limit::RateLimiter;
 use rapport_security::{Caller, Verifier};
@@ -147,6 +148,8 @@ struct Pending {
     trace_id: String,
     /// For a change: the entry's half its transaction commits with it.
     call: Option<PendingCall>,
+    /// The person the `service` role acts for, as the request names them (issue 21).
+    on_behalf_of: Option<String>,
 }
 
 /// How long after a call's deadline its pending audit half waits before the sweep writes the
@@ -226,8 +229,25 @@ impl Guard {
             }
             _ => (rpc.permission, rpc.access),
         };
-        let role = match self.authorize(&caller, permission) {
-            Ok(role) => role,
+        let authorized = self.authorize(&caller, permission).and_then(|role| {
+            // The person a request names as acting is the caller (issue 21).
+            let verdict = match actor_field(&method) {
+                Some(field) if self.verifier.is_some() => match grpc_message(&body) {
+                    Some(message) => actors::check(field, message, &caller),
+                    None => Verdict::Refuse(format!(
+                        "{} cannot be checked in a compressed request; send it uncompressed",
+                        field.name()
+                    )),
+                },
+                _ => Verdict::Pass,
+            };
+            match verdict {
+                Verdict::Refuse(why) => Err(Status::permission_denied(why)),
+                verdict => Ok((role, verdict)),
+            }
+        });
+        let (role, verdict) = match authorized {
+            Ok(authorized) => authorized,
             Err(status) => {
                 if access != Access::Read {
                     let pending = Pending {
@@ -238,6 +258,7 @@ impl Guard {
                         request_body: body,
                         trace_id,
                         call: None,
+                        on_behalf_of: None,
                     };
                     // A refused change or sensitive read is audited too, with whom it was about.
                     let targets = self
@@ -247,6 +268,21 @@ impl Guard {
                 }
                 return Admitted::Refused(status);
             }
+        };
+        let mut on_behalf_of = None;
+        let body = match verdict {
+            Verdict::Fill(appended) => {
+                // The caller is filled in: the request the handler sees names them.
+                let filled = reframed(&body, &appended);
+                request.headers_mut().remove(http::header::CONTENT_LENGTH);
+                *request.body_mut() = Body::new(Full::new(filled.clone()));
+                filled
+            }
+            Verdict::OnBehalfOf(id) => {
+                on_behalf_of = Some(id);
+                body
+            }
+            Verdict::Pass | Verdict::Refuse(_) => body,
         };
         request.extensions_mut().insert(caller.clone());
         let audit = (access != Access::Read).then(|| {
@@ -258,6 +294,7 @@ impl Guard {
                 request_body: body,
                 trace_id,
                 call: None,
+                on_behalf_of,
             };
             if access == Access::Change {
                 let deadline = request
@@ -376,7 +413,10 @@ impl Guard {
         }
     }
 
-    fn entry(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> NewEntry {
+    fn entry(&self, pending: &Pending, outcome: &str, mut targets: Vec<String>) -> NewEntry {
+        if let Some(person) = &pending.on_behalf_of {
+            targets.insert(0, format!("on_behalf_of={person}"));
+        }
         NewEntry {
             recorded_at_micros: rapport_clock::to_unix_micros(jiff::Timestamp::now()),
             actor: pending.caller.subject.clone(),
@@ -409,6 +449,26 @@ impl Guard {
             }
         }
     }
+}
+
+/// The message of a unary gRPC request body (one frame: a compression flag, a 4-byte length,
+/// the message); `None` when it is compressed or not one whole frame.
+fn grpc_message(body: &Bytes) -> Option<&[u8]> {
+    let (header, message) = body.split_at_checked(5)?;
+    let length = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+    (header[0] == 0 && length == message.len()).then_some(message)
+}
+
+/// `body`'s frame with `appended` added to its message.
+fn reframed(body: &Bytes, appended: &[u8]) -> Bytes {
+    let message = grpc_message(body).unwrap_or_default();
+    let length = u32::try_from(message.len() + appended.len()).unwrap_or(u32::MAX);
+    let mut framed = Vec::with_capacity(5 + message.len() + appended.len());
+    framed.push(0);
+    framed.extend_from_slice(&length.to_be_bytes());
+    framed.extend_from_slice(message);
+    framed.extend_from_slice(appended);
+    Bytes::from(framed)
 }
 
 fn roles_text(caller: &Caller) -> String {

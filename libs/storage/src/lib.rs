@@ -9,15 +9,19 @@
 //! - Migrations are embedded in each service's binary and run at start ([`Migrations`]).
 
 pub mod health;
+mod integrity;
 mod migrations;
 mod settings;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use health::{CallScope, Refusal, RefusalKind, StorageHealth};
+pub use integrity::{
+    CheckNotFinished, DamagedDatabase, IntegrityReport, check_before_serving, integrity_check,
+};
 pub use migrations::{EmbeddedMigration, Migrations};
 pub use settings::{Backend, StorageSettings};
-pub use health::{CallScope, Refusal, RefusalKind, StorageHealth};
 pub use store::{PoolUse, Storage, StorageError, WriteTransaction};
 
 /// The table [`Storage::probe`] writes to, in every service's migrations.

@@ -12,6 +12,10 @@ pub struct StorageSettings {
     pub max_connections: u32,
     /// How long a call waits for a free connection before it fails as unavailable.
     pub acquire_timeout_ms: u64,
+    /// SQLite only: how long the start-up `PRAGMA quick_check` of the file may run. A check cut
+    /// off by it logs a warning naming the file and start-up goes on (a huge file cannot hold
+    /// start-up forever); damage found within it stops start-up with the file and the cause.
+    pub integrity_check_timeout_ms: u64,
 }
 
 impl Default for StorageSettings {
@@ -21,6 +25,7 @@ impl Default for StorageSettings {
             schema: None,
             max_connections: 8,
             acquire_timeout_ms: 5_000,
+            integrity_check_timeout_ms: crate::integrity::DEFAULT_START_UP_BOUND_MS,
         }
     }
 }

@@ -204,6 +204,8 @@ pub struct Storage {
     reader: AnyPool,
     /// The database file, on SQLite.
     sqlite_path: Option<PathBuf>,
+    /// How long the start-up `quick_check` of a SQLite file may take.
+    integrity_check_timeout: Duration,
     health: StorageHealth,
 }
 
@@ -228,6 +230,9 @@ impl Storage {
                     writer,
                     reader,
                     sqlite_path: Some(path),
+                    integrity_check_timeout: Duration::from_millis(
+                        settings.integrity_check_timeout_ms,
+                    ),
                     health: StorageHealth::default(),
                 })
             }
@@ -249,6 +254,7 @@ impl Storage {
                     writer: pool.clone(),
                     reader: pool,
                     sqlite_path: None,
+                    integrity_check_timeout: Duration::ZERO,
                     health: StorageHealth::default(),
                 })
             }
@@ -370,6 +376,14 @@ impl Storage {
     /// whose database is down at start keeps serving health (`NOT_SERVING`) and becomes ready
     /// when the database comes back.
     pub async fn wait_until_ready(&self, migrations: &Migrations) -> Result<(), StorageError> {
+        // A damaged file is named before the pools meet it (they would only time out).
+        if let Some(path) = self.sqlite_path() {
+            crate::integrity::check_before_serving(
+                path,
+                self.integrity_check_timeout,
+            )
+            .await?;
+        }
         let mut delay = Duration::from_millis(100);
         loop {
             match self.migrate(migrations).await {

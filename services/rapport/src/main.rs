@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use rapport::service::{self, ServiceName};
-use rapport::{agent, dev};
+use rapport::{agent, check, dev};
 use rapport_security::Role;
 use rapport_telemetry::TelemetrySettings;
 
@@ -109,6 +109,44 @@ enum Command {
         address: String,
         #[command(flatten)]
         credentials: CredentialArgs,
+    },
+    /// Snapshot SQLite databases online (the suite keeps serving) into DIR, a new directory,
+    /// with a manifest. PostgreSQL: see deploy/RUNBOOK.md, "Backups and restore".
+    Backup {
+        /// Where the backup goes; a directory that already holds one is refused.
+        dir: PathBuf,
+        /// The `rapport dev` data directory whose four databases are copied.
+        #[arg(long, default_value = dev::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Copy one service's database instead, from its `rapport serve` configuration.
+        #[arg(long, conflicts_with = "data_dir")]
+        service: Option<ServiceName>,
+        /// The configuration of `--service` (its `storage.url` must be sqlite://).
+        #[arg(long, requires = "service")]
+        config: Option<PathBuf>,
+    },
+    /// Bring a backup (from `rapport backup`) back into a data directory; refused while a suite
+    /// uses it.
+    Restore {
+        /// The backup directory.
+        dir: PathBuf,
+        /// The data directory to restore into (created if missing; its databases are replaced).
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Check SQLite databases for damage (the full integrity check): the dev suite's files under
+    /// --data-dir, or one service's file from its configuration. One line per file; exits 1 when
+    /// any is damaged.
+    Check {
+        /// The dev suite's data directory (profiles.db, plans.db, referrals.db, loyalty.db).
+        #[arg(long, default_value = dev::DEFAULT_DATA_DIR, conflicts_with = "service")]
+        data_dir: PathBuf,
+        /// A served service: check the SQLite file its configuration names.
+        #[arg(long)]
+        service: Option<ServiceName>,
+        /// Configuration of that service (TOML file, then RAPPORT_ environment variables).
+        #[arg(long, requires = "service")]
+        config: Option<PathBuf>,
     },
     /// Rescore every customer's loyalty now (a nightly job: scores decay, risks surface).
     Rescore {
@@ -229,8 +267,39 @@ fn print(answer: anyhow::Result<String>) -> std::process::ExitCode {
     }
 }
 
+/// A failure ends with one line holding its whole cause chain (e.g. the damaged file and
+/// SQLite's words), so the last line of stderr says what went wrong, not a backtrace.
 #[tokio::main]
-async fn main() -> anyhow::Result<std::process::ExitCode> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(code) => code,
+        Err(error) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("error: {}", causes(&error));
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line, leaving out a cause its error already quotes (sqlx's
+/// "error returned from database: X" is followed by X itself).
+fn causes(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    line
+}
+
+async fn run() -> anyhow::Result<std::process::ExitCode> {
     match Cli::parse().command {
         Command::Dev {
             listen,
@@ -392,6 +461,40 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
                 }
             };
             return Ok(print(answer.await));
+        }
+        Command::Backup {
+            dir,
+            data_dir,
+            service,
+            config,
+        } => {
+            use rapport::backup;
+            let answer = async {
+                let databases = match service {
+                    Some(service) => vec![backup::served_database(service, config.as_deref())?],
+                    None => backup::dev_databases(&data_dir),
+                };
+                backup::backup(&databases, &dir).await
+            };
+            return Ok(print(answer.await));
+        }
+        Command::Restore { dir, data_dir } => {
+            return Ok(print(rapport::backup::restore(&dir, &data_dir).await));
+        }
+        Command::Check {
+            data_dir,
+            service,
+            config,
+        } => {
+            let checked = match service {
+                Some(service) => check::served_service(service, config.as_deref()).await?,
+                None => check::dev_suite(&data_dir).await,
+            };
+            #[allow(clippy::print_stdout)] // the command's own output
+            {
+                print!("{}", checked.report);
+            }
+            return Ok(checked.exit_code());
         }
         Command::Rescore { config } => {
             let report = service::rescore(config.as_deref()).await?;
