@@ -263,6 +263,22 @@ pub async fn serve(service: ServiceName, file: Option<&Path>) -> anyhow::Result<
     Ok(())
 }
 
+/// A service's own binary (`rapport-plans [CONFIG_FILE]`): [`serve`] with the configuration
+/// file named by the first argument; a failure ends with one line holding its cause chain.
+pub async fn standalone(service: ServiceName) -> std::process::ExitCode {
+    let file = std::env::args_os().nth(1).map(std::path::PathBuf::from);
+    match serve(service, file.as_deref()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            #[allow(clippy::print_stderr)] // the binary's own output
+            {
+                eprintln!("error: {}", rapport_errors::chain(error.as_ref()));
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Applies a service's pending migrations once and returns (no retry: an operator is watching).
 pub async fn migrate(service: ServiceName, file: Option<&Path>) -> anyhow::Result<()> {
     let prepared = prepare(service, file)?;

@@ -156,3 +156,62 @@ fn serve_refuses_plaintext_or_no_authentication_unless_marked_insecure() {
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("server.auth.mode is \"none\""), "{said}");
 }
+
+/// Each service's own binary is the same assembly as `rapport serve` (issue 21): it refuses
+/// what `rapport serve` refuses, with the same words, and names its service's settings.
+#[test]
+fn each_service_binary_refuses_what_rapport_serve_refuses() {
+    let binaries = [
+        ("profiles", env!("CARGO_BIN_EXE_rapport-profiles")),
+        ("plans", env!("CARGO_BIN_EXE_rapport-plans")),
+        ("referrals", env!("CARGO_BIN_EXE_rapport-referrals")),
+        ("loyalty", env!("CARGO_BIN_EXE_rapport-loyalty")),
+    ];
+    let data = tempfile::tempdir().expect("data directory");
+    for (service, binary) in binaries {
+        let config = data.path().join(format!("{service}.toml"));
+        let storage = format!(
+            "[storage]\nurl = \"sqlite://{}/{service}.db\"\n",
+            data.path().display()
+        );
+        // A binary that serves instead of refusing is killed after 10 s and the test fails.
+        let run = |config_text: &str| {
+            std::fs::write(&config, config_text).expect("write config");
+            let mut child = Command::new(binary)
+                .arg(&config)
+                .env_remove("RAPPORT_SERVER__INSECURE")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the binary runs");
+            let start = std::time::Instant::now();
+            while child.try_wait().expect("wait").is_none() {
+                if start.elapsed() > std::time::Duration::from_secs(10) {
+                    let _ = child.kill();
+                    panic!("{service}: the binary served plaintext without authentication");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            child.wait_with_output().expect("output")
+        };
+        let refused = run(&storage);
+        assert!(!refused.status.success(), "{service}");
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains("server.tls is not set"), "{service}: {said}");
+        let refused = run(&format!(
+            "{storage}[server.tls]\ncertificate_file = \"server.pem\"\nkey_file = \"server.key\"\n"
+        ));
+        assert!(!refused.status.success(), "{service}");
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains("server.auth.mode is \"none\""), "{service}: {said}");
+        // A setting only `rapport serve`'s assembly reads is accepted, not refused as unknown.
+        let upstream = if service == "profiles" || service == "plans" || service == "referrals" {
+            "loyalty_url = \"http://127.0.0.1:1\"\n"
+        } else {
+            ""
+        };
+        let refused = run(&format!("{upstream}{storage}"));
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(said.contains("server.tls is not set"), "{service}: {said}");
+    }
+}
