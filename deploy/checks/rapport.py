@@ -36,7 +36,7 @@ URL_KEYS = {"profiles": "RAPPORT_PROFILES_URL", "loyalty": "RAPPORT_LOYALTY_URL"
 SECTIONS = ("SERVER", "STORAGE", "TELEMETRY", "CLIENT")
 RULES = {"plans", "referrals", "loyalty"}
 # Objects the overlays reference but do not create (deploy/RUNBOOK.md lists them).
-EXTERNAL = {"rapport-postgres", "rapport-ca", "rapport-jwks"} | {
+EXTERNAL = {"rapport-postgres", "rapport-postgres-ca", "rapport-ca", "rapport-jwks"} | {
     f"rapport-{s}-{kind}" for s in SERVICES for kind in ("tls", "token")}
 GRPC_PORT, ADMIN_PORT = 50051, 9464
 

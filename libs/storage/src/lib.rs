@@ -21,7 +21,7 @@ pub use integrity::{
     CheckNotFinished, DamagedDatabase, IntegrityReport, check_before_serving, integrity_check,
 };
 pub use migrations::{EmbeddedMigration, Migrations};
-pub use settings::{Backend, StorageSettings};
+pub use settings::{Backend, PostgresTls, PostgresTlsMode, StorageSettings};
 pub use store::{PoolUse, Storage, StorageError, WriteTransaction};
 
 /// The table [`Storage::probe`] writes to, in every service's migrations.

@@ -16,6 +16,83 @@ pub struct StorageSettings {
     /// off by it logs a warning naming the file and start-up goes on (a huge file cannot hold
     /// start-up forever); damage found within it stops start-up with the file and the cause.
     pub integrity_check_timeout_ms: u64,
+    /// PostgreSQL only: TLS to the database server (issue 21). Absent = what the URL says
+    /// (`sslmode`, default `prefer`); production sets `mode = "verify-full"` and `ca_file`.
+    pub tls: Option<PostgresTls>,
+}
+
+/// TLS to PostgreSQL, through rustls with ring (the suite's one TLS stack).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresTls {
+    /// `require` (encrypted, the server not checked), `verify-ca` (its certificate is signed by
+    /// the CA) or `verify-full` (and names the host in the URL): PostgreSQL's `sslmode`.
+    pub mode: PostgresTlsMode,
+    /// The CA that signs the server's certificate (PEM); absent = the public web roots.
+    pub ca_file: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PostgresTlsMode {
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl PostgresTlsMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Require => "require",
+            Self::VerifyCa => "verify-ca",
+            Self::VerifyFull => "verify-full",
+        }
+    }
+}
+
+impl StorageSettings {
+    /// The URL to connect with: `url` with `storage.tls` as `sslmode` and `sslrootcert`.
+    /// Refuses `storage.tls` beside an `sslmode` already in the URL (which would win is not
+    /// obvious to a reader), a CA file that does not exist, and `storage.tls` on SQLite.
+    pub(crate) fn postgres_url(&self) -> Result<String, String> {
+        let Some(tls) = &self.tls else {
+            return Ok(self.url.clone());
+        };
+        if Backend::of_url(&self.url) != Some(Backend::Postgres) {
+            return Err("storage.tls applies to PostgreSQL only".to_owned());
+        }
+        if self.url.contains("sslmode=") || self.url.contains("sslrootcert=") {
+            return Err(
+                "storage.tls is set and storage.url has sslmode or sslrootcert: say it once"
+                    .to_owned(),
+            );
+        }
+        let mut url = self.url.clone();
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str("sslmode=");
+        url.push_str(tls.mode.as_str());
+        if let Some(ca_file) = &tls.ca_file {
+            if !std::path::Path::new(ca_file).is_file() {
+                return Err(format!("storage.tls.ca_file {ca_file:?} is not a readable file"));
+            }
+            url.push_str("&sslrootcert=");
+            url.push_str(&percent_encoded(ca_file));
+        }
+        Ok(url)
+    }
+}
+
+/// A file path as a URL query value.
+fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 impl Default for StorageSettings {
@@ -26,6 +103,7 @@ impl Default for StorageSettings {
             max_connections: 8,
             acquire_timeout_ms: 5_000,
             integrity_check_timeout_ms: crate::integrity::DEFAULT_START_UP_BOUND_MS,
+            tls: None,
         }
     }
 }
@@ -80,6 +158,32 @@ mod tests {
         );
         assert_eq!(Backend::of_url("mysql://h/db"), None);
         assert_eq!(Backend::of_url("nonsense"), None);
+    }
+
+    #[test]
+    fn postgres_tls_becomes_the_url_s_sslmode_and_ca() {
+        let ca = std::env::temp_dir().join(format!("rapport ca {}.pem", std::process::id()));
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----").expect("write");
+        let mut settings = StorageSettings {
+            url: "postgres://rapport@db.internal/rapport".into(),
+            tls: Some(PostgresTls {
+                mode: PostgresTlsMode::VerifyFull,
+                ca_file: Some(ca.display().to_string()),
+            }),
+            ..StorageSettings::default()
+        };
+        let url = settings.postgres_url().expect("valid");
+        assert!(url.starts_with("postgres://rapport@db.internal/rapport?sslmode=verify-full&sslrootcert=/"), "{url}");
+        assert!(url.contains("rapport%20ca%20"), "{url}");
+        settings.url.push_str("?sslmode=disable");
+        assert!(settings.postgres_url().is_err(), "said twice");
+        settings.url = "postgres://h/db".into();
+        settings.tls = Some(PostgresTls {
+            mode: PostgresTlsMode::VerifyCa,
+            ca_file: Some("/no/such/ca.pem".into()),
+        });
+        assert!(settings.postgres_url().expect_err("missing CA").contains("storage.tls.ca_file"));
+        std::fs::remove_file(ca).ok();
     }
 
     #[test]

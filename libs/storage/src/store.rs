@@ -73,6 +73,8 @@ pub enum StorageError {
     UnsupportedUrl,
     #[error("schema {0:?} is not a plain lowercase identifier")]
     InvalidSchema(String),
+    #[error("{0}")]
+    InvalidTls(String),
     #[error("could not create the data directory {path}")]
     DataDirectory {
         path: String,
@@ -109,6 +111,7 @@ impl StorageError {
             Self::Damaged(_) => Fault::Damaged,
             Self::UnsupportedUrl
             | Self::InvalidSchema(_)
+            | Self::InvalidTls(_)
             | Self::DataDirectory { .. }
             | Self::Migration(_)
             | Self::Database(_) => Fault::Bug,
@@ -218,6 +221,11 @@ impl Storage {
         let acquire_timeout = Duration::from_millis(settings.acquire_timeout_ms);
         match backend {
             Backend::Sqlite => {
+                if settings.tls.is_some() {
+                    return Err(StorageError::InvalidTls(
+                        "storage.tls applies to PostgreSQL only".to_owned(),
+                    ));
+                }
                 let (url, path) = sqlite_url(&settings.url)?;
                 // One writer: SQLite allows one at a time anyway, and queuing in the pool is
                 // fairer than spinning on SQLITE_BUSY.
@@ -247,7 +255,7 @@ impl Storage {
                     acquire_timeout,
                     settings.schema.clone(),
                 )
-                .connect_lazy(&settings.url)?;
+                .connect_lazy(&settings.postgres_url().map_err(StorageError::InvalidTls)?)?;
                 Ok(Self {
                     backend,
                     schema: settings.schema.clone(),
