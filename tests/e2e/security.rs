@@ -196,7 +196,7 @@ async fn missing_expired_foreign_and_tampered_tokens_are_unauthenticated() {
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
             &claims,
-            &jsonwebtoken::EncodingKey::from_secret(secret),
+            &jsonwebtoken::EncodingKey::from_secret(secret).unwrap(),
         )
         .unwrap()
     };

@@ -19,6 +19,12 @@
 //!
 //! Order per customer: events are sent oldest first, and never ahead of an earlier undelivered
 //! event of the same customer that is waiting out a backoff or is held by another worker.
+//!
+//! Traces: a worker that finds nothing due makes no span, so an idle worker exports nothing (a
+//! span per look, a few a second per worker, would bury the traces of real work). A batch is one
+//! root span, `outbox.deliver_batch`, under which the claim, the delivery (the consumer's calls
+//! carry its context) and the settling happen; each event in it has an `outbox.deliver_event`
+//! span with a link to the trace of the change that produced it (the event's `traceparent`).
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
@@ -27,6 +33,8 @@ use rapport_clock::{SharedClock, Timestamp};
 use rapport_storage::sqlx::any::AnyRow;
 use rapport_storage::sqlx::{self, AnyConnection, AssertSqlSafe, Row};
 use rapport_storage::{Backend, Storage, StorageError};
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
 /// An event waiting in the outbox, as a consumer receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,6 +351,9 @@ async fn settle_failed(
 /// One round of `worker`: claim what is due, deliver it, then mark it delivered or schedule its
 /// retry. A crash between delivering and settling leaves the events claimed until the lease runs
 /// out; they are then delivered again.
+///
+/// Whether anything is due is read first, on the reader pool and without a span; only a round
+/// with work opens its batch's root span (see the module's notes on traces).
 pub async fn deliver_due(
     storage: &Storage,
     worker: &str,
@@ -350,26 +361,85 @@ pub async fn deliver_due(
     policy: &Policy,
     now: Timestamp,
 ) -> Result<Round, StorageError> {
+    // The whole batch size, not 1: the oldest due event may wait behind its customer's earlier
+    // one, while another customer's is free to go.
+    if due(storage, now, policy.batch).await?.is_empty() {
+        return Ok(Round::default());
+    }
+    // A root span: the worker runs outside any call, and a batch mixes events of many journeys,
+    // each linked from its event's span instead.
+    let batch = tracing::info_span!(
+        parent: None,
+        "outbox.deliver_batch",
+        worker = %worker,
+        events = Empty,
+        delivered = Empty,
+        failed = Empty,
+    );
+    deliver_batch(storage, worker, sink, policy, now, &batch)
+        .instrument(batch.clone())
+        .await
+}
+
+/// The round of [`deliver_due`] once something was found due, inside `batch`.
+async fn deliver_batch(
+    storage: &Storage,
+    worker: &str,
+    sink: &impl Sink,
+    policy: &Policy,
+    now: Timestamp,
+    batch: &Span,
+) -> Result<Round, StorageError> {
     let events = claim(storage, worker, now, policy.lease, policy.batch).await?;
+    batch.record("events", events.len());
+    // Empty when another worker claimed what was seen due.
     if events.is_empty() {
         return Ok(Round::default());
     }
-    match sink.deliver(&events).await {
+    let deliveries: Vec<Span> = events.iter().map(delivery_span).collect();
+    let round = match sink.deliver(&events).await {
         Ok(()) => {
+            record_outcome(&deliveries, "delivered");
             settle_delivered(storage, worker, &events, now).await?;
-            Ok(Round {
+            Round {
                 delivered: events.len(),
                 failed: 0,
-            })
+            }
         }
         Err(error) => {
+            record_outcome(&deliveries, "retry");
             tracing::warn!(events = events.len(), error = %error, "outbox delivery failed; will retry");
             settle_failed(storage, worker, &events, policy, now).await?;
-            Ok(Round {
+            Round {
                 delivered: 0,
                 failed: events.len(),
-            })
+            }
         }
+    };
+    batch.record("delivered", round.delivered);
+    batch.record("failed", round.failed);
+    Ok(round)
+}
+
+/// The span of one event's delivery, in the current batch, linked to the trace of the change that
+/// produced the event. Ids and type only: payloads may say more than a trace should.
+fn delivery_span(event: &Pending) -> Span {
+    let span = tracing::info_span!(
+        "outbox.deliver_event",
+        event_id = %event.event_id,
+        event_type = %event.event_type,
+        attempt = event.attempts.saturating_add(1),
+        outcome = Empty,
+    );
+    if let Some(traceparent) = &event.traceparent {
+        rapport_telemetry::link_to_trace(&span, traceparent);
+    }
+    span
+}
+
+fn record_outcome(deliveries: &[Span], outcome: &str) {
+    for span in deliveries {
+        span.record("outcome", outcome);
     }
 }
 
@@ -394,6 +464,24 @@ pub async fn backlog(storage: &Storage) -> Result<Backlog, StorageError> {
     })
 }
 
+/// What tells [`run`] to stop: the server's shutdown ([`rapport_server::Stopping`]), or a test's.
+pub trait Shutdown: Send {
+    /// Whether shutdown has begun; asked before every round.
+    fn is_stopping(&self) -> bool;
+    /// Resolves once shutdown has begun; an idle worker waits on it beside its poll interval.
+    fn stopped(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+impl Shutdown for rapport_server::Stopping {
+    fn is_stopping(&self) -> bool {
+        rapport_server::Stopping::is_stopping(self)
+    }
+
+    async fn stopped(&mut self) {
+        rapport_server::Stopping::stopped(self).await;
+    }
+}
+
 /// Delivers until `stopping` says stop: a full batch is followed at once by the next, an idle or
 /// failing round waits `policy.poll`. Storage errors are logged and retried.
 pub async fn run(
@@ -401,7 +489,7 @@ pub async fn run(
     sink: impl Sink,
     policy: Policy,
     clock: SharedClock,
-    mut stopping: rapport_server::Stopping,
+    mut stopping: impl Shutdown,
 ) {
     // One id per running worker: its claims name it, and only it settles them.
     let worker = rapport_ids::Id::new().to_string();

@@ -175,7 +175,7 @@ pub fn mint_hs256(
             valid_for,
         },
         Algorithm::HS256,
-        &EncodingKey::from_secret(secret),
+        &EncodingKey::from_secret(secret)?,
         None,
     )?)
 }

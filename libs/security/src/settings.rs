@@ -46,7 +46,8 @@ impl Default for AuthSettings {
     }
 }
 
-/// A token bucket: `per_second` on average, bursts up to `burst`.
+/// A token bucket: `per_second` on average (0.001 to 1,000,000), bursts up to `burst` (1 to
+/// 1,000,000); checked when the server starts, with an error naming the key.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {

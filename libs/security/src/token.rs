@@ -1,12 +1,19 @@
 //! Bearer tokens: JWTs signed RS256 or ES256 by the bank's identity provider (keys from a JWKS
 //! file), or HS256 with a shared secret in development. The algorithm comes from the key, never
 //! from the token's header alone, so a token cannot choose a weaker check.
+//!
+//! jsonwebtoken (10 and later) signs and checks through a process-wide crypto provider; with none
+//! chosen it compiles and then panics on first use. Rapport supplies one over ring (the provider
+//! rustls already uses here), installed by [`install_crypto_provider`] before any key is loaded
+//! or token minted, so no request meets that panic; finding another provider already installed
+//! is a start-up error.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::crypto::CryptoProvider;
+use jsonwebtoken::errors::{ErrorKind, new_error};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -75,6 +82,27 @@ pub enum KeyError {
     Missing(&'static str),
     #[error("{path}: an HS256 secret must be at least 32 bytes")]
     ShortSecret { path: String },
+    #[error(
+        "another crypto provider was installed for jsonwebtoken; Rapport signs and checks tokens \
+         with ring only"
+    )]
+    ForeignCryptoProvider,
+}
+
+/// Installs Rapport's ring provider as jsonwebtoken's process-wide one (idempotent). Called by
+/// [`Verifier::from_settings`] and [`mint`]; fails rather than run tokens through a second crypto
+/// stack that another crate installed or enabled first.
+pub fn install_crypto_provider() -> Result<(), KeyError> {
+    accept_installed(ring_provider::PROVIDER.install_default())
+}
+
+/// Ours, already ours, or someone else's (refused).
+fn accept_installed(outcome: Result<(), &'static CryptoProvider>) -> Result<(), KeyError> {
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(installed) if std::ptr::eq(installed, &ring_provider::PROVIDER) => Ok(()),
+        Err(_) => Err(KeyError::ForeignCryptoProvider),
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -124,6 +152,7 @@ impl Verifier {
         if settings.audience.is_empty() {
             return Err(KeyError::Missing("audience"));
         }
+        install_crypto_provider()?;
         let mut verifier = Self {
             by_kid: HashMap::new(),
             unnamed: Vec::new(),
@@ -143,7 +172,10 @@ impl Verifier {
                     path: path.display().to_string(),
                 });
             }
-            let key = verifier.key(DecodingKey::from_secret(secret), Algorithm::HS256);
+            let decoding = DecodingKey::from_secret(secret).map_err(|_| KeyError::ShortSecret {
+                path: path.display().to_string(),
+            })?;
+            let key = verifier.key(decoding, Algorithm::HS256);
             verifier.unnamed.push(key);
         }
         if verifier.by_kid.is_empty() && verifier.unnamed.is_empty() {
@@ -240,6 +272,9 @@ impl Verifier {
                         ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
                         ErrorKind::InvalidAudience => TokenError::WrongAudience,
                         ErrorKind::InvalidSignature => TokenError::BadSignature,
+                        // A claim of the wrong type (an `nbf` sent as a string, CVE-2026-25537)
+                        // is refused, never skipped.
+                        ErrorKind::InvalidClaimFormat(_) => TokenError::Malformed,
                         ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
                             "exp" => TokenError::MissingClaim("exp"),
                             "iss" => TokenError::MissingClaim("iss"),
@@ -298,6 +333,7 @@ pub fn mint(
     key: &EncodingKey,
     kid: Option<&str>,
 ) -> Result<String, jsonwebtoken::errors::Error> {
+    install_crypto_provider().map_err(|error| new_error(ErrorKind::Provider(error.to_string())))?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
@@ -335,4 +371,243 @@ fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
         path: path.display().to_string(),
         source,
     })
+}
+
+/// jsonwebtoken's crypto over ring, for exactly the algorithms [`Verifier`] trusts (HS256, RS256,
+/// ES256); any other algorithm is refused here as well. Deriving JWK parameters from keys is not
+/// offered (Rapport reads JWKS files, it does not publish them) and fails with an error rather
+/// than jsonwebtoken's panicking placeholders.
+mod ring_provider {
+    use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+    use jsonwebtoken::errors::{Error, ErrorKind, Result, new_error};
+    use jsonwebtoken::jwk::ThumbprintHash;
+    use jsonwebtoken::signature::{self, Signer, Verifier};
+    use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
+    use ring::rand::SystemRandom;
+    use ring::signature::{
+        ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair,
+        RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair, RsaPublicKeyComponents,
+        UnparsedPublicKey,
+    };
+    use ring::{digest, hmac};
+
+    pub(super) static PROVIDER: CryptoProvider = CryptoProvider {
+        signer_factory: signer,
+        verifier_factory: verifier,
+        key_utils: KeyUtils {
+            rsa_pub_components_from_private_key: |_| Err(no_key_utils()),
+            rsa_pub_components_from_public_key: |_| Err(no_key_utils()),
+            ec_pub_components_from_private_key: |_, _| Err(no_key_utils()),
+            ed_pub_components_from_private_key: |_, _| Err(no_key_utils()),
+            compute_digest,
+        },
+    };
+
+    fn no_key_utils() -> Error {
+        new_error(ErrorKind::Provider(
+            "Rapport's ring provider does not derive JWK parameters from keys".to_owned(),
+        ))
+    }
+
+    fn compute_digest(data: &[u8], hash: ThumbprintHash) -> Result<Vec<u8>> {
+        let algorithm = match hash {
+            ThumbprintHash::SHA256 => &digest::SHA256,
+            ThumbprintHash::SHA384 => &digest::SHA384,
+            ThumbprintHash::SHA512 => &digest::SHA512,
+            _ => return Err(new_error(ErrorKind::UnsupportedAlgorithm)),
+        };
+        Ok(digest::digest(algorithm, data).as_ref().to_vec())
+    }
+
+    enum SigningKey {
+        Hmac(hmac::Key),
+        Rsa(RsaKeyPair),
+        Ec(EcdsaKeyPair),
+    }
+
+    struct RingSigner {
+        algorithm: Algorithm,
+        key: SigningKey,
+    }
+
+    fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
+        let signing = match (algorithm, key.family()) {
+            (Algorithm::HS256, AlgorithmFamily::Hmac) => {
+                SigningKey::Hmac(hmac::Key::new(hmac::HMAC_SHA256, key.as_bytes()))
+            }
+            (Algorithm::RS256, AlgorithmFamily::Rsa) => SigningKey::Rsa(
+                RsaKeyPair::from_der(key.as_bytes())
+                    .map_err(|e| ErrorKind::InvalidRsaKey(e.to_string()))?,
+            ),
+            (Algorithm::ES256, AlgorithmFamily::Ec) => SigningKey::Ec(
+                EcdsaKeyPair::from_pkcs8(
+                    &ECDSA_P256_SHA256_FIXED_SIGNING,
+                    key.as_bytes(),
+                    &SystemRandom::new(),
+                )
+                .map_err(|_| ErrorKind::InvalidEcdsaKey)?,
+            ),
+            (Algorithm::HS256 | Algorithm::RS256 | Algorithm::ES256, _) => {
+                return Err(new_error(ErrorKind::InvalidKeyFormat));
+            }
+            _ => return Err(new_error(ErrorKind::UnsupportedAlgorithm)),
+        };
+        Ok(Box::new(RingSigner {
+            algorithm: *algorithm,
+            key: signing,
+        }))
+    }
+
+    impl Signer<Vec<u8>> for RingSigner {
+        fn try_sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
+            let rng = SystemRandom::new();
+            match &self.key {
+                SigningKey::Hmac(key) => Ok(hmac::sign(key, message).as_ref().to_vec()),
+                SigningKey::Rsa(pair) => {
+                    let mut signature = vec![0; pair.public().modulus_len()];
+                    pair.sign(&RSA_PKCS1_SHA256, &rng, message, &mut signature)
+                        .map_err(|_| signature::Error::new())?;
+                    Ok(signature)
+                }
+                SigningKey::Ec(pair) => pair
+                    .sign(&rng, message)
+                    .map(|signature| signature.as_ref().to_vec())
+                    .map_err(|_| signature::Error::new()),
+            }
+        }
+    }
+
+    impl JwtSigner for RingSigner {
+        fn algorithm(&self) -> Algorithm {
+            self.algorithm
+        }
+    }
+
+    enum CheckingKey {
+        Hmac(hmac::Key),
+        Rsa(DecodingKey),
+        /// An uncompressed P-256 point.
+        Ec(Vec<u8>),
+    }
+
+    struct RingVerifier {
+        algorithm: Algorithm,
+        key: CheckingKey,
+    }
+
+    fn verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
+        let checking = match (algorithm, key.family()) {
+            (Algorithm::HS256, AlgorithmFamily::Hmac) => {
+                CheckingKey::Hmac(hmac::Key::new(hmac::HMAC_SHA256, key.try_get_as_bytes()?))
+            }
+            (Algorithm::RS256, AlgorithmFamily::Rsa) => CheckingKey::Rsa(key.clone()),
+            (Algorithm::ES256, AlgorithmFamily::Ec) => {
+                CheckingKey::Ec(key.try_get_as_bytes()?.to_vec())
+            }
+            (Algorithm::HS256 | Algorithm::RS256 | Algorithm::ES256, _) => {
+                return Err(new_error(ErrorKind::InvalidKeyFormat));
+            }
+            _ => return Err(new_error(ErrorKind::UnsupportedAlgorithm)),
+        };
+        Ok(Box::new(RingVerifier {
+            algorithm: *algorithm,
+            key: checking,
+        }))
+    }
+
+    impl Verifier<Vec<u8>> for RingVerifier {
+        fn verify(
+            &self,
+            message: &[u8],
+            signature: &Vec<u8>,
+        ) -> std::result::Result<(), signature::Error> {
+            let checked = match &self.key {
+                // Constant-time comparison.
+                CheckingKey::Hmac(key) => hmac::verify(key, message, signature),
+                CheckingKey::Rsa(key) => match key.kind() {
+                    DecodingKeyKind::SecretOrDer(der) => {
+                        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der)
+                            .verify(message, signature)
+                    }
+                    DecodingKeyKind::RsaModulusExponent { n, e } => RsaPublicKeyComponents {
+                        n: n.as_slice(),
+                        e: e.as_slice(),
+                    }
+                    .verify(&RSA_PKCS1_2048_8192_SHA256, message, signature),
+                },
+                CheckingKey::Ec(point) => UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+                    .verify(message, signature),
+            };
+            checked.map_err(|_| signature::Error::new())
+        }
+    }
+
+    impl JwtVerifier for RingVerifier {
+        fn algorithm(&self) -> Algorithm {
+            self.algorithm
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        // Called through the provider's own table: nothing is installed process-wide here.
+        #[test]
+        fn hs256_rs256_es256_sign_and_check_and_nothing_else_is_offered() {
+            let secret = EncodingKey::from_secret(b"a-secret-of-at-least-thirty-two-bytes")
+                .expect("hmac key");
+            let signer = (PROVIDER.signer_factory)(&Algorithm::HS256, &secret).expect("signer");
+            let signature = signer.try_sign(b"message").expect("signs");
+            let checking = DecodingKey::from_secret(b"a-secret-of-at-least-thirty-two-bytes")
+                .expect("hmac key");
+            let verifier =
+                (PROVIDER.verifier_factory)(&Algorithm::HS256, &checking).expect("verifier");
+            assert!(verifier.verify(b"message", &signature).is_ok());
+            assert!(verifier.verify(b"massage", &signature).is_err());
+
+            for algorithm in [
+                Algorithm::HS384,
+                Algorithm::RS512,
+                Algorithm::PS256,
+                Algorithm::EdDSA,
+            ] {
+                assert!(
+                    (PROVIDER.signer_factory)(&algorithm, &secret).is_err(),
+                    "{algorithm:?}"
+                );
+                assert!(
+                    (PROVIDER.verifier_factory)(&algorithm, &checking).is_err(),
+                    "{algorithm:?}"
+                );
+            }
+            // An HMAC secret is no RSA or EC key.
+            assert!((PROVIDER.verifier_factory)(&Algorithm::RS256, &checking).is_err());
+            assert!((PROVIDER.verifier_factory)(&Algorithm::ES256, &checking).is_err());
+            assert!((PROVIDER.key_utils.rsa_pub_components_from_public_key)(b"der").is_err());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::crypto::KeyUtils;
+
+    use super::*;
+
+    static ANOTHER_PROVIDER: CryptoProvider = CryptoProvider {
+        signer_factory: |_, _| Err(new_error(ErrorKind::Provider("another".to_owned()))),
+        verifier_factory: |_, _| Err(new_error(ErrorKind::Provider("another".to_owned()))),
+        key_utils: KeyUtils::new_unimplemented(),
+    };
+
+    #[test]
+    fn ring_is_accepted_once_installed_and_another_provider_is_refused() {
+        assert!(accept_installed(Ok(())).is_ok());
+        assert!(accept_installed(Err(&ring_provider::PROVIDER)).is_ok());
+        assert!(matches!(
+            accept_installed(Err(&ANOTHER_PROVIDER)),
+            Err(KeyError::ForeignCryptoProvider)
+        ));
+    }
 }

@@ -87,7 +87,7 @@ fn keys() -> Keys {
         )
         .expect("rsa key"),
         ec: EncodingKey::from_ec_pem(ec_pair.serialize_pem().as_bytes()).expect("ec key"),
-        hs: EncodingKey::from_secret(SECRET.as_bytes()),
+        hs: EncodingKey::from_secret(SECRET.as_bytes()).expect("hmac key"),
     }
 }
 
@@ -179,7 +179,7 @@ fn a_token_cannot_choose_its_key_or_algorithm() {
     // HS256 signed with another secret.
     let other = sign(
         Algorithm::HS256,
-        &EncodingKey::from_secret(b"another-secret-that-is-32-bytes-long!!"),
+        &EncodingKey::from_secret(b"another-secret-that-is-32-bytes-long!!").expect("hmac key"),
         None,
         &good,
     );

@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use rapport_clock::MovableClock;
+use rapport_security::rate_limit::RateLimiter;
 use rapport_telemetry::ServerTraceLayer;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -46,6 +47,8 @@ pub enum ServerError {
     Transport(#[from] tonic::transport::Error),
     #[error("cannot check bearer tokens")]
     Auth(#[from] rapport_security::token::KeyError),
+    #[error("cannot apply the rate limits")]
+    RateLimit(#[from] rapport_security::rate_limit::InvalidRateLimit),
     #[error("cannot read the TLS file {path}")]
     TlsFile {
         path: String,
@@ -320,7 +323,7 @@ impl Application {
 
         let guard = Guard {
             verifier,
-            limiter: rapport_security::rate_limit::RateLimiter::new(settings.rate_limit.clone()),
+            limiter: RateLimiter::new(settings.rate_limit.clone())?,
             max_message_bytes: settings.max_message_bytes,
             trails,
             unit_trails: trails_by_unit.clone(),

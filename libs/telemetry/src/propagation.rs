@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use opentelemetry::global;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanContext, TraceContextExt};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tower::Service;
@@ -40,6 +42,43 @@ pub fn continue_trace(span: &Span, traceparent: &str) {
         [("traceparent".to_owned(), traceparent.to_owned())].into();
     let parent = global::get_text_map_propagator(|p| p.extract(&carrier));
     let _ = span.set_parent(parent);
+}
+
+/// The span a W3C `traceparent` names; `None` when it is empty or malformed. The outbox stores
+/// `traceparent`s in W3C form whatever propagator is installed, so this reads them as such.
+fn span_context_of(traceparent: &str) -> Option<SpanContext> {
+    if traceparent.is_empty() {
+        return None;
+    }
+    let carrier: std::collections::HashMap<String, String> =
+        [("traceparent".to_owned(), traceparent.to_owned())].into();
+    let context = TraceContextPropagator::new().extract(&carrier);
+    let span_context = context.span().span_context().clone();
+    span_context.is_valid().then_some(span_context)
+}
+
+/// Links `span` to the span `traceparent` names (the change that produced an outbox event)
+/// without making it the parent: work on a batch of events from many journeys stays in a trace of
+/// its own, and each journey is one link away from it. An empty or malformed `traceparent` adds
+/// nothing. Whether a link was added.
+pub fn link_to_trace(span: &Span, traceparent: &str) -> bool {
+    let Some(producer) = span_context_of(traceparent) else {
+        return false;
+    };
+    span.add_link(producer);
+    true
+}
+
+/// [`link_to_trace`] for each distinct `traceparent` (the events of one change share theirs, and
+/// get one link): how many links were added.
+pub fn link_to_traces<'a>(span: &Span, traceparents: impl IntoIterator<Item = &'a str>) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    traceparents
+        .into_iter()
+        .filter_map(span_context_of)
+        .filter(|producer| seen.insert((producer.trace_id(), producer.span_id())))
+        .map(|producer| span.add_link(producer))
+        .count()
 }
 
 /// Opens one `rpc.server` span per incoming call, continuing the caller's trace when the request

@@ -154,3 +154,55 @@ async fn an_events_traceparent_continues_its_trace() {
         .expect("stray span");
     assert_ne!(stray.span_context.trace_id(), producer_context.trace_id());
 }
+
+/// Work on a batch of events is linked to each event's trace without joining it: one link per
+/// producing span however many of its events the batch carries, none for a missing or malformed
+/// `traceparent`.
+#[tokio::test]
+async fn a_batch_links_to_the_traces_of_its_events_without_joining_them() {
+    let traced = traced_health_server().await;
+    let producer = tracing::info_span!("producer");
+    let traceparent = {
+        let _entered = producer.enter();
+        rapport_telemetry::current_traceparent().expect("inside a sampled span")
+    };
+    let producer_context = producer.context().span().span_context().clone();
+    drop(producer);
+
+    let batch = tracing::info_span!("batch");
+    let linked = rapport_telemetry::link_to_traces(
+        &batch,
+        [
+            traceparent.as_str(),
+            traceparent.as_str(),
+            "",
+            "not-a-traceparent",
+        ],
+    );
+    assert_eq!(linked, 1);
+    let alone = tracing::info_span!("alone");
+    assert!(!rapport_telemetry::link_to_trace(&alone, ""));
+    drop((batch, alone));
+
+    traced.provider.force_flush().expect("flush");
+    let spans = traced.exporter.get_finished_spans().expect("spans");
+    let batch = spans
+        .iter()
+        .find(|s| s.name == "batch")
+        .expect("the batch span");
+    assert_ne!(
+        batch.span_context.trace_id(),
+        producer_context.trace_id(),
+        "a trace of its own"
+    );
+    assert_eq!(batch.parent_span_id, opentelemetry::trace::SpanId::INVALID);
+    let links: Vec<_> = batch.links.iter().map(|l| l.span_context.clone()).collect();
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0].trace_id(), producer_context.trace_id());
+    assert_eq!(links[0].span_id(), producer_context.span_id());
+    let alone = spans
+        .iter()
+        .find(|s| s.name == "alone")
+        .expect("the span without a producer");
+    assert!(alone.links.is_empty());
+}

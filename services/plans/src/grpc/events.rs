@@ -36,6 +36,12 @@ impl AccountApi {
     ) -> Result<pb::IngestEventsResponse, PlansError> {
         let now = self.0.now();
         wire::event_batch(&r.events)?;
+        // Each event links to the trace of the change that produced it; this call stays in the
+        // trace of the delivery that made it (one batch, many journeys).
+        rapport_telemetry::link_to_traces(
+            &tracing::Span::current(),
+            r.events.iter().map(|e| e.traceparent.as_str()),
+        );
         let mut rejected = Vec::new();
         let mut valid = Vec::new();
         for event in &r.events {
