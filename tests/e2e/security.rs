@@ -792,7 +792,10 @@ async fn the_person_a_request_names_as_acting_is_the_caller() {
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
-    assert!(refused.message().contains("interaction.agent_id"), "{refused:?}");
+    assert!(
+        refused.message().contains("interaction.agent_id"),
+        "{refused:?}"
+    );
     // Left out: the caller.
     let recorded = profiles
         .record_interaction(with_token(interaction(""), &agent))
@@ -827,7 +830,10 @@ async fn the_person_a_request_names_as_acting_is_the_caller() {
         .await
         .unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
-    assert!(refused.message().contains("commitment.promised_by"), "{refused:?}");
+    assert!(
+        refused.message().contains("commitment.promised_by"),
+        "{refused:?}"
+    );
     let promised = profiles
         .record_commitment(with_token(commitment(None), &agent))
         .await
@@ -865,7 +871,9 @@ async fn the_person_a_request_names_as_acting_is_the_caller() {
         .expect("the service's call is audited");
     assert_eq!(by_service.outcome, "OK");
     assert!(
-        by_service.targets.contains(&"on_behalf_of=agent-9".to_owned()),
+        by_service
+            .targets
+            .contains(&"on_behalf_of=agent-9".to_owned()),
         "{by_service:?}"
     );
     assert!(
@@ -873,5 +881,200 @@ async fn the_person_a_request_names_as_acting_is_the_caller() {
             .iter()
             .any(|entry| entry.actor == "agent-7" && entry.outcome == "PERMISSION_DENIED"),
         "{trail:?}"
+    );
+}
+
+/// A call without any `authorization` header, by path, with an empty request.
+async fn call_without_token(channel: &Channel, method: &'static str) -> tonic::Status {
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.unwrap();
+    grpc.unary(
+        Request::new(()),
+        http::uri::PathAndQuery::from_static(method),
+        tonic_prost::ProstCodec::<(), ()>::default(),
+    )
+    .await
+    .expect_err("refused")
+}
+
+/// The entries of refused authentications in one service's trail, newest first.
+async fn refusal_entries(
+    channel: &Channel,
+    auditor: &str,
+    service: &str,
+) -> Vec<audit::AuditEntry> {
+    AuditServiceClient::new(channel.clone())
+        .list_audit_entries(with_token(
+            audit::ListAuditEntriesRequest {
+                service: service.into(),
+                actor: "unauthenticated".into(),
+                ..Default::default()
+            },
+            auditor,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+}
+
+/// How many refusals an entry covers (its `count=N` target).
+fn refusal_count(targets: &[String]) -> u64 {
+    targets
+        .iter()
+        .find_map(|target| target.strip_prefix("count="))
+        .expect("a refusal entry carries its count")
+        .parse()
+        .unwrap()
+}
+
+/// Refused authentications are invalid access attempts and go to the trail (issue 21; PCI DSS
+/// 10.2.1.4) with where they came from and why: one alone is there at once; a flood of 10,000
+/// adds a handful of entries, not 10,000, whose counts add up to every refusal once the counts
+/// kept in memory are written (at the latest when the server stops).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_authentications_are_audited_with_source_and_reason_and_a_flood_as_counts() {
+    let mut suite = Secure::start().await;
+    let channel = suite.channel().await;
+    let auditor = suite.token("auditor-1", &[Role::Auditor]);
+
+    // One change without a token: in plans' trail at once, with its source and reason.
+    let upsert = "/rapport.plans.v1.AccountService/UpsertAccount";
+    assert_eq!(
+        call_without_token(&channel, upsert).await.code(),
+        Code::Unauthenticated
+    );
+    let single = refusal_entries(&channel, &auditor, "plans").await;
+    assert_eq!(single.len(), 1, "{single:?}");
+    let entry = &single[0];
+    assert_eq!(
+        (
+            entry.actor.as_str(),
+            entry.role.as_str(),
+            entry.rpc.as_str(),
+            entry.outcome.as_str()
+        ),
+        ("unauthenticated", "none", upsert, "UNAUTHENTICATED")
+    );
+    for target in ["source=127.0.0.1", "reason=missing", "count=1"] {
+        assert!(
+            entry.targets.contains(&target.to_owned()),
+            "{target}: {entry:?}"
+        );
+    }
+    // A read is an access attempt too: recorded in the trail of the service it tried.
+    let nps = "/rapport.loyalty.v1.LoyaltyService/GetNps";
+    // Not a JWT at all: malformed.
+    let malformed = "not-a-token";
+    assert_eq!(
+        call_empty(&channel, nps, malformed).await.code(),
+        Code::Unauthenticated
+    );
+    let read = refusal_entries(&channel, &auditor, "loyalty").await;
+    assert_eq!(read.len(), 1, "{read:?}");
+    assert_eq!(read[0].rpc, nps);
+    assert!(
+        read[0].targets.contains(&"reason=malformed".to_owned()),
+        "{read:?}"
+    );
+
+    // 10,000 calls with a token signed by another key, many at a time, to a change.
+    let create = "/rapport.profiles.v1.ProfileService/CreateCustomer";
+    let forged = mint_hs256(
+        &[7; 40],
+        "intruder",
+        &[Role::Supervisor],
+        Duration::from_secs(600),
+    )
+    .unwrap();
+    const FLOOD: u64 = 10_000;
+    use futures_util::StreamExt;
+    let channels = [
+        channel.clone(),
+        suite.channel().await,
+        suite.channel().await,
+        suite.channel().await,
+    ];
+    let codes: Vec<Code> = futures_util::stream::iter(0..FLOOD)
+        .map(|n| {
+            let channel = channels[usize::try_from(n).unwrap() % channels.len()].clone();
+            let forged = forged.clone();
+            async move { call_empty(&channel, create, &forged).await.code() }
+        })
+        .buffer_unordered(256)
+        .collect()
+        .await;
+    assert!(codes.iter().all(|code| *code == Code::Unauthenticated));
+
+    // The first is in the trail at once; the rest are counted, not written one by one.
+    let flooded = refusal_entries(&channel, &auditor, "profiles").await;
+    assert!(
+        (1..=3).contains(&flooded.len()),
+        "a bounded handful of entries for one source within a minute: {} {flooded:?}",
+        flooded.len()
+    );
+    let first = flooded.last().unwrap();
+    assert_eq!(first.rpc, create);
+    for target in ["source=127.0.0.1", "reason=bad_signature", "count=1"] {
+        assert!(
+            first.targets.contains(&target.to_owned()),
+            "{target}: {first:?}"
+        );
+    }
+    let so_far: u64 = flooded.iter().map(|e| refusal_count(&e.targets)).sum();
+    assert!(so_far <= FLOOD, "{so_far}");
+    assert!(
+        flooded
+            .iter()
+            .all(|e| e.targets.iter().all(|t| !t.contains(&forged))),
+        "never the token"
+    );
+    let intact = AuditServiceClient::new(channel.clone())
+        .verify_audit_chain(with_token(
+            audit::VerifyAuditChainRequest {
+                service: "profiles".into(),
+            },
+            &auditor,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(intact.intact, "{}", intact.problem);
+
+    // The server stops: what was counted is written before its storage closes.
+    drop(channels);
+    drop(channel);
+    suite.stop.take().unwrap().send(()).unwrap();
+    let database = suite.data.path().join("profiles.db");
+    let pool = rapport_storage::Storage::open(&rapport_storage::StorageSettings {
+        url: format!("sqlite://{}", database.display()),
+        ..rapport_storage::StorageSettings::default()
+    })
+    .unwrap();
+    let mut written = Vec::new();
+    for _ in 0..400 {
+        let rows: Vec<(String,)> = rapport_storage::sqlx::query_as(
+            "SELECT targets FROM audit_log WHERE actor = 'unauthenticated' ORDER BY seq",
+        )
+        .fetch_all(pool.reader())
+        .await
+        .unwrap();
+        written = rows
+            .into_iter()
+            .map(|(targets,)| serde_json::from_str::<Vec<String>>(&targets).unwrap())
+            .collect();
+        if written.iter().map(|t| refusal_count(t)).sum::<u64>() == FLOOD {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let total: u64 = written.iter().map(|t| refusal_count(t)).sum();
+    assert_eq!(total, FLOOD, "every refusal is counted once: {written:?}");
+    assert!((2..=3).contains(&written.len()), "{written:?}");
+    let aggregate = written.last().unwrap();
+    assert!(
+        aggregate.contains(&"source=127.0.0.1".to_owned())
+            && aggregate.contains(&"reason=bad_signature".to_owned()),
+        "{aggregate:?}"
     );
 }

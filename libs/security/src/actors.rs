@@ -198,9 +198,9 @@ fn field_bytes(number: u32, content: &[u8]) -> Vec<u8> {
 
 /// `content` as field `path[last]` inside the messages `path[..last]`, from the top.
 fn nested(path: &[u32], content: &[u8]) -> Vec<u8> {
-    path.iter()
-        .rev()
-        .fold(content.to_vec(), |inner, number| field_bytes(*number, &inner))
+    path.iter().rev().fold(content.to_vec(), |inner, number| {
+        field_bytes(*number, &inner)
+    })
 }
 
 /// Calls `visit` with each field of `message` in order: number, wire type and, for
@@ -352,9 +352,13 @@ mod tests {
             };
             assert_eq!(check(*field, &appended, &agent), Verdict::Pass, "{method}");
             assert_eq!(
-                last_string_in(&appended, field.path().split_at(field.path().len() - 1).0, *field.path().last().expect("a path"))
-                    .filter(|_| matches!(field, ActorField::StaffId { .. }))
-                    .or_else(|| last_string_in(&appended, field.path(), 2)),
+                last_string_in(
+                    &appended,
+                    field.path().split_at(field.path().len() - 1).0,
+                    *field.path().last().expect("a path")
+                )
+                .filter(|_| matches!(field, ActorField::StaffId { .. }))
+                .or_else(|| last_string_in(&appended, field.path(), 2)),
                 Some("agent-7".to_owned()),
                 "{method}"
             );
@@ -406,7 +410,9 @@ mod tests {
         let adviser = request_naming(field, ActorKind::DebtAdviser, "stepchange");
         assert_eq!(check(field, &adviser, &agent), Verdict::Pass);
         let posing = request_naming(field, ActorKind::Supervisor, "agent-7");
-        assert!(matches!(check(field, &posing, &agent), Verdict::Refuse(ref why) if why.contains("supervisor role")));
+        assert!(
+            matches!(check(field, &posing, &agent), Verdict::Refuse(ref why) if why.contains("supervisor role"))
+        );
     }
 
     #[test]
@@ -414,7 +420,11 @@ mod tests {
         let field =
             actor_field("/rapport.profiles.v1.ProfileService/RecordInteraction").expect("listed");
         let system = caller("billing-core", &[Role::BillingSystem]);
-        assert_eq!(check(field, &[], &system), Verdict::Pass, "self-service stays empty");
+        assert_eq!(
+            check(field, &[], &system),
+            Verdict::Pass,
+            "self-service stays empty"
+        );
         assert!(matches!(
             check(field, &[], &caller("agent-7", &[Role::Agent])),
             Verdict::Fill(_)
@@ -432,9 +442,9 @@ mod tests {
             .file
             .iter()
             .flat_map(|file| {
-                file.message_type
-                    .iter()
-                    .map(move |message| (format!(".{}.{}", file.package(), message.name()), message))
+                file.message_type.iter().map(move |message| {
+                    (format!(".{}.{}", file.package(), message.name()), message)
+                })
             })
             .collect();
         let mut found = Vec::new();
@@ -466,9 +476,18 @@ mod tests {
         // Output-only actors inside request messages: the server ignores what a client sends
         // there and sets them itself.
         const OUTPUT_ONLY: &[(&str, &[u32])] = &[
-            ("/rapport.plans.v1.HardshipService/SubmitIncomeExpenditure", &[2, 6]),
-            ("/rapport.profiles.v1.ProfileService/RecordCommitment", &[1, 10]),
-            ("/rapport.profiles.v1.ProfileService/SetVulnerability", &[2, 6]),
+            (
+                "/rapport.plans.v1.HardshipService/SubmitIncomeExpenditure",
+                &[2, 6],
+            ),
+            (
+                "/rapport.profiles.v1.ProfileService/RecordCommitment",
+                &[1, 10],
+            ),
+            (
+                "/rapport.profiles.v1.ProfileService/SetVulnerability",
+                &[2, 6],
+            ),
         ];
         found.retain(|(method, path)| {
             !OUTPUT_ONLY

@@ -328,7 +328,14 @@ impl Application {
             trails,
             unit_trails: trails_by_unit.clone(),
             descriptors: rapport_audit::targets::Descriptors::new(&registered),
+            refusals: Default::default(),
         };
+        // Refused authentications are counted between their audit entries (issue 21); this
+        // worker writes the counts as their windows close, and all of them at shutdown.
+        let guard = GuardLayer::new(guard);
+        workers.push(tokio::spawn(
+            guard.flush_refusals(crate::unit::Stopping(stopping.clone())),
+        ));
         if audited {
             listed.push(audit_service_server::SERVICE_NAME);
             routes.add_service(
@@ -371,7 +378,7 @@ impl Application {
             .layer(ServerTraceLayer)
             .layer(ReadinessLayer::new(readiness))
             .layer(DeadlineLayer::new(settings.request_timeout()))
-            .layer(GuardLayer::new(guard));
+            .layer(guard);
 
         let (draining, drain_started) = oneshot::channel::<()>();
         let leaving = reporter.clone();

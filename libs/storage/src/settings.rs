@@ -73,7 +73,9 @@ impl StorageSettings {
         url.push_str(tls.mode.as_str());
         if let Some(ca_file) = &tls.ca_file {
             if !std::path::Path::new(ca_file).is_file() {
-                return Err(format!("storage.tls.ca_file {ca_file:?} is not a readable file"));
+                return Err(format!(
+                    "storage.tls.ca_file {ca_file:?} is not a readable file"
+                ));
             }
             url.push_str("&sslrootcert=");
             url.push_str(&percent_encoded(ca_file));
@@ -173,7 +175,12 @@ mod tests {
             ..StorageSettings::default()
         };
         let url = settings.postgres_url().expect("valid");
-        assert!(url.starts_with("postgres://rapport@db.internal/rapport?sslmode=verify-full&sslrootcert=/"), "{url}");
+        assert!(
+            url.starts_with(
+                "postgres://rapport@db.internal/rapport?sslmode=verify-full&sslrootcert=/"
+            ),
+            "{url}"
+        );
         assert!(url.contains("rapport%20ca%20"), "{url}");
         settings.url.push_str("?sslmode=disable");
         assert!(settings.postgres_url().is_err(), "said twice");
@@ -182,7 +189,12 @@ mod tests {
             mode: PostgresTlsMode::VerifyCa,
             ca_file: Some("/no/such/ca.pem".into()),
         });
-        assert!(settings.postgres_url().expect_err("missing CA").contains("storage.tls.ca_file"));
+        assert!(
+            settings
+                .postgres_url()
+                .expect_err("missing CA")
+                .contains("storage.tls.ca_file")
+        );
         std::fs::remove_file(ca).ok();
     }
 

@@ -386,11 +386,7 @@ impl Storage {
     pub async fn wait_until_ready(&self, migrations: &Migrations) -> Result<(), StorageError> {
         // A damaged file is named before the pools meet it (they would only time out).
         if let Some(path) = self.sqlite_path() {
-            crate::integrity::check_before_serving(
-                path,
-                self.integrity_check_timeout,
-            )
-            .await?;
+            crate::integrity::check_before_serving(path, self.integrity_check_timeout).await?;
         }
         let mut delay = Duration::from_millis(100);
         loop {

@@ -5,8 +5,14 @@
 //! 29 February); accounts current and in arrears in their own currencies; a hardship case with a
 //! plan being paid and one with options waiting; a referral that became a customer and a vouch;
 //! survey answers with detractors whose follow-ups wait. Seeded once per data directory.
+//!
+//! A secured suite (`rapport dev --secure DIR --demo`) is seeded over mutual TLS with the
+//! development client certificate and a token of its own ([`DEMO_SUBJECT`], [`DEMO_ROLES`]),
+//! so the audit trail says the demo did it, and for which named agent.
 
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use rapport_proto::common::v1 as common;
@@ -20,8 +26,21 @@ use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use rapport_proto::referrals::v1 as referrals;
 use rapport_proto::referrals::v1::referral_service_client::ReferralServiceClient;
+use rapport_security::Role;
+use rapport_security::dev::DevMaterial;
 
-use crate::agent::Connection;
+use crate::agent::{Connection, Credentials};
+
+/// Who seeds a secured suite: a system, named as such in the audit trail.
+pub const DEMO_SUBJECT: &str = "rapport-demo";
+/// What seeding needs (`policy::GRANTS`): `agent` creates customers, consents, touchpoints,
+/// survey answers, hardship cases, plans and referrals; `billing_system` posts accounts,
+/// arrears and a plan payment; `service` acts on behalf of the demo's named agents
+/// (`agent-demo`, `branch-demo`), since an actor other than the token's subject is refused to
+/// anyone else (`rapport_security::actors`).
+pub const DEMO_ROLES: [Role; 3] = [Role::Agent, Role::BillingSystem, Role::Service];
+/// Long enough to wait for the suite and seed it; the token is never written down.
+const DEMO_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// The marker that says this data directory has its demo data.
 const MARKER: &str = "demo-seeded";
@@ -219,6 +238,7 @@ async fn seed(connection: Connection) -> anyhow::Result<Seeded> {
                     channel: common::Channel::Phone as i32,
                     direction: common::Direction::Inbound as i32,
                     topic: "account_question".into(),
+                    agent_id: "agent-demo".into(),
                     sentiment: if p.nps.is_some_and(|n| n >= 9) {
                         common::Sentiment::Positive
                     } else {
@@ -469,11 +489,58 @@ async fn seed(connection: Connection) -> anyhow::Result<Seeded> {
     Ok(seeded)
 }
 
+/// Where and how the demo reaches the suite `rapport dev` serves at `address`: in plaintext
+/// without a token, or with `security` over mutual TLS with the development client certificate
+/// and a fresh [`DEMO_SUBJECT`] token signed with the development secret.
+pub fn target(
+    address: SocketAddr,
+    security: Option<&DevMaterial>,
+) -> anyhow::Result<(String, Credentials)> {
+    // Listening on every interface: the demo, on the same machine, uses loopback.
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let address = SocketAddr::new(ip, address.port());
+    let Some(material) = security else {
+        return Ok((format!("http://{address}"), Credentials::default()));
+    };
+    let secret = rapport_security::token::read_secret(&material.secret)
+        .context("reading the development token secret")?;
+    let token =
+        rapport_security::dev::mint_hs256(&secret, DEMO_SUBJECT, &DEMO_ROLES, DEMO_TOKEN_LIFETIME)
+            .context("minting the demo's token")?;
+    Ok((
+        format!("https://{address}"),
+        Credentials {
+            token: Some(token),
+            tls: rapport_clients::ClientSettings {
+                ca_file: Some(material.ca.clone()),
+                certificate_file: Some(material.client_certificate.clone()),
+                key_file: Some(material.client_key.clone()),
+                // The development server certificate's name (see `DevMaterial::ensure`).
+                domain_name: Some("localhost".to_owned()),
+                token_file: None,
+            },
+        },
+    ))
+}
+
 /// Waits (up to 30 s) until the suite at `url` answers, then seeds it once.
 pub async fn seed_when_ready(url: &str, data_dir: &Path) -> anyhow::Result<Option<Seeded>> {
+    seed_when_ready_with(url, &Credentials::default(), data_dir).await
+}
+
+/// As [`seed_when_ready`], for a secured suite: with TLS and a token (see [`target`]).
+pub async fn seed_when_ready_with(
+    url: &str,
+    credentials: &Credentials,
+    data_dir: &Path,
+) -> anyhow::Result<Option<Seeded>> {
     let mut last = None;
     for _ in 0..300 {
-        if let Ok(connection) = crate::agent::connect(url).await {
+        if let Ok(connection) = crate::agent::connect_with(url, credentials).await {
             // Calls answer UNAVAILABLE until every service's storage is migrated.
             match LoyaltyServiceClient::new(connection.clone())
                 .get_nps(loyalty::GetNpsRequest::default())
@@ -483,7 +550,7 @@ pub async fn seed_when_ready(url: &str, data_dir: &Path) -> anyhow::Result<Optio
                 Err(status) => last = Some(status.message().to_owned()),
             }
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!(
         "the suite did not become ready: {}",

@@ -30,8 +30,9 @@ enum Command {
         /// Address of the admin port: Prometheus /metrics, /livez, /readyz and gRPC health.
         #[arg(long, default_value = dev::DEFAULT_ADMIN_LISTEN)]
         admin_listen: SocketAddr,
-        /// Seed a realistic data set (once per data directory) through the suite's own API.
-        #[arg(long, conflicts_with = "secure")]
+        /// Seed a realistic data set (once per data directory) through the suite's own API; with
+        /// --secure, over mutual TLS with a development token for `rapport-demo`.
+        #[arg(long)]
         demo: bool,
         /// Serve mutual TLS and require bearer tokens, with a development CA, certificates and
         /// HS256 secret kept in this directory (made on first use).
@@ -342,11 +343,12 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 print!("{}", suite.banner());
             }
             if demo {
-                let url = format!("http://{}", suite.application.local_addr());
+                let (url, credentials) =
+                    rapport::demo::target(suite.application.local_addr(), suite.security.as_ref())?;
                 let dir = data_dir.clone();
                 tokio::spawn(async move {
                     #[allow(clippy::print_stdout, clippy::print_stderr)]
-                    match rapport::demo::seed_when_ready(&url, &dir).await {
+                    match rapport::demo::seed_when_ready_with(&url, &credentials, &dir).await {
                         Ok(Some(seeded)) => println!("{seeded}"),
                         Ok(None) => println!("demo data: already in {}", dir.display()),
                         Err(error) => eprintln!("demo data could not be seeded: {error:#}"),
@@ -508,4 +510,33 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_secured_dev_suite_may_seed_the_demo() {
+        let parsed = Cli::try_parse_from(["rapport", "dev", "--secure", "dev-keys", "--demo"]);
+        assert!(
+            matches!(
+                parsed,
+                Ok(Cli {
+                    command: Command::Dev {
+                        demo: true,
+                        secure: Some(_),
+                        ..
+                    }
+                })
+            ),
+            "{parsed:?}"
+        );
+    }
 }

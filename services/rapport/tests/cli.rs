@@ -203,7 +203,10 @@ fn each_service_binary_refuses_what_rapport_serve_refuses() {
         ));
         assert!(!refused.status.success(), "{service}");
         let said = String::from_utf8_lossy(&refused.stderr);
-        assert!(said.contains("server.auth.mode is \"none\""), "{service}: {said}");
+        assert!(
+            said.contains("server.auth.mode is \"none\""),
+            "{service}: {said}"
+        );
         // A setting only `rapport serve`'s assembly reads is accepted, not refused as unknown.
         let upstream = if service == "profiles" || service == "plans" || service == "referrals" {
             "loyalty_url = \"http://127.0.0.1:1\"\n"

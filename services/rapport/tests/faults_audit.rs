@@ -4,6 +4,9 @@
 //! customer's interactions and the trail's RecordInteraction entries for that customer (answered
 //! `OK`, or `COMMITTED_NO_ANSWER` when the call never finished) must be as many.
 
+// The measured times and counts are this test's report (run with --nocapture to see them).
+#![allow(clippy::print_stderr)]
+
 mod running;
 
 use std::time::Duration;

@@ -4,6 +4,9 @@
 //! ready again without a restart. Mounting needs root (CI runs as root); elsewhere the test
 //! says loudly that it did not run, and in CI it fails instead.
 
+// The measured times and counts are this test's report (run with --nocapture to see them).
+#![allow(clippy::print_stderr)]
+
 mod running;
 
 use std::io::Write;
