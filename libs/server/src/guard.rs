@@ -173,6 +173,9 @@ struct Checked {
     request: http::Request<Body>,
     /// Set when the call is audited.
     audit: Option<Pending>,
+    /// The trail, and so the storage, the call belongs to (for the audit service: the unit
+    /// whose trail it reads), audited or not.
+    trail: Option<AuditLog>,
 }
 
 /// What is known of an audited call before it runs.
@@ -261,6 +264,7 @@ impl Guard {
             return Admitted::Checked(Checked {
                 request,
                 audit: None,
+                trail: None,
             });
         };
         let (permission, access) = match rpc.elevated {
@@ -324,6 +328,7 @@ impl Guard {
             }
             Verdict::Pass | Verdict::Refuse(_) => body,
         };
+        let trail = self.trail_of(&method, &body).cloned();
         request.extensions_mut().insert(caller.clone());
         let audit = (access != Access::Read).then(|| {
             let mut pending = Pending {
@@ -354,17 +359,17 @@ impl Guard {
             }
             pending
         });
-        Admitted::Checked(Checked { request, audit })
+        Admitted::Checked(Checked {
+            request,
+            audit,
+            trail,
+        })
     }
 
     /// The storage scope a checked call runs in: its unit's storage health, and for an audited
     /// change the hook that commits the entry's pending half with the change.
     fn scope_of(&self, call: &Checked) -> Option<rapport_storage::CallScope> {
-        let method = call.request.uri().path();
-        let trail = match &call.audit {
-            Some(pending) => self.trail_of(method, &pending.request_body),
-            None => self.trails.get(policy::service_of(method)),
-        }?;
+        let trail = call.trail.as_ref()?;
         Some(rapport_storage::CallScope {
             health: trail.storage().health().clone(),
             on_commit: call
@@ -394,7 +399,7 @@ impl Guard {
     }
 
     async fn finish(
-        &self,
+        self: &Arc<Self>,
         audit: Option<Pending>,
         response: http::Response<Body>,
     ) -> http::Response<Body> {
@@ -425,6 +430,18 @@ impl Guard {
                 }
             }
         }
+        if pending.access == Access::Change && is_fault(code) {
+            // The storage may be what failed: answer now, after one timeout, and write the
+            // entry behind the answer, retrying while the storage recovers (issue 20). A change
+            // that committed has its pending half, which the sweep turns into an entry anyway.
+            let guard = Arc::clone(self);
+            tokio::spawn(async move {
+                guard
+                    .record_retrying(&pending, crate::grpc::code_name(code), targets)
+                    .await;
+            });
+            return http::Response::from_parts(parts, crate::grpc::unary_body(data, trailers));
+        }
         let written = self
             .record(&pending, crate::grpc::code_name(code), targets)
             .await;
@@ -435,6 +452,20 @@ impl Guard {
             .into_http();
         }
         http::Response::from_parts(parts, crate::grpc::unary_body(data, trailers))
+    }
+
+    /// [`Guard::record`], tried again with backoff (1 s doubling to 30 s, for about five
+    /// minutes) while the trail cannot be written; then the entry is given up with an error log.
+    async fn record_retrying(&self, pending: &Pending, outcome: &str, targets: Vec<String>) {
+        let mut wait = Duration::from_secs(1);
+        for _ in 0..14 {
+            if self.record(pending, outcome, targets.clone()).await {
+                return;
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(30));
+        }
+        tracing::error!(rpc = %pending.method, outcome, "audit entry given up after five minutes of retries");
     }
 
     /// The trail (and so the storage) a call belongs to: its service's unit's, or for the audit
@@ -822,6 +853,19 @@ impl Guard {
             self.refusals.restore(count, Instant::now());
         }
     }
+}
+
+/// Codes a failing storage (or a call cut off by its deadline) answers with.
+fn is_fault(code: tonic::Code) -> bool {
+    matches!(
+        code,
+        tonic::Code::Unavailable
+            | tonic::Code::ResourceExhausted
+            | tonic::Code::DataLoss
+            | tonic::Code::DeadlineExceeded
+            | tonic::Code::Internal
+            | tonic::Code::Unknown
+    )
 }
 
 /// The message of a unary gRPC request body (one frame: a compression flag, a 4-byte length,
