@@ -79,19 +79,35 @@ async fn a_client_hanging_up_does_not_separate_a_change_from_its_entry() {
     );
 }
 
+/// How a test's suite is started again on the same data.
+enum Backend<'a> {
+    Sqlite(&'a std::path::Path),
+    Postgres {
+        work: &'a std::path::Path,
+        url: String,
+    },
+}
+
+impl Backend<'_> {
+    async fn start(&self) -> Dev {
+        match self {
+            Backend::Sqlite(data) => Dev::start(data).await,
+            Backend::Postgres { work, url } => Dev::serve_profiles(work, url).await,
+        }
+    }
+}
+
 /// SIGKILL under concurrent writes, twice: after each restart every committed change has its
 /// entry (the sweep writes those whose call died between commit and answer).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_between_commit_and_answer_loses_no_audit_entry() {
-    let data = tempfile::tempdir().expect("data directory");
+async fn sigkill_under_concurrent_writes(backend: Backend<'_>) {
     let customer_id = {
-        let dev = Dev::start(data.path()).await;
+        let dev = backend.start().await;
         dev.customer().await
         // Dropped: killed.
     };
     let mut abandoned = 0;
     for round in 0..2 {
-        let dev = Dev::start(data.path()).await;
+        let dev = backend.start().await;
         let mut writers = tokio::task::JoinSet::new();
         for _ in 0..16 {
             let mut client = dev.profiles();
@@ -111,7 +127,7 @@ async fn sigkill_between_commit_and_answer_loses_no_audit_entry() {
         dev.kill();
         while writers.join_next().await.is_some() {}
 
-        let dev = Dev::start(data.path()).await;
+        let dev = backend.start().await;
         let (changes, so_far) = every_change_has_its_entry(&dev, &customer_id).await;
         assert!(changes > 0);
         eprintln!(
@@ -131,4 +147,27 @@ async fn sigkill_between_commit_and_answer_loses_no_audit_entry() {
         assert!(verified.intact, "{verified:?}");
     }
     eprintln!("{abandoned} entries in all were written by the sweep after a SIGKILL");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_between_commit_and_answer_loses_no_audit_entry() {
+    let data = tempfile::tempdir().expect("data directory");
+    sigkill_under_concurrent_writes(Backend::Sqlite(data.path())).await;
+}
+
+/// The same on PostgreSQL, `rapport serve profiles` on a private cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_between_commit_and_answer_loses_no_audit_entry_on_postgres() {
+    if !running::postgres::private_postgres_possible(
+        "sigkill_between_commit_and_answer_loses_no_audit_entry_on_postgres",
+    ) {
+        return;
+    }
+    let cluster = running::postgres::PrivateCluster::start();
+    let work = tempfile::tempdir().expect("directory");
+    sigkill_under_concurrent_writes(Backend::Postgres {
+        work: work.path(),
+        url: cluster.url(),
+    })
+    .await;
 }

@@ -3,6 +3,8 @@
 //! PostgreSQL restarted under load. Each says what callers see (codes by cause, never INTERNAL
 //! or UNKNOWN), what health and `/readyz` say, and whether the suite comes back by itself.
 
+mod running;
+
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -21,6 +23,8 @@ use tonic::{Code, Status};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+
+use running::postgres::{PgCtl, PrivateCluster, free_port, private_postgres_possible};
 
 const RAPPORT: &str = env!("CARGO_BIN_EXE_rapport");
 const PROFILE_SERVICE: &str = "rapport.profiles.v1.ProfileService";
@@ -667,193 +671,6 @@ async fn a_file_damaged_while_served_takes_its_unit_out_of_service_and_only_that
             refused.message().contains("restore"),
             "{call} says what to do: {refused:?}"
         );
-    }
-}
-
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-
-/// Whether this machine can run a private PostgreSQL cluster here (root, to run it as the
-/// `postgres` user; PostgreSQL 15 in [`PG_BIN`]). Where it cannot: a failure in CI, a loud skip
-/// elsewhere.
-fn private_postgres_possible(test: &str) -> bool {
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let missing = if uid != "0" {
-        Some(format!("not running as root (uid {uid:?})"))
-    } else if !Path::new(PG_BIN).join("initdb").exists() {
-        Some(format!("no PostgreSQL 15 in {PG_BIN}"))
-    } else if Command::new("id")
-        .arg("postgres")
-        .output()
-        .map_or(true, |output| !output.status.success())
-    {
-        Some("no `postgres` OS user".to_owned())
-    } else {
-        None
-    };
-    let Some(missing) = missing else {
-        return true;
-    };
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{test} needs a private PostgreSQL cluster: {missing}. CI must run it as root with PostgreSQL 15 in {PG_BIN}."
-    );
-    // Straight to stderr, past the test harness's capture: a skip is never silent.
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "!!!!!!!! SKIPPED {test}: {missing}; it needs root and PostgreSQL 15 in {PG_BIN} (in CI this fails) !!!!!!!!"
-    );
-    false
-}
-
-/// A port nobody listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// `runuser -u postgres -- <PG_BIN>/<program> args…`, which must succeed.
-fn as_postgres(program: &str, args: &[&str]) {
-    let output = Command::new("runuser")
-        .args(["-u", "postgres", "--"])
-        .arg(Path::new(PG_BIN).join(program))
-        .args(args)
-        .output()
-        .unwrap_or_else(|error| panic!("runuser {program}: {error}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?}: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// How to start and stop one cluster with `pg_ctl`; cheap to clone into a blocking task.
-#[derive(Debug, Clone)]
-struct PgCtl {
-    data: String,
-    log: String,
-    /// The server's options: its port, its socket directory.
-    options: String,
-}
-
-impl PgCtl {
-    /// Starts the server and returns once it accepts connections (`-w`).
-    fn start(&self) {
-        as_postgres(
-            "pg_ctl",
-            &[
-                "-D",
-                &self.data,
-                "-l",
-                &self.log,
-                "-o",
-                &self.options,
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-        );
-    }
-
-    /// Stops the server as an operator restarting it would: `-m fast` ends every session.
-    fn stop_fast(&self) {
-        as_postgres(
-            "pg_ctl",
-            &["-D", &self.data, "-m", "fast", "-w", "-t", "60", "stop"],
-        );
-    }
-
-    /// Runs `pg_ctl` in a blocking task: the test's own runtime keeps serving its callers.
-    async fn run(&self, action: fn(&Self)) {
-        let ctl = self.clone();
-        tokio::task::spawn_blocking(move || action(&ctl))
-            .await
-            .expect("pg_ctl task");
-    }
-}
-
-/// A throwaway PostgreSQL cluster of this test alone (the machine's shared cluster is never
-/// touched), stopped when dropped, even on a panic.
-struct PrivateCluster {
-    port: u16,
-    ctl: PgCtl,
-    // Removed after the cluster is stopped (fields drop after `Drop::drop`).
-    _dir: tempfile::TempDir,
-}
-
-impl PrivateCluster {
-    fn start() -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("rapport-pg-")
-            .tempdir()
-            .expect("cluster directory");
-        let postgres_id = |flag: &str| -> u32 {
-            let output = Command::new("id")
-                .args([flag, "postgres"])
-                .output()
-                .expect("id runs");
-            String::from_utf8_lossy(&output.stdout)
-                .trim()
-                .parse()
-                .expect("a numeric id")
-        };
-        std::os::unix::fs::chown(dir.path(), Some(postgres_id("-u")), Some(postgres_id("-g")))
-            .expect("the cluster directory belongs to postgres");
-        let data = dir.path().join("data").display().to_string();
-        as_postgres(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ],
-        );
-        let port = free_port();
-        let cluster = Self {
-            port,
-            ctl: PgCtl {
-                data,
-                log: dir.path().join("postgres.log").display().to_string(),
-                // Its socket in its own directory; no fsync: nothing here outlives the test.
-                options: format!(
-                    "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                    dir.path().display()
-                ),
-            },
-            _dir: dir,
-        };
-        cluster.ctl.start();
-        cluster
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-}
-
-impl Drop for PrivateCluster {
-    fn drop(&mut self) {
-        let _ = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(Path::new(PG_BIN).join("pg_ctl"))
-            .args(["-D", &self.ctl.data, "-m", "immediate", "-w", "stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
     }
 }
 

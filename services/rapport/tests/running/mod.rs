@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod postgres;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -77,6 +79,60 @@ impl Dev {
             child,
             address,
             admin,
+            channel,
+        };
+        dev.wait_for_health("", ServingStatus::Serving, Duration::from_secs(30))
+            .await;
+        dev
+    }
+
+    /// Starts `rapport serve profiles` on `storage_url` (plaintext, no authentication:
+    /// `server.insecure`), its configuration file in `work`, and waits until it serves.
+    pub async fn serve_profiles(work: &Path, storage_url: &str) -> Self {
+        let (listen, admin) = (postgres::free_port(), postgres::free_port());
+        let config = work.join("profiles.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[server]\nlisten = \"127.0.0.1:{listen}\"\nadmin_listen = \"127.0.0.1:{admin}\"\ninsecure = true\n\
+                 [storage]\nurl = \"{storage_url}\"\n"
+            ),
+        )
+        .expect("write config");
+        let mut command = Command::new(RAPPORT);
+        command
+            .args(["serve", "profiles", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // Only the file configures it.
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("RAPPORT_") {
+                command.env_remove(key);
+            }
+        }
+        let child = command.spawn().expect("rapport starts");
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{listen}"))
+                .expect("endpoint");
+        let start = std::time::Instant::now();
+        let channel = loop {
+            match endpoint.connect().await {
+                Ok(channel) => break channel,
+                Err(error) => {
+                    assert!(
+                        start.elapsed() < Duration::from_secs(30),
+                        "rapport serve listens within 30 s: {error}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        let dev = Self {
+            child,
+            address: format!("127.0.0.1:{listen}"),
+            admin: format!("127.0.0.1:{admin}"),
             channel,
         };
         dev.wait_for_health("", ServingStatus::Serving, Duration::from_secs(30))
