@@ -5,28 +5,21 @@
 
 mod running;
 
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rapport_proto::audit::v1 as audit;
 use rapport_proto::audit::v1::audit_service_client::AuditServiceClient;
 use rapport_proto::common::v1 as common;
 use rapport_proto::profiles::v1 as profiles;
-use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use rapport_storage::sqlx::{self, AnyConnection, Connection};
-use tokio_stream::StreamExt;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
-use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
-use running::postgres::{PgCtl, PrivateCluster, free_port, private_postgres_possible};
+use running::Dev;
+use running::postgres::{PgCtl, PrivateCluster, private_postgres_possible};
 
-const RAPPORT: &str = env!("CARGO_BIN_EXE_rapport");
 const PROFILE_SERVICE: &str = "rapport.profiles.v1.ProfileService";
 /// One gRPC service of each unit that shares the process with profiles in `rapport dev`.
 const OTHER_UNITS: [&str; 3] = [
@@ -38,159 +31,6 @@ const OTHER_UNITS: [&str; 3] = [
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// `storage.acquire_timeout_ms` by default: how long a call waits for a connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Kills the child if the test fails before it is reaped.
-struct Reap(Child);
-
-impl Drop for Reap {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A running `rapport dev` or `rapport serve`: its main channel and admin address.
-struct Running {
-    child: Reap,
-    channel: Channel,
-    /// host:port of the admin port.
-    admin: String,
-    /// Where its stderr (the logs) goes, shown when an assertion fails.
-    log: PathBuf,
-}
-
-impl Running {
-    /// How the server ended, if it has.
-    fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.0.try_wait().expect("try_wait")
-    }
-
-    /// The last lines of the server's log, for a failure message.
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-
-    fn profiles(&self) -> ProfileServiceClient<Channel> {
-        ProfileServiceClient::new(self.channel.clone())
-    }
-
-    /// The status health reports for `service` now.
-    async fn health(&self, service: &str) -> i32 {
-        HealthClient::new(self.channel.clone())
-            .check(HealthCheckRequest {
-                service: service.to_owned(),
-            })
-            .await
-            .unwrap_or_else(|status| panic!("health of {service:?} answers: {status:?}"))
-            .into_inner()
-            .status
-    }
-
-    /// Waits (at most `limit`) until health reports `wanted` for `service`; whether it did.
-    async fn health_becomes(&self, service: &str, wanted: ServingStatus, limit: Duration) -> bool {
-        let mut updates = HealthClient::new(self.channel.clone())
-            .watch(HealthCheckRequest {
-                service: service.to_owned(),
-            })
-            .await
-            .unwrap_or_else(|status| panic!("health watch of {service:?}: {status:?}"))
-            .into_inner();
-        tokio::time::timeout(limit, async {
-            while let Some(update) = updates.next().await {
-                if update.is_ok_and(|update| update.status == wanted as i32) {
-                    return true;
-                }
-            }
-            false
-        })
-        .await
-        .unwrap_or(false)
-    }
-
-    /// `GET path` on the admin port: (HTTP status, whole response).
-    fn admin_get(&self, path: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.admin).expect("admin port accepts");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("read timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.admin
-        )
-        .expect("request sent");
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).expect("response read");
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let status = response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|code| code.parse().ok())
-            .unwrap_or_else(|| panic!("an HTTP status line: {response}"));
-        (status, response)
-    }
-}
-
-/// Starts `rapport dev` on free ports over `data_dir` and waits until every service serves.
-async fn start_dev(data_dir: &Path, log: PathBuf) -> Running {
-    let mut child = Reap(
-        Command::new(RAPPORT)
-            .args([
-                "dev",
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-listen",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(data_dir)
-            .env("RUST_LOG", "warn")
-            .env("NO_COLOR", "1")
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("rapport starts"),
-    );
-    let stdout = child.0.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let (mut address, mut admin) = (None, None);
-    while address.is_none() || admin.is_none() {
-        let line = lines
-            .next()
-            .expect("rapport dev prints its banner")
-            .expect("readable");
-        if let Some(rest) = line.strip_prefix("rapport dev: listening on ") {
-            address = Some(format!("http://{}", rest.trim()));
-        }
-        if let Some(rest) = line.strip_prefix("admin:      http://") {
-            admin = rest.split('/').next().map(str::to_owned);
-        }
-    }
-    // Whatever it prints later must not fill the pipe and stall it.
-    std::thread::spawn(move || lines.for_each(drop));
-    let channel = tonic::transport::Endpoint::from_shared(address.unwrap_or_default())
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
-    let running = Running {
-        child,
-        channel,
-        admin: admin.unwrap_or_default(),
-        log,
-    };
-    assert!(
-        running
-            .health_becomes("", ServingStatus::Serving, Duration::from_secs(30))
-            .await,
-        "rapport dev serves within 30 s\n{}",
-        running.log_tail()
-    );
-    running
-}
 
 fn new_customer(name: String, request_id: String) -> profiles::CreateCustomerRequest {
     profiles::CreateCustomerRequest {
@@ -232,7 +72,7 @@ fn is_bug_code(code: Code) -> bool {
 async fn a_lock_held_past_the_busy_timeout_is_unavailable_and_the_same_write_works_once_it_is_released()
  {
     let data = tempfile::tempdir().expect("data directory");
-    let suite = start_dev(data.path(), data.path().join("rapport.log")).await;
+    let suite = Dev::start(data.path()).await;
     let mut profiles = suite.profiles();
     let known = profiles
         .create_customer(new_customer("Ana Lock".into(), String::new()))
@@ -406,7 +246,7 @@ fn shows_damage(status: &Status) -> bool {
 #[tokio::test]
 async fn a_file_damaged_while_served_takes_its_unit_out_of_service_and_only_that_unit() {
     let data = tempfile::tempdir().expect("data directory");
-    let suite = start_dev(data.path(), data.path().join("rapport.log")).await;
+    let suite = Dev::start(data.path()).await;
 
     // A few hundred customers: profiles.db spans many pages.
     let mut creating = tokio::task::JoinSet::new();
@@ -674,69 +514,6 @@ async fn a_file_damaged_while_served_takes_its_unit_out_of_service_and_only_that
     }
 }
 
-/// Starts `rapport serve profiles` on `storage_url`, plaintext and without authentication
-/// (`server.insecure`), and waits until it serves.
-async fn start_serve_profiles(work: &Path, storage_url: &str) -> Running {
-    let (listen, admin) = (free_port(), free_port());
-    let config = work.join("profiles.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{listen}\"\nadmin_listen = \"127.0.0.1:{admin}\"\ninsecure = true\n\
-             [storage]\nurl = \"{storage_url}\"\n"
-        ),
-    )
-    .expect("write config");
-    let log = work.join("rapport.log");
-    let mut command = Command::new(RAPPORT);
-    command
-        .args(["serve", "profiles", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .env("NO_COLOR", "1")
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log file"));
-    // Only the file configures it.
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("RAPPORT_") {
-            command.env_remove(key);
-        }
-    }
-    let mut child = Reap(command.spawn().expect("rapport starts"));
-    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{listen}"))
-        .expect("endpoint");
-    let started = Instant::now();
-    let channel = loop {
-        match endpoint.connect().await {
-            Ok(channel) => break channel,
-            Err(error) => {
-                let exited = child.0.try_wait().expect("try_wait");
-                assert!(
-                    exited.is_none() && started.elapsed() < Duration::from_secs(30),
-                    "rapport serve listens within 30 s ({error}); exited: {exited:?}\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    };
-    let running = Running {
-        child,
-        channel,
-        admin: format!("127.0.0.1:{admin}"),
-        log,
-    };
-    assert!(
-        running
-            .health_becomes("", ServingStatus::Serving, Duration::from_secs(30))
-            .await,
-        "rapport serve profiles serves within 30 s\n{}",
-        running.log_tail()
-    );
-    running
-}
-
 /// One write of the load: when it started and ended, and how.
 struct LoadWrite {
     started: Instant,
@@ -774,7 +551,7 @@ async fn postgres_restarted_under_load_is_unavailable_meanwhile_and_writes_resum
     }
     let work = tempfile::tempdir().expect("work directory");
     let cluster = PrivateCluster::start();
-    let mut suite = start_serve_profiles(work.path(), &cluster.url()).await;
+    let mut suite = Dev::serve_profiles(work.path(), &cluster.url()).await;
 
     // Four callers writing continuously.
     let (outcomes, mut seen) = tokio::sync::mpsc::unbounded_channel::<LoadWrite>();

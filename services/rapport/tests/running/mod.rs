@@ -19,12 +19,14 @@ use tonic_health::pb::health_client::HealthClient;
 
 const RAPPORT: &str = env!("CARGO_BIN_EXE_rapport");
 
-/// A running `rapport dev`; killed when dropped.
+/// A running `rapport dev` (or `rapport serve`); killed when dropped.
 pub struct Dev {
     child: Child,
     pub address: String,
     pub admin: String,
     pub channel: Channel,
+    /// Its stderr (the logs), shown when an assertion fails.
+    log: tempfile::NamedTempFile,
 }
 
 impl Drop for Dev {
@@ -37,6 +39,7 @@ impl Drop for Dev {
 impl Dev {
     /// Starts `rapport dev` on `data` and waits until every service serves.
     pub async fn start(data: &Path) -> Self {
+        let log = tempfile::NamedTempFile::new().expect("log file");
         let mut child = Command::new(RAPPORT)
             .args([
                 "dev",
@@ -48,8 +51,10 @@ impl Dev {
             ])
             .arg(data)
             .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().expect("log file"))
             .spawn()
             .expect("rapport starts");
         let stdout = child.stdout.take().expect("stdout");
@@ -80,6 +85,7 @@ impl Dev {
             address,
             admin,
             channel,
+            log,
         };
         dev.wait_for_health("", ServingStatus::Serving, Duration::from_secs(30))
             .await;
@@ -99,20 +105,23 @@ impl Dev {
             ),
         )
         .expect("write config");
+        let log = tempfile::NamedTempFile::new().expect("log file");
         let mut command = Command::new(RAPPORT);
         command
             .args(["serve", "profiles", "--config"])
             .arg(&config)
             .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(log.reopen().expect("log file"));
         // Only the file configures it.
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("RAPPORT_") {
                 command.env_remove(key);
             }
         }
-        let child = command.spawn().expect("rapport starts");
+        let mut child = command.spawn().expect("rapport starts");
         let endpoint =
             tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{listen}"))
                 .expect("endpoint");
@@ -121,9 +130,11 @@ impl Dev {
             match endpoint.connect().await {
                 Ok(channel) => break channel,
                 Err(error) => {
+                    let exited = child.try_wait().expect("try_wait");
                     assert!(
-                        start.elapsed() < Duration::from_secs(30),
-                        "rapport serve listens within 30 s: {error}"
+                        exited.is_none() && start.elapsed() < Duration::from_secs(30),
+                        "rapport serve listens within 30 s ({error}); exited: {exited:?}\n{}",
+                        std::fs::read_to_string(log.path()).unwrap_or_default()
                     );
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -134,6 +145,7 @@ impl Dev {
             address: format!("127.0.0.1:{listen}"),
             admin: format!("127.0.0.1:{admin}"),
             channel,
+            log,
         };
         dev.wait_for_health("", ServingStatus::Serving, Duration::from_secs(30))
             .await;
@@ -155,19 +167,42 @@ impl Dev {
             .map_or(-1, |answer| answer.into_inner().status)
     }
 
-    /// Waits until `service` reports `status`, or panics after `within`.
-    pub async fn wait_for_health(&self, service: &str, status: ServingStatus, within: Duration) {
+    /// Waits (at most `limit`) until health reports `wanted` for `service`; whether it did.
+    pub async fn health_becomes(
+        &self,
+        service: &str,
+        wanted: ServingStatus,
+        limit: Duration,
+    ) -> bool {
         let start = std::time::Instant::now();
-        loop {
-            if self.health(service).await == status as i32 {
-                return;
+        while start.elapsed() < limit {
+            if self.health(service).await == wanted as i32 {
+                return true;
             }
-            assert!(
-                start.elapsed() < within,
-                "{service:?} did not become {status:?} within {within:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
+        false
+    }
+
+    /// Waits until `service` reports `status`, or panics after `within` with the log's tail.
+    pub async fn wait_for_health(&self, service: &str, status: ServingStatus, within: Duration) {
+        assert!(
+            self.health_becomes(service, status, within).await,
+            "{service:?} did not become {status:?} within {within:?}\n{}",
+            self.log_tail()
+        );
+    }
+
+    /// How the process ended, if it has.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().expect("try_wait")
+    }
+
+    /// The last 30 lines of the process's log, for a failure message.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
     /// `GET path` on the admin port: the status code and the body.
