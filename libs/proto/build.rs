@@ -26,8 +26,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     )?;
 
     tonic_prost_build::configure()
-        // RPCs not built yet answer UNIMPLEMENTED; each service overrides what it has built.
-        .generate_default_stubs(true)
+        // No default stubs: a service that forgets an RPC of the contract does not compile
+        // (a stub would answer UNIMPLEMENTED in production and hide it; issue 22).
+        .generate_default_stubs(false)
         // Prost's codec, but an undecodable message is INVALID_ARGUMENT (src/codec.rs).
         .codec_path("crate::codec::RapportCodec")
         .compile_fds(descriptors)?;

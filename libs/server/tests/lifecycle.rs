@@ -19,6 +19,31 @@ use tonic_health::pb::health_client::HealthClient;
 
 const LOYALTY: &str = "rapport.loyalty.v1.LoyaltyService";
 
+/// The RPCs this fake does not serve (the generated trait has no default stubs: a real service
+/// must implement every RPC of the contract).
+macro_rules! unused_rpcs {
+    ($($name:ident($request:ident) -> $response:ident;)+) => {
+        // As `async_trait` writes them (it does not see into a macro's output).
+        $(
+            fn $name<'life0, 'async_trait>(
+                &'life0 self,
+                _request: Request<rapport_proto::loyalty::v1::$request>,
+            ) -> std::pin::Pin<Box<
+                dyn std::future::Future<
+                        Output = Result<Response<rapport_proto::loyalty::v1::$response>, Status>,
+                    > + Send
+                    + 'async_trait,
+            >>
+            where
+                'life0: 'async_trait,
+                Self: 'async_trait,
+            {
+                Box::pin(async { Err(Status::unimplemented("not part of this test")) })
+            }
+        )+
+    };
+}
+
 /// A loyalty service whose `GetNps` takes `delay`, telling the test when a call has started.
 #[derive(Debug, Clone)]
 struct SlowLoyalty {
@@ -38,6 +63,20 @@ impl LoyaltyService for SlowLoyalty {
             n: 42,
             ..GetNpsResponse::default()
         }))
+    }
+
+    unused_rpcs! {
+        record_survey_response(RecordSurveyResponseRequest) -> RecordSurveyResponseResponse;
+        should_survey(ShouldSurveyRequest) -> ShouldSurveyResponse;
+        list_follow_ups(ListFollowUpsRequest) -> ListFollowUpsResponse;
+        close_follow_up(CloseFollowUpRequest) -> CloseFollowUpResponse;
+        get_loyalty_score(GetLoyaltyScoreRequest) -> GetLoyaltyScoreResponse;
+        get_score_history(GetScoreHistoryRequest) -> GetScoreHistoryResponse;
+        list_at_risk(ListAtRiskRequest) -> ListAtRiskResponse;
+        issue_anniversary_rewards(IssueAnniversaryRewardsRequest) -> IssueAnniversaryRewardsResponse;
+        list_rewards(ListRewardsRequest) -> ListRewardsResponse;
+        record_recognition(RecordRecognitionRequest) -> RecordRecognitionResponse;
+        ingest_events(IngestEventsRequest) -> IngestEventsResponse;
     }
 }
 
