@@ -129,3 +129,72 @@ pub fn deliver_outbox_to_loyalty_plans_and_referrals(
     ]);
     Ok(deliver_outbox_to(unit, consumers, clock, policy))
 }
+
+/// A consumer of part of a producer's outbox besides loyalty, with where it is.
+#[derive(Debug, Clone)]
+pub enum Downstream {
+    /// Plans: profiles' merges and erasures.
+    Plans(Upstream),
+    /// Referrals: good standing (plans), merges and erasures (profiles).
+    Referrals(Upstream),
+}
+
+impl Downstream {
+    fn upstream(&self) -> &Upstream {
+        match self {
+            Self::Plans(upstream) | Self::Referrals(upstream) => upstream,
+        }
+    }
+
+    fn setting(&self) -> &'static str {
+        match self {
+            Self::Plans(_) => "plans_url",
+            Self::Referrals(_) => "referrals_url",
+        }
+    }
+}
+
+/// Delivers `unit`'s outbox as its settings say, the one wiring of every producer (issue 22):
+/// to loyalty (every event) and to each of `others` (what it consumes). With loyalty's URL unset
+/// nothing is delivered: the events wait in the outbox, and the log says so. An unset other is
+/// left out, and the log says what it will miss: the outbox marks an event delivered once.
+pub fn deliver_outbox_as_configured(
+    unit: ServiceUnit,
+    loyalty: Upstream,
+    others: Vec<Downstream>,
+    clock: SharedClock,
+) -> Result<ServiceUnit, ClientError> {
+    if loyalty.url.is_empty() {
+        tracing::warn!(
+            service = unit.name(),
+            "loyalty_url is not set: domain events wait in the outbox until it is"
+        );
+        return Ok(unit);
+    }
+    let mut consumers = vec![Consumer::Loyalty(LoyaltyIngest::new(loyalty, unit.name())?)];
+    for other in others {
+        if other.upstream().url.is_empty() {
+            tracing::warn!(
+                service = unit.name(),
+                "{} is not set: that service does not learn the events it consumes from {} (they are marked delivered once loyalty has them)",
+                other.setting(),
+                unit.name()
+            );
+            continue;
+        }
+        consumers.push(match other {
+            Downstream::Plans(upstream) => {
+                Consumer::Plans(PlansIngest::new(upstream, unit.name())?)
+            }
+            Downstream::Referrals(upstream) => {
+                Consumer::Referrals(ReferralsIngest::new(upstream, unit.name())?)
+            }
+        });
+    }
+    Ok(deliver_outbox_to(
+        unit,
+        Consumers(consumers),
+        clock,
+        Policy::default(),
+    ))
+}

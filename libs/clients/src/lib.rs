@@ -45,8 +45,8 @@ pub enum ClientError {
 }
 
 pub use consumers::{
-    Consumer, Consumers, PLANS_CONSUMES, PlansIngest, deliver_outbox_to,
-    deliver_outbox_to_loyalty_plans_and_referrals,
+    Consumer, Consumers, Downstream, PLANS_CONSUMES, PlansIngest, deliver_outbox_as_configured,
+    deliver_outbox_to, deliver_outbox_to_loyalty_plans_and_referrals,
 };
 pub use loyalty::{LoyaltyIngest, deliver_outbox_to_loyalty};
 pub use referrals::{REFERRALS_CONSUMES, ReferralsIngest, deliver_outbox_to_loyalty_and_referrals};

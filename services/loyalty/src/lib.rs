@@ -128,3 +128,27 @@ async fn follow_ups_overdue(
         overdue as f64,
     )])
 }
+
+/// The one assembly of loyalty (issue 22): its unit from `settings` (profiles read through
+/// `profiles_url`), and its follow-ups delivered to the profiles timeline. `rapport serve
+/// loyalty`, the `rapport-loyalty` binary and `rapport dev` all build loyalty with this.
+pub fn assemble(
+    settings: &Settings,
+    clock: SharedClock,
+) -> Result<ServiceUnit, rapport_server::BoxError> {
+    let profiles = rapport_clients::Upstream::new(&settings.profiles_url, settings.client.clone());
+    let unit = unit_with(
+        &settings.server,
+        &settings.storage,
+        settings.rules.clone(),
+        clock.clone(),
+        &profiles,
+    )?;
+    // Follow-ups become commitments on the profiles timeline.
+    Ok(rapport_clients::deliver_outbox_to_profiles(
+        unit,
+        profiles,
+        clock,
+        rapport_outbox::delivery::Policy::default(),
+    )?)
+}

@@ -198,3 +198,29 @@ async fn plans_by_state(storage: Storage) -> Result<Vec<Sample>, rapport_server:
         })
         .collect())
 }
+
+/// The one assembly of plans (issue 22): its unit from `settings` (profiles read through
+/// `profiles_url`), and its outbox delivered to loyalty (every event) and its good standing to
+/// referrals. `rapport serve plans`, the `rapport-plans` binary and `rapport dev` all build
+/// plans with this.
+pub fn assemble(
+    settings: &Settings,
+    clock: SharedClock,
+) -> Result<ServiceUnit, rapport_server::BoxError> {
+    let upstream = |url: &String| rapport_clients::Upstream::new(url, settings.client.clone());
+    let unit = unit_with(
+        &settings.server,
+        &settings.storage,
+        settings.rules.clone(),
+        clock.clone(),
+        upstream(&settings.profiles_url),
+    )?;
+    Ok(rapport_clients::deliver_outbox_as_configured(
+        unit,
+        upstream(&settings.loyalty_url),
+        vec![rapport_clients::Downstream::Referrals(upstream(
+            &settings.referrals_url,
+        ))],
+        clock,
+    )?)
+}

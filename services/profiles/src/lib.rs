@@ -85,3 +85,23 @@ pub fn unit_with_clock(
         .with_storage(storage, MIGRATIONS);
     Ok(rapport_outbox::observe_backlog(unit, clock))
 }
+
+/// The one assembly of profiles (issue 22): its unit from `settings`, and its outbox delivered
+/// to loyalty (every event) and its merges and erasures to plans and referrals. `rapport serve
+/// profiles`, the `rapport-profiles` binary and `rapport dev` all build profiles with this.
+pub fn assemble(
+    settings: &Settings,
+    clock: SharedClock,
+) -> Result<ServiceUnit, rapport_server::BoxError> {
+    let upstream = |url: &String| rapport_clients::Upstream::new(url, settings.client.clone());
+    let unit = unit_with_clock(&settings.server, &settings.storage, clock.clone())?;
+    Ok(rapport_clients::deliver_outbox_as_configured(
+        unit,
+        upstream(&settings.loyalty_url),
+        vec![
+            rapport_clients::Downstream::Plans(upstream(&settings.plans_url)),
+            rapport_clients::Downstream::Referrals(upstream(&settings.referrals_url)),
+        ],
+        clock,
+    )?)
+}

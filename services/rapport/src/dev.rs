@@ -134,117 +134,88 @@ pub async fn build_with_clock(
             };
             (database, settings)
         };
-        let storage_error = |service| move |source| DevError::Storage { service, source };
-        let mut units = Vec::new();
+        // Every service through its own assembly (`assemble`), as `rapport serve` builds it:
+        // each reads and delivers to the others at this same address, with the same clients.
+        let url = own_url.url.clone();
+        let client = own_url.client.clone();
+        let assembled =
+            |name: &'static str,
+             unit: Result<rapport_server::ServiceUnit, rapport_server::BoxError>| {
+                unit.map_err(|e| DevError::Unit {
+                    service: name,
+                    reason: e.to_string(),
+                })
+            };
+        let mut delivered = Vec::new();
         let (database, settings) = storage(rapport_profiles::NAME);
-        units.push((
+        let profiles = rapport_profiles::Settings {
+            server: server.clone(),
+            storage: settings,
+            client: client.clone(),
+            loyalty_url: url.clone(),
+            plans_url: url.clone(),
+            referrals_url: url.clone(),
+            ..rapport_profiles::Settings::default()
+        };
+        delivered.push((
             rapport_profiles::NAME,
             database,
-            rapport_profiles::unit_with_clock(&server, &settings, clock.clone())
-                .map_err(storage_error(rapport_profiles::NAME))?,
+            assembled(
+                rapport_profiles::NAME,
+                rapport_profiles::assemble(&profiles, clock.clone()),
+            )?,
         ));
         let (database, settings) = storage(rapport_plans::NAME);
-        let plans = rapport_plans::unit_with(
-            &server,
-            &settings,
-            rapport_plans::Rules::default(),
-            clock.clone(),
-            &own_url,
-        )
-        .map_err(|e| DevError::Unit {
-            service: rapport_plans::NAME,
-            reason: e.to_string(),
-        })?;
-        units.push((rapport_plans::NAME, database, plans));
+        let plans = rapport_plans::Settings {
+            server: server.clone(),
+            storage: settings,
+            client: client.clone(),
+            profiles_url: url.clone(),
+            loyalty_url: url.clone(),
+            referrals_url: url.clone(),
+            ..rapport_plans::Settings::default()
+        };
+        delivered.push((
+            rapport_plans::NAME,
+            database,
+            assembled(
+                rapport_plans::NAME,
+                rapport_plans::assemble(&plans, clock.clone()),
+            )?,
+        ));
         let (database, settings) = storage(rapport_referrals::NAME);
-        units.push((
+        let referrals = rapport_referrals::Settings {
+            server: server.clone(),
+            storage: settings,
+            client: client.clone(),
+            profiles_url: url.clone(),
+            loyalty_url: url.clone(),
+            ..rapport_referrals::Settings::default()
+        };
+        delivered.push((
             rapport_referrals::NAME,
             database,
-            rapport_referrals::unit_with(
-                &server,
-                &settings,
-                rapport_referrals::Rules::default(),
-                clock.clone(),
-                &own_url,
-            )
-            .map_err(|e| DevError::Unit {
-                service: rapport_referrals::NAME,
-                reason: e.to_string(),
-            })?,
+            assembled(
+                rapport_referrals::NAME,
+                rapport_referrals::assemble(&referrals, clock.clone()),
+            )?,
         ));
         let (database, settings) = storage(rapport_loyalty::NAME);
-        units.push((
+        let loyalty = rapport_loyalty::Settings {
+            server: server.clone(),
+            storage: settings,
+            client,
+            profiles_url: url,
+            ..rapport_loyalty::Settings::default()
+        };
+        delivered.push((
             rapport_loyalty::NAME,
             database,
-            rapport_loyalty::unit_with(
-                &server,
-                &settings,
-                rapport_loyalty::Rules::default(),
-                clock.clone(),
-                &own_url,
-            )
-            .map_err(|e| DevError::Unit {
-                service: rapport_loyalty::NAME,
-                reason: e.to_string(),
-            })?,
+            assembled(
+                rapport_loyalty::NAME,
+                rapport_loyalty::assemble(&loyalty, clock.clone()),
+            )?,
         ));
-        // Profiles, plans and referrals deliver their domain events to loyalty (plans its good
-        // standing to referrals too), and loyalty its follow-ups to profiles, through the same
-        // clients and address as in production.
-        let mut delivered = Vec::with_capacity(units.len());
-        for (name, database, unit) in units {
-            let unit = if name == rapport_loyalty::NAME {
-                // Loyalty's follow-ups become commitments on the customer's timeline in profiles.
-                rapport_clients::deliver_outbox_to_profiles(
-                    unit,
-                    &own_url,
-                    clock.clone(),
-                    rapport_outbox::delivery::Policy::default(),
-                )
-                .map_err(|e| DevError::Unit {
-                    service: name,
-                    reason: e.to_string(),
-                })?
-            } else if name == rapport_profiles::NAME {
-                // Merges and erasures reach plans and referrals too (one customer everywhere).
-                rapport_clients::deliver_outbox_to_loyalty_plans_and_referrals(
-                    unit,
-                    &own_url,
-                    &own_url,
-                    &own_url,
-                    clock.clone(),
-                    rapport_outbox::delivery::Policy::default(),
-                )
-                .map_err(|e| DevError::Unit {
-                    service: name,
-                    reason: e.to_string(),
-                })?
-            } else if name == rapport_plans::NAME {
-                rapport_clients::deliver_outbox_to_loyalty_and_referrals(
-                    unit,
-                    &own_url,
-                    &own_url,
-                    clock.clone(),
-                    rapport_outbox::delivery::Policy::default(),
-                )
-                .map_err(|e| DevError::Unit {
-                    service: name,
-                    reason: e.to_string(),
-                })?
-            } else {
-                rapport_clients::deliver_outbox_to_loyalty(
-                    unit,
-                    &own_url,
-                    clock.clone(),
-                    rapport_outbox::delivery::Policy::default(),
-                )
-                .map_err(|e| DevError::Unit {
-                    service: name,
-                    reason: e.to_string(),
-                })?
-            };
-            delivered.push((name, database, unit));
-        }
         Ok::<_, DevError>(
             delivered
                 .into_iter()

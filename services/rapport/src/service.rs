@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::ValueEnum;
-use rapport_clients::Upstream;
 use rapport_clock::{SharedClock, SystemClock};
 use rapport_server::{Application, ServiceUnit};
 use rapport_storage::{Migrations, Storage, StorageSettings};
@@ -32,202 +31,32 @@ struct Prepared {
     unit: UnitBuilder,
 }
 
-type UnitBuilder = Box<
-    dyn FnOnce(
-        &rapport_server::ServerSettings,
-        &StorageSettings,
-        SharedClock,
-    ) -> Result<ServiceUnit, String>,
->;
+type UnitBuilder = Box<dyn FnOnce(SharedClock) -> Result<ServiceUnit, String>>;
 
 fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared> {
     let context = || format!("loading the {service:?} configuration");
+    // Each service's own assembly (`assemble`): its unit and the delivery of its outbox to the
+    // services that consume it, from its settings.
+    macro_rules! prepared {
+        ($service:ident) => {{
+            let settings: $service::Settings = rapport_config::load(file).with_context(context)?;
+            Prepared {
+                telemetry: settings.telemetry.clone(),
+                server: settings.server.clone(),
+                storage: settings.storage.clone(),
+                migrations: $service::MIGRATIONS,
+                unit: Box::new(move |clock| {
+                    $service::assemble(&settings, clock).map_err(|e| e.to_string())
+                }),
+            }
+        }};
+    }
     Ok(match service {
-        ServiceName::Profiles => {
-            let s: rapport_profiles::Settings = rapport_config::load(file).with_context(context)?;
-            Prepared {
-                telemetry: s.telemetry,
-                server: s.server,
-                storage: s.storage,
-                migrations: rapport_profiles::MIGRATIONS,
-                unit: Box::new(move |server, storage, clock| {
-                    let unit = rapport_profiles::unit_with_clock(server, storage, clock.clone())
-                        .map_err(|e| e.to_string())?;
-                    // Profiles' events go to loyalty, and its merges and erasures to plans and
-                    // referrals too.
-                    with_delivery_to_plans(
-                        unit,
-                        Upstream::new(&s.loyalty_url, s.client.clone()),
-                        Upstream::new(&s.plans_url, s.client.clone()),
-                        Upstream::new(&s.referrals_url, s.client.clone()),
-                        clock,
-                    )
-                }),
-            }
-        }
-        ServiceName::Plans => {
-            let s: rapport_plans::Settings = rapport_config::load(file).with_context(context)?;
-            Prepared {
-                telemetry: s.telemetry,
-                server: s.server,
-                storage: s.storage,
-                migrations: rapport_plans::MIGRATIONS,
-                unit: Box::new(move |server, storage, clock| {
-                    let unit = rapport_plans::unit_with(
-                        server,
-                        storage,
-                        s.rules,
-                        clock.clone(),
-                        Upstream::new(&s.profiles_url, s.client.clone()),
-                    )
-                    .map_err(|e| e.to_string())?;
-                    // Plans' events go to loyalty, and its good standing to referrals too.
-                    with_delivery_to_referrals(
-                        unit,
-                        Upstream::new(&s.loyalty_url, s.client.clone()),
-                        Upstream::new(&s.referrals_url, s.client.clone()),
-                        clock,
-                    )
-                }),
-            }
-        }
-        ServiceName::Referrals => {
-            let s: rapport_referrals::Settings =
-                rapport_config::load(file).with_context(context)?;
-            Prepared {
-                telemetry: s.telemetry,
-                server: s.server,
-                storage: s.storage,
-                migrations: rapport_referrals::MIGRATIONS,
-                unit: Box::new(move |server, storage, clock| {
-                    let unit = rapport_referrals::unit_with(
-                        server,
-                        storage,
-                        s.rules,
-                        clock.clone(),
-                        Upstream::new(&s.profiles_url, s.client.clone()),
-                    )
-                    .map_err(|e| e.to_string())?;
-                    with_delivery(unit, Upstream::new(&s.loyalty_url, s.client.clone()), clock)
-                }),
-            }
-        }
-        ServiceName::Loyalty => {
-            let s: rapport_loyalty::Settings = rapport_config::load(file).with_context(context)?;
-            Prepared {
-                telemetry: s.telemetry,
-                server: s.server,
-                storage: s.storage,
-                migrations: rapport_loyalty::MIGRATIONS,
-                unit: Box::new(move |server, storage, clock| {
-                    let unit = rapport_loyalty::unit_with(
-                        server,
-                        storage,
-                        s.rules,
-                        clock.clone(),
-                        Upstream::new(&s.profiles_url, s.client.clone()),
-                    )
-                    .map_err(|e| e.to_string())?;
-                    // Follow-ups become commitments on the profiles timeline.
-                    rapport_clients::deliver_outbox_to_profiles(
-                        unit,
-                        Upstream::new(&s.profiles_url, s.client.clone()),
-                        clock,
-                        rapport_outbox::delivery::Policy::default(),
-                    )
-                    .map_err(|e| e.to_string())
-                }),
-            }
-        }
+        ServiceName::Profiles => prepared!(rapport_profiles),
+        ServiceName::Plans => prepared!(rapport_plans),
+        ServiceName::Referrals => prepared!(rapport_referrals),
+        ServiceName::Loyalty => prepared!(rapport_loyalty),
     })
-}
-
-/// Adds outbox delivery to loyalty, or says loudly that events will wait.
-fn with_delivery(
-    unit: ServiceUnit,
-    loyalty: Upstream,
-    clock: SharedClock,
-) -> Result<ServiceUnit, String> {
-    if loyalty.url.is_empty() {
-        tracing::warn!(
-            service = unit.name(),
-            "loyalty_url is not set: domain events wait in the outbox until it is"
-        );
-        return Ok(unit);
-    }
-    rapport_clients::deliver_outbox_to_loyalty(
-        unit,
-        loyalty,
-        clock,
-        rapport_outbox::delivery::Policy::default(),
-    )
-    .map_err(|e| e.to_string())
-}
-
-/// As [`with_delivery`], and good standing to referrals as well (plans): one worker, both
-/// consumers (`rapport_clients::Consumers`).
-fn with_delivery_to_referrals(
-    unit: ServiceUnit,
-    loyalty: Upstream,
-    referrals: Upstream,
-    clock: SharedClock,
-) -> Result<ServiceUnit, String> {
-    if loyalty.url.is_empty() || referrals.url.is_empty() {
-        if !referrals.url.is_empty() {
-            tracing::warn!(
-                service = unit.name(),
-                "referrals_url is set but loyalty_url is not: domain events wait in the outbox until both are"
-            );
-        } else {
-            tracing::warn!(
-                service = unit.name(),
-                "referrals_url is not set: referrals does not learn good standing (vouchers, trust seeds and rewards use the standing it last heard)"
-            );
-        }
-        return with_delivery(unit, loyalty, clock);
-    }
-    rapport_clients::deliver_outbox_to_loyalty_and_referrals(
-        unit,
-        loyalty,
-        referrals,
-        clock,
-        rapport_outbox::delivery::Policy::default(),
-    )
-    .map_err(|e| e.to_string())
-}
-
-/// As [`with_delivery`], and merges and erasures to plans and referrals as well (profiles): one
-/// worker, every consumer (`rapport_clients::Consumers`).
-fn with_delivery_to_plans(
-    unit: ServiceUnit,
-    loyalty: Upstream,
-    plans: Upstream,
-    referrals: Upstream,
-    clock: SharedClock,
-) -> Result<ServiceUnit, String> {
-    if loyalty.url.is_empty() || plans.url.is_empty() || referrals.url.is_empty() {
-        if loyalty.url.is_empty() {
-            tracing::warn!(
-                service = unit.name(),
-                "loyalty_url is not set: domain events wait in the outbox until loyalty_url, plans_url and referrals_url are"
-            );
-        } else {
-            tracing::warn!(
-                service = unit.name(),
-                "plans_url or referrals_url is not set: they do not learn merges and erasures (accounts, referrals and vouches stay under a merged-away id, and erasure does not reach them)"
-            );
-        }
-        return with_delivery(unit, loyalty, clock);
-    }
-    rapport_clients::deliver_outbox_to_loyalty_plans_and_referrals(
-        unit,
-        loyalty,
-        plans,
-        referrals,
-        clock,
-        rapport_outbox::delivery::Policy::default(),
-    )
-    .map_err(|e| e.to_string())
 }
 
 /// Runs one service until SIGTERM or Ctrl-C.
@@ -251,8 +80,7 @@ pub async fn serve(service: ServiceName, file: Option<&Path>) -> anyhow::Result<
         Some(movable) => movable.clone(),
         None => Arc::new(SystemClock),
     };
-    let unit =
-        (prepared.unit)(&prepared.server, &prepared.storage, clock).map_err(anyhow::Error::msg)?;
+    let unit = (prepared.unit)(clock).map_err(anyhow::Error::msg)?;
     let mut application = Application::build(prepared.server, vec![unit]).await?;
     if let Some(movable) = business_clock {
         application = application.with_business_clock(movable);

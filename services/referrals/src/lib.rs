@@ -122,3 +122,26 @@ pub fn unit_with(
         .with_storage(storage, MIGRATIONS);
     Ok(rapport_outbox::observe_backlog(unit, clock))
 }
+
+/// The one assembly of referrals (issue 22): its unit from `settings` (profiles read through
+/// `profiles_url`), and its outbox delivered to loyalty. `rapport serve referrals`, the
+/// `rapport-referrals` binary and `rapport dev` all build referrals with this.
+pub fn assemble(
+    settings: &Settings,
+    clock: SharedClock,
+) -> Result<ServiceUnit, rapport_server::BoxError> {
+    let upstream = |url: &String| rapport_clients::Upstream::new(url, settings.client.clone());
+    let unit = unit_with(
+        &settings.server,
+        &settings.storage,
+        settings.rules.clone(),
+        clock.clone(),
+        upstream(&settings.profiles_url),
+    )?;
+    Ok(rapport_clients::deliver_outbox_as_configured(
+        unit,
+        upstream(&settings.loyalty_url),
+        Vec::new(),
+        clock,
+    )?)
+}
