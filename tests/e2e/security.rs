@@ -758,8 +758,8 @@ async fn the_agent_s_command_line_works_against_the_secured_suite_with_a_token()
 }
 
 /// Actors come from the token (issue 21): an agent cannot record an action in another agent's
-/// name, an actor left out is the caller, and the service role may act for someone, which the
-/// trail records beside the service.
+/// name, an actor left out is refused as the contract says (not filled in), and the service role
+/// may act for someone, which the trail records beside the service.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_person_a_request_names_as_acting_is_the_caller() {
     let suite = Secure::start().await;
@@ -796,9 +796,18 @@ async fn the_person_a_request_names_as_acting_is_the_caller() {
         refused.message().contains("interaction.agent_id"),
         "{refused:?}"
     );
-    // Left out: the caller.
+    // Left out: self-service, as without a token.
     let recorded = profiles
         .record_interaction(with_token(interaction(""), &agent))
+        .await
+        .unwrap()
+        .into_inner()
+        .interaction
+        .unwrap();
+    assert_eq!(recorded.agent_id, "");
+    // Named: the caller itself.
+    let recorded = profiles
+        .record_interaction(with_token(interaction("agent-7"), &agent))
         .await
         .unwrap()
         .into_inner()
@@ -834,8 +843,20 @@ async fn the_person_a_request_names_as_acting_is_the_caller() {
         refused.message().contains("commitment.promised_by"),
         "{refused:?}"
     );
-    let promised = profiles
+    // Left out: the contract's INVALID_ARGUMENT naming the field, as without a token (the
+    // server does not fill it in).
+    let missing = profiles
         .record_commitment(with_token(commitment(None), &agent))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::InvalidArgument, "{missing:?}");
+    assert!(missing.message().contains("promised_by"), "{missing:?}");
+    let own = common::Actor {
+        kind: common::ActorKind::Agent as i32,
+        id: "agent-7".into(),
+    };
+    let promised = profiles
+        .record_commitment(with_token(commitment(Some(own.clone())), &agent))
         .await
         .unwrap()
         .into_inner()
@@ -843,13 +864,7 @@ async fn the_person_a_request_names_as_acting_is_the_caller() {
         .unwrap()
         .promised_by
         .unwrap();
-    assert_eq!(
-        promised,
-        common::Actor {
-            kind: common::ActorKind::Agent as i32,
-            id: "agent-7".into()
-        }
-    );
+    assert_eq!(promised, own);
 
     // The service role acts for agent-9: allowed, and the trail says both.
     profiles

@@ -4,19 +4,21 @@
 //! such field of the contract beside its RPC (a test checks the list against the contract), and
 //! [`check`] decides, from the encoded request and the caller's token:
 //!
-//! - an actor of kind AGENT, SUPERVISOR or SYSTEM names the caller's token subject: when its id
-//!   is empty (or the actor is absent) the server fills it in, when it names someone else the
-//!   call is refused with `PERMISSION_DENIED`; SUPERVISOR needs the supervisor role;
+//! - an actor of kind AGENT, SUPERVISOR or SYSTEM must name the caller's token subject; one that
+//!   names someone else is refused with `PERMISSION_DENIED`; SUPERVISOR needs the supervisor
+//!   role. An actor left out is not filled in: the contract marks these fields REQUIRED, and the
+//!   service refuses the request with `INVALID_ARGUMENT` naming the field, with a token or
+//!   without (filling it in only when a token is checked would make the same request mean two
+//!   things; seen in the conformance suite);
 //! - an actor of kind CUSTOMER or DEBT_ADVISER is not staff: an agent records what the customer
 //!   or their adviser did, and the audit entry names the agent;
-//! - a staff id (`Interaction.agent_id`) is filled in for a staff caller when empty, and must be
-//!   the caller when set;
+//! - a staff id (`Interaction.agent_id`) must be the caller when set (empty means self-service);
 //! - the `service` role (the suite's own calls, a scheduled job) may act on behalf of a named
 //!   actor: the call goes through and the audit entry records both, the service as actor and
 //!   `on_behalf_of=<id>` among its targets.
 
-use prost::bytes::{Buf, BufMut};
-use prost::encoding::{WireType, decode_key, decode_varint, encode_key, encode_varint};
+use prost::bytes::Buf;
+use prost::encoding::{WireType, decode_key, decode_varint};
 
 use crate::policy::Role;
 use crate::token::Caller;
@@ -92,19 +94,15 @@ pub fn actor_field(method: &str) -> Option<ActorField> {
 
 /// `rapport.common.v1.ActorKind`.
 const KIND_CUSTOMER: u64 = 1;
-const KIND_AGENT: u64 = 2;
 const KIND_SUPERVISOR: u64 = 3;
 const KIND_DEBT_ADVISER: u64 = 4;
-const KIND_SYSTEM: u64 = 5;
 
 /// What to do with a request, as far as its actor goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Nothing named, or it names the caller, or someone who is not staff: pass it on as is.
+    /// Nothing named (the service's own checks judge that), or it names the caller, or someone
+    /// who is not staff: pass it on as is.
     Pass,
-    /// Append these bytes to the request message: they set the actor to the caller (protobuf
-    /// merges a repeated embedded message field, and the last value of a scalar wins).
-    Fill(Vec<u8>),
     /// The `service` role acts for this id: pass it on, and audit both.
     OnBehalfOf(String),
     /// `PERMISSION_DENIED` with this message.
@@ -116,20 +114,12 @@ pub enum Verdict {
 pub fn check(field: ActorField, message: &[u8], caller: &Caller) -> Verdict {
     let has = |role| caller.roles.contains(&role);
     let service = has(Role::Service);
-    let staff = has(Role::Agent) || has(Role::Supervisor);
     let subject = caller.subject.as_str();
     let name = field.name();
     match field {
         ActorField::StaffId { path, .. } => {
             let id = last_string(message, path).unwrap_or_default();
-            if id.is_empty() {
-                return if staff {
-                    Verdict::Fill(nested(path, &string_bytes(subject)))
-                } else {
-                    Verdict::Pass
-                };
-            }
-            if id == subject {
+            if id.is_empty() || id == subject {
                 Verdict::Pass
             } else if service {
                 Verdict::OnBehalfOf(id)
@@ -140,7 +130,6 @@ pub fn check(field: ActorField, message: &[u8], caller: &Caller) -> Verdict {
             }
         }
         ActorField::Actor { path, .. } => {
-            let (parent, leaf) = path.split_at(path.len() - 1);
             let kind = last_varint(message, path, 1);
             let id = last_string_in(message, path, 2).unwrap_or_default();
             match kind {
@@ -152,25 +141,7 @@ pub fn check(field: ActorField, message: &[u8], caller: &Caller) -> Verdict {
                 }
                 _ => {}
             }
-            if id.is_empty() {
-                let mut actor = Vec::new();
-                if kind.is_none_or(|kind| kind == 0) {
-                    // The caller's own kind: what its roles say it is.
-                    let own = if has(Role::Supervisor) {
-                        KIND_SUPERVISOR
-                    } else if staff {
-                        KIND_AGENT
-                    } else {
-                        KIND_SYSTEM
-                    };
-                    encode_key(1, WireType::Varint, &mut actor);
-                    encode_varint(own, &mut actor);
-                }
-                actor.extend(field_bytes(2, &string_bytes(subject)));
-                let _ = leaf;
-                return Verdict::Fill(nested(parent, &field_bytes(path[path.len() - 1], &actor)));
-            }
-            if id == subject {
+            if id.is_empty() || id == subject {
                 Verdict::Pass
             } else if service {
                 Verdict::OnBehalfOf(id)
@@ -181,26 +152,6 @@ pub fn check(field: ActorField, message: &[u8], caller: &Caller) -> Verdict {
             }
         }
     }
-}
-
-fn string_bytes(text: &str) -> Vec<u8> {
-    text.as_bytes().to_vec()
-}
-
-/// One length-delimited field: key, length, bytes.
-fn field_bytes(number: u32, content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 6);
-    encode_key(number, WireType::LengthDelimited, &mut out);
-    encode_varint(content.len() as u64, &mut out);
-    out.put_slice(content);
-    out
-}
-
-/// `content` as field `path[last]` inside the messages `path[..last]`, from the top.
-fn nested(path: &[u32], content: &[u8]) -> Vec<u8> {
-    path.iter().rev().fold(content.to_vec(), |inner, number| {
-        field_bytes(*number, &inner)
-    })
 }
 
 /// Calls `visit` with each field of `message` in order: number, wire type and, for
@@ -301,7 +252,25 @@ fn last_varint(message: &[u8], path: &[u32], number: u32) -> Option<u64> {
 mod tests {
     use super::*;
     use prost::Message;
+    use prost::bytes::BufMut;
+    use prost::encoding::{encode_key, encode_varint};
     use rapport_proto::common::v1::{Actor, ActorKind};
+
+    /// One length-delimited field: key, length, bytes.
+    fn field_bytes(number: u32, content: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(content.len() + 6);
+        encode_key(number, WireType::LengthDelimited, &mut out);
+        encode_varint(content.len() as u64, &mut out);
+        out.put_slice(content);
+        out
+    }
+
+    /// `content` as field `path[last]` inside the messages `path[..last]`, from the top.
+    fn nested(path: &[u32], content: &[u8]) -> Vec<u8> {
+        path.iter().rev().fold(content.to_vec(), |inner, number| {
+            field_bytes(*number, &inner)
+        })
+    }
 
     fn caller(subject: &str, roles: &[Role]) -> Caller {
         Caller {
@@ -327,8 +296,8 @@ mod tests {
     }
 
     /// The role × RPC table of the actor checks: for every listed RPC, an agent naming
-    /// another agent is refused, naming itself passes, naming nobody is filled in with itself;
-    /// the service role may act for another.
+    /// another agent is refused, naming itself passes, naming nobody is left to the service's
+    /// own checks; the service role may act for another.
     #[test]
     fn every_actor_field_is_the_caller_unless_the_service_acts_for_someone() {
         let agent = caller("agent-7", &[Role::Agent]);
@@ -346,48 +315,10 @@ mod tests {
                 Verdict::OnBehalfOf("agent-9".into()),
                 "{method}"
             );
-            // Nothing named: filled in, and what is filled in reads back as the caller.
-            let Verdict::Fill(appended) = check(*field, &[], &agent) else {
-                panic!("{method}: an absent actor is filled in");
-            };
-            assert_eq!(check(*field, &appended, &agent), Verdict::Pass, "{method}");
-            assert_eq!(
-                last_string_in(
-                    &appended,
-                    field.path().split_at(field.path().len() - 1).0,
-                    *field.path().last().expect("a path")
-                )
-                .filter(|_| matches!(field, ActorField::StaffId { .. }))
-                .or_else(|| last_string_in(&appended, field.path(), 2)),
-                Some("agent-7".to_owned()),
-                "{method}"
-            );
+            // Nothing named: left to the service, which refuses a missing REQUIRED actor
+            // with INVALID_ARGUMENT, with a token or without.
+            assert_eq!(check(*field, &[], &agent), Verdict::Pass, "{method}");
         }
-    }
-
-    #[test]
-    fn a_filled_actor_decodes_as_the_request_message() {
-        use rapport_proto::plans::v1::AcceptPlanRequest;
-        let field = actor_field("/rapport.plans.v1.PlanService/AcceptPlan").expect("listed");
-        let mut message = AcceptPlanRequest {
-            account_id: "acct-1".into(),
-            ..Default::default()
-        }
-        .encode_to_vec();
-        let supervisor = caller("sup-3", &[Role::Supervisor]);
-        let Verdict::Fill(appended) = check(field, &message, &supervisor) else {
-            panic!("filled");
-        };
-        message.extend(appended);
-        let decoded = AcceptPlanRequest::decode(message.as_slice()).expect("decodes");
-        assert_eq!(decoded.account_id, "acct-1");
-        assert_eq!(
-            decoded.accepted_by,
-            Some(Actor {
-                kind: ActorKind::Supervisor as i32,
-                id: "sup-3".into()
-            })
-        );
     }
 
     #[test]
@@ -416,19 +347,15 @@ mod tests {
     }
 
     #[test]
-    fn a_staff_id_is_filled_for_staff_only() {
+    fn an_empty_staff_id_is_self_service() {
         let field =
             actor_field("/rapport.profiles.v1.ProfileService/RecordInteraction").expect("listed");
-        let system = caller("billing-core", &[Role::BillingSystem]);
-        assert_eq!(
-            check(field, &[], &system),
-            Verdict::Pass,
-            "self-service stays empty"
-        );
-        assert!(matches!(
-            check(field, &[], &caller("agent-7", &[Role::Agent])),
-            Verdict::Fill(_)
-        ));
+        for caller in [
+            caller("billing-core", &[Role::BillingSystem]),
+            caller("agent-7", &[Role::Agent]),
+        ] {
+            assert_eq!(check(field, &[], &caller), Verdict::Pass);
+        }
     }
 
     /// Every request field of type `rapport.common.v1.Actor` (at the top of a request or one

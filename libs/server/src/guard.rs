@@ -314,20 +314,9 @@ impl Guard {
                 return Admitted::Refused(status);
             }
         };
-        let mut on_behalf_of = None;
-        let body = match verdict {
-            Verdict::Fill(appended) => {
-                // The caller is filled in: the request the handler sees names them.
-                let filled = reframed(&body, &appended);
-                request.headers_mut().remove(http::header::CONTENT_LENGTH);
-                *request.body_mut() = Body::new(Full::new(filled.clone()));
-                filled
-            }
-            Verdict::OnBehalfOf(id) => {
-                on_behalf_of = Some(id);
-                body
-            }
-            Verdict::Pass | Verdict::Refuse(_) => body,
+        let on_behalf_of = match verdict {
+            Verdict::OnBehalfOf(id) => Some(id),
+            Verdict::Pass | Verdict::Refuse(_) => None,
         };
         let trail = self.trail_of(&method, &body).cloned();
         request.extensions_mut().insert(caller.clone());
@@ -485,16 +474,18 @@ impl Guard {
         }
     }
 
-    fn entry(&self, pending: &Pending, outcome: &str, mut targets: Vec<String>) -> NewEntry {
+    fn entry(&self, pending: &Pending, outcome: &str, targets: Vec<String>) -> NewEntry {
+        let mut targets = capped(targets);
+        // After the record ids, and never capped away: whom the service acted for.
         if let Some(person) = &pending.on_behalf_of {
-            targets.insert(0, format!("on_behalf_of={person}"));
+            targets.push(format!("on_behalf_of={person}"));
         }
         NewEntry {
             recorded_at_micros: rapport_clock::to_unix_micros(jiff::Timestamp::now()),
             actor: pending.caller.subject.clone(),
             role: pending.role.clone(),
             rpc: pending.method.clone(),
-            targets: capped(targets),
+            targets,
             outcome: outcome.to_owned(),
             trace_id: pending.trace_id.clone(),
         }
@@ -542,18 +533,6 @@ fn grpc_message(body: &Bytes) -> Option<&[u8]> {
     let (header, message) = body.split_at_checked(5)?;
     let length = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
     (header[0] == 0 && length == message.len()).then_some(message)
-}
-
-/// `body`'s frame with `appended` added to its message.
-fn reframed(body: &Bytes, appended: &[u8]) -> Bytes {
-    let message = grpc_message(body).unwrap_or_default();
-    let length = u32::try_from(message.len() + appended.len()).unwrap_or(u32::MAX);
-    let mut framed = Vec::with_capacity(5 + message.len() + appended.len());
-    framed.push(0);
-    framed.extend_from_slice(&length.to_be_bytes());
-    framed.extend_from_slice(message);
-    framed.extend_from_slice(appended);
-    Bytes::from(framed)
 }
 
 fn roles_text(caller: &Caller) -> String {
