@@ -207,6 +207,9 @@ pub fn assemble(
     settings: &Settings,
     clock: SharedClock,
 ) -> Result<ServiceUnit, rapport_server::BoxError> {
+    // The shipped message templates pass their structure and tone checks before plans serves:
+    // a bad one stops the start, naming its file (they are data, `engines/outreach/templates`).
+    domain::templates::load_shipped()?;
     let upstream = |url: &String| rapport_clients::Upstream::new(url, settings.client.clone());
     let unit = unit_with(
         &settings.server,

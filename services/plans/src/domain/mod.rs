@@ -4,21 +4,18 @@
 //! used here as they are; generated *messages* never leave `grpc/`.
 
 pub mod account;
-pub mod affordability;
-pub mod allocation;
-pub mod amortisation;
-pub mod calendar;
 pub mod case;
-pub mod contact_rules;
 pub mod events;
-pub mod options;
 pub mod plan;
 pub mod promise;
 pub mod protection;
-pub mod rate;
 pub mod recovery;
-pub mod schedule;
 pub mod standing;
-pub mod templates;
 
 pub use rapport_wire::Actor;
+// The pure options engine (affordability, rates, amortisation, schedules, allocation, options)
+// is its own crate; its modules keep their `crate::domain::...` paths here.
+pub use rapport_plans_options::{affordability, allocation, options, rate, schedule};
+// The pure outreach engine (contact rules with their holiday calendars, message templates and
+// the tone check) is its own crate; its modules keep their `crate::domain::...` paths here.
+pub use rapport_plans_outreach::{contact_rules, templates};

@@ -7,10 +7,9 @@ use rapport_proto::plans::v1::account_service_server::AccountService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::payments::{
-    NewMoney, PlanPaymentName, account_payment_to_pb, allocate_to_plan, post_to_account,
-};
-use super::{Core, account, answer, commit};
+use super::convert::{account_payment_to_pb, plan_payment_to_pb, protection_to_pb};
+use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
+use super::{Core, answer, commit, load_account};
 use crate::domain::account::{Account, delinquency_stage};
 use crate::domain::rate::AnnualRate;
 use crate::error::PlansError;
@@ -249,7 +248,7 @@ impl AccountApi {
         // Two payments on one account at once must not both read the old balance, and billing
         // and an agent reporting the same money take turns (docs/payments.md).
         store::plans::lock(&mut tx, store::plans::Lockable::Account, account_id).await?;
-        let mut account = account(&mut tx, account_id).await?;
+        let mut account = load_account(&mut tx, account_id).await?;
         let mut v = Validation::new();
         let amount = wire::positive_amount("amount", r.amount.as_ref(), account.currency, &mut v);
         v.clone().finish()?;
@@ -287,7 +286,7 @@ impl AccountApi {
                 )),
                 plan_payment: plan_payment
                     .as_ref()
-                    .map(|p| super::plan::plan_payment_to_pb(p, account.currency)),
+                    .map(|p| plan_payment_to_pb(p, account.currency)),
                 account: Some(self.to_pb(account).await?),
                 replayed,
                 reconciled: first.posted_by == PostedBy::Plan,
@@ -345,7 +344,7 @@ impl AccountApi {
             )),
             plan_payment: plan_payment
                 .as_ref()
-                .map(|p| super::plan::plan_payment_to_pb(p, account.currency)),
+                .map(|p| plan_payment_to_pb(p, account.currency)),
             account: Some(self.to_pb(account).await?),
             replayed: false,
             reconciled: false,
@@ -374,7 +373,7 @@ impl AccountApi {
         );
 
         let mut tx = self.0.write().await?;
-        let mut account = account(&mut tx, account_id).await?;
+        let mut account = load_account(&mut tx, account_id).await?;
         if let Some(reason) = stale_snapshot(as_of, r.as_of.is_some(), account.arrears_as_of) {
             // An older report arriving late never rewinds the account, and the caller is told.
             commit(tx).await?;
@@ -423,7 +422,7 @@ impl AccountApi {
         v.clone().finish()?;
         let account_id = account_id.ok_or(PlansError::Invalid(v))?;
         let mut conn = self.0.read().await?;
-        let account = account(&mut conn, account_id).await?;
+        let account = load_account(&mut conn, account_id).await?;
         drop(conn);
         Ok(pb::GetAccountResponse {
             account: Some(self.to_pb(account).await?),
@@ -487,7 +486,7 @@ pub(crate) async fn account_to_pb(
             .map(|(_, amount)| wire::money_to_pb(c, amount)),
         active_protections: protections
             .iter()
-            .map(|p| super::hardship::protection_to_pb(p, now))
+            .map(|p| protection_to_pb(p, now))
             .collect(),
         interest_frozen: effects.contains(&pb::ProtectionEffect::FreezeInterest),
         fees_frozen: effects.contains(&pb::ProtectionEffect::FreezeFees),

@@ -9,6 +9,7 @@ use rapport_proto::plans::v1::hardship_service_server::HardshipService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
+use super::convert::{affordability_to_pb, protection_to_pb};
 use super::{Core, answer, commit, not_found};
 use crate::domain::affordability::{
     self, Assessment, CategoryFigures, Explanation, FixedCost, FixedCostCategory, FlexibleCost,
@@ -181,7 +182,7 @@ impl HardshipApi {
             });
         }
         for (i, account_id) in account_ids.iter().enumerate() {
-            let account = super::account(&mut tx, *account_id).await?;
+            let account = super::load_account(&mut tx, *account_id).await?;
             if account.customer_id != customer_id {
                 return Err(Validation::single(
                     format!("account_ids[{i}]"),
@@ -246,7 +247,7 @@ impl HardshipApi {
             .first()
             .copied()
             .ok_or_else(|| PlansError::Corrupt("case without accounts".into()))?;
-        let currency = super::account(&mut tx, first_account).await?.currency;
+        let currency = super::load_account(&mut tx, first_account).await?.currency;
         let mut v = Validation::new();
         let statement = statement_from_pb(r.income_expenditure.as_ref(), currency, &mut v);
         v.clone().finish()?;
@@ -407,7 +408,7 @@ impl HardshipApi {
         }
         let customer_id = store::merges::survivor(&mut tx, customer_id).await?;
         for (i, account_id) in account_ids.iter().enumerate() {
-            let account = super::account(&mut tx, *account_id).await?;
+            let account = super::load_account(&mut tx, *account_id).await?;
             if account.customer_id != customer_id {
                 return Err(Validation::single(
                     format!("account_ids[{i}]"),
@@ -672,61 +673,6 @@ fn flexible_category(value: i32) -> Option<FlexibleCostCategory> {
     }
 }
 
-fn flexible_category_to_pb(c: FlexibleCostCategory) -> pb::FlexibleCostCategory {
-    match c {
-        FlexibleCostCategory::CommunicationsAndLeisure => {
-            pb::FlexibleCostCategory::CommunicationsAndLeisure
-        }
-        FlexibleCostCategory::FoodAndHousekeeping => pb::FlexibleCostCategory::FoodAndHousekeeping,
-        FlexibleCostCategory::Personal => pb::FlexibleCostCategory::Personal,
-    }
-}
-
-pub(crate) fn reason_to_pb(e: &Explanation) -> common::Reason {
-    common::Reason {
-        code: e.code.to_owned(),
-        message: e.message.clone(),
-        rule_ref: e.rule_ref.to_owned(),
-        effect: match e.effect {
-            ReasonEffect::Neutral => common::ReasonEffect::Neutral,
-            ReasonEffect::Supports => common::ReasonEffect::Supports,
-            ReasonEffect::Opposes => common::ReasonEffect::Opposes,
-        } as i32,
-        params: e.params.iter().cloned().collect(),
-    }
-}
-
-pub(crate) fn affordability_to_pb(
-    case_id: Id,
-    c: Currency,
-    a: &Assessment,
-    computed_at: jiff::Timestamp,
-) -> pb::Affordability {
-    let m = |v: i64| Some(wire::money_to_pb(c, v));
-    pb::Affordability {
-        case_id: case_id.to_string(),
-        total_income: m(a.total_income),
-        total_fixed_costs: m(a.total_fixed),
-        total_flexible_costs: m(a.total_flexible),
-        savings_allowance: m(a.savings_allowance),
-        disposable_income: m(a.disposable_income),
-        flagged_costs: a
-            .flagged
-            .iter()
-            .map(|f| pb::FlaggedCost {
-                category: flexible_category_to_pb(f.category) as i32,
-                declared: m(f.declared),
-                trigger_figure: m(f.trigger_figure),
-                excess: m(f.excess),
-                reason: Some(reason_to_pb(&f.explanation)),
-            })
-            .collect(),
-        reasons: a.reasons.iter().map(reason_to_pb).collect(),
-        trigger_figures_version: a.figures_version.clone(),
-        computed_at: Some(wire::timestamp_to_pb(computed_at)),
-    }
-}
-
 fn case_to_pb(c: &HardshipCase) -> pb::HardshipCase {
     pb::HardshipCase {
         case_id: c.id.to_string(),
@@ -767,30 +713,5 @@ fn referral_to_pb(r: &Referral, core: &Core) -> pb::DebtAdviceReferral {
         customer_consented: r.customer_consented,
         referred_at: Some(wire::timestamp_to_pb(r.referred_at)),
         notes: r.notes.clone(),
-    }
-}
-
-pub(crate) fn protection_to_pb(p: &Protection, now: jiff::Timestamp) -> pb::Protection {
-    pb::Protection {
-        protection_id: p.id.to_string(),
-        customer_id: p.customer_id.to_string(),
-        account_ids: p.account_ids.iter().map(ToString::to_string).collect(),
-        kind: p.kind as i32,
-        status: p.status(now) as i32,
-        starts_at: Some(wire::timestamp_to_pb(p.starts_at)),
-        ends_at: p.ends_at.map(wire::timestamp_to_pb),
-        effects: p.effects().into_iter().map(|e| e as i32).collect(),
-        reference: p.reference.clone(),
-        reason: p.reason.clone(),
-        case_id: p.case_id.clone(),
-        set_by: Some(wire::actor_to_pb(&p.set_by)),
-        cleared_at: p.cleared.as_ref().map(|c| wire::timestamp_to_pb(c.at)),
-        cleared_by: p.cleared.as_ref().map(|c| wire::actor_to_pb(&c.by)),
-        clear_reason: p
-            .cleared
-            .as_ref()
-            .map(|c| c.reason.clone())
-            .unwrap_or_default(),
-        reasons: Vec::new(),
     }
 }

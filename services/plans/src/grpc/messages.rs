@@ -10,7 +10,7 @@ use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
 use super::Core;
-use super::hardship::reason_to_pb;
+use super::convert::reason_to_pb;
 use crate::domain::templates::{self, LocaleSource, OptOut, RenderError, Template};
 use crate::error::PlansError;
 
@@ -72,7 +72,7 @@ pub(crate) async fn render(
     let account = match account_id {
         Some(id) => {
             let mut conn = core.read().await?;
-            Some(super::account(&mut conn, id).await?)
+            Some(super::load_account(&mut conn, id).await?)
         }
         None => None,
     };
@@ -253,8 +253,8 @@ pub(crate) async fn list(
         .next()
         .unwrap_or_default()
         .to_lowercase();
-    let mut matching: Vec<Template> = shipped
-        .into_iter()
+    let mut matching: Vec<&Template> = shipped
+        .iter()
         .filter(|t| channel.is_none_or(|c| c == common::Channel::Unspecified || t.channel == c))
         .filter(|t| stage.is_none_or(|s| s == pb::TemplateStage::Unspecified || t.stage == s))
         .filter(|t| {
@@ -296,4 +296,57 @@ pub(crate) async fn list(
             .collect(),
         page,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Here rather than in the outreach engine: it holds plans' account stages against the
+    // engine's template stages.
+    #[test]
+    fn every_collections_template_stage_waits_for_something_past_due() {
+        use pb::{DelinquencyStage, TemplateStage};
+        let thresholds = [1, 30, 90, 180];
+        let accounts = [
+            (DelinquencyStage::Current, 0),
+            (DelinquencyStage::Early, 10),
+            (DelinquencyStage::Mid, 45),
+            (DelinquencyStage::Late, 100),
+            (DelinquencyStage::Severe, 200),
+        ];
+        let template_stages = [
+            (TemplateStage::FirstContact, true),
+            (TemplateStage::Early, true),
+            (TemplateStage::Mid, true),
+            (TemplateStage::Late, true),
+            (TemplateStage::Service, false),
+        ];
+        for (account_stage, days) in accounts {
+            assert_eq!(
+                crate::domain::account::delinquency_stage(days, thresholds),
+                account_stage
+            );
+            let past_due = days > 0;
+            for (template_stage, collections) in template_stages {
+                let refusal = templates::stage_refusal(template_stage, past_due);
+                assert_eq!(
+                    refusal.is_some(),
+                    collections && account_stage == DelinquencyStage::Current,
+                    "{account_stage:?} x {template_stage:?}"
+                );
+                if let Some(refusal) = refusal {
+                    assert_eq!(refusal.code, "NOTHING_PAST_DUE");
+                }
+            }
+        }
+        // Every shipped template's stage is in the table.
+        for template in templates::shipped() {
+            assert!(
+                template_stages.iter().any(|(s, _)| *s == template.stage),
+                "{}",
+                template.id
+            );
+        }
+    }
 }

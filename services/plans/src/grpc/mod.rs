@@ -3,6 +3,7 @@
 //! (`crate::error`).
 
 mod account;
+mod convert;
 mod events;
 mod hardship;
 mod messages;
@@ -104,7 +105,7 @@ fn not_found(entity: &'static str, id: impl ToString) -> PlansError {
     }
 }
 
-async fn account(conn: &mut Conn, account_id: Id) -> Result<Account, PlansError> {
+async fn load_account(conn: &mut Conn, account_id: Id) -> Result<Account, PlansError> {
     store::accounts::get(conn, account_id)
         .await?
         .ok_or_else(|| not_found("account", account_id))
@@ -120,7 +121,7 @@ async fn ensure_named_exist(
 ) -> Result<(), PlansError> {
     if let Some(account_id) = account_id {
         let mut conn = core.read().await?;
-        account(&mut conn, account_id).await?;
+        load_account(&mut conn, account_id).await?;
     } else if let Some(customer_id) = customer_id {
         core.directory
             .ensure_known(customer_id, "customer_id")

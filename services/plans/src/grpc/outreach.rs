@@ -10,8 +10,8 @@ use rapport_proto::plans::v1::outreach_service_server::OutreachService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::hardship::reason_to_pb;
-use super::{Core, account, answer, commit};
+use super::convert::reason_to_pb;
+use super::{Core, answer, commit, load_account};
 use crate::domain::account::Account;
 use crate::domain::affordability::{Explanation, ReasonEffect};
 use crate::domain::contact_rules::{
@@ -224,7 +224,7 @@ impl OutreachApi {
         let mut tx = self.0.write().await?;
         // Decisions about one debt are taken one at a time, so held slots are counted exactly.
         store::plans::lock(&mut tx, Lockable::Account, account_id).await?;
-        let account = account(&mut tx, account_id).await?;
+        let account = load_account(&mut tx, account_id).await?;
         // A merged-away id is answered for its survivor (profiles' merge, through events).
         let customer_id = store::merges::survivor(&mut tx, customer_id).await?;
         if account.customer_id != customer_id {
@@ -347,7 +347,7 @@ impl OutreachApi {
             });
         }
         store::plans::lock(&mut tx, Lockable::Account, account_id).await?;
-        let account = account(&mut tx, account_id).await?;
+        let account = load_account(&mut tx, account_id).await?;
         // A merged-away id is answered for its survivor (profiles' merge, through events).
         let customer_id = store::merges::survivor(&mut tx, customer_id).await?;
         if account.customer_id != customer_id {
@@ -434,7 +434,7 @@ impl OutreachApi {
         let (account_id, at) = (account_id.ok_or_else(invalid)?, at.ok_or_else(invalid)?);
 
         let mut conn = self.0.read().await?;
-        let account = account(&mut conn, account_id).await?;
+        let account = load_account(&mut conn, account_id).await?;
         let in_hardship = store::cases::open_for_account(&mut conn, account_id)
             .await?
             .is_some();

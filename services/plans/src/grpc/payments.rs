@@ -9,9 +9,6 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rapport_ids::Id;
-use rapport_money::Currency;
-use rapport_proto::plans::v1 as pb;
-use rapport_wire as wire;
 
 use super::Core;
 use crate::domain::account::Account;
@@ -142,30 +139,4 @@ pub(super) async fn allocate_to_plan(
     store::plans::save_progress(conn, plan).await?;
     super::plan::publish(conn, plan, &changes, now).await?;
     Ok(payment)
-}
-
-/// The account's entry for the money as callers see it.
-pub(super) fn account_payment_to_pb(
-    p: &AccountPayment,
-    plan_payment_id: Option<Id>,
-    c: Currency,
-) -> pb::Payment {
-    pb::Payment {
-        payment_id: p.id.to_string(),
-        account_id: p.account_id.to_string(),
-        amount: Some(wire::money_to_pb(c, p.amount)),
-        received_at: Some(wire::timestamp_to_pb(p.received_at)),
-        source_reference: p.source_reference.clone(),
-        recorded_at: Some(wire::timestamp_to_pb(p.recorded_at)),
-        reference: p.reference.clone(),
-        posted_by: match p.posted_by {
-            PostedBy::Billing => pb::PaymentSource::Billing,
-            PostedBy::Plan => pb::PaymentSource::PlanPayment,
-        } as i32,
-        applied_to_balance: p.movement.map(|m| wire::money_to_pb(c, m.to_balance)),
-        applied_to_arrears: p.movement.map(|m| wire::money_to_pb(c, m.to_arrears)),
-        billing_reported_at: p.billing_reported_at.map(wire::timestamp_to_pb),
-        plan_recorded_at: p.plan_recorded_at.map(wire::timestamp_to_pb),
-        plan_payment_id: plan_payment_id.map(|id| id.to_string()).unwrap_or_default(),
-    }
 }

@@ -15,9 +15,12 @@ use rust_decimal::prelude::ToPrimitive;
 use tonic::{Request, Response, Status};
 
 use super::account::customer_account_to_pb;
-use super::hardship::{affordability_to_pb, assess, reason_to_pb};
+use super::convert::{
+    account_payment_to_pb, affordability_to_pb, plan_payment_to_pb, reason_to_pb,
+};
+use super::hardship::assess;
 use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
-use super::{Core, account, answer, commit, not_found};
+use super::{Core, answer, commit, load_account, not_found};
 use crate::domain::account::Account;
 use crate::domain::case::HardshipCase;
 use crate::domain::events::PlansEvent;
@@ -222,7 +225,7 @@ impl PlanApi {
         // The schedule starts on the customer's date (read before any lock is taken).
         let today = account_today(&self.0, account_id).await?;
         let mut tx = self.0.write().await?;
-        let account = account(&mut tx, account_id).await?;
+        let account = load_account(&mut tx, account_id).await?;
         if account.balance <= 0 {
             return Err(PlansError::FailedPrecondition(format!(
                 "account {account_id} has nothing outstanding"
@@ -415,7 +418,7 @@ impl PlanApi {
             });
         }
         store::plans::lock(&mut tx, Lockable::Account, account_id).await?;
-        let account = account(&mut tx, account_id).await?;
+        let account = load_account(&mut tx, account_id).await?;
         let offered = store::plans::option(&mut tx, option_id)
             .await?
             .ok_or_else(|| not_found("plan option", option_id))?;
@@ -822,7 +825,7 @@ impl PlanApi {
                 ))
             });
         }
-        let mut account = account(&mut tx, account_id).await?;
+        let mut account = load_account(&mut tx, account_id).await?;
         let entry = match known {
             // Billing reported it before the account had a plan: it moved the account then;
             // now it pays the plan, and the account does not move again.
@@ -881,7 +884,7 @@ impl PlanApi {
             Some(id) => store::accounts::payment(&mut tx, id).await?,
             None => None,
         };
-        let account = account(&mut tx, plan.account_id).await?;
+        let account = load_account(&mut tx, plan.account_id).await?;
         commit(tx).await?;
         let reconciled = entry
             .as_ref()
@@ -890,9 +893,9 @@ impl PlanApi {
             payment: Some(plan_payment_to_pb(&payment, plan.currency)),
             plan: Some(plan_to_pb(&plan)),
             replayed,
-            account_payment: entry.as_ref().map(|e| {
-                super::payments::account_payment_to_pb(e, Some(payment.id), plan.currency)
-            }),
+            account_payment: entry
+                .as_ref()
+                .map(|e| account_payment_to_pb(e, Some(payment.id), plan.currency)),
             account: Some(customer_account_to_pb(&self.0, &account).await?),
             reconciled,
         })
@@ -969,7 +972,7 @@ pub(super) async fn account_today(
 ) -> Result<jiff::civil::Date, PlansError> {
     let customer_id = {
         let mut conn = core.read().await?;
-        account(&mut conn, account_id).await?.customer_id
+        load_account(&mut conn, account_id).await?.customer_id
     };
     core.customer_today(customer_id).await
 }
@@ -1108,30 +1111,5 @@ pub(crate) fn plan_to_pb(p: &Plan) -> pb::Plan {
         },
         previous_plan_id: p.previous_plan_id.clone(),
         summary: p.summary.clone(),
-    }
-}
-
-pub(super) fn plan_payment_to_pb(p: &PlanPayment, c: Currency) -> pb::PlanPayment {
-    pb::PlanPayment {
-        payment_id: p.id.to_string(),
-        plan_id: p.plan_id.to_string(),
-        amount: Some(wire::money_to_pb(c, p.amount)),
-        received_at: Some(wire::timestamp_to_pb(p.received_at)),
-        allocations: p
-            .allocations
-            .iter()
-            .map(|a| pb::InstallmentAllocation {
-                installment_sequence: i32::try_from(a.sequence).unwrap_or(i32::MAX),
-                amount: Some(wire::money_to_pb(c, a.applied)),
-                installment_remaining: Some(wire::money_to_pb(c, a.remaining)),
-            })
-            .collect(),
-        overpayment: Some(wire::money_to_pb(c, p.overpayment)),
-        source_reference: p.source_reference.clone(),
-        recorded_at: Some(wire::timestamp_to_pb(p.recorded_at)),
-        account_payment_id: p
-            .account_payment_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
     }
 }

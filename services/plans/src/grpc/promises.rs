@@ -6,7 +6,7 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
-use super::{Core, account, commit};
+use super::{Core, commit, load_account};
 use crate::domain::events::PlansEvent;
 use crate::domain::promise::Promise;
 use crate::error::PlansError;
@@ -47,7 +47,7 @@ pub(crate) async fn record(
             promise: Some(promise_to_pb(&existing, core)),
         });
     }
-    let account = account(&mut tx, account_id).await?;
+    let account = load_account(&mut tx, account_id).await?;
     let mut v = Validation::new();
     let amount = wire::positive_amount("amount", r.amount.as_ref(), account.currency, &mut v);
     v.clone().finish()?;

@@ -4,6 +4,7 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::referrals::v1 as pb;
 use rapport_wire as wire;
 
+use crate::domain::fraud::{Severity, Signal};
 use crate::store::StoredReason;
 use crate::store::flags::Flag;
 use crate::store::referrals::{Code, Referral};
@@ -120,5 +121,65 @@ pub fn flag_to_pb(f: &Flag) -> pb::FraudFlag {
             id: r.2.clone(),
         }),
         resolution_reason: f.resolved.as_ref().map(|r| r.3.clone()).unwrap_or_default(),
+    }
+}
+
+/// The proto's `FraudSignal` of a domain signal; `Signal::code` is its name (tested below).
+pub fn signal_to_pb(signal: Signal) -> pb::FraudSignal {
+    match signal {
+        Signal::SelfReferralEmail => pb::FraudSignal::SelfReferralEmail,
+        Signal::SelfReferralPhone => pb::FraudSignal::SelfReferralPhone,
+        Signal::SelfReferralAddress => pb::FraudSignal::SelfReferralAddress,
+        Signal::SelfReferralDevice => pb::FraudSignal::SelfReferralDevice,
+        Signal::SharedIp => pb::FraudSignal::SharedIp,
+        Signal::Velocity => pb::FraudSignal::Velocity,
+        Signal::Cycle => pb::FraudSignal::Cycle,
+        Signal::DenseRing => pb::FraudSignal::DenseRing,
+    }
+}
+
+pub fn severity_to_pb(severity: Severity) -> pb::FraudSeverity {
+    match severity {
+        Severity::Weak => pb::FraudSeverity::Weak,
+        Severity::Strong => pb::FraudSeverity::Strong,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_and_severities_map_to_the_proto() {
+        let every_signal = [
+            Signal::SelfReferralEmail,
+            Signal::SelfReferralPhone,
+            Signal::SelfReferralAddress,
+            Signal::SelfReferralDevice,
+            Signal::SharedIp,
+            Signal::Velocity,
+            Signal::Cycle,
+            Signal::DenseRing,
+        ];
+        // Every proto signal but UNSPECIFIED has exactly one domain signal, whose stable code
+        // (written out in the engine, which does not depend on the proto) is the proto's name.
+        let mut values: Vec<i32> = every_signal
+            .iter()
+            .map(|&signal| {
+                let proto = signal_to_pb(signal);
+                assert_eq!(signal.code(), proto.as_str_name(), "{signal:?}");
+                proto as i32
+            })
+            .collect();
+        values.sort_unstable();
+        assert_eq!(values, (1..=8).collect::<Vec<_>>());
+        assert!(
+            pb::FraudSignal::try_from(9).is_err(),
+            "a proto signal without a domain signal"
+        );
+        assert_eq!(Signal::SharedIp.code(), "FRAUD_SIGNAL_SHARED_IP");
+        assert_eq!(severity_to_pb(Severity::Weak), pb::FraudSeverity::Weak);
+        assert_eq!(severity_to_pb(Severity::Strong), pb::FraudSeverity::Strong);
+        assert!(Severity::Weak < Severity::Strong);
     }
 }

@@ -7,7 +7,9 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::referrals::v1 as pb;
 use rapport_wire as wire;
 
-use super::convert::{code_to_pb, flag_to_pb, reason, referral_to_pb};
+use super::convert::{
+    code_to_pb, flag_to_pb, reason, referral_to_pb, severity_to_pb, signal_to_pb,
+};
 use super::{ReferralApi, commit, not_found};
 use crate::domain::events::ReferralEvent;
 use crate::domain::fraud::{self, Finding, Identity, Severity, Signal};
@@ -28,19 +30,6 @@ fn new_code() -> String {
         .iter()
         .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]))
         .collect()
-}
-
-pub(super) fn signal_to_pb(signal: Signal) -> pb::FraudSignal {
-    match signal {
-        Signal::SelfReferralEmail => pb::FraudSignal::SelfReferralEmail,
-        Signal::SelfReferralPhone => pb::FraudSignal::SelfReferralPhone,
-        Signal::SelfReferralAddress => pb::FraudSignal::SelfReferralAddress,
-        Signal::SelfReferralDevice => pb::FraudSignal::SelfReferralDevice,
-        Signal::SharedIp => pb::FraudSignal::SharedIp,
-        Signal::Velocity => pb::FraudSignal::Velocity,
-        Signal::Cycle => pb::FraudSignal::Cycle,
-        Signal::DenseRing => pb::FraudSignal::DenseRing,
-    }
 }
 
 impl ReferralApi {
@@ -580,10 +569,7 @@ async fn raise(
         let flag = Flag {
             id: Id::new(),
             signal: signal_to_pb(finding.signal),
-            severity: match finding.severity {
-                Severity::Weak => pb::FraudSeverity::Weak,
-                Severity::Strong => pb::FraudSeverity::Strong,
-            },
+            severity: severity_to_pb(finding.severity),
             status: pb::FraudFlagStatus::Open,
             referral_ids: vec![referral.id],
             customer_ids: customers.to_vec(),
