@@ -1,7 +1,5 @@
 //! The agent's command line against a running suite: what a call-center agent types and reads.
 
-#![allow(clippy::unwrap_used)]
-
 use rapport::agent;
 use rapport_e2e::{Suite, hardship};
 use rapport_proto::common::v1 as common;

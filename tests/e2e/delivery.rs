@@ -1,8 +1,6 @@
 //! Outbox delivery between services (issue 8, "consumer down"): profiles keeps changing things
 //! while loyalty is down; when loyalty comes back every event arrives and is applied once.
 
-#![allow(clippy::unwrap_used)]
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,8 +1,6 @@
 //! `rapport dev --demo`: the data set seeds through the API, once per data directory; with
 //! `--secure DIR`, over mutual TLS with the demo's own token.
 
-#![allow(clippy::unwrap_used)]
-
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -3,19 +3,14 @@
 //! PostgreSQL. The numbering: 1 hardship, 2 referral, 3 tenure, 4 closed loop, 6 one trace
 //! (5, a consumer down, is `delivery.rs`).
 
-#![allow(clippy::unwrap_used)]
-
 use std::collections::{BTreeSet, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
-use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use opentelemetry::trace::TraceContextExt;
 use rapport::agent;
 use rapport_clock::{ManualClock, Timestamp};
-#[path = "support/profiles_events.rs"]
-mod profiles_events;
 
 use rapport_e2e::hardship;
 use rapport_outbox::delivery::Policy;
@@ -36,7 +31,8 @@ use rapport_storage::{Storage, backend_tests, sqlx};
 use tonic::transport::Channel;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::layer::SubscriberExt;
+
+use crate::support::{profiles_events, telemetry};
 
 backend_tests!(
     hardship_journey_ends_with_a_higher_score,
@@ -567,24 +563,6 @@ async fn referral_journey_rewards_both_once_and_raises_the_referrer(database: Te
     assert!(after.involvement >= before_qualifying.involvement);
 }
 
-/// Spans of every test in this binary, recorded in memory (one global subscriber per process).
-fn spans() -> &'static (InMemorySpanExporter, SdkTracerProvider) {
-    static SPANS: OnceLock<(InMemorySpanExporter, SdkTracerProvider)> = OnceLock::new();
-    SPANS.get_or_init(|| {
-        rapport_telemetry::install_propagator();
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .build();
-        tracing::subscriber::set_global_default(
-            tracing_subscriber::registry()
-                .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("journeys"))),
-        )
-        .unwrap();
-        (exporter, provider)
-    })
-}
-
 /// Which service a span belongs to: its `rpc.service` (server spans), or loyalty for the events
 /// it applies.
 fn service_of(span: &opentelemetry_sdk::trace::SpanData) -> Option<String> {
@@ -602,7 +580,7 @@ fn service_of(span: &opentelemetry_sdk::trace::SpanData) -> Option<String> {
 /// trace whose spans come from profiles, plans and loyalty (loyalty's through the outbox), every
 /// span's parent present.
 async fn one_journey_is_one_trace_across_the_services(database: TestDatabase) {
-    let (exporter, provider) = spans();
+    let (_recording, exporter, provider) = telemetry::recorded();
     let j = start(database).await;
     let connection = agent::connect(&j.url).await.unwrap();
     let journey = tracing::info_span!("journey");

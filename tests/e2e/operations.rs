@@ -1,8 +1,6 @@
 //! What an SRE reads on the admin port: Prometheus metrics after real calls, `/livez`, `/readyz`
 //! and gRPC health in plaintext for Kubernetes' probes.
 
-#![allow(clippy::unwrap_used)]
-
 use std::net::SocketAddr;
 
 use rapport::agent;

@@ -6,17 +6,11 @@
 //! event and span (at every level, fields recorded later included) and every exported
 //! OpenTelemetry span is captured, and none may hold any of those values.
 
-#![allow(clippy::unwrap_used)]
-
-use std::fmt::{self, Write as _};
-use std::sync::{Mutex, OnceLock};
+use std::fmt::Write as _;
 use std::time::Duration;
 
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::SpanData;
 use rapport::agent::{self, Connection};
-#[path = "support/profiles_events.rs"]
-mod profiles_events;
 
 use rapport_e2e::Suite;
 use rapport_e2e::hardship::{self, gbp};
@@ -34,12 +28,9 @@ use rapport_proto::referrals::v1 as referrals;
 use rapport_proto::referrals::v1::referral_service_client::ReferralServiceClient;
 use rapport_storage::{Storage, StorageSettings, sqlx};
 use tonic::Code;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Subscriber};
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::support::profiles_events;
+use crate::support::telemetry::{self, Captured};
 
 // The customer, her friend and what they tell us: values nothing else in the suite could produce.
 const NAME: &str = "Zénobie Quilliam-Ytterbø";
@@ -175,118 +166,6 @@ fn occurs(haystack: &str, needle: &str) -> bool {
             let part_of_number = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
             !part_of_number(before) && !part_of_number(after)
         }
-    })
-}
-
-// ---- capture ----------------------------------------------------------------------------------
-
-/// One thing telemetry recorded: where (an event, a span opening, a later `record`, an exported
-/// span) and everything it holds, as text.
-#[derive(Debug, Clone)]
-struct Captured {
-    origin: String,
-    text: String,
-}
-
-fn captured() -> &'static Mutex<Vec<Captured>> {
-    static CAPTURED: OnceLock<Mutex<Vec<Captured>>> = OnceLock::new();
-    CAPTURED.get_or_init(Mutex::default)
-}
-
-fn keep(origin: String, text: String) {
-    captured().lock().unwrap().push(Captured { origin, text });
-}
-
-/// Writes every field as `name=value`, errors with their whole source chain.
-#[derive(Default)]
-struct Fields(String);
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        let _ = write!(self.0, "{}={} ", field.name(), value);
-    }
-
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let _ = write!(self.0, "{}={value} ({value:?})", field.name());
-        let mut source = value.source();
-        while let Some(cause) = source {
-            let _ = write!(self.0, ": {cause} ({cause:?})");
-            source = cause.source();
-        }
-        self.0.push(' ');
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-/// Records every event, every span as it opens and every value recorded on a span later.
-struct Capture;
-
-impl<S> Layer<S> for Capture
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-{
-    fn on_new_span(&self, attributes: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
-        let mut fields = Fields::default();
-        attributes.record(&mut fields);
-        let meta = attributes.metadata();
-        keep(
-            format!("span {:?} ({}) opened", meta.name(), meta.target()),
-            format!("{} {}", meta.name(), fields.0),
-        );
-    }
-
-    fn on_record(&self, span: &Id, values: &Record<'_>, context: Context<'_, S>) {
-        let mut fields = Fields::default();
-        values.record(&mut fields);
-        let name = context.span(span).map_or("?", |s| s.name());
-        keep(format!("span {name:?}: a value recorded later"), fields.0);
-    }
-
-    fn on_event(&self, event: &Event<'_>, context: Context<'_, S>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let meta = event.metadata();
-        let scope: Vec<&str> = context
-            .event_scope(event)
-            .map(|scope| scope.from_root().map(|s| s.name()).collect())
-            .unwrap_or_default();
-        keep(
-            format!(
-                "{} event at {} ({}) in {}",
-                meta.level(),
-                meta.target(),
-                meta.file().unwrap_or("?"),
-                scope.join(" > ")
-            ),
-            fields.0,
-        );
-    }
-}
-
-/// Installs this binary's one subscriber, once: [`Capture`], and an OpenTelemetry layer exporting
-/// to memory (as the one-trace journey does). Returns the exporter and its provider.
-fn install_capture() -> &'static (InMemorySpanExporter, SdkTracerProvider) {
-    static INSTALLED: OnceLock<(InMemorySpanExporter, SdkTracerProvider)> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        rapport_telemetry::install_propagator();
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .build();
-        // Everything, at every level: our crates and the libraries they hand values to (tonic,
-        // h2, sqlx).
-        let filter = EnvFilter::new("trace");
-        tracing::subscriber::set_global_default(
-            tracing_subscriber::registry()
-                .with(filter)
-                .with(Capture)
-                .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("pii"))),
-        )
-        .unwrap();
-        (exporter, provider)
     })
 }
 
@@ -904,7 +783,7 @@ async fn until_delivered(suite: &Suite) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_data_never_reaches_logs_spans_or_error_messages() {
-    let (exporter, provider) = install_capture();
+    let (_recording, exporter, provider) = telemetry::recorded();
     let suite = Suite::start().await;
     let connection = agent::connect(&suite.url).await.unwrap();
 
@@ -943,7 +822,7 @@ async fn personal_data_never_reaches_logs_spans_or_error_messages() {
     suite.stop().await.unwrap();
 
     provider.force_flush().unwrap();
-    let mut everything = captured().lock().unwrap().clone();
+    let mut everything = telemetry::captured().lock().unwrap().clone();
     everything.extend(
         exporter
             .get_finished_spans()

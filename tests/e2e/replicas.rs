@@ -2,8 +2,6 @@
 //! database, started together (as an autoscaler starts pods), agree on everything, and a retry
 //! landing on the other replica does not double-count.
 
-#![allow(clippy::unwrap_used)]
-
 use std::collections::BTreeSet;
 
 use futures_util::future::join_all;

@@ -2,8 +2,6 @@
 //! bearer tokens, the permission table on every RPC, the audit trail, per-caller rate limits
 //! and the request size limit.
 
-#![allow(clippy::unwrap_used)]
-
 use std::net::SocketAddr;
 use std::time::Duration;
 

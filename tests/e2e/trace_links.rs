@@ -2,14 +2,12 @@
 //! outbox in a trace of the delivery's own, and both the delivery of the event and loyalty's
 //! `IngestEvents` link back to the journey's trace; the event's application stays in it.
 
-#![allow(clippy::unwrap_used)]
-
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry::trace::{SpanId, TraceContextExt, TraceId, TracerProvider as _};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry::trace::{SpanId, TraceContextExt, TraceId};
+use opentelemetry_sdk::trace::SpanData;
 use rapport::agent;
 use rapport_clock::{ManualClock, SharedClock, Timestamp};
 use rapport_outbox::delivery::Policy;
@@ -22,27 +20,10 @@ use rapport_storage::backend_tests;
 use rapport_storage::testing::TestDatabase;
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
-use tracing_subscriber::layer::SubscriberExt;
+
+use crate::support::telemetry;
 
 backend_tests!(a_delivered_event_and_its_ingest_link_back_to_the_journey_that_made_it);
-
-/// Spans of every test in this binary, recorded in memory (one global subscriber per process).
-fn recorded() -> &'static (InMemorySpanExporter, SdkTracerProvider) {
-    static RECORDED: OnceLock<(InMemorySpanExporter, SdkTracerProvider)> = OnceLock::new();
-    RECORDED.get_or_init(|| {
-        rapport_telemetry::install_propagator();
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_simple_exporter(exporter.clone())
-            .build();
-        tracing::subscriber::set_global_default(
-            tracing_subscriber::registry()
-                .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("trace_links"))),
-        )
-        .unwrap();
-        (exporter, provider)
-    })
-}
 
 /// Another fresh database on the same backend as `like`.
 async fn another(like: &TestDatabase) -> TestDatabase {
@@ -92,7 +73,7 @@ fn delivered(spans: Vec<SpanData>, journey: TraceId) -> Option<Delivered> {
 async fn a_delivered_event_and_its_ingest_link_back_to_the_journey_that_made_it(
     loyalty_database: TestDatabase,
 ) {
-    let (exporter, provider) = recorded();
+    let (_recording, exporter, provider) = telemetry::recorded();
     let profiles_database = another(&loyalty_database).await;
     let start: Timestamp = "2026-03-02T09:00:00Z".parse().unwrap();
     let clock: SharedClock = Arc::new(ManualClock::new(start));

@@ -6,7 +6,10 @@ mod consumers;
 mod loyalty;
 mod referrals;
 mod timeline;
+mod typed_events;
 mod upstream;
+
+pub use typed_events::{TYPE_URL_PREFIX, TYPED_EVENTS, typed_message_name, typed_payload};
 
 use std::time::Duration;
 

@@ -29,13 +29,17 @@ impl LoyaltyIngest {
 }
 
 /// An outbox event as the wire carries it, from the producer `source`.
+/// The body goes twice: as the producer's typed message (`typed_payload`, read first by
+/// consumers that know it) and as the JSON `payload` consumers read before typed events existed.
 pub(crate) fn domain_event(event: &Pending, source: &str) -> DomainEvent {
-    let payload = serde_json::from_str::<serde_json::Value>(&event.payload)
-        .ok()
-        .and_then(|v| match json_to_value(v).kind {
-            Some(Kind::StructValue(s)) => Some(s),
-            _ => None,
-        });
+    let json = serde_json::from_str::<serde_json::Value>(&event.payload).ok();
+    let typed_payload = json
+        .as_ref()
+        .and_then(|v| crate::typed_payload(&event.event_type, v));
+    let payload = json.and_then(|v| match json_to_value(v).kind {
+        Some(Kind::StructValue(s)) => Some(s),
+        _ => None,
+    });
     DomainEvent {
         event_id: event.event_id.clone(),
         event_type: event.event_type.clone(),
@@ -48,6 +52,7 @@ pub(crate) fn domain_event(event: &Pending, source: &str) -> DomainEvent {
         payload,
         traceparent: event.traceparent.clone().unwrap_or_default(),
         tracestate: String::new(),
+        typed_payload,
     }
 }
 

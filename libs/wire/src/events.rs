@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
+use rapport_reasons::{Reason, ReasonEffect};
 
 /// Events per `IngestEvents` call, at most.
 pub const MAX_EVENTS: usize = 500;
@@ -38,13 +39,12 @@ impl EventRejection {
 
     /// As the `Reason` of a response's rejection entry.
     pub fn into_reason(self) -> common::Reason {
-        common::Reason {
-            code: self.code.to_owned(),
-            message: self.message,
-            rule_ref: String::new(),
-            effect: common::ReasonEffect::Opposes as i32,
-            params: Default::default(),
-        }
+        crate::reason_to_pb(&Reason::new(
+            self.code,
+            ReasonEffect::Opposes,
+            "",
+            self.message,
+        ))
     }
 }
 

@@ -3,8 +3,10 @@
 //! path) and records it in a [`Validation`], so a request's violations are reported together.
 
 mod events;
+mod reasons;
 
 pub use events::{EventEnvelope, EventRejection, MAX_EVENTS, event_batch, event_envelope};
+pub use reasons::{effect_to_pb, reason_to_pb};
 
 use jiff::Timestamp;
 use jiff::civil::Date;

@@ -1,7 +1,7 @@
 //! Profiles' merge and erasure events, read back from profiles' outbox as the `DomainEvent`s its
 //! worker delivers: a test offers them again to a consumer, and every one must be a duplicate,
 //! which shows the worker delivered them (one customer everywhere). Shared by `journeys` and
-//! `pii` (`#[path]`).
+//! `pii`.
 
 use rapport_proto::common::v1 as common;
 use rapport_storage::{Storage, sqlx};

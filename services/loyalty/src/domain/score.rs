@@ -71,12 +71,7 @@ pub enum Flag {
     AtRisk,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Effect {
-    Neutral,
-    Supports,
-    Opposes,
-}
+pub use rapport_reasons::{Reason, ReasonEffect};
 
 /// One signal's effect on one component.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,13 +80,6 @@ pub struct Contribution {
     pub signal: String,
     pub points: f64,
     pub description: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Reason {
-    pub code: String,
-    pub message: String,
-    pub effect: Effect,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -198,13 +186,14 @@ pub fn score(model: &ScoreModel, inputs: &Inputs<'_>, as_of: Timestamp) -> Score
     let mut flags = Vec::new();
     if satisfaction >= model.satisfied_from && loyalty < model.average_from {
         flags.push(Flag::SatisfiedNotLoyal);
-        reasons.push(Reason {
-            code: "SATISFIED_NOT_LOYAL".into(),
-            message: format!(
+        reasons.push(Reason::new(
+            "SATISFIED_NOT_LOYAL",
+            ReasonEffect::Neutral,
+            "",
+            format!(
                 "Satisfied ({satisfaction:.0}) but loyalty is {loyalty:.0}: they got what they paid for, yet little ties them to us."
             ),
-            effect: Effect::Neutral,
-        });
+        ));
     }
     let risks = at_risk(model, inputs, &tally, loyalty);
     if !risks.is_empty() {
@@ -212,11 +201,12 @@ pub fn score(model: &ScoreModel, inputs: &Inputs<'_>, as_of: Timestamp) -> Score
         reasons.extend(risks);
     }
     if tally.hardship_signals > 0 {
-        reasons.push(Reason {
-            code: "HARDSHIP_NEUTRAL".into(),
-            message: "A hardship episode never lowers the score by itself; keeping a plan raises involvement.".into(),
-            effect: Effect::Neutral,
-        });
+        reasons.push(Reason::new(
+            "HARDSHIP_NEUTRAL",
+            ReasonEffect::Neutral,
+            "",
+            "A hardship episode never lowers the score by itself; keeping a plan raises involvement.",
+        ));
     }
 
     Score {
@@ -619,14 +609,15 @@ fn affinity(
                 model.affinity_min_satisfaction, model.affinity_min_involvement
             ),
         );
-        reasons.push(Reason {
-            code: "AFFINITY_GATED".into(),
-            message: format!(
+        reasons.push(Reason::new(
+            "AFFINITY_GATED",
+            ReasonEffect::Neutral,
+            "",
+            format!(
                 "Affinity is 0 until satisfaction reaches {} and involvement {}; the advocacy signals ({would_be:.1} points) wait for them.",
                 model.affinity_min_satisfaction, model.affinity_min_involvement
             ),
-            effect: Effect::Neutral,
-        });
+        ));
     }
     e.bounded()
 }
@@ -636,38 +627,41 @@ fn at_risk(model: &ScoreModel, inputs: &Inputs<'_>, t: &Tally, loyalty: f64) -> 
     if let Some(previous) = inputs.previous_loyalty
         && previous - loyalty >= model.falling_points
     {
-        reasons.push(Reason {
-            code: "LOYALTY_FALLING".into(),
-            message: format!(
+        reasons.push(Reason::new(
+            "LOYALTY_FALLING",
+            ReasonEffect::Opposes,
+            "",
+            format!(
                 "Loyalty fell from {previous:.0} to {loyalty:.0} in {} days.",
                 model.falling_window_days
             ),
-            effect: Effect::Opposes,
-        });
+        ));
     }
     let open = t.follow_ups_open + t.follow_ups_overdue;
     if open > 0 {
-        reasons.push(Reason {
-            code: "OPEN_DETRACTOR_FOLLOW_UP".into(),
-            message: format!(
+        reasons.push(Reason::new(
+            "OPEN_DETRACTOR_FOLLOW_UP",
+            ReasonEffect::Opposes,
+            "",
+            format!(
                 "{open} detractor follow-up(s) not yet closed ({} overdue).",
                 t.follow_ups_overdue
             ),
-            effect: Effect::Opposes,
-        });
+        ));
     }
     let before = t.earlier_touchpoints;
     if before >= model.declining_min_before
         && f64::from(t.recent_touchpoints) < model.declining_share * f64::from(before)
     {
-        reasons.push(Reason {
-            code: "DECLINING_ACTIVITY".into(),
-            message: format!(
+        reasons.push(Reason::new(
+            "DECLINING_ACTIVITY",
+            ReasonEffect::Opposes,
+            "",
+            format!(
                 "{} touchpoint(s) in the last {} days against {before} in the {} days before.",
                 t.recent_touchpoints, model.activity_window_days, model.activity_window_days
             ),
-            effect: Effect::Opposes,
-        });
+        ));
     }
     reasons
 }

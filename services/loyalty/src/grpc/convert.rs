@@ -4,7 +4,7 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::loyalty::v1 as pb;
 use rapport_wire as wire;
 
-use crate::domain::score::{Component, Effect, Flag, Reason, Score, Segment};
+use crate::domain::score::{Component, Flag, Score, Segment};
 use crate::store::follow_ups::FollowUp;
 use crate::store::rewards::{Recognition, Reward};
 use crate::store::surveys::Response;
@@ -25,20 +25,6 @@ pub fn segment_from_pb(s: pb::LoyaltySegment) -> Option<Segment> {
         pb::LoyaltySegment::Average => Some(Segment::Average),
         pb::LoyaltySegment::Shallow => Some(Segment::Shallow),
         pb::LoyaltySegment::Convertible => Some(Segment::Convertible),
-    }
-}
-
-pub fn reason_to_pb(r: &Reason) -> common::Reason {
-    common::Reason {
-        code: r.code.clone(),
-        message: r.message.clone(),
-        rule_ref: String::new(),
-        effect: match r.effect {
-            Effect::Neutral => common::ReasonEffect::Neutral,
-            Effect::Supports => common::ReasonEffect::Supports,
-            Effect::Opposes => common::ReasonEffect::Opposes,
-        } as i32,
-        params: Default::default(),
     }
 }
 
@@ -81,7 +67,7 @@ pub fn score_to_pb(customer_id: &str, s: &Score, explain: bool) -> pb::LoyaltySc
         } else {
             Vec::new()
         },
-        reasons: s.reasons.iter().map(reason_to_pb).collect(),
+        reasons: s.reasons.iter().map(wire::reason_to_pb).collect(),
         model_version: s.model_version.clone(),
         as_of: Some(wire::timestamp_to_pb(s.as_of)),
     }

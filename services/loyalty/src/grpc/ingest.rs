@@ -10,6 +10,7 @@ use rapport_wire as wire;
 use serde_json::Value;
 use tracing::Instrument;
 
+use super::typed_event::{self, TypedEvent};
 use super::{LoyaltyApi, commit, rescore};
 use crate::domain::ingest::{self, Effect, Rejection};
 use crate::domain::signal::Signal;
@@ -47,13 +48,10 @@ impl LoyaltyApi {
                 Ok(v) => valid.push(v),
                 Err(reason) => rejected.push(pb::EventRejection {
                     event_id: event.event_id.clone(),
-                    reason: Some(common::Reason {
-                        code: reason.code.to_owned(),
-                        message: reason.message,
-                        rule_ref: String::new(),
-                        effect: common::ReasonEffect::Opposes as i32,
-                        params: Default::default(),
-                    }),
+                    reason: Some(
+                        rapport_wire::EventRejection::new(reason.code, reason.message)
+                            .into_reason(),
+                    ),
                 }),
             }
         }
@@ -143,11 +141,22 @@ fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, Rej
         code: r.code,
         message: r.message,
     })?;
-    let payload = event
-        .payload
-        .as_ref()
-        .map_or(Value::Object(Default::default()), struct_to_json);
-    let effect = ingest::interpret(&event.event_type, &payload)?;
+    // The producer's typed message first; the JSON payload when there is none (an outside
+    // system) or it is a message loyalty does not know yet.
+    let typed = match &event.typed_payload {
+        Some(any) => TypedEvent::decode(any)?,
+        None => None,
+    };
+    let effect = match typed {
+        Some(typed) => typed_event::interpret(&event.event_type, &typed)?,
+        None => {
+            let payload = event
+                .payload
+                .as_ref()
+                .map_or(Value::Object(Default::default()), struct_to_json);
+            ingest::interpret(&event.event_type, &payload)?
+        }
+    };
     Ok(Valid {
         event_id,
         event_type: event.event_type.clone(),

@@ -7,6 +7,7 @@ mod ingest;
 mod rewards;
 mod scores;
 mod surveys;
+mod typed_event;
 
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@ use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
 use rapport_proto::loyalty::v1 as pb;
 use rapport_proto::profiles::v1 as profiles;
+use rapport_reasons::{Reason, ReasonEffect};
 use rapport_wire as wire;
 
 use super::convert::{follow_up_to_pb, response_to_pb};
@@ -266,19 +267,20 @@ impl LoyaltyApi {
                     .find(|c| c.channel == common::Channel::Unspecified as i32)
             });
         let mut reasons = Vec::new();
-        let reason = |code: &str, message: String, effect: common::ReasonEffect| common::Reason {
-            code: code.to_owned(),
-            message,
-            rule_ref: "DESIGN.md, Rules with numbers: Loyalty".to_owned(),
-            effect: effect as i32,
-            params: Default::default(),
+        let reason = |code: &'static str, message: String, effect: ReasonEffect| {
+            wire::reason_to_pb(&Reason::new(
+                code,
+                effect,
+                "DESIGN.md, Rules with numbers: Loyalty",
+                message,
+            ))
         };
         let consented = match decision.map(|d| d.status) {
             Some(s) if s == profiles::ConsentStatus::Granted as i32 => {
                 reasons.push(reason(
                     "SURVEY_CONSENT_GRANTED",
                     "The customer agreed to be asked for feedback.".into(),
-                    common::ReasonEffect::Supports,
+                    ReasonEffect::Supports,
                 ));
                 true
             }
@@ -286,7 +288,7 @@ impl LoyaltyApi {
                 reasons.push(reason(
                     "SURVEY_CONSENT_WITHDRAWN",
                     "The customer withdrew consent to surveys: do not ask.".into(),
-                    common::ReasonEffect::Opposes,
+                    ReasonEffect::Opposes,
                 ));
                 false
             }
@@ -294,7 +296,7 @@ impl LoyaltyApi {
                 reasons.push(reason(
                     "NO_SURVEY_CONSENT",
                     "The customer has not agreed to surveys: do not ask.".into(),
-                    common::ReasonEffect::Opposes,
+                    ReasonEffect::Opposes,
                 ));
                 false
             }
@@ -312,7 +314,7 @@ impl LoyaltyApi {
                     last.strftime("%Y-%m-%d"),
                     self.rules.survey_interval_days
                 ),
-                common::ReasonEffect::Opposes,
+                ReasonEffect::Opposes,
             )),
             _ => reasons.push(reason(
                 "NOT_SURVEYED_RECENTLY",
@@ -320,7 +322,7 @@ impl LoyaltyApi {
                     "Not surveyed in the last {} days.",
                     self.rules.survey_interval_days
                 ),
-                common::ReasonEffect::Supports,
+                ReasonEffect::Supports,
             )),
         }
         Ok(pb::ShouldSurveyResponse {

@@ -6,7 +6,7 @@ use rapport_ids::Id;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use super::{Conn, centi, corrupt, id, instant, micros, points};
-use crate::domain::score::{Score, Segment};
+use crate::domain::score::{Reason, ReasonEffect, Score, Segment};
 use crate::error::LoyaltyError;
 
 /// One score to store. The loyalty before it is kept by `record` itself (the score before the
@@ -60,7 +60,9 @@ pub async fn record(conn: &mut Conn, entries: &[Entry]) -> Result<(), LoyaltyErr
                 .bind(centi(s.affinity))
                 .bind(s.segment.code())
                 .bind(json(&s.flags)?)
-                .bind(json(&s.reasons)?)
+                .bind(json(
+                    &s.reasons.iter().map(StoredReason::from).collect::<Vec<_>>(),
+                )?)
                 .bind(json(&s.explanation)?)
                 .bind(s.model_version.clone());
         }
@@ -126,8 +128,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, LoyaltyError> {
     let text = |i: usize| row.try_get::<String, _>(i);
     let flags =
         serde_json::from_str(&text(8)?).map_err(|e| corrupt("flags", stored_json_error(&e)))?;
-    let reasons =
-        serde_json::from_str(&text(9)?).map_err(|e| corrupt("reasons", stored_json_error(&e)))?;
+    let reasons = serde_json::from_str::<Vec<StoredReason>>(&text(9)?)
+        .map_err(|e| corrupt("reasons", stored_json_error(&e)))?
+        .into_iter()
+        .map(Reason::from)
+        .collect();
     let explanation = serde_json::from_str(&text(10)?)
         .map_err(|e| corrupt("explanation", stored_json_error(&e)))?;
     Ok(Stored {
@@ -216,4 +221,66 @@ pub async fn at_risk(
             })
         })
         .collect()
+}
+
+/// A score's reason as its history row keeps it (JSON): code, message and effect; score reasons
+/// carry no rule reference or parameters.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredReason {
+    code: String,
+    message: String,
+    effect: StoredEffect,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+enum StoredEffect {
+    Neutral,
+    Supports,
+    Opposes,
+}
+
+impl From<&Reason> for StoredReason {
+    fn from(r: &Reason) -> Self {
+        Self {
+            code: r.code.to_string(),
+            message: r.message.clone(),
+            effect: match r.effect {
+                ReasonEffect::Neutral => StoredEffect::Neutral,
+                ReasonEffect::Supports => StoredEffect::Supports,
+                ReasonEffect::Opposes => StoredEffect::Opposes,
+            },
+        }
+    }
+}
+
+impl From<StoredReason> for Reason {
+    fn from(r: StoredReason) -> Self {
+        let effect = match r.effect {
+            StoredEffect::Neutral => ReasonEffect::Neutral,
+            StoredEffect::Supports => ReasonEffect::Supports,
+            StoredEffect::Opposes => ReasonEffect::Opposes,
+        };
+        Reason::new(r.code, effect, "", r.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows written before the shared reason type must still read, and new rows must match them.
+    #[test]
+    fn a_stored_reason_keeps_its_json_shape() {
+        let reason = Reason::new("LOYALTY_FALLING", ReasonEffect::Opposes, "", "fell");
+        let text = json(&vec![StoredReason::from(&reason)]).expect("serialises");
+        assert_eq!(
+            text,
+            r#"[{"code":"LOYALTY_FALLING","message":"fell","effect":"Opposes"}]"#
+        );
+        let back: Vec<StoredReason> = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(
+            back.into_iter().map(Reason::from).collect::<Vec<_>>(),
+            vec![reason]
+        );
+    }
 }

@@ -19,6 +19,7 @@ backend_tests!(
     batch_rescoring_scores_everyone_as_the_live_score_does,
     merges_and_erasure_apply_whatever_the_order,
     a_merge_moves_every_row_and_erasure_reaches_every_merged_id,
+    typed_events_mean_what_their_json_bodies_meant,
 );
 
 /// An event to send: (event type, payload fields, days before now).
@@ -692,4 +693,65 @@ async fn a_merge_moves_every_row_and_erasure_reaches_every_merged_id(database: T
         2
     );
     assert_eq!(s.count("SELECT COUNT(*) FROM recognitions").await, 2);
+}
+
+/// The same events with the producers' typed message alone (no JSON payload, so loyalty can
+/// only have read the typed one); outside systems' events as they were.
+fn typed_only(events: Vec<common::DomainEvent>) -> Vec<common::DomainEvent> {
+    events
+        .into_iter()
+        .map(|mut event| {
+            let fields = event.payload.clone().unwrap_or_default().fields;
+            let body = serde_json::Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = match v.kind {
+                            Some(Kind::StringValue(text)) => text.into(),
+                            Some(Kind::BoolValue(flag)) => flag.into(),
+                            Some(Kind::NumberValue(n)) => n.into(),
+                            _ => serde_json::Value::Null,
+                        };
+                        (k, v)
+                    })
+                    .collect(),
+            );
+            event.typed_payload = rapport_clients::typed_payload(&event.event_type, &body);
+            if event.typed_payload.is_some() {
+                event.payload = None;
+            }
+            event
+        })
+        .collect()
+}
+
+async fn typed_events_mean_what_their_json_bodies_meant(database: TestDatabase) {
+    let mut s = start(database).await;
+    let as_json = s.customer("Ana Popescu", (2018, 4, 1)).await;
+    let as_typed = s.customer("Ana Popescu", (2018, 4, 1)).await;
+    let batch = events(&s, &as_json, &life());
+    assert!(ingest(&mut s, batch).await.rejected.is_empty());
+    let batch = typed_only(events(&s, &as_typed, &life()));
+    let typed = batch.iter().filter(|e| e.typed_payload.is_some()).count();
+    assert_eq!(
+        typed, 11,
+        "every producer's event of the life travels typed"
+    );
+    let answer = ingest(&mut s, batch).await;
+    assert!(answer.rejected.is_empty(), "{:?}", answer.rejected);
+    assert_eq!(answer.accepted, 14);
+    let (json_score, typed_score) = (
+        score_at(&mut s, &as_json).await,
+        score_at(&mut s, &as_typed).await,
+    );
+    assert_same(&json_score, &typed_score);
+
+    // A typed body must be the event type it is sent as.
+    let mut mismatch = typed_only(events(&s, &as_typed, &life()[..1])).remove(0);
+    mismatch.event_type = "plans.plan_accepted.v1".into();
+    let answer = ingest(&mut s, vec![mismatch]).await;
+    assert_eq!(
+        answer.rejected[0].reason.as_ref().unwrap().code,
+        "INVALID_PAYLOAD"
+    );
 }

@@ -238,6 +238,169 @@ impl rapport_outbox::OutboxEvent for PlansEvent {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
+mod event_types {
+    use std::collections::BTreeSet;
+
+    use rapport_outbox::OutboxEvent;
+
+    use super::*;
+
+    /// Every event type plans publishes, kept beside its events: `rapport_clients::TYPED_EVENTS`
+    /// names the message carrying each, and loyalty's test shows it interprets or ignores each.
+    const EVENT_TYPES: &[&str] = &[
+        "plans.payment_reported.v1",
+        "plans.hardship_case_opened.v1",
+        "plans.protection_set.v1",
+        "plans.protection_cleared.v1",
+        "plans.plan_accepted.v1",
+        "plans.installment_paid.v1",
+        "plans.installment_missed.v1",
+        "plans.plan_completed.v1",
+        "plans.plan_broken.v1",
+        "plans.plan_cancelled.v1",
+        "plans.promise_resolved.v1",
+        "plans.channel_opted_out.v1",
+        "plans.standing_changed.v1",
+    ];
+
+    /// One event of each kind. The match has no catch-all: a new kind does not compile until it
+    /// is added here too.
+    fn one_of_each() -> Vec<PlansEvent> {
+        let all = vec![
+            PlansEvent::PaymentReported {
+                customer_id: Id::new(),
+                account_id: Id::new(),
+                amount: 1234,
+                currency: "EUR",
+            },
+            PlansEvent::CaseOpened {
+                customer_id: Id::new(),
+                case_id: Id::new(),
+                reason: "JOB_LOSS",
+            },
+            PlansEvent::ProtectionSet {
+                customer_id: Id::new(),
+                protection_id: Id::new(),
+                kind: "BREATHING_SPACE",
+            },
+            PlansEvent::ProtectionCleared {
+                customer_id: Id::new(),
+                protection_id: Id::new(),
+                kind: "BREATHING_SPACE",
+            },
+            PlansEvent::PlanAccepted {
+                customer_id: Id::new(),
+                account_id: Id::new(),
+                plan_id: Id::new(),
+                kind: "REDUCED_PAYMENT",
+            },
+            PlansEvent::InstallmentPaid {
+                customer_id: Id::new(),
+                plan_id: Id::new(),
+                sequence: 1,
+            },
+            PlansEvent::InstallmentMissed {
+                customer_id: Id::new(),
+                plan_id: Id::new(),
+                sequence: 2,
+                consecutive: 1,
+            },
+            PlansEvent::PlanCompleted {
+                customer_id: Id::new(),
+                plan_id: Id::new(),
+            },
+            PlansEvent::PlanBroken {
+                customer_id: Id::new(),
+                plan_id: Id::new(),
+            },
+            PlansEvent::PlanCancelled {
+                customer_id: Id::new(),
+                plan_id: Id::new(),
+            },
+            PlansEvent::PromiseResolved {
+                customer_id: Id::new(),
+                promise_id: Id::new(),
+                kept: true,
+            },
+            PlansEvent::ChannelOptedOut {
+                customer_id: Id::new(),
+                account_id: Id::new(),
+                channel: "CHANNEL_SMS",
+            },
+            PlansEvent::StandingChanged {
+                customer_id: Id::new(),
+                standing: Standing {
+                    in_good_standing: true,
+                    reasons: vec![],
+                },
+                since: Timestamp::UNIX_EPOCH,
+            },
+        ];
+        for event in &all {
+            match event {
+                PlansEvent::PaymentReported { .. }
+                | PlansEvent::CaseOpened { .. }
+                | PlansEvent::ProtectionSet { .. }
+                | PlansEvent::ProtectionCleared { .. }
+                | PlansEvent::PlanAccepted { .. }
+                | PlansEvent::InstallmentPaid { .. }
+                | PlansEvent::InstallmentMissed { .. }
+                | PlansEvent::PlanCompleted { .. }
+                | PlansEvent::PlanBroken { .. }
+                | PlansEvent::PlanCancelled { .. }
+                | PlansEvent::PromiseResolved { .. }
+                | PlansEvent::ChannelOptedOut { .. }
+                | PlansEvent::StandingChanged { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_event_plans_writes_is_listed_and_travels_typed() {
+        let written: BTreeSet<&str> = one_of_each().iter().map(|e| e.event_type()).collect();
+        assert_eq!(
+            written.len(),
+            one_of_each().len(),
+            "each kind has a type of its own"
+        );
+        // What the code writes: every event type named in this file's `event_type` match.
+        let source: BTreeSet<&str> = include_str!("events.rs")
+            .lines()
+            .filter_map(|line| line.split_once("=> \"plans.")?.1.split_once('"'))
+            .map(|(name, _)| name)
+            .collect();
+        let listed: BTreeSet<&str> = EVENT_TYPES.iter().copied().collect();
+        assert_eq!(written, listed);
+        assert_eq!(
+            source,
+            listed
+                .iter()
+                .map(|t| t.trim_start_matches("plans."))
+                .collect()
+        );
+        let typed: BTreeSet<&str> = rapport_clients::TYPED_EVENTS
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| t.starts_with("plans."))
+            .collect();
+        assert_eq!(
+            typed, listed,
+            "rapport_clients::TYPED_EVENTS lists the same"
+        );
+        for event in one_of_each() {
+            let any = rapport_clients::typed_payload(event.event_type(), &event.payload()).unwrap();
+            let name = rapport_clients::typed_message_name(event.event_type()).unwrap();
+            assert_eq!(
+                any.type_url,
+                format!("{}{name}", rapport_clients::TYPE_URL_PREFIX)
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use rapport_outbox::OutboxEvent;
 

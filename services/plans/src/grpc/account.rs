@@ -11,6 +11,7 @@ use super::convert::{account_payment_to_pb, plan_payment_to_pb, protection_to_pb
 use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
 use super::{Core, answer, commit, load_account};
 use crate::domain::account::{Account, delinquency_stage};
+use crate::domain::affordability::{Explanation, ReasonEffect};
 use crate::domain::rate::AnnualRate;
 use crate::error::PlansError;
 use crate::store::accounts::PostedBy;
@@ -511,19 +512,19 @@ fn stale_snapshot(
 ) -> Option<rapport_proto::common::v1::Reason> {
     let stored = stored?;
     let stale = as_of < stored || (explicit && as_of == stored);
-    stale.then(|| rapport_proto::common::v1::Reason {
-        code: "STALE_SNAPSHOT".into(),
-        message: format!(
-            "billing's snapshot of {as_of} is not newer than the one already applied ({stored}); \
-             nothing changed"
-        ),
-        rule_ref: String::new(),
-        effect: rapport_proto::common::v1::ReasonEffect::Opposes as i32,
-        params: [
-            ("as_of".to_owned(), as_of.to_string()),
-            ("stored_as_of".to_owned(), stored.to_string()),
-        ]
-        .into_iter()
-        .collect(),
+    stale.then(|| {
+        rapport_wire::reason_to_pb(
+            &Explanation::new(
+                "STALE_SNAPSHOT",
+                ReasonEffect::Opposes,
+                "",
+                format!(
+                    "billing's snapshot of {as_of} is not newer than the one already applied \
+                     ({stored}); nothing changed"
+                ),
+            )
+            .param("as_of", as_of)
+            .param("stored_as_of", stored),
+        )
     })
 }

@@ -3,28 +3,13 @@
 
 use rapport_ids::Id;
 use rapport_money::Currency;
-use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
-use crate::domain::affordability::{Assessment, Explanation, FlexibleCostCategory, ReasonEffect};
+use crate::domain::affordability::{Assessment, FlexibleCostCategory};
 use crate::domain::protection::Protection;
 use crate::store::accounts::{AccountPayment, PostedBy};
 use crate::store::plans::PlanPayment;
-
-pub(super) fn reason_to_pb(e: &Explanation) -> common::Reason {
-    common::Reason {
-        code: e.code.to_owned(),
-        message: e.message.clone(),
-        rule_ref: e.rule_ref.to_owned(),
-        effect: match e.effect {
-            ReasonEffect::Neutral => common::ReasonEffect::Neutral,
-            ReasonEffect::Supports => common::ReasonEffect::Supports,
-            ReasonEffect::Opposes => common::ReasonEffect::Opposes,
-        } as i32,
-        params: e.params.iter().cloned().collect(),
-    }
-}
 
 pub(super) fn affordability_to_pb(
     case_id: Id,
@@ -48,10 +33,10 @@ pub(super) fn affordability_to_pb(
                 declared: m(f.declared),
                 trigger_figure: m(f.trigger_figure),
                 excess: m(f.excess),
-                reason: Some(reason_to_pb(&f.explanation)),
+                reason: Some(wire::reason_to_pb(&f.explanation)),
             })
             .collect(),
-        reasons: a.reasons.iter().map(reason_to_pb).collect(),
+        reasons: a.reasons.iter().map(wire::reason_to_pb).collect(),
         trigger_figures_version: a.figures_version.clone(),
         computed_at: Some(wire::timestamp_to_pb(computed_at)),
     }

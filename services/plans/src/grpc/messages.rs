@@ -10,9 +10,9 @@ use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
 use super::Core;
-use super::convert::reason_to_pb;
 use crate::domain::templates::{self, LocaleSource, OptOut, RenderError, Template};
 use crate::error::PlansError;
+use rapport_wire::reason_to_pb;
 
 /// The shipped template to use for a message on `channel` with `purpose`.
 pub(crate) fn template_for(

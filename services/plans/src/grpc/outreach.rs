@@ -10,7 +10,6 @@ use rapport_proto::plans::v1::outreach_service_server::OutreachService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::convert::reason_to_pb;
 use super::{Core, answer, commit, load_account};
 use crate::domain::account::Account;
 use crate::domain::affordability::{Explanation, ReasonEffect};
@@ -22,6 +21,7 @@ use crate::error::PlansError;
 use crate::store::contact::{StoredAttempt, StoredDecision, StoredReason};
 use crate::store::plans::Lockable;
 use crate::store::{self, Conn};
+use rapport_wire::reason_to_pb;
 
 /// How long a held attempt slot lasts before another dialer may take it.
 const RESERVATION: SignedDuration = SignedDuration::from_mins(5);
@@ -605,9 +605,9 @@ fn past_due(account: &Account) -> PastDue {
 
 fn stored_reason(e: &Explanation) -> StoredReason {
     StoredReason {
-        code: e.code.to_owned(),
+        code: e.code.to_string(),
         message: e.message.clone(),
-        rule_ref: e.rule_ref.to_owned(),
+        rule_ref: e.rule_ref.to_string(),
         effect: match e.effect {
             ReasonEffect::Neutral => "NEUTRAL",
             ReasonEffect::Supports => "SUPPORTS",

@@ -6,7 +6,6 @@ use jiff::{SignedDuration, Timestamp};
 use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_money::Currency;
-use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_proto::plans::v1::plan_service_server::PlanService;
 use rapport_wire as wire;
@@ -15,13 +14,12 @@ use rust_decimal::prelude::ToPrimitive;
 use tonic::{Request, Response, Status};
 
 use super::account::customer_account_to_pb;
-use super::convert::{
-    account_payment_to_pb, affordability_to_pb, plan_payment_to_pb, reason_to_pb,
-};
+use super::convert::{account_payment_to_pb, affordability_to_pb, plan_payment_to_pb};
 use super::hardship::assess;
 use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
 use super::{Core, answer, commit, load_account, not_found};
 use crate::domain::account::Account;
+use crate::domain::affordability::{Explanation, ReasonEffect};
 use crate::domain::case::HardshipCase;
 use crate::domain::events::PlansEvent;
 use crate::domain::options::{self, AccountTerms, OptionKind, OptionsConfig, Situation};
@@ -333,7 +331,7 @@ impl PlanApi {
                 review_date: option.review_date.map(wire::date_to_pb),
                 includes_debt_advice_referral: option.requires_debt_advice_referral,
                 summary: option.summary.clone(),
-                reasons: option.reasons.iter().map(reason_to_pb).collect(),
+                reasons: option.reasons.iter().map(wire::reason_to_pb).collect(),
                 expires_at: Some(wire::timestamp_to_pb(expires_at)),
                 remaining_balance: m(option.remaining_balance),
                 after_plan: after_plan_to_pb(option.after_plan) as i32,
@@ -347,7 +345,7 @@ impl PlanApi {
                 .iter()
                 .map(|e| pb::ExcludedOption {
                     kind: kind_to_pb(e.kind) as i32,
-                    reasons: vec![reason_to_pb(&e.explanation)],
+                    reasons: vec![wire::reason_to_pb(&e.explanation)],
                 })
                 .collect(),
             affordability: match (&basis.case, &basis.assessment) {
@@ -1094,20 +1092,19 @@ pub(crate) fn plan_to_pb(p: &Plan) -> pb::Plan {
         end_reasons: if p.end_reason.is_empty() {
             Vec::new()
         } else {
-            vec![common::Reason {
-                code: format!(
+            vec![wire::reason_to_pb(&Explanation::new(
+                format!(
                     "PLAN_{}",
                     p.status.as_str_name().trim_start_matches("PLAN_STATUS_")
                 ),
-                message: p.end_reason.clone(),
-                rule_ref: if p.status == pb::PlanStatus::Broken {
-                    "DESIGN.md: broken only after N consecutive misses and a re-plan offer".into()
+                ReasonEffect::Neutral,
+                if p.status == pb::PlanStatus::Broken {
+                    "DESIGN.md: broken only after N consecutive misses and a re-plan offer"
                 } else {
-                    String::new()
+                    ""
                 },
-                effect: common::ReasonEffect::Neutral as i32,
-                params: Default::default(),
-            }]
+                p.end_reason.clone(),
+            ))]
         },
         previous_plan_id: p.previous_plan_id.clone(),
         summary: p.summary.clone(),

@@ -7,6 +7,7 @@ use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
 use super::{Core, commit, load_account};
+use crate::domain::affordability::{Explanation, ReasonEffect};
 use crate::domain::events::PlansEvent;
 use crate::domain::promise::Promise;
 use crate::error::PlansError;
@@ -175,41 +176,37 @@ async fn evaluate(core: &Core, conn: &mut Conn, promise: &mut Promise) -> Result
 fn promise_to_pb(p: &Promise, core: &Core) -> pb::PromiseToPay {
     let c = p.currency;
     let threshold = p.threshold(core.rules.promise_kept_percent);
+    let rule_ref = format!(
+        "rules.promise_kept_percent = {}",
+        core.rules.promise_kept_percent
+    );
     let reasons = match p.status {
-        pb::PromiseToPayStatus::Kept => vec![common::Reason {
-            code: "PROMISE_KEPT".into(),
-            message: format!(
-                "{} was paid; at least {} keeps the promise.",
-                p.paid, threshold
-            ),
-            rule_ref: format!(
-                "rules.promise_kept_percent = {}",
-                core.rules.promise_kept_percent
-            ),
-            effect: common::ReasonEffect::Supports as i32,
-            params: [
-                ("paid".to_owned(), p.paid.to_string()),
-                ("threshold".to_owned(), threshold.to_string()),
-            ]
-            .into(),
-        }],
-        pb::PromiseToPayStatus::Broken => vec![common::Reason {
-            code: "PROMISE_BROKEN".into(),
-            message: format!(
-                "By the promised date {} had been paid of the {} needed.",
-                p.paid, threshold
-            ),
-            rule_ref: format!(
-                "rules.promise_kept_percent = {}",
-                core.rules.promise_kept_percent
-            ),
-            effect: common::ReasonEffect::Opposes as i32,
-            params: [
-                ("paid".to_owned(), p.paid.to_string()),
-                ("threshold".to_owned(), threshold.to_string()),
-            ]
-            .into(),
-        }],
+        pb::PromiseToPayStatus::Kept => vec![
+            Explanation::new(
+                "PROMISE_KEPT",
+                ReasonEffect::Supports,
+                rule_ref,
+                format!(
+                    "{} was paid; at least {} keeps the promise.",
+                    p.paid, threshold
+                ),
+            )
+            .param("paid", p.paid)
+            .param("threshold", threshold),
+        ],
+        pb::PromiseToPayStatus::Broken => vec![
+            Explanation::new(
+                "PROMISE_BROKEN",
+                ReasonEffect::Opposes,
+                rule_ref,
+                format!(
+                    "By the promised date {} had been paid of the {} needed.",
+                    p.paid, threshold
+                ),
+            )
+            .param("paid", p.paid)
+            .param("threshold", threshold),
+        ],
         _ => Vec::new(),
     };
     pb::PromiseToPay {
@@ -225,6 +222,6 @@ fn promise_to_pb(p: &Promise, core: &Core) -> pb::PromiseToPay {
         note: p.note.clone(),
         created_at: Some(wire::timestamp_to_pb(p.created_at)),
         resolved_at: p.resolved_at.map(wire::timestamp_to_pb),
-        reasons,
+        reasons: reasons.iter().map(wire::reason_to_pb).collect(),
     }
 }

@@ -118,3 +118,118 @@ impl rapport_outbox::OutboxEvent for ProfileEvent {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod event_types {
+    use std::collections::BTreeSet;
+
+    use rapport_outbox::OutboxEvent;
+
+    use super::*;
+
+    /// Every event type profiles publishes, kept beside its events: `rapport_clients::TYPED_EVENTS`
+    /// names the message carrying each, and loyalty's test shows it interprets or ignores each.
+    const EVENT_TYPES: &[&str] = &[
+        "profiles.customer_created.v1",
+        "profiles.customer_updated.v1",
+        "profiles.customer_merged.v1",
+        "profiles.customer_erased.v1",
+        "profiles.interaction_recorded.v1",
+        "profiles.commitment_resolved.v1",
+        "profiles.consent_changed.v1",
+    ];
+
+    /// One event of each kind. The match has no catch-all: a new kind does not compile until it
+    /// is added here too.
+    fn one_of_each() -> Vec<ProfileEvent> {
+        let all = vec![
+            ProfileEvent::CustomerCreated {
+                customer_id: Id::new(),
+            },
+            ProfileEvent::CustomerUpdated {
+                customer_id: Id::new(),
+                fields: vec!["names"],
+            },
+            ProfileEvent::CustomerMerged {
+                survivor_id: Id::new(),
+                duplicate_id: Id::new(),
+            },
+            ProfileEvent::CustomerErased {
+                customer_id: Id::new(),
+            },
+            ProfileEvent::InteractionRecorded {
+                customer_id: Id::new(),
+                interaction_id: Id::new(),
+                channel: "CHANNEL_SMS",
+                sentiment: "SENTIMENT_POSITIVE",
+            },
+            ProfileEvent::CommitmentResolved {
+                customer_id: Id::new(),
+                commitment_id: Id::new(),
+                kept: true,
+                promised_by: "agent-7".into(),
+            },
+            ProfileEvent::ConsentChanged {
+                customer_id: Id::new(),
+                purpose: "MARKETING",
+                channel: "CHANNEL_EMAIL",
+                status: "GRANTED",
+            },
+        ];
+        for event in &all {
+            match event {
+                ProfileEvent::CustomerCreated { .. }
+                | ProfileEvent::CustomerUpdated { .. }
+                | ProfileEvent::CustomerMerged { .. }
+                | ProfileEvent::CustomerErased { .. }
+                | ProfileEvent::InteractionRecorded { .. }
+                | ProfileEvent::CommitmentResolved { .. }
+                | ProfileEvent::ConsentChanged { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_event_profiles_writes_is_listed_and_travels_typed() {
+        let written: BTreeSet<&str> = one_of_each().iter().map(|e| e.event_type()).collect();
+        assert_eq!(
+            written.len(),
+            one_of_each().len(),
+            "each kind has a type of its own"
+        );
+        // What the code writes: every event type named in this file's `event_type` match.
+        let source: BTreeSet<&str> = include_str!("events.rs")
+            .lines()
+            .filter_map(|line| line.split_once("=> \"profiles.")?.1.split_once('"'))
+            .map(|(name, _)| name)
+            .collect();
+        let listed: BTreeSet<&str> = EVENT_TYPES.iter().copied().collect();
+        assert_eq!(written, listed);
+        assert_eq!(
+            source,
+            listed
+                .iter()
+                .map(|t| t.trim_start_matches("profiles."))
+                .collect()
+        );
+        let typed: BTreeSet<&str> = rapport_clients::TYPED_EVENTS
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| t.starts_with("profiles."))
+            .collect();
+        assert_eq!(
+            typed, listed,
+            "rapport_clients::TYPED_EVENTS lists the same"
+        );
+        for event in one_of_each() {
+            let any = rapport_clients::typed_payload(event.event_type(), &event.payload()).unwrap();
+            let name = rapport_clients::typed_message_name(event.event_type()).unwrap();
+            assert_eq!(
+                any.type_url,
+                format!("{}{name}", rapport_clients::TYPE_URL_PREFIX)
+            );
+        }
+    }
+}

@@ -5,6 +5,7 @@ use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
 use rapport_proto::profiles::v1 as pb;
+use rapport_reasons::{Reason, ReasonEffect};
 
 use super::convert::{
     self, commitment_to_pb, consent_to_pb, customer_to_pb, interaction_to_pb, timestamp_to_pb,
@@ -261,12 +262,8 @@ fn merge_response(
 
 /// What erasure keeps, and why (GDPR art. 17(3)(b) and (e): legal obligations and claims).
 fn retained_reasons() -> Vec<common::Reason> {
-    let reason = |code: &str, message: &str, rule_ref: &str| common::Reason {
-        code: code.to_owned(),
-        message: message.to_owned(),
-        rule_ref: rule_ref.to_owned(),
-        effect: common::ReasonEffect::Neutral as i32,
-        params: Default::default(),
+    let reason = |code: &'static str, message: &str, rule_ref: &'static str| {
+        rapport_wire::reason_to_pb(&Reason::new(code, ReasonEffect::Neutral, rule_ref, message))
     };
     vec![
         reason(

@@ -77,3 +77,104 @@ impl rapport_outbox::OutboxEvent for ReferralEvent {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod event_types {
+    use std::collections::BTreeSet;
+
+    use rapport_outbox::OutboxEvent;
+
+    use super::*;
+
+    /// Every event type referrals publishes, kept beside its events: `rapport_clients::TYPED_EVENTS`
+    /// names the message carrying each, and loyalty's test shows it interprets or ignores each.
+    const EVENT_TYPES: &[&str] = &[
+        "referrals.referral_created.v1",
+        "referrals.referral_qualified.v1",
+        "referrals.reward_issued.v1",
+        "referrals.vouch_requested.v1",
+        "referrals.vouch_answered.v1",
+    ];
+
+    /// One event of each kind. The match has no catch-all: a new kind does not compile until it
+    /// is added here too.
+    fn one_of_each() -> Vec<ReferralEvent> {
+        let all = vec![
+            ReferralEvent::ReferralCreated {
+                referrer_id: Id::new(),
+                referral_id: Id::new(),
+            },
+            ReferralEvent::ReferralQualified {
+                referrer_id: Id::new(),
+                referral_id: Id::new(),
+            },
+            ReferralEvent::RewardIssued {
+                customer_id: Id::new(),
+                reward_id: Id::new(),
+                referral_id: Id::new(),
+            },
+            ReferralEvent::VouchRequested {
+                voucher_id: Id::new(),
+                vouch_id: Id::new(),
+            },
+            ReferralEvent::VouchAnswered {
+                voucher_id: Id::new(),
+                vouch_id: Id::new(),
+                answer: "VOUCH_ANSWER_VOUCH",
+            },
+        ];
+        for event in &all {
+            match event {
+                ReferralEvent::ReferralCreated { .. }
+                | ReferralEvent::ReferralQualified { .. }
+                | ReferralEvent::RewardIssued { .. }
+                | ReferralEvent::VouchRequested { .. }
+                | ReferralEvent::VouchAnswered { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_event_referrals_writes_is_listed_and_travels_typed() {
+        let written: BTreeSet<&str> = one_of_each().iter().map(|e| e.event_type()).collect();
+        assert_eq!(
+            written.len(),
+            one_of_each().len(),
+            "each kind has a type of its own"
+        );
+        // What the code writes: every event type named in this file's `event_type` match.
+        let source: BTreeSet<&str> = include_str!("events.rs")
+            .lines()
+            .filter_map(|line| line.split_once("=> \"referrals.")?.1.split_once('"'))
+            .map(|(name, _)| name)
+            .collect();
+        let listed: BTreeSet<&str> = EVENT_TYPES.iter().copied().collect();
+        assert_eq!(written, listed);
+        assert_eq!(
+            source,
+            listed
+                .iter()
+                .map(|t| t.trim_start_matches("referrals."))
+                .collect()
+        );
+        let typed: BTreeSet<&str> = rapport_clients::TYPED_EVENTS
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|t| t.starts_with("referrals."))
+            .collect();
+        assert_eq!(
+            typed, listed,
+            "rapport_clients::TYPED_EVENTS lists the same"
+        );
+        for event in one_of_each() {
+            let any = rapport_clients::typed_payload(event.event_type(), &event.payload()).unwrap();
+            let name = rapport_clients::typed_message_name(event.event_type()).unwrap();
+            assert_eq!(
+                any.type_url,
+                format!("{}{name}", rapport_clients::TYPE_URL_PREFIX)
+            );
+        }
+    }
+}

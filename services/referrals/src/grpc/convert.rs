@@ -28,15 +28,9 @@ pub fn reason(
     }
 }
 
+/// A stored reason on the wire, through the one reason conversion.
 pub fn reason_to_pb(r: &StoredReason) -> common::Reason {
-    common::Reason {
-        code: r.code.clone(),
-        message: r.message.clone(),
-        rule_ref: r.rule_ref.clone(),
-        effect: common::ReasonEffect::from_str_name(&format!("REASON_EFFECT_{}", r.effect))
-            .unwrap_or(common::ReasonEffect::Neutral) as i32,
-        params: Default::default(),
-    }
+    wire::reason_to_pb(&r.into())
 }
 
 pub fn code_to_pb(c: &Code) -> pb::ReferralCode {

@@ -8,6 +8,7 @@ use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_proto::common::v1 as common;
 use rapport_proto::referrals::v1 as pb;
+use rapport_reasons::{Reason, ReasonEffect};
 use rapport_wire as wire;
 
 use super::ReferralApi;
@@ -208,7 +209,7 @@ impl ReferralApi {
                         self.rules.pretrusted_min_tenure_years,
                         standing.why_not()
                     ),
-                    common::ReasonEffect::Opposes,
+                    ReasonEffect::Opposes,
                 )
             } else if let Some(note) = standing.notes.iter().find(|n| n.code == "KEEPING_PLAN") {
                 (
@@ -217,31 +218,30 @@ impl ReferralApi {
                         "In arrears but keeping an agreed plan, so in good standing and a trust anchor: {}",
                         note.message
                     ),
-                    common::ReasonEffect::Supports,
+                    ReasonEffect::Supports,
                 )
             } else {
-                ("", String::new(), common::ReasonEffect::Neutral)
+                ("", String::new(), ReasonEffect::Neutral)
             };
             if !code.is_empty() {
                 signals.push(pb::TrustSignal {
                     code: code.into(),
                     description: description.clone(),
-                    effect: if effect == common::ReasonEffect::Opposes {
+                    effect: if effect == ReasonEffect::Opposes {
                         -1.0
                     } else {
                         0.0
                     },
                 });
-                subject_reasons.push(common::Reason {
-                    code: code.into(),
-                    message: description,
-                    rule_ref: format!(
+                subject_reasons.push(wire::reason_to_pb(&Reason::new(
+                    code,
+                    effect,
+                    format!(
                         "DESIGN.md: trust seeds are customers of ≥ 2 years in good standing; {}",
                         standing::RULE
                     ),
-                    effect: effect as i32,
-                    params: Default::default(),
-                });
+                    description,
+                )));
             }
         }
         let Some(&target) = nodes.get(&subject) else {
@@ -340,15 +340,13 @@ fn response(
     subject_reasons: Vec<common::Reason>,
     now: Timestamp,
 ) -> pb::GetTrustResponse {
-    let mut reasons = vec![common::Reason {
-            code: "PERSONALISED_PAGERANK".into(),
-            message: "Trust flows from long-standing customers in good standing through the people they referred and vouched for; \
-                      no single account can pass on more than a bounded share."
-                .into(),
-            rule_ref: "DESIGN.md: trust = personalised PageRank from pre-trusted customers, damping 0.85, bounded influence per node".into(),
-            effect: common::ReasonEffect::Neutral as i32,
-            params: Default::default(),
-        }];
+    let mut reasons = vec![wire::reason_to_pb(&Reason::new(
+        "PERSONALISED_PAGERANK",
+        ReasonEffect::Neutral,
+        "DESIGN.md: trust = personalised PageRank from pre-trusted customers, damping 0.85, bounded influence per node",
+        "Trust flows from long-standing customers in good standing through the people they referred and vouched for; \
+         no single account can pass on more than a bounded share.",
+    ))];
     reasons.extend(subject_reasons);
     pb::GetTrustResponse {
         score: score.clamp(0.0, 1.0),

@@ -41,3 +41,21 @@ pub struct StoredReason {
     /// "NEUTRAL" | "SUPPORTS" | "OPPOSES"
     pub effect: String,
 }
+
+impl From<&StoredReason> for rapport_reasons::Reason {
+    /// An effect this version does not know reads as neutral.
+    fn from(r: &StoredReason) -> Self {
+        use rapport_reasons::ReasonEffect;
+        let effect = match r.effect.as_str() {
+            "SUPPORTS" => ReasonEffect::Supports,
+            "OPPOSES" => ReasonEffect::Opposes,
+            _ => ReasonEffect::Neutral,
+        };
+        Self::new(
+            r.code.clone(),
+            effect,
+            r.rule_ref.clone(),
+            r.message.clone(),
+        )
+    }
+}

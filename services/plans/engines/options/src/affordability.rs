@@ -18,57 +18,9 @@ pub const SFS_TRIGGER_RULE: &str = "UK Standard Financial Statement trigger figu
 pub const SFS_DISPOSABLE_RULE: &str =
     "UK Standard Financial Statement: income − fixed costs − flexible costs − savings";
 
-/// One reason behind an assessment, a flag or a plan option ("explain everything").
-///
-/// Maps onto `rapport.common.v1.Reason`: `code`, `message`, `rule_ref`, `effect`, `params`
-/// (the params become the proto map; they are kept in order here so output is deterministic).
-/// Amounts in `params` are minor units, written as plain integers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Explanation {
-    /// Stable machine code, UPPER_SNAKE.
-    pub code: &'static str,
-    /// Plain words an agent can read to the customer.
-    pub message: String,
-    /// The rule's source; empty when none.
-    pub rule_ref: &'static str,
-    pub effect: ReasonEffect,
-    pub params: Vec<(String, String)>,
-}
-
-impl Explanation {
-    pub fn new(
-        code: &'static str,
-        effect: ReasonEffect,
-        rule_ref: &'static str,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            rule_ref,
-            effect,
-            params: Vec::new(),
-        }
-    }
-
-    /// Adds one parameter the rule used.
-    #[must_use]
-    pub fn param(mut self, key: &str, value: impl ToString) -> Self {
-        self.params.push((key.to_owned(), value.to_string()));
-        self
-    }
-}
-
-/// Mirrors `rapport.common.v1.ReasonEffect`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReasonEffect {
-    /// Context only.
-    Neutral,
-    /// Counts for the outcome (offered, allowed).
-    Supports,
-    /// Counts against the outcome (excluded, flagged).
-    Opposes,
-}
+/// One reason behind an assessment, a flag or a plan option ("explain everything"): the one
+/// reason type every engine gives, under the name the engines have always used.
+pub use rapport_reasons::{Reason as Explanation, ReasonEffect};
 
 // ---------------------------------------------------------------- statement
 
@@ -618,8 +570,8 @@ mod tests {
         }
     }
 
-    fn codes(reasons: &[Explanation]) -> Vec<&'static str> {
-        reasons.iter().map(|r| r.code).collect()
+    fn codes(reasons: &[Explanation]) -> Vec<&str> {
+        reasons.iter().map(|r| r.code.as_ref()).collect()
     }
 
     #[test]

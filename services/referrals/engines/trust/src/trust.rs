@@ -112,9 +112,10 @@ pub mod codes {
 
 /// One reason behind a trust figure or an edge weight ("explain everything").
 ///
-/// A small copy of the shape of `plans::domain::affordability::Explanation`: a stable `code`, plain
-/// words for the agent and customer, and a `weight` whose meaning each code documents (see
-/// [`codes`]) — a share of the customer's trust, a path strength or a weight factor, in [0, 1].
+/// Not a `rapport_reasons::Reason` (the reason type of every decision): a signal carries a
+/// measured `weight`, not a for-or-against effect, and goes out as a `TrustSignal`. It has a stable
+/// `code`, plain words for the agent and customer, and a `weight` whose meaning each code documents
+/// (see [`codes`]) — a share of the customer's trust, a path strength or a weight factor, in [0, 1].
 /// Messages never name other customers: node ids are the caller's, and the caller adds names only
 /// where the reader may see them.
 #[derive(Debug, Clone, PartialEq)]

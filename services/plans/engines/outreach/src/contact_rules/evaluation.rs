@@ -1,6 +1,7 @@
 //! Running every rule in order and searching for the next allowed instant.
 
 use super::*;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Inputs<'a> {
@@ -130,16 +131,16 @@ pub(super) enum NextAllowed {
     /// The rules blocking now end, but at `from` these block with no foreseeable end.
     BlockedLater {
         from: Timestamp,
-        rules: Vec<&'static str>,
+        rules: Vec<Cow<'static, str>>,
     },
     BeyondHorizon,
 }
 
 /// The blocking rules of one evaluation, by code.
-pub(super) fn blocks_of(checks: &[Check]) -> Vec<(&'static str, Block)> {
+pub(super) fn blocks_of(checks: &[Check]) -> Vec<(Cow<'static, str>, Block)> {
     checks
         .iter()
-        .filter_map(|c| c.block.map(|block| (c.reason.code, block)))
+        .filter_map(|c| c.block.map(|block| (c.reason.code.clone(), block)))
         .collect()
 }
 
@@ -153,7 +154,7 @@ pub(super) const MAX_SEARCH_STEPS: usize = 4 * SEARCH_HORIZON_DAYS as usize;
 pub(super) fn next_allowed(
     inputs: &Inputs<'_>,
     request: &Request,
-    mut blocks: Vec<(&'static str, Block)>,
+    mut blocks: Vec<(Cow<'static, str>, Block)>,
 ) -> NextAllowed {
     let horizon = request
         .at
@@ -168,7 +169,7 @@ pub(super) fn next_allowed(
             let rules = blocks
                 .iter()
                 .filter(|(_, block)| *block == Block::Indefinitely)
-                .map(|(code, _)| *code)
+                .map(|(code, _)| code.clone())
                 .collect();
             return NextAllowed::BlockedLater {
                 from: evaluated_at,
@@ -196,7 +197,7 @@ pub(super) fn next_allowed(
 }
 
 /// The latest end of `blocks`, or `None` when one of them has no foreseeable end.
-pub(super) fn latest_end(blocks: &[(&'static str, Block)]) -> Option<Timestamp> {
+pub(super) fn latest_end(blocks: &[(Cow<'static, str>, Block)]) -> Option<Timestamp> {
     blocks
         .iter()
         .try_fold(Timestamp::MIN, |latest, (_, block)| match block {

@@ -131,7 +131,7 @@ impl fmt::Display for ToneViolations {
             self.template_id,
             self.violations
                 .iter()
-                .map(|v| v.code)
+                .map(|v| v.code.as_ref())
                 .collect::<Vec<_>>()
                 .join(", ")
         )

@@ -97,12 +97,12 @@ fn param<'e>(explanation: &'e Explanation, key: &str) -> Option<&'e str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn opposing(decision: &Decision) -> Vec<&'static str> {
+fn opposing(decision: &Decision) -> Vec<&str> {
     decision
         .reasons
         .iter()
         .filter(|r| r.effect == ReasonEffect::Opposes)
-        .map(|r| r.code)
+        .map(|r| r.code.as_ref())
         .collect()
 }
 

@@ -173,7 +173,7 @@ proptest! {
         let rule_codes: Vec<&str> = decision
             .reasons
             .iter()
-            .map(|r| r.code)
+            .map(|r| r.code.as_ref())
             .take(ContactRule::ALL.len())
             .collect();
         let expected: Vec<&str> = ContactRule::ALL.iter().map(|r| r.code()).collect();

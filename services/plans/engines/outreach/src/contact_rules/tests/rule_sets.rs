@@ -90,7 +90,7 @@ fn every_decision_gives_one_reason_per_rule_in_order() {
         &call(local(NEW_YORK, "2026-06-10T10:00")),
     );
     assert!(decision.allowed);
-    let codes: Vec<&str> = decision.reasons.iter().map(|r| r.code).collect();
+    let codes: Vec<&str> = decision.reasons.iter().map(|r| r.code.as_ref()).collect();
     let expected: Vec<&str> = ContactRule::ALL.iter().map(|r| r.code()).collect();
     assert_eq!(codes, expected);
     assert_eq!(decision.next_allowed_at, None);

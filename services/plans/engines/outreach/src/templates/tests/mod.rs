@@ -48,8 +48,8 @@ fn missed_installment_checkin_sms() -> Template {
     shipped_template("missed-installment-checkin-sms")
 }
 
-fn codes(reasons: &[Explanation]) -> Vec<&'static str> {
-    reasons.iter().map(|r| r.code).collect()
+fn codes(reasons: &[Explanation]) -> Vec<&str> {
+    reasons.iter().map(|r| r.code.as_ref()).collect()
 }
 
 fn param<'a>(reason: &'a Explanation, key: &str) -> Option<&'a str> {

@@ -101,11 +101,18 @@ fn the_locale_falls_back_to_the_same_language_then_english() {
             .reasons
             .iter()
             .filter(|r| r.code.starts_with("LOCALE_"))
-            .map(|r| (r.code, r.effect, param(r, "used").unwrap_or("").to_owned()))
+            .map(|r| {
+                (
+                    r.code.to_string(),
+                    r.effect,
+                    param(r, "used").unwrap_or("").to_owned(),
+                )
+            })
             .collect();
         (r.locale, fallback)
     };
-    let neutral = |code, used: &str| vec![(code, ReasonEffect::Neutral, used.to_owned())];
+    let neutral =
+        |code: &str, used: &str| vec![(code.to_owned(), ReasonEffect::Neutral, used.to_owned())];
     assert_eq!(case("ro"), ("ro".into(), vec![]));
     assert_eq!(case("RO"), ("ro".into(), vec![]));
     assert_eq!(

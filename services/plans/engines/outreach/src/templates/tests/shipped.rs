@@ -306,12 +306,11 @@ fn a_template_file_that_fails_the_tone_check_is_refused_naming_the_file() {
     assert!(message.contains("first-contact-sms.toml"), "{message}");
     assert!(message.contains("TONE_THREAT"), "{message}");
     assert!(message.contains("legal action"), "{message}");
-    let codes = codes(
-        &refused
-            .refusal()
-            .map(|r| r.violations.clone())
-            .unwrap_or_default(),
-    );
+    let violations = refused
+        .refusal()
+        .map(|r| r.violations.clone())
+        .unwrap_or_default();
+    let codes = codes(&violations);
     assert!(codes.contains(&"TONE_THREAT"), "{codes:?}");
 }
 

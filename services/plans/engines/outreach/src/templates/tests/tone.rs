@@ -373,6 +373,9 @@ fn structure_check_finds_malformed_templates() {
         let mut t = base.clone();
         edit(&mut t);
         codes(&structure_check(&t))
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
     };
     assert_eq!(check(&|_| {}), Vec::<&str>::new());
     assert_eq!(check(&|t| t.id = "First Contact"), vec!["TEMPLATE_BAD_ID"]);
