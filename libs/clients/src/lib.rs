@@ -9,7 +9,9 @@ mod timeline;
 mod typed_events;
 mod upstream;
 
-pub use typed_events::{TYPE_URL_PREFIX, TYPED_EVENTS, typed_message_name, typed_payload};
+pub use typed_events::{
+    TYPE_URL_PREFIX, TYPED_EVENTS, producer_events_agree, typed_message_name, typed_payload,
+};
 
 use std::time::Duration;
 

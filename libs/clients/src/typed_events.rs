@@ -432,3 +432,76 @@ mod tests {
         assert_eq!(seen.channel(), common::Channel::Sms);
     }
 }
+
+/// Whether a producer's events agree everywhere they are named (the event contract, issue 22):
+/// `written`, the type and JSON body of one event of each kind it writes; `listed`, its list of
+/// event types; `source`, the file whose `event_type` match names them (lines `=> "<producer>.…"`);
+/// and [`TYPED_EVENTS`]. Every body must become its typed message. The first disagreement, said.
+pub fn producer_events_agree(
+    producer: &str,
+    listed: &[&str],
+    written: &[(&str, Value)],
+    source: &str,
+) -> Result<(), String> {
+    use std::collections::BTreeSet;
+    let prefix = format!("{producer}.");
+    let written_types: BTreeSet<&str> = written.iter().map(|(t, _)| *t).collect();
+    if written_types.len() != written.len() {
+        return Err(format!("{producer}: two kinds of event share a type"));
+    }
+    let listed: BTreeSet<&str> = listed.iter().copied().collect();
+    if written_types != listed {
+        return Err(format!(
+            "{producer}: written {written_types:?}, listed {listed:?}"
+        ));
+    }
+    let needle = format!("=> \"{prefix}");
+    let named: BTreeSet<String> = source
+        .lines()
+        .filter_map(|line| line.split_once(needle.as_str())?.1.split_once('"'))
+        .map(|(name, _)| format!("{prefix}{name}"))
+        .collect();
+    let listed_owned: BTreeSet<String> = listed.iter().map(|t| (*t).to_owned()).collect();
+    if named != listed_owned {
+        return Err(format!(
+            "{producer}: the source names {named:?}, listed {listed:?}"
+        ));
+    }
+    let typed: BTreeSet<&str> = TYPED_EVENTS
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| t.starts_with(&prefix))
+        .collect();
+    if typed != listed {
+        return Err(format!(
+            "{producer}: TYPED_EVENTS has {typed:?}, listed {listed:?}"
+        ));
+    }
+    for (event_type, body) in written {
+        let any = typed_payload(event_type, body)
+            .ok_or_else(|| format!("{event_type} has no typed form"))?;
+        let name =
+            typed_message_name(event_type).ok_or_else(|| format!("{event_type} has no message"))?;
+        if any.type_url != format!("{TYPE_URL_PREFIX}{name}") {
+            return Err(format!("{event_type} travels as {}", any.type_url));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod agreement {
+    use super::*;
+
+    #[test]
+    fn a_producer_whose_list_misses_an_event_disagrees() {
+        let body = serde_json::json!({"customer_id": "c-1"});
+        let source = "Self::Created => \"profiles.customer_created.v1\",";
+        let written = [("profiles.customer_created.v1", body)];
+        let missing = producer_events_agree("profiles", &[], &written, source);
+        assert!(missing.is_err_and(|why| why.contains("listed")));
+        let unnamed =
+            producer_events_agree("profiles", &["profiles.customer_created.v1"], &written, "");
+        assert!(unnamed.is_err_and(|why| why.contains("source")));
+    }
+}

@@ -122,7 +122,6 @@ impl rapport_outbox::OutboxEvent for ProfileEvent {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod event_types {
-    use std::collections::BTreeSet;
 
     use rapport_outbox::OutboxEvent;
 
@@ -193,43 +192,16 @@ mod event_types {
 
     #[test]
     fn every_event_profiles_writes_is_listed_and_travels_typed() {
-        let written: BTreeSet<&str> = one_of_each().iter().map(|e| e.event_type()).collect();
-        assert_eq!(
-            written.len(),
-            one_of_each().len(),
-            "each kind has a type of its own"
-        );
-        // What the code writes: every event type named in this file's `event_type` match.
-        let source: BTreeSet<&str> = include_str!("events.rs")
-            .lines()
-            .filter_map(|line| line.split_once("=> \"profiles.")?.1.split_once('"'))
-            .map(|(name, _)| name)
-            .collect();
-        let listed: BTreeSet<&str> = EVENT_TYPES.iter().copied().collect();
-        assert_eq!(written, listed);
-        assert_eq!(
-            source,
-            listed
-                .iter()
-                .map(|t| t.trim_start_matches("profiles."))
-                .collect()
-        );
-        let typed: BTreeSet<&str> = rapport_clients::TYPED_EVENTS
+        let written: Vec<(&str, Value)> = one_of_each()
             .iter()
-            .map(|(t, _)| *t)
-            .filter(|t| t.starts_with("profiles."))
+            .map(|event| (event.event_type(), event.payload()))
             .collect();
-        assert_eq!(
-            typed, listed,
-            "rapport_clients::TYPED_EVENTS lists the same"
-        );
-        for event in one_of_each() {
-            let any = rapport_clients::typed_payload(event.event_type(), &event.payload()).unwrap();
-            let name = rapport_clients::typed_message_name(event.event_type()).unwrap();
-            assert_eq!(
-                any.type_url,
-                format!("{}{name}", rapport_clients::TYPE_URL_PREFIX)
-            );
-        }
+        rapport_clients::producer_events_agree(
+            "profiles",
+            EVENT_TYPES,
+            &written,
+            include_str!("events.rs"),
+        )
+        .unwrap();
     }
 }
