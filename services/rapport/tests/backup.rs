@@ -3,109 +3,21 @@
 //! brings those back into a suite that serves; a restore refuses while a suite uses the data
 //! directory, refuses a damaged backup, and changes nothing when it refuses.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
-use tokio_stream::StreamExt;
 use tonic::transport::Channel;
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
+
+mod running;
+use running::Dev;
 
 const RAPPORT: &str = env!("CARGO_BIN_EXE_rapport");
 const DATABASES: [&str; 4] = ["profiles", "plans", "referrals", "loyalty"];
-
-/// Kills the child if the test fails before it is reaped.
-struct Reap(Child);
-
-impl Drop for Reap {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A running `rapport dev` and a channel to it.
-struct Suite {
-    process: Reap,
-    channel: Channel,
-}
-
-impl Suite {
-    /// Starts `rapport dev` on free ports over `data`, and waits until it serves.
-    async fn start(data: &Path) -> Self {
-        let mut process = Reap(
-            Command::new(RAPPORT)
-                .args([
-                    "dev",
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--admin-listen",
-                    "127.0.0.1:0",
-                    "--data-dir",
-                ])
-                .arg(data)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("rapport starts"),
-        );
-        let stdout = process.0.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("rapport dev prints where it listens")
-                .expect("readable");
-            if let Some(address) = line.strip_prefix("rapport dev: listening on ") {
-                break address.trim().to_owned();
-            }
-        };
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-            .expect("endpoint")
-            .connect()
-            .await
-            .expect("connect");
-        let mut updates = HealthClient::new(channel.clone())
-            .watch(HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .expect("watch")
-            .into_inner();
-        while let Some(update) = updates.next().await {
-            if update.expect("update").status == ServingStatus::Serving as i32 {
-                break;
-            }
-        }
-        Self { process, channel }
-    }
-
-    fn profiles(&self) -> ProfileServiceClient<Channel> {
-        ProfileServiceClient::new(self.channel.clone())
-    }
-
-    /// SIGTERM, and the suite exits 0 (it has closed its databases).
-    async fn stop(self) {
-        let mut process = self.process;
-        let status = Command::new("kill")
-            .args(["-TERM", &process.0.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        let exit = tokio::task::spawn_blocking(move || process.0.wait())
-            .await
-            .expect("join")
-            .expect("wait");
-        assert_eq!(exit.code(), Some(0), "{exit:?}");
-    }
-}
 
 /// `rapport ARGS…`, run off the async threads so the suite's clients keep going meanwhile.
 async fn rapport(args: Vec<PathOrStr>) -> Output {
@@ -196,7 +108,7 @@ async fn a_backup_taken_under_writes_restores_every_write_acknowledged_before_it
     let backups = tempfile::tempdir().expect("backup directory");
     let fresh = tempfile::tempdir().expect("restored data directory");
     let backup = backups.path().join("backup-1");
-    let suite = Suite::start(data.path()).await;
+    let suite = Dev::start(data.path()).await;
 
     // Writers create customers without pause; each write is recorded once acknowledged.
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
@@ -283,7 +195,7 @@ async fn a_backup_taken_under_writes_restores_every_write_acknowledged_before_it
         assert!(report.contains(&format!("{name}.db")), "{report}");
     }
 
-    let restored = Suite::start(fresh.path()).await;
+    let restored = Dev::start(fresh.path()).await;
     let mut client = restored.profiles();
     let mut missing = Vec::new();
     for (id, name) in &before_backup {
@@ -314,7 +226,7 @@ async fn restore_refuses_a_running_suite_and_a_damaged_backup_and_then_brings_th
     let data = tempfile::tempdir().expect("data directory");
     let backups = tempfile::tempdir().expect("backup directory");
     let backup = backups.path().join("backup-1");
-    let suite = Suite::start(data.path()).await;
+    let suite = Dev::start(data.path()).await;
     let mut client = suite.profiles();
     let kept = create_customer(&mut client, "Before Backup".to_owned())
         .await
@@ -382,7 +294,7 @@ async fn restore_refuses_a_running_suite_and_a_damaged_backup_and_then_brings_th
     let output = rapport(restore_args(&backup, data.path())).await;
     assert!(output.status.success(), "{}", said(&output));
     assert!(said(&output).contains("replaced"), "{}", said(&output));
-    let restored = Suite::start(data.path()).await;
+    let restored = Dev::start(data.path()).await;
     let mut client = restored.profiles();
     assert_eq!(
         legal_name_of(&mut client, &kept).await.expect("restored"),

@@ -152,6 +152,28 @@ impl Dev {
         dev
     }
 
+    /// SIGTERM, and the suite exits 0 (it has closed its databases).
+    pub async fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let start = std::time::Instant::now();
+        let exit = loop {
+            if let Some(exit) = self.exited() {
+                break exit;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "the suite stops within 60 s of SIGTERM\n{}",
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        };
+        assert_eq!(exit.code(), Some(0), "{exit:?}\n{}", self.log_tail());
+    }
+
     /// SIGKILL: no shutdown, no flush, nothing after the last instruction.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
