@@ -49,6 +49,20 @@ pub enum ClientError {
     },
 }
 
+/// A customer another service does not know is NOT_FOUND for the caller; any other failure of
+/// the other service is a dependency the caller may retry.
+impl From<ClientError> for rapport_storage::ServiceError {
+    fn from(error: ClientError) -> Self {
+        match error {
+            ClientError::NotFound(id) => Self::NotFound {
+                entity: "customer",
+                id,
+            },
+            other => Self::Dependency(other.to_string()),
+        }
+    }
+}
+
 pub use consumers::{
     Consumer, Consumers, Downstream, PLANS_CONSUMES, PlansIngest, deliver_outbox_as_configured,
     deliver_outbox_to, deliver_outbox_to_loyalty_plans_and_referrals,

@@ -11,6 +11,7 @@
 pub mod health;
 mod integrity;
 mod migrations;
+mod service_error;
 mod settings;
 mod store;
 #[cfg(feature = "testing")]
@@ -21,6 +22,7 @@ pub use integrity::{
     CheckNotFinished, DamagedDatabase, IntegrityReport, check_before_serving, integrity_check,
 };
 pub use migrations::{EmbeddedMigration, Migrations};
+pub use service_error::ServiceError;
 pub use settings::{Backend, PostgresTls, PostgresTlsMode, StorageSettings};
 pub use store::{PoolUse, Storage, StorageError, WriteTransaction};
 

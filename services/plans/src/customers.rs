@@ -98,6 +98,7 @@ impl CustomerDirectory for ProfilesClient {
                 field,
                 entity: "customer",
                 id,
+                owner: "profiles",
             }),
             Err(other) => Err(failed(other)),
         }
@@ -118,6 +119,7 @@ impl CustomerDirectory for ProfilesClient {
                 field,
                 entity: "customer",
                 id,
+                owner: "profiles",
             }),
             Err(other) => Err(failed(other)),
         }
