@@ -89,9 +89,16 @@ pub fn timestamp(
 }
 
 pub fn timestamp_to_pb(at: Timestamp) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.as_second(),
-        nanos: at.subsec_nanosecond(),
+    // jiff counts both parts toward zero (-1.5 s is -1 s and -500,000,000 ns); protobuf counts
+    // nanos forward from the second before, in 0..1e9 (timestamp.proto), as other stacks check.
+    let (seconds, nanos) = (at.as_second(), at.subsec_nanosecond());
+    if nanos < 0 {
+        prost_types::Timestamp {
+            seconds: seconds - 1,
+            nanos: nanos + 1_000_000_000,
+        }
+    } else {
+        prost_types::Timestamp { seconds, nanos }
     }
 }
 

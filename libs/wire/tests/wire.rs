@@ -83,6 +83,24 @@ fn an_instant_after_the_epoch_goes_out_and_comes_back_unchanged() {
     assert!(validation.is_empty());
 }
 
+/// protobuf's Timestamp counts nanos forward from the second before: 1.5 s before 1970 is
+/// (-2 s, 500,000,000 ns), never a negative nanos field other stacks refuse.
+#[test]
+fn an_instant_before_the_epoch_goes_out_with_forward_nanos_and_comes_back_unchanged() {
+    let at = Timestamp::new(-2, 500_000_000).expect("valid");
+    assert_eq!(at.as_millisecond(), -1_500);
+    let pb = rapport_wire::timestamp_to_pb(at);
+    assert_eq!(pb, pb_at(-2, 500_000_000));
+    let mut validation = Validation::new();
+    assert_eq!(
+        rapport_wire::timestamp("at", &pb, &mut validation),
+        Some(at)
+    );
+    assert!(validation.is_empty());
+    let whole = Timestamp::from_second(-86_400).expect("valid");
+    assert_eq!(rapport_wire::timestamp_to_pb(whole), pb_at(-86_400, 0));
+}
+
 #[test]
 fn a_past_instant_defaults_to_now_and_allows_only_the_clock_skew_ahead() {
     let now = Timestamp::from_second(1_800_000_000).expect("valid");
