@@ -16,7 +16,7 @@ use crate::store::follow_ups::{self, Closed, ListFilter, State};
 use crate::store::{customers, signals};
 
 impl LoyaltyApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&r.customer_id)))]
     pub(super) async fn list_follow_ups(
         &self,
         r: pb::ListFollowUpsRequest,
@@ -72,7 +72,7 @@ impl LoyaltyApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(follow_up_id = super::traced_id(&r.follow_up_id)))]
     pub(super) async fn close_follow_up(
         &self,
         r: pb::CloseFollowUpRequest,

@@ -115,7 +115,7 @@ impl LoyaltyApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&r.customer_id)))]
     pub(super) async fn list_rewards(
         &self,
         r: pb::ListRewardsRequest,
@@ -146,7 +146,12 @@ impl LoyaltyApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            customer_id = super::traced_id(r.recognition.as_ref().map_or("", |g| &g.customer_id))
+        )
+    )]
     pub(super) async fn recognise(
         &self,
         r: pb::RecordRecognitionRequest,

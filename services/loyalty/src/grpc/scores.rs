@@ -12,7 +12,7 @@ use crate::error::LoyaltyError;
 use crate::store::{centi, customers, scores};
 
 impl LoyaltyApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&r.customer_id)))]
     pub(super) async fn score(
         &self,
         r: pb::GetLoyaltyScoreRequest,
@@ -54,7 +54,7 @@ impl LoyaltyApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&r.customer_id)))]
     pub(super) async fn history(
         &self,
         r: pb::GetScoreHistoryRequest,
@@ -100,7 +100,7 @@ impl LoyaltyApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(page_size = r.page.as_ref().map(|p| p.page_size)))]
     pub(super) async fn at_risk(
         &self,
         r: pb::ListAtRiskRequest,

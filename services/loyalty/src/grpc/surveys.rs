@@ -23,7 +23,12 @@ use crate::store::surveys::{self, NpsFilter, Response};
 const MAX_LOCALE_CHARS: usize = 35;
 
 impl LoyaltyApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            customer_id = super::traced_id(r.response.as_ref().map_or("", |s| &s.customer_id))
+        )
+    )]
     pub(super) async fn record_response(
         &self,
         r: pb::RecordSurveyResponseRequest,
@@ -226,7 +231,7 @@ impl LoyaltyApi {
         }))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&r.customer_id)))]
     pub(super) async fn should(
         &self,
         r: pb::ShouldSurveyRequest,

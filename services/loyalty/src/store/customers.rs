@@ -9,6 +9,7 @@ use super::{Conn, corrupt, id, micros};
 use crate::error::LoyaltyError;
 
 /// Makes sure the customer has a row (every customer with signals is rescored in batches).
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn ensure(conn: &mut Conn, customer_id: Id) -> Result<(), LoyaltyError> {
     sqlx::query(
         "INSERT INTO customers (customer_id) VALUES ($1) ON CONFLICT (customer_id) DO NOTHING",
@@ -19,6 +20,7 @@ pub async fn ensure(conn: &mut Conn, customer_id: Id) -> Result<(), LoyaltyError
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn remember_since(
     conn: &mut Conn,
     customer_id: Id,
@@ -36,6 +38,7 @@ pub async fn remember_since(
 }
 
 /// Products held as reported at `at`; an older report than the one kept changes nothing.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn set_products(
     conn: &mut Conn,
     customer_id: Id,
@@ -56,6 +59,7 @@ pub async fn set_products(
 }
 
 /// The customer events about `customer_id` now belong to: itself, or its survivor after a merge.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn resolve(conn: &mut Conn, customer_id: Id) -> Result<Id, LoyaltyError> {
     let row = sqlx::query("SELECT merged_into FROM customers WHERE customer_id = $1")
         .bind(customer_id.to_string())
@@ -77,6 +81,14 @@ pub async fn resolve(conn: &mut Conn, customer_id: Id) -> Result<Id, LoyaltyErro
 /// now follow the survivor too, so the merges map stays one step deep. Applying it twice changes
 /// nothing; a merge into a customer already erased blanks what it brings (an erase that arrived
 /// before a late merge still erases).
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        duplicate_id = %duplicate,
+        survivor_id = %survivor
+    )
+)]
 pub async fn merge(conn: &mut Conn, duplicate: Id, survivor: Id) -> Result<(), LoyaltyError> {
     if duplicate == survivor {
         return Ok(());
@@ -129,6 +141,7 @@ pub async fn merge(conn: &mut Conn, duplicate: Id, survivor: Id) -> Result<(), L
 /// Erasure in profiles: free text is personal data and goes — survey comments, what a
 /// follow-up told the customer, recognition descriptions — for the customer and every id
 /// merged into it; scores, dates and amounts stay (no one's name is in them).
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn erase(conn: &mut Conn, customer_id: Id) -> Result<(), LoyaltyError> {
     ensure(conn, customer_id).await?;
     let id = customer_id.to_string();
@@ -169,6 +182,7 @@ pub(crate) fn known_from(
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn known(conn: &mut Conn, customer_id: Id) -> Result<Known, LoyaltyError> {
     let row =
         sqlx::query("SELECT customer_since, products_held FROM customers WHERE customer_id = $1")

@@ -32,6 +32,15 @@ pub struct Closed {
 const COLUMNS: &str = "follow_up_id, customer_id, response_id, nps, owner_id, opened_at_micros, due_at_micros, \
                        closed_at_micros, customer_told, outcome, closed_by_kind, closed_by_id";
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        follow_up_id = %f.follow_up_id,
+        customer_id = %f.customer_id,
+        response_id = %f.response_id
+    )
+)]
 pub async fn insert(conn: &mut Conn, f: &FollowUp) -> Result<(), LoyaltyError> {
     sqlx::query(
         "INSERT INTO follow_ups (follow_up_id, customer_id, response_id, nps, owner_id, opened_at_micros, due_at_micros) \
@@ -74,6 +83,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<FollowUp, LoyaltyError> {
 }
 
 /// Follow-ups still open after their due time at `now`, for metrics.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_overdue(conn: &mut Conn, now: Timestamp) -> Result<i64, LoyaltyError> {
     let row = sqlx::query(
         "SELECT COUNT(*) FROM follow_ups WHERE closed_at_micros IS NULL AND due_at_micros < $1",
@@ -84,6 +94,7 @@ pub async fn count_overdue(conn: &mut Conn, now: Timestamp) -> Result<i64, Loyal
     Ok(row.try_get(0)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(follow_up_id = %follow_up_id))]
 pub async fn get(conn: &mut Conn, follow_up_id: Id) -> Result<Option<FollowUp>, LoyaltyError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM follow_ups WHERE follow_up_id = $1"
@@ -94,6 +105,7 @@ pub async fn get(conn: &mut Conn, follow_up_id: Id) -> Result<Option<FollowUp>, 
     row.as_ref().map(from_row).transpose()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(response_id = %response_id))]
 pub async fn for_response(
     conn: &mut Conn,
     response_id: Id,
@@ -108,6 +120,7 @@ pub async fn for_response(
 }
 
 /// Closes an open follow-up; `false` when it was already closed (by this call's twin or another).
+#[tracing::instrument(level = "debug", skip_all, fields(follow_up_id = %follow_up_id))]
 pub async fn close(
     conn: &mut Conn,
     follow_up_id: Id,
@@ -150,6 +163,13 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        customer_id = f.customer_id.map(tracing::field::display)
+    )
+)]
 pub async fn list(conn: &mut Conn, f: &ListFilter) -> Result<Vec<FollowUp>, LoyaltyError> {
     let mut sql = format!("SELECT {COLUMNS} FROM follow_ups WHERE follow_up_id > $1");
     let mut n = 1;

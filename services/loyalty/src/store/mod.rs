@@ -41,6 +41,14 @@ pub(crate) fn points(centi: i64) -> f64 {
 }
 
 /// Marks an ingested event as applied; `false` when it was already (a duplicate).
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        event_id = %event_id,
+        customer_id = %customer_id
+    )
+)]
 pub async fn first_sight(
     conn: &mut Conn,
     event_id: Id,

@@ -24,6 +24,14 @@ pub const ANNIVERSARY: &str = "anniversary";
 
 /// Issues the reward unless this customer already has one for this tenure year: `false` then,
 /// whether the other came from an earlier run or a concurrent one (the unique key decides).
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        reward_id = %r.reward_id,
+        customer_id = %r.customer_id
+    )
+)]
 pub async fn issue(conn: &mut Conn, r: &Reward) -> Result<bool, LoyaltyError> {
     let row = sqlx::query(
         "INSERT INTO rewards (reward_id, customer_id, kind, tenure_year, tenure_band, currency, amount_minor, anniversary_date, issued_at_micros) \
@@ -44,6 +52,13 @@ pub async fn issue(conn: &mut Conn, r: &Reward) -> Result<bool, LoyaltyError> {
 }
 
 /// Rewards in id order (UUIDv7: issue order), of one customer or all, after `after`.
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        customer_id = customer_id.map(tracing::field::display)
+    )
+)]
 pub async fn list(
     conn: &mut Conn,
     customer_id: Option<Id>,
@@ -94,6 +109,14 @@ pub struct Recognition {
 const RECOGNITION_COLUMNS: &str = "recognition_id, customer_id, kind, description, currency, amount_minor, given_by_kind, given_by_id, occurred_at_micros, customer_response";
 
 /// Stores it unless `request_id` was seen (`false`).
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        recognition_id = %r.recognition_id,
+        customer_id = %r.customer_id
+    )
+)]
 pub async fn recognise(
     conn: &mut Conn,
     r: &Recognition,
@@ -119,6 +142,7 @@ pub async fn recognise(
     Ok(row.is_some())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recognition_by_request(
     conn: &mut Conn,
     request_id: &str,

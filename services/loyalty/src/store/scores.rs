@@ -39,6 +39,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, LoyaltyError> {
 }
 
 /// Appends each score to the history and makes it the customer's current score.
+#[tracing::instrument(level = "debug", skip_all, fields(entries = entries.len()))]
 pub async fn record(conn: &mut Conn, entries: &[Entry]) -> Result<(), LoyaltyError> {
     for chunk in entries.chunks(ROWS_PER_STATEMENT) {
         let ids: Vec<String> = chunk.iter().map(|_| Id::new().to_string()).collect();
@@ -96,6 +97,7 @@ pub async fn record(conn: &mut Conn, entries: &[Entry]) -> Result<(), LoyaltyErr
 }
 
 /// The customer's loyalty as last scored at or before `at` (the start of the falling window).
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn loyalty_at(
     conn: &mut Conn,
     customer_id: Id,
@@ -154,6 +156,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, LoyaltyError> {
 }
 
 /// A customer's scores in `[from, to)`, newest first, after the keyset `(as_of, score_id)`.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn history(
     conn: &mut Conn,
     customer_id: Id,
@@ -188,6 +191,7 @@ pub struct AtRisk {
 
 /// Customers whose current score is at risk, lowest loyalty first, after the keyset
 /// `(loyalty_centi, customer_id)`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn at_risk(
     conn: &mut Conn,
     segment: Option<Segment>,

@@ -9,6 +9,7 @@ use crate::domain::signal::{Kind, Signal};
 use crate::error::LoyaltyError;
 
 /// Stores a signal once: `signal_id` is derived from what produced it, so a replay is a no-op.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn insert(
     conn: &mut Conn,
     signal_id: &str,
@@ -43,6 +44,7 @@ pub(crate) fn from_row(
     Ok(Kind::from_row(&kind, value, reference.as_deref()).map(|kind| Signal { kind, at }))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn for_customer(conn: &mut Conn, customer_id: Id) -> Result<Vec<Signal>, LoyaltyError> {
     let rows = sqlx::query(
         "SELECT kind, value, reference, occurred_at_micros FROM signals WHERE customer_id = $1",
@@ -58,6 +60,7 @@ pub async fn for_customer(conn: &mut Conn, customer_id: Id) -> Result<Vec<Signal
 }
 
 /// When the customer was last surveyed: an answer, or a send reported by the survey tool.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn last_surveyed(
     conn: &mut Conn,
     customer_id: Id,

@@ -27,6 +27,14 @@ pub struct Response {
 const COLUMNS: &str = "response_id, customer_id, kind, nps, csat, text, touchpoint, interaction_id, channel, locale, responded_at_micros";
 
 /// Stores the answer unless `request_id` was seen: then `false`, and nothing is written.
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        response_id = %r.response_id,
+        customer_id = %r.customer_id
+    )
+)]
 pub async fn insert(
     conn: &mut Conn,
     r: &Response,
@@ -73,6 +81,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Response, LoyaltyError> {
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_request(
     conn: &mut Conn,
     request_id: &str,
@@ -98,6 +107,7 @@ pub struct NpsFilter {
 }
 
 /// The NPS of the answers in the window, counted in SQL.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn nps(conn: &mut Conn, f: &NpsFilter) -> Result<Nps, LoyaltyError> {
     let mut sql = String::from(
         "SELECT \

@@ -35,18 +35,26 @@ pub async fn start(database: TestDatabase) -> Loyalty {
     let settings = ServerSettings::default();
     let profiles_database = TestDatabase::sqlite();
     let server = TestServer::start_with(settings.clone(), |address| {
-        let profiles = rapport_profiles::unit_with_clock(
-            &settings,
-            &profiles_database.settings,
+        // Both built as `rapport serve` builds them. Profiles has no consumer URLs (its events
+        // wait in its outbox); loyalty reads profiles, and delivers its follow-ups to it, here.
+        let profiles = rapport_profiles::assemble(
+            &rapport_profiles::Settings {
+                server: settings.clone(),
+                storage: profiles_database.settings.clone(),
+                ..rapport_profiles::Settings::default()
+            },
             clock.clone(),
         )
         .map_err(|e| e.to_string())?;
-        let loyalty = rapport_loyalty::unit_with(
-            &settings,
-            &database.settings,
-            rapport_loyalty::Rules::default(),
+        let loyalty = rapport_loyalty::assemble(
+            &rapport_loyalty::Settings {
+                server: settings.clone(),
+                storage: database.settings.clone(),
+                rules: rapport_loyalty::Rules::default(),
+                profiles_url: format!("http://{address}"),
+                ..rapport_loyalty::Settings::default()
+            },
             clock.clone(),
-            &format!("http://{address}"),
         )
         .map_err(|e| e.to_string())?;
         Ok::<_, String>(vec![profiles, loyalty])

@@ -17,7 +17,12 @@ use crate::store;
 use rapport_paging::Page;
 
 impl ProfileApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            customer_id = super::traced_id(request.consent.as_ref().map_or("", |c| &c.customer_id))
+        )
+    )]
     pub(super) async fn set_consent(
         &self,
         request: pb::SetConsentRequest,
@@ -106,7 +111,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn list_consents(
         &self,
         request: pb::ListConsentsRequest,
@@ -165,7 +170,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn set_contact_preferences(
         &self,
         request: pb::SetContactPreferencesRequest,
@@ -200,7 +205,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn set_vulnerability(
         &self,
         request: pb::SetVulnerabilityRequest,
@@ -239,7 +244,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn clear_vulnerability(
         &self,
         request: pb::ClearVulnerabilityRequest,

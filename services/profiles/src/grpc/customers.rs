@@ -251,7 +251,7 @@ impl ProfileApi {
             .ok_or_else(|| not_found(customer_id))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn get(
         &self,
         request: pb::GetCustomerRequest,
@@ -270,7 +270,12 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            customer_id = super::traced_id(request.customer.as_ref().map_or("", |c| &c.customer_id))
+        )
+    )]
     pub(super) async fn update(
         &self,
         request: pb::UpdateCustomerRequest,
@@ -348,7 +353,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(page_size = request.page.as_ref().map(|p| p.page_size)))]
     pub(super) async fn search(
         &self,
         request: pb::SearchCustomersRequest,
@@ -427,7 +432,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(page_size = request.page.as_ref().map(|p| p.page_size)))]
     pub(super) async fn list_anniversaries(
         &self,
         request: pb::ListAnniversariesRequest,

@@ -78,7 +78,13 @@ impl MergedProtections {
 const PSEUDONYM: &str = "erased customer";
 
 impl ProfileApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            survivor_customer_id = super::traced_id(&request.survivor_customer_id),
+            duplicate_customer_id = super::traced_id(&request.duplicate_customer_id)
+        )
+    )]
     pub(super) async fn merge(
         &self,
         request: pb::MergeCustomersRequest,
@@ -170,7 +176,7 @@ impl ProfileApi {
         Ok(merge_response(&merged, moved))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn export(
         &self,
         request: pb::ExportCustomerRequest,
@@ -204,7 +210,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn erase(
         &self,
         request: pb::EraseCustomerRequest,

@@ -16,7 +16,12 @@ use crate::store::{self, commitments::StatusFilter, interactions::TimelineFilter
 use rapport_paging::Page;
 
 impl ProfileApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            customer_id = super::traced_id(request.interaction.as_ref().map_or("", |i| &i.customer_id))
+        )
+    )]
     pub(super) async fn record_interaction(
         &self,
         request: pb::RecordInteractionRequest,
@@ -134,7 +139,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn list_interactions(
         &self,
         request: pb::ListInteractionsRequest,
@@ -183,7 +188,12 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            customer_id = super::traced_id(request.commitment.as_ref().map_or("", |c| &c.customer_id))
+        )
+    )]
     pub(super) async fn record_commitment(
         &self,
         request: pb::RecordCommitmentRequest,
@@ -242,7 +252,12 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            commitment_id = super::traced_id(&request.commitment_id)
+        )
+    )]
     pub(super) async fn resolve_commitment(
         &self,
         request: pb::ResolveCommitmentRequest,
@@ -331,7 +346,7 @@ impl ProfileApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&request.customer_id)))]
     pub(super) async fn list_commitments(
         &self,
         request: pb::ListCommitmentsRequest,

@@ -11,6 +11,14 @@ use crate::error::ProfilesError;
 const COLUMNS: &str = "commitment_id, customer_id, description, promised_by_kind, promised_by_id, due_date, status, \
      interaction_id, created_at_micros, resolved_at_micros, resolved_by_kind, resolved_by_id, resolution_note";
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        commitment_id = %commitment.id,
+        customer_id = %commitment.customer_id
+    )
+)]
 pub async fn insert(
     conn: &mut Conn,
     commitment: &Commitment,
@@ -36,6 +44,14 @@ pub async fn insert(
 }
 
 /// Records the outcome of an open commitment; false when it was no longer open.
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        commitment_id = %commitment.id,
+        customer_id = %commitment.customer_id
+    )
+)]
 pub async fn resolve(conn: &mut Conn, commitment: &Commitment) -> Result<bool, ProfilesError> {
     let Some(resolution) = &commitment.resolution else {
         return Ok(false);
@@ -56,6 +72,7 @@ pub async fn resolve(conn: &mut Conn, commitment: &Commitment) -> Result<bool, P
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(commitment_id = %commitment_id))]
 pub async fn get(conn: &mut Conn, commitment_id: Id) -> Result<Option<Commitment>, ProfilesError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM commitments WHERE commitment_id = $1"
@@ -66,6 +83,7 @@ pub async fn get(conn: &mut Conn, commitment_id: Id) -> Result<Option<Commitment
     row.as_ref().map(from_row).transpose()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_request(
     conn: &mut Conn,
     request_id: &str,
@@ -100,6 +118,7 @@ impl StatusFilter {
 }
 
 /// By due date, then id; after `after`, at most `limit`.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn list(
     conn: &mut Conn,
     customer_id: Id,
@@ -144,6 +163,7 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn all_for(conn: &mut Conn, customer_id: Id) -> Result<Vec<Commitment>, ProfilesError> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM commitments WHERE customer_id = $1 ORDER BY due_date, commitment_id"

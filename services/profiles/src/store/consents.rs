@@ -11,6 +11,14 @@ const COLUMNS: &str = "consent_id, customer_id, purpose, channel, status, source
      decided_at_micros, recorded_at_micros";
 
 /// Appends a decision; history is never rewritten.
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        consent_id = %consent.id,
+        customer_id = %consent.customer_id
+    )
+)]
 pub async fn insert(
     conn: &mut Conn,
     consent: &Consent,
@@ -35,6 +43,7 @@ pub async fn insert(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_request(
     conn: &mut Conn,
     request_id: &str,
@@ -50,6 +59,7 @@ pub async fn by_request(
 
 /// Decisions newest first (by when the customer decided), optionally for one purpose, after
 /// `after`, at most `limit`.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn history(
     conn: &mut Conn,
     customer_id: Id,

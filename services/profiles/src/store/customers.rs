@@ -16,7 +16,7 @@ const COLUMNS: &str = "customer_id, legal_name, preferred_name, locale, time_zon
 
 /// Inserts a new customer with its contact points and references. A reference another customer
 /// already holds is `AlreadyExists`.
-#[tracing::instrument(skip_all, fields(customer_id = %customer.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer.id))]
 pub async fn insert(
     conn: &mut Conn,
     customer: &Customer,
@@ -48,7 +48,7 @@ pub async fn insert(
 }
 
 /// Replaces a customer's profile (the row, contact points and references).
-#[tracing::instrument(skip_all, fields(customer_id = %customer.id))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer.id))]
 pub async fn update(conn: &mut Conn, customer: &Customer) -> Result<(), ProfilesError> {
     let profile = &customer.profile;
     sqlx::query(
@@ -146,7 +146,7 @@ async fn write_external_refs(
 }
 
 /// The customer stored under `customer_id`, as stored (a merged customer is returned as merged).
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn load(
     conn: &mut Conn,
     customer_id: Id,
@@ -173,6 +173,7 @@ pub async fn load(
 }
 
 /// Like [`load`], but an id merged away answers with the customer it was merged into.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn resolve(
     conn: &mut Conn,
     customer_id: Id,
@@ -187,6 +188,7 @@ pub async fn resolve(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn id_by_external_ref(
     conn: &mut Conn,
     reference: &ExternalRef,
@@ -200,6 +202,7 @@ pub async fn id_by_external_ref(
     row.map(|row| id(&row.try_get::<String, _>(0)?)).transpose()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn id_by_create_request(
     conn: &mut Conn,
     request_id: &str,
@@ -223,7 +226,7 @@ pub struct SearchCriteria {
 
 /// Ids of matching customers after `after`, in id order (stable across pages), at most `limit`.
 /// Merged and erased customers are never found.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all, fields(limit = limit))]
 pub async fn search(
     conn: &mut Conn,
     criteria: &SearchCriteria,
@@ -286,6 +289,7 @@ pub async fn search(
 
 /// Active customers whose tenure start's month and day fall in one of `month_days` ranges
 /// (inclusive MMDD pairs), with their start date and time zone.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn with_start_in(
     conn: &mut Conn,
     month_days: &[(i64, i64)],

@@ -11,6 +11,14 @@ use crate::error::ProfilesError;
 const COLUMNS: &str = "interaction_id, customer_id, channel, direction, topic, outcome, agent_id, sentiment, \
      occurred_at_micros, summary, account_id, source_system";
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        interaction_id = %interaction.id,
+        customer_id = %interaction.customer_id
+    )
+)]
 pub async fn insert(
     conn: &mut Conn,
     interaction: &Interaction,
@@ -40,6 +48,7 @@ pub async fn insert(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_request(
     conn: &mut Conn,
     request_id: &str,
@@ -64,7 +73,7 @@ pub struct TimelineFilter {
 }
 
 /// The customer's touchpoints, newest first, after `after`, at most `limit`.
-#[tracing::instrument(skip(conn, filter))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn list(
     conn: &mut Conn,
     customer_id: Id,
@@ -115,6 +124,7 @@ pub async fn list(
 }
 
 /// Every touchpoint of the customer, oldest first (export).
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn all_for(conn: &mut Conn, customer_id: Id) -> Result<Vec<Interaction>, ProfilesError> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM interactions WHERE customer_id = $1 ORDER BY occurred_at_micros, interaction_id"

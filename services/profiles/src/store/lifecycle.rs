@@ -18,6 +18,14 @@ pub struct Moved {
 
 /// Moves everything the duplicate holds to the survivor and marks the duplicate merged; ids
 /// earlier merged into the duplicate now point at the survivor too (one hop resolves any id).
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        survivor_id = %survivor,
+        duplicate_id = %duplicate
+    )
+)]
 pub async fn merge(
     conn: &mut Conn,
     survivor: Id,
@@ -138,6 +146,7 @@ pub async fn merge(
 
 /// A merge already performed, found by its request id or by the duplicate's id:
 /// (survivor, duplicate, what moved).
+#[tracing::instrument(level = "debug", skip_all, fields(duplicate_id = %duplicate))]
 pub async fn earlier_merge(
     conn: &mut Conn,
     request_id: Option<&str>,
@@ -169,6 +178,7 @@ pub async fn earlier_merge(
 }
 
 /// Ids merged into this customer.
+#[tracing::instrument(level = "debug", skip_all, fields(survivor_id = %survivor))]
 pub async fn merged_into(conn: &mut Conn, survivor: Id) -> Result<Vec<Id>, ProfilesError> {
     let rows = sqlx::query(
         "SELECT customer_id FROM customers WHERE merged_into = $1 ORDER BY customer_id",
@@ -184,6 +194,7 @@ pub async fn merged_into(conn: &mut Conn, survivor: Id) -> Result<Vec<Id>, Profi
 /// Pseudonymises the customer (and any ids merged into it): names, contact points, addresses,
 /// free text, preferences and vulnerability go; ids, references, consent history and the
 /// outcome of commitments stay (see `EraseCustomer`'s retained reasons).
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn erase(
     conn: &mut Conn,
     customer_id: Id,
@@ -225,6 +236,7 @@ pub async fn erase(
 }
 
 /// When the customer was erased, if they were.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn erased_at(conn: &mut Conn, customer_id: Id) -> Result<Option<i64>, ProfilesError> {
     let row = sqlx::query("SELECT erased_at_micros FROM customers WHERE customer_id = $1")
         .bind(customer_id.to_string())

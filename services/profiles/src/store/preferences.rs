@@ -34,6 +34,7 @@ struct QuietHoursJson {
     days: Vec<i8>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn save_preferences(
     conn: &mut Conn,
     customer_id: Id,
@@ -67,6 +68,7 @@ pub async fn save_preferences(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn load_preferences(
     conn: &mut Conn,
     customer_id: Id,
@@ -120,6 +122,7 @@ struct FactorJson {
     temporary: bool,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn save_vulnerability(
     conn: &mut Conn,
     customer_id: Id,
@@ -159,6 +162,7 @@ pub async fn save_vulnerability(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn load_vulnerability(
     conn: &mut Conn,
     customer_id: Id,
@@ -201,6 +205,7 @@ pub async fn load_vulnerability(
 }
 
 /// Removes the customer's preferences (a merged-away duplicate keeps none of its own).
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn clear_preferences(conn: &mut Conn, customer_id: Id) -> Result<(), ProfilesError> {
     sqlx::query("DELETE FROM contact_preferences WHERE customer_id = $1")
         .bind(customer_id.to_string())
@@ -210,6 +215,7 @@ pub async fn clear_preferences(conn: &mut Conn, customer_id: Id) -> Result<(), P
 }
 
 /// Removes the current record; true when there was one.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn clear_vulnerability(conn: &mut Conn, customer_id: Id) -> Result<bool, ProfilesError> {
     let result = sqlx::query("DELETE FROM vulnerabilities WHERE customer_id = $1")
         .bind(customer_id.to_string())

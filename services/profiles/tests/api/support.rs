@@ -28,10 +28,14 @@ pub fn start_instant() -> Timestamp {
 
 pub async fn start(database: TestDatabase) -> Profiles {
     let clock = Arc::new(ManualClock::new(start_instant()));
-    let settings = ServerSettings::default();
-    let unit =
-        rapport_profiles::unit_with_clock(&settings, &database.settings, clock.clone()).unwrap();
-    let server = TestServer::start(settings, vec![unit]).await;
+    // Built as `rapport serve profiles` builds it; no consumer URLs, so events wait in the outbox.
+    let settings = rapport_profiles::Settings {
+        server: ServerSettings::default(),
+        storage: database.settings.clone(),
+        ..rapport_profiles::Settings::default()
+    };
+    let unit = rapport_profiles::assemble(&settings, clock.clone()).unwrap();
+    let server = TestServer::start(settings.server, vec![unit]).await;
     Profiles {
         client: ProfileServiceClient::new(server.channel.clone()),
         clock,

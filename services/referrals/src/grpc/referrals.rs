@@ -22,18 +22,26 @@ use crate::store::{self, Conn};
 
 /// Unambiguous characters for codes read aloud or typed (no 0/O, 1/I/L).
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+const CODE_LEN: usize = 8;
+
+/// A referral code as a span field, kept only when it has a code's shape (what a caller typed
+/// into `code` is otherwise left off the span).
+fn traced_code(text: &str) -> Option<&str> {
+    let shaped = text.len() == CODE_LEN && text.bytes().all(|b| CODE_ALPHABET.contains(&b));
+    shaped.then_some(text)
+}
 
 fn new_code() -> String {
     // UUIDv7's random tail gives enough entropy for an 8-character code.
     let bytes = Id::new().as_uuid().into_bytes();
-    bytes[8..16]
+    bytes[16 - CODE_LEN..16]
         .iter()
         .map(|b| char::from(CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()]))
         .collect()
 }
 
 impl ReferralApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&r.customer_id)))]
     pub(super) async fn issue_code(
         &self,
         r: pb::IssueReferralCodeRequest,
@@ -73,7 +81,13 @@ impl ReferralApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            referrer_customer_id = super::traced_id(&r.referrer_customer_id),
+            code = traced_code(&r.code)
+        )
+    )]
     pub(super) async fn create(
         &self,
         r: pb::CreateReferralRequest,
@@ -166,7 +180,14 @@ impl ReferralApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            referee_customer_id = super::traced_id(&r.referee_customer_id),
+            referral_id = super::traced_id(&r.referral_id),
+            code = traced_code(&r.code)
+        )
+    )]
     pub(super) async fn attribute(
         &self,
         r: pb::AttributeSignupRequest,
@@ -392,7 +413,7 @@ impl ReferralApi {
         Ok(findings)
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(referral_id = super::traced_id(&r.referral_id)))]
     pub(super) async fn get(
         &self,
         r: pb::GetReferralRequest,
@@ -412,7 +433,13 @@ impl ReferralApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            referrer_customer_id = super::traced_id(&r.referrer_customer_id),
+            referee_customer_id = super::traced_id(&r.referee_customer_id)
+        )
+    )]
     pub(super) async fn list(
         &self,
         r: pb::ListReferralsRequest,
@@ -592,4 +619,25 @@ async fn raise(
         flags.push(flag);
     }
     Ok(flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_reaches_a_span_only_in_the_shape_codes_are_issued_in() {
+        let code = new_code();
+        assert_eq!(traced_code(&code), Some(code.as_str()));
+        for typed in [
+            "",
+            "ada@example.com",
+            "ADA LOVELACE",
+            "7HX4KQ2",
+            "7hx4kq2m",
+            "7HX4KQ2MP",
+        ] {
+            assert!(traced_code(typed).is_none(), "{typed:?} reached a span");
+        }
+    }
 }

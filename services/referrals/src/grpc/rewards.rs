@@ -20,7 +20,7 @@ use crate::store::{self, Conn, StoredReason};
 const RULE_REWARDS: &str = "DESIGN.md: qualification after ≥ 90 days in good standing; double-sided rewards; an annual cap per person";
 
 impl ReferralApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(referral_id = super::traced_id(&r.referral_id)))]
     pub(super) async fn evaluate(
         &self,
         r: pb::EvaluateQualificationsRequest,
@@ -280,7 +280,7 @@ impl ReferralApi {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&r.customer_id)))]
     pub(super) async fn list_rewards(
         &self,
         r: pb::ListRewardsRequest,
@@ -312,7 +312,7 @@ impl ReferralApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = super::traced_id(&r.customer_id)))]
     pub(super) async fn list_flags(
         &self,
         r: pb::ListFraudFlagsRequest,
@@ -346,7 +346,7 @@ impl ReferralApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(flag_id = super::traced_id(&r.flag_id)))]
     pub(super) async fn resolve_flag(
         &self,
         r: pb::ResolveFraudFlagRequest,

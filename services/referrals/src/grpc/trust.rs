@@ -32,8 +32,30 @@ fn relationship(r: pb::Relationship) -> Relationship {
     }
 }
 
+/// The customer whose trust is asked for, for the span (empty when the subject is a prospect).
+fn subject_customer_id(r: &pb::GetTrustRequest) -> &str {
+    match &r.subject {
+        Some(pb::get_trust_request::Subject::CustomerId(id)) => id,
+        _ => "",
+    }
+}
+
+/// The prospect whose trust is asked for, for the span (empty when the subject is a customer).
+fn subject_prospect_id(r: &pb::GetTrustRequest) -> &str {
+    match &r.subject {
+        Some(pb::get_trust_request::Subject::ProspectId(id)) => id,
+        _ => "",
+    }
+}
+
 impl ReferralApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            customer_id = super::traced_id(subject_customer_id(&r)),
+            prospect_id = super::traced_id(subject_prospect_id(&r))
+        )
+    )]
     pub(super) async fn trust(
         &self,
         r: pb::GetTrustRequest,

@@ -14,8 +14,31 @@ use crate::store::referrals::Prospect;
 use crate::store::vouches::Vouch;
 use crate::store::{self};
 
+/// The existing prospect a vouch is asked about, for the span (empty for a new prospect).
+fn prospect_id(r: &pb::RequestVouchRequest) -> &str {
+    match &r.prospect {
+        Some(pb::request_vouch_request::Prospect::ProspectId(id)) => id,
+        _ => "",
+    }
+}
+
+/// The customer a vouch is asked about, for the span (empty when the prospect is not one).
+fn prospect_customer_id(r: &pb::RequestVouchRequest) -> &str {
+    match &r.prospect {
+        Some(pb::request_vouch_request::Prospect::ProspectCustomerId(id)) => id,
+        _ => "",
+    }
+}
+
 impl ReferralApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(
+        skip_all,
+        fields(
+            voucher_customer_id = super::traced_id(&r.voucher_customer_id),
+            prospect_id = super::traced_id(prospect_id(&r)),
+            prospect_customer_id = super::traced_id(prospect_customer_id(&r))
+        )
+    )]
     pub(super) async fn request_vouch(
         &self,
         r: pb::RequestVouchRequest,
@@ -174,7 +197,7 @@ impl ReferralApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(vouch_id = super::traced_id(&r.vouch_id)))]
     pub(super) async fn respond(
         &self,
         r: pb::RespondToVouchRequest,

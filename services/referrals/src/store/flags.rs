@@ -36,6 +36,7 @@ fn ids_json(ids: &[Id]) -> Result<String, ReferralsError> {
         .map_err(|e| corrupt("ids", e))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(flag_id = %f.id))]
 pub async fn insert(conn: &mut Conn, f: &Flag) -> Result<(), ReferralsError> {
     sqlx::query(AssertSqlSafe(format!("INSERT INTO fraud_flags ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '', '', '')")))
         .bind(f.id.to_string())
@@ -51,6 +52,7 @@ pub async fn insert(conn: &mut Conn, f: &Flag) -> Result<(), ReferralsError> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(flag_id = %f.id))]
 pub async fn resolve(conn: &mut Conn, f: &Flag) -> Result<bool, ReferralsError> {
     let Some((at, kind, by, reason)) = &f.resolved else {
         return Ok(false);
@@ -70,18 +72,21 @@ pub async fn resolve(conn: &mut Conn, f: &Flag) -> Result<bool, ReferralsError> 
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(flag_id = %flag_id))]
 pub async fn get(conn: &mut Conn, flag_id: Id) -> Result<Option<Flag>, ReferralsError> {
     Ok(select(conn, Some(flag_id)).await?.pop())
 }
 
 /// The flags raised on one referral. Subjects are stored as JSON lists, so this filters in
 /// memory (a subjects table would let SQL do it).
+#[tracing::instrument(level = "debug", skip_all, fields(referral_id = %referral_id))]
 pub async fn for_referral(conn: &mut Conn, referral_id: Id) -> Result<Vec<Flag>, ReferralsError> {
     let mut flags = all(conn).await?;
     flags.retain(|f| f.referral_ids.contains(&referral_id));
     Ok(flags)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(conn: &mut Conn) -> Result<Vec<Flag>, ReferralsError> {
     select(conn, None).await
 }

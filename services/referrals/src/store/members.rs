@@ -8,6 +8,7 @@ use crate::error::ReferralsError;
 
 /// Remembers what profiles said of the customer: tenure, and whether they are an active
 /// customer (and since when referrals has seen them otherwise).
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn remember(
     conn: &mut Conn,
     customer_id: Id,
@@ -55,6 +56,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Remembered, ReferralsError> {
 }
 
 /// The member, if referrals has met them.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn get(conn: &mut Conn, customer_id: Id) -> Result<Option<Remembered>, ReferralsError> {
     let row = sqlx::query(
         "SELECT customer_id, customer_since, active, inactive_since_micros FROM members WHERE customer_id = $1",
@@ -66,6 +68,7 @@ pub async fn get(conn: &mut Conn, customer_id: Id) -> Result<Option<Remembered>,
 }
 
 /// Every remembered member, in one read.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(conn: &mut Conn) -> Result<Vec<Remembered>, ReferralsError> {
     let rows = sqlx::query(
         "SELECT customer_id, customer_since, active, inactive_since_micros FROM members",

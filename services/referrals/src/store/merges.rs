@@ -16,7 +16,7 @@ use crate::error::ReferralsError;
 pub const MERGED_SELF_REFERRAL: &str = "MERGED_SELF_REFERRAL";
 
 /// The customer `customer_id` now is: itself, or the survivor it was merged into.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn resolve(conn: &mut Conn, customer_id: Id) -> Result<Id, ReferralsError> {
     let row = sqlx::query("SELECT survivor_id FROM merges WHERE duplicate_id = $1")
         .bind(customer_id.to_string())
@@ -32,7 +32,14 @@ pub async fn resolve(conn: &mut Conn, customer_id: Id) -> Result<Id, ReferralsEr
 /// vouches (given and about), rewards, prospects that signed up, members, published standing,
 /// the customers named by fraud flags. A referral between the two becomes a referral from the
 /// survivor to itself: a fraud flag with its reason, not an error.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        duplicate_id = %duplicate,
+        survivor_id = %survivor
+    )
+)]
 pub async fn merge(
     conn: &mut Conn,
     duplicate: Id,
@@ -155,7 +162,7 @@ async fn flag_self_referrals(
 /// Erasure in profiles: the contact points referrals keeps — prospects' names, emails, phones
 /// and addresses, device hashes and IP addresses, vouch comments — go for the customer and every
 /// id merged into it; amounts, dates, statuses and decisions stay with their reasons.
-#[tracing::instrument(skip(conn))]
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn erase(conn: &mut Conn, customer_id: Id, at: Timestamp) -> Result<(), ReferralsError> {
     let customer = customer_id.to_string();
     sqlx::query(

@@ -17,6 +17,14 @@ pub struct Code {
     pub active: bool,
 }
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        code = %c.code,
+        customer_id = %c.customer_id
+    )
+)]
 pub async fn insert_code(conn: &mut Conn, c: &Code) -> Result<(), ReferralsError> {
     sqlx::query("INSERT INTO referral_codes (code, customer_id, issued_at_micros, expires_at_micros, active) VALUES ($1, $2, $3, $4, $5)")
         .bind(&c.code)
@@ -29,6 +37,7 @@ pub async fn insert_code(conn: &mut Conn, c: &Code) -> Result<(), ReferralsError
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn code(conn: &mut Conn, code: &str) -> Result<Option<Code>, ReferralsError> {
     let row = sqlx::query("SELECT code, customer_id, issued_at_micros, expires_at_micros, active FROM referral_codes WHERE code = $1")
         .bind(code)
@@ -38,6 +47,7 @@ pub async fn code(conn: &mut Conn, code: &str) -> Result<Option<Code>, Referrals
 }
 
 /// The customer's active, unexpired code.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn active_code(
     conn: &mut Conn,
     customer_id: Id,
@@ -75,6 +85,7 @@ pub struct Prospect {
     pub customer_id: Option<Id>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(prospect_id = %p.id))]
 pub async fn insert_prospect(
     conn: &mut Conn,
     p: &Prospect,
@@ -93,6 +104,7 @@ pub async fn insert_prospect(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(prospect_id = %prospect_id))]
 pub async fn prospect(
     conn: &mut Conn,
     prospect_id: Id,
@@ -115,6 +127,14 @@ pub async fn prospect(
     }))
 }
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        prospect_id = %prospect_id,
+        customer_id = %customer_id
+    )
+)]
 pub async fn link_prospect(
     conn: &mut Conn,
     prospect_id: Id,
@@ -146,6 +166,14 @@ pub struct Referral {
 const COLUMNS: &str = "referral_id, referrer_id, code, prospect_id, referee_id, status, created_at_micros, signed_up_at_micros, \
      qualified_at_micros, device_hash, ip_address";
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        referral_id = %r.id,
+        referrer_id = %r.referrer_id
+    )
+)]
 pub async fn insert(
     conn: &mut Conn,
     r: &Referral,
@@ -169,6 +197,14 @@ pub async fn insert(
     Ok(())
 }
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        referral_id = %r.id,
+        referee_id = r.referee_id.map(tracing::field::display)
+    )
+)]
 pub async fn save(conn: &mut Conn, r: &Referral) -> Result<(), ReferralsError> {
     sqlx::query("UPDATE referrals SET referee_id = $2, status = $3, signed_up_at_micros = $4, qualified_at_micros = $5 WHERE referral_id = $1")
         .bind(r.id.to_string())
@@ -181,10 +217,12 @@ pub async fn save(conn: &mut Conn, r: &Referral) -> Result<(), ReferralsError> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(referral_id = %referral_id))]
 pub async fn get(conn: &mut Conn, referral_id: Id) -> Result<Option<Referral>, ReferralsError> {
     select_one(conn, "referral_id = $1", &referral_id.to_string()).await
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_request(
     conn: &mut Conn,
     request_id: &str,
@@ -192,6 +230,7 @@ pub async fn by_request(
     select_one(conn, "request_id = $1", request_id).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(referee_id = %referee_id))]
 pub async fn by_referee(
     conn: &mut Conn,
     referee_id: Id,
@@ -214,6 +253,14 @@ async fn select_one(
 }
 
 /// Referrals by referrer and/or referee, newest first, after `after`.
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        referrer_id = referrer.map(tracing::field::display),
+        referee_id = referee.map(tracing::field::display)
+    )
+)]
 pub async fn list(
     conn: &mut Conn,
     referrer: Option<Id>,
@@ -255,6 +302,7 @@ pub async fn list(
 }
 
 /// Every referral (the graph for trust and ring detection).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(conn: &mut Conn) -> Result<Vec<Referral>, ReferralsError> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM referrals ORDER BY referral_id"
@@ -265,6 +313,7 @@ pub async fn all(conn: &mut Conn) -> Result<Vec<Referral>, ReferralsError> {
 }
 
 /// When the referrer made referrals since `since` (velocity).
+#[tracing::instrument(level = "debug", skip_all, fields(referrer_id = %referrer))]
 pub async fn made_since(
     conn: &mut Conn,
     referrer: Id,

@@ -25,6 +25,15 @@ const COLUMNS: &str = "reward_id, referral_id, customer_id, role, currency, amou
 
 /// Creates the reward unless the referral already has one for this role: false then (nothing
 /// written). This is what makes a reward issued exactly once.
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        reward_id = %r.id,
+        referral_id = %r.referral_id,
+        customer_id = %r.customer_id
+    )
+)]
 pub async fn insert(conn: &mut Conn, r: &Reward) -> Result<bool, ReferralsError> {
     let result = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO rewards ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (referral_id, role) DO NOTHING"
@@ -44,6 +53,15 @@ pub async fn insert(conn: &mut Conn, r: &Reward) -> Result<bool, ReferralsError>
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        reward_id = %r.id,
+        referral_id = %r.referral_id,
+        customer_id = %r.customer_id
+    )
+)]
 pub async fn save(conn: &mut Conn, r: &Reward) -> Result<(), ReferralsError> {
     sqlx::query(
         "UPDATE rewards SET status = $2, reasons = $3, issued_at_micros = $4 WHERE reward_id = $1",
@@ -58,6 +76,7 @@ pub async fn save(conn: &mut Conn, r: &Reward) -> Result<(), ReferralsError> {
 }
 
 /// Value issued to `customer_id` in [from, until): the annual cap's running total.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn issued_between(
     conn: &mut Conn,
     customer_id: Id,
@@ -76,10 +95,12 @@ pub async fn issued_between(
     Ok(row.try_get(0)?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn held(conn: &mut Conn) -> Result<Vec<Reward>, ReferralsError> {
     select(conn, "status = $1", RewardStatus::Held.as_str_name()).await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn for_customer(conn: &mut Conn, customer_id: Id) -> Result<Vec<Reward>, ReferralsError> {
     select(conn, "customer_id = $1", &customer_id.to_string()).await
 }

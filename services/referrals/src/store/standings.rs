@@ -12,6 +12,14 @@ use crate::domain::standing::Published;
 use crate::error::ReferralsError;
 
 /// Records that the event was received; false when it was already (a duplicate, nothing to do).
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        event_id = %event_id,
+        customer_id = %customer_id
+    )
+)]
 pub async fn first_sight(
     conn: &mut Conn,
     event_id: Id,
@@ -36,6 +44,14 @@ pub async fn first_sight(
 
 /// Keeps `published` as the customer's standing unless a later event (by its time, then its
 /// UUIDv7 id) is already kept: events may arrive out of order.
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        event_id = %event_id,
+        customer_id = %customer_id
+    )
+)]
 pub async fn apply(
     conn: &mut Conn,
     customer_id: Id,
@@ -80,6 +96,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<(Id, Published), ReferralsError> 
 }
 
 /// The customer's latest published standing, if plans ever published one.
+#[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer_id))]
 pub async fn get(conn: &mut Conn, customer_id: Id) -> Result<Option<Published>, ReferralsError> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM standings WHERE customer_id = $1"
@@ -93,6 +110,7 @@ pub async fn get(conn: &mut Conn, customer_id: Id) -> Result<Option<Published>, 
 }
 
 /// Every published standing, in one read (for the trust graph).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(conn: &mut Conn) -> Result<BTreeMap<Id, Published>, ReferralsError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM standings"

@@ -26,6 +26,15 @@ pub struct Vouch {
 const COLUMNS: &str = "vouch_id, voucher_id, prospect_id, prospect_customer_id, status, relationship, years_known, comment, \
      requested_by_kind, requested_by_id, requested_at_micros, responded_at_micros";
 
+#[tracing::instrument(
+    level = "debug",
+    skip_all,
+    fields(
+        vouch_id = %v.id,
+        voucher_id = %v.voucher_id,
+        prospect_id = %v.prospect_id
+    )
+)]
 pub async fn insert(
     conn: &mut Conn,
     v: &Vouch,
@@ -50,6 +59,7 @@ pub async fn insert(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(vouch_id = %v.id))]
 pub async fn save_answer(conn: &mut Conn, v: &Vouch) -> Result<bool, ReferralsError> {
     let result = sqlx::query(
         "UPDATE vouches SET status = $2, relationship = $3, years_known = $4, comment = $5, responded_at_micros = $6 \
@@ -66,12 +76,14 @@ pub async fn save_answer(conn: &mut Conn, v: &Vouch) -> Result<bool, ReferralsEr
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(vouch_id = %vouch_id))]
 pub async fn get(conn: &mut Conn, vouch_id: Id) -> Result<Option<Vouch>, ReferralsError> {
     select(conn, "vouch_id = $1", &vouch_id.to_string())
         .await
         .map(|mut v| v.pop())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn by_request(
     conn: &mut Conn,
     request_id: &str,
@@ -82,12 +94,14 @@ pub async fn by_request(
 }
 
 /// Every vouch given (the trust graph's vouch edges).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn vouched(conn: &mut Conn) -> Result<Vec<Vouch>, ReferralsError> {
     select(conn, "status = $1", VouchStatus::Vouched.as_str_name()).await
 }
 
 /// Whether any vouch (asked, given or declined) names this prospect: a prospect exists only
 /// through them.
+#[tracing::instrument(level = "debug", skip_all, fields(prospect_id = %prospect_id))]
 pub async fn prospect_known(conn: &mut Conn, prospect_id: Id) -> Result<bool, ReferralsError> {
     Ok(!select(conn, "prospect_id = $1", &prospect_id.to_string())
         .await?
@@ -95,6 +109,7 @@ pub async fn prospect_known(conn: &mut Conn, prospect_id: Id) -> Result<bool, Re
 }
 
 /// How many vouch requests the voucher received since `since`.
+#[tracing::instrument(level = "debug", skip_all, fields(voucher_id = %voucher))]
 pub async fn requests_since(
     conn: &mut Conn,
     voucher: Id,

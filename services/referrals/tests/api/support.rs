@@ -44,18 +44,26 @@ pub async fn start(database: TestDatabase) -> Referrals {
         TestDatabase::sqlite()
     };
     let server = TestServer::start_with(settings.clone(), |address| {
-        let profiles = rapport_profiles::unit_with_clock(
-            &settings,
-            &profiles_database.settings,
+        // Profiles and referrals built as `rapport serve` builds them: no consumer URLs (their
+        // events wait in their outboxes); referrals reads profiles here.
+        let profiles = rapport_profiles::assemble(
+            &rapport_profiles::Settings {
+                server: settings.clone(),
+                storage: profiles_database.settings.clone(),
+                ..rapport_profiles::Settings::default()
+            },
             clock.clone(),
         )
         .map_err(|e| e.to_string())?;
-        let referrals = rapport_referrals::unit_with(
-            &settings,
-            &database.settings,
-            rapport_referrals::Rules::default(),
+        let referrals = rapport_referrals::assemble(
+            &rapport_referrals::Settings {
+                server: settings.clone(),
+                storage: database.settings.clone(),
+                rules: rapport_referrals::Rules::default(),
+                profiles_url: format!("http://{address}"),
+                ..rapport_referrals::Settings::default()
+            },
             clock.clone(),
-            &format!("http://{address}"),
         )
         .map_err(|e| e.to_string())?;
         // No delivery worker: a test delivers plans' outbox when it chooses (`deliver_standing`).
