@@ -45,13 +45,20 @@ async fn main() {
             &profiles_database.settings,
             Arc::new(rapport_clock::SystemClock),
         )?;
-        let plans = rapport_plans::unit_with(
-            &settings,
-            &database.settings,
-            rapport_plans::Rules::default(),
+        // Plans as `rapport serve plans` builds it, reading customers from profiles beside it.
+        let plans = rapport_plans::assemble(
+            &rapport_plans::Settings {
+                server: settings.clone(),
+                storage: database.settings.clone(),
+                rules: rapport_plans::Rules::default(),
+                profiles_url: format!("http://{address}"),
+                loyalty_url: String::new(),
+                referrals_url: String::new(),
+                ..rapport_plans::Settings::default()
+            },
             Arc::new(rapport_clock::SystemClock),
-            &format!("http://{address}"),
-        )?;
+        )
+        .map_err(|e| e.to_string())?;
         Ok::<_, Box<dyn std::error::Error>>(vec![profiles, plans])
     })
     .await

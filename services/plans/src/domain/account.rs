@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use rapport_ids::Id;
 use rapport_money::Currency;
-use rapport_proto::plans::v1::{AccountKind, DelinquencyStage};
+use rapport_proto::plans::v1::AccountKind;
 
 use super::rate::AnnualRate;
 
@@ -80,24 +80,10 @@ impl Account {
 
     /// The next date a contractual payment falls due on or after `today`.
     pub fn next_due_date(&self, today: Date) -> Date {
-        let in_month = |date: Date| {
-            let last = date.last_of_month().day();
-            date.with()
-                .day(self.due_day.min(last))
-                .build()
-                .unwrap_or(date)
-        };
-        let this_month = in_month(today);
-        if this_month >= today {
-            this_month
-        } else {
-            in_month(
-                today
-                    .first_of_month()
-                    .checked_add(jiff::Span::new().months(1))
-                    .unwrap_or(today),
-            )
-        }
+        super::schedule::payday_dates(today, self.due_day, 1)
+            .ok()
+            .and_then(|dates| dates.first().copied())
+            .unwrap_or(today)
     }
 }
 
@@ -108,18 +94,6 @@ pub struct PaymentMovement {
     pub to_balance: i64,
     /// Of `to_balance`, what cleared arrears.
     pub to_arrears: i64,
-}
-
-/// The stage for `days_past_due`, given the first day of the early, mid, late and severe stages.
-pub fn delinquency_stage(days_past_due: u32, thresholds: [u32; 4]) -> DelinquencyStage {
-    let [early, mid, late, severe] = thresholds;
-    match days_past_due {
-        d if d >= severe => DelinquencyStage::Severe,
-        d if d >= late => DelinquencyStage::Late,
-        d if d >= mid => DelinquencyStage::Mid,
-        d if d >= early => DelinquencyStage::Early,
-        _ => DelinquencyStage::Current,
-    }
 }
 
 #[cfg(test)]
@@ -184,16 +158,5 @@ mod tests {
         let more_than_owed = nearly_paid.apply_payment(1_500, at);
         assert_eq!(more_than_owed.to_balance, 1_000, "the rest is a credit");
         assert_eq!(nearly_paid.balance, 0);
-    }
-
-    #[test]
-    fn stages_follow_the_thresholds() {
-        let t = [1, 30, 90, 180];
-        assert_eq!(delinquency_stage(0, t), DelinquencyStage::Current);
-        assert_eq!(delinquency_stage(1, t), DelinquencyStage::Early);
-        assert_eq!(delinquency_stage(29, t), DelinquencyStage::Early);
-        assert_eq!(delinquency_stage(30, t), DelinquencyStage::Mid);
-        assert_eq!(delinquency_stage(90, t), DelinquencyStage::Late);
-        assert_eq!(delinquency_stage(365, t), DelinquencyStage::Severe);
     }
 }

@@ -16,6 +16,7 @@ pub use rapport_wire::Actor;
 // The pure options engine (affordability, rates, amortisation, schedules, allocation, options)
 // is its own crate; its modules keep their `crate::domain::...` paths here.
 pub use rapport_plans_options::{affordability, allocation, options, rate, schedule};
-// The pure outreach engine (contact rules with their holiday calendars, message templates and
-// the tone check) is its own crate; its modules keep their `crate::domain::...` paths here.
-pub use rapport_plans_outreach::{contact_rules, templates};
+// The pure outreach engine (contact rules with their holiday calendars, delinquency stages,
+// message templates and the tone check) is its own crate; its modules keep their
+// `crate::domain::...` paths here.
+pub use rapport_plans_outreach::{contact_rules, stages, templates};

@@ -7,15 +7,16 @@ use rapport_proto::plans::v1::account_service_server::AccountService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::convert::{account_payment_to_pb, plan_payment_to_pb, protection_to_pb};
+use super::account_view::customer_account_to_pb;
+use super::convert::{account_payment_to_pb, plan_payment_to_pb};
 use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
-use super::{Core, answer, commit, load_account};
-use crate::domain::account::{Account, delinquency_stage};
+use super::{Core, answer, commit, load_account, traced_id};
+use crate::domain::account::Account;
 use crate::domain::affordability::{Explanation, ReasonEffect};
 use crate::domain::rate::AnnualRate;
 use crate::error::PlansError;
+use crate::store;
 use crate::store::accounts::PostedBy;
-use crate::store::{self, Conn};
 
 #[derive(Debug, Clone)]
 pub(crate) struct AccountApi(pub(crate) Core);
@@ -50,12 +51,12 @@ impl AccountService for AccountApi {
         &self,
         r: Request<pb::IngestEventsRequest>,
     ) -> Result<Response<pb::IngestEventsResponse>, Status> {
-        answer(self.ingest(r.into_inner())).await
+        answer(super::events::ingest(&self.0, r.into_inner())).await
     }
 }
 
 impl AccountApi {
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = traced_id(&r.customer_id)))]
     async fn upsert(
         &self,
         r: pb::UpsertAccountRequest,
@@ -218,7 +219,7 @@ impl AccountApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(account_id = traced_id(&r.account_id)))]
     async fn report_payment(
         &self,
         r: pb::ReportPaymentRequest,
@@ -244,7 +245,7 @@ impl AccountApi {
         let (account_id, key) = (account_id.ok_or_else(invalid)?, key.ok_or_else(invalid)?);
 
         // The plan's installments are judged on the customer's calendar (read before any lock).
-        let today = super::plan::account_today(&self.0, account_id).await?;
+        let today = super::progress::account_today(&self.0, account_id).await?;
         let mut tx = self.0.write().await?;
         // Two payments on one account at once must not both read the old balance, and billing
         // and an agent reporting the same money take turns (docs/payments.md).
@@ -316,7 +317,7 @@ impl AccountApi {
             let mut plan = store::plans::get(&mut tx, active.id)
                 .await?
                 .ok_or_else(|| PlansError::Corrupt(format!("plan {} vanished", active.id)))?;
-            super::plan::bring_up_to_date(&self.0, &mut tx, &mut plan, today).await?;
+            super::progress::bring_up_to_date(&self.0, &mut tx, &mut plan, today).await?;
             if plan.is_active() {
                 plan_payment = Some(
                     allocate_to_plan(
@@ -352,7 +353,7 @@ impl AccountApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(account_id = traced_id(&r.account_id)))]
     async fn report_arrears(
         &self,
         r: pb::ReportArrearsRequest,
@@ -416,7 +417,7 @@ impl AccountApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(account_id = traced_id(&r.account_id)))]
     async fn get(&self, r: pb::GetAccountRequest) -> Result<pb::GetAccountResponse, PlansError> {
         let mut v = Validation::new();
         let account_id = wire::id("account_id", &r.account_id, &mut v);
@@ -435,68 +436,6 @@ impl AccountApi {
     async fn to_pb(&self, account: Account) -> Result<pb::Account, PlansError> {
         customer_account_to_pb(&self.0, &account).await
     }
-}
-
-/// The account as callers see it now, its next due date on the customer's calendar. Call it
-/// after the write transaction: it may ask profiles.
-pub(crate) async fn customer_account_to_pb(
-    core: &Core,
-    account: &Account,
-) -> Result<pb::Account, PlansError> {
-    let today = core.customer_today(account.customer_id).await?;
-    let mut conn = core.read().await?;
-    account_to_pb(core, &mut conn, account, today).await
-}
-
-pub(crate) async fn account_to_pb(
-    core: &Core,
-    conn: &mut Conn,
-    a: &Account,
-    today: jiff::civil::Date,
-) -> Result<pb::Account, PlansError> {
-    let c = a.currency;
-    let now = core.now();
-    let protections: Vec<_> = store::protections::for_customer(conn, a.customer_id)
-        .await?
-        .into_iter()
-        .filter(|p| p.in_force(now) && p.covers(a.id))
-        .collect();
-    let effects: Vec<pb::ProtectionEffect> = protections.iter().flat_map(|p| p.effects()).collect();
-    let open_case = store::cases::open_for_account(conn, a.id).await?;
-    let active_plan = store::plans::active_for_account(conn, a.id).await?;
-    Ok(pb::Account {
-        account_id: a.id.to_string(),
-        customer_id: a.customer_id.to_string(),
-        source_system: a.source_system.clone(),
-        external_account_id: a.external_account_id.clone(),
-        kind: a.kind as i32,
-        currency_code: c.code().to_owned(),
-        balance: Some(wire::money_to_pb(c, a.balance)),
-        contractual_payment: Some(wire::money_to_pb(c, a.contractual_payment)),
-        annual_rate: a.rate.to_string(),
-        due_day: i32::from(a.due_day),
-        remaining_term_months: i32::try_from(a.remaining_term_months).unwrap_or(i32::MAX),
-        jurisdiction: a.jurisdiction.clone(),
-        days_past_due: i32::try_from(a.days_past_due).unwrap_or(i32::MAX),
-        arrears_amount: Some(wire::money_to_pb(c, a.arrears)),
-        stage: delinquency_stage(a.days_past_due, core.rules.delinquency_days) as i32,
-        next_due_date: Some(wire::date_to_pb(a.next_due_date(today))),
-        last_payment_at: a.last_payment.map(|(at, _)| wire::timestamp_to_pb(at)),
-        last_payment_amount: a
-            .last_payment
-            .map(|(_, amount)| wire::money_to_pb(c, amount)),
-        active_protections: protections
-            .iter()
-            .map(|p| protection_to_pb(p, now))
-            .collect(),
-        interest_frozen: effects.contains(&pb::ProtectionEffect::FreezeInterest),
-        fees_frozen: effects.contains(&pb::ProtectionEffect::FreezeFees),
-        payment_demands_blocked: effects.contains(&pb::ProtectionEffect::StopPaymentDemands),
-        active_plan_id: active_plan.map(|p| p.id.to_string()).unwrap_or_default(),
-        open_hardship_case_id: open_case.map(|id| id.to_string()).unwrap_or_default(),
-        created_at: Some(wire::timestamp_to_pb(a.created_at)),
-        updated_at: Some(wire::timestamp_to_pb(a.updated_at)),
-    })
 }
 
 /// Why a billing snapshot taken at `as_of` is not applied over one taken at `stored`, if it is

@@ -1,12 +1,19 @@
-//! Wire conversions the handlers share: domain values into the prost messages of
-//! `rapport.plans.v1` and `rapport.common.v1`. A conversion only one handler needs stays beside it.
+//! Wire conversions: domain values into the prost messages of `rapport.plans.v1` and
+//! `rapport.common.v1` that several handlers share, and the statement a customer submits into the
+//! domain's (long enough to hide its handler). A small conversion only one handler needs stays
+//! beside it.
 
+use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_money::Currency;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
-use crate::domain::affordability::{Assessment, FlexibleCostCategory};
+use crate::domain::affordability::{
+    Assessment, Explanation, FixedCost, FixedCostCategory, FlexibleCost, FlexibleCostCategory,
+    Household, IncomeCategory, IncomeLine, ReasonEffect, Statement,
+};
+use crate::domain::plan::Plan;
 use crate::domain::protection::Protection;
 use crate::store::accounts::{AccountPayment, PostedBy};
 use crate::store::plans::PlanPayment;
@@ -125,5 +132,224 @@ pub(super) fn account_payment_to_pb(
         billing_reported_at: p.billing_reported_at.map(wire::timestamp_to_pb),
         plan_recorded_at: p.plan_recorded_at.map(wire::timestamp_to_pb),
         plan_payment_id: plan_payment_id.map(|id| id.to_string()).unwrap_or_default(),
+    }
+}
+
+pub(super) fn plan_to_pb(p: &Plan) -> pb::Plan {
+    let c = p.currency;
+    let m = |v: i64| Some(wire::money_to_pb(c, v));
+    pb::Plan {
+        plan_id: p.id.to_string(),
+        account_id: p.account_id.to_string(),
+        customer_id: p.customer_id.to_string(),
+        case_id: p.case_id.clone(),
+        kind: p.kind as i32,
+        status: p.status as i32,
+        schedule: p
+            .installments
+            .iter()
+            .map(|i| pb::Installment {
+                sequence: i32::try_from(i.sequence).unwrap_or(i32::MAX),
+                due_date: Some(wire::date_to_pb(i.due_date)),
+                amount: m(i.amount),
+                principal: m(i.principal),
+                interest: m(i.interest),
+                fees: m(0),
+                closing_balance: m(i.closing_balance),
+                paid: m(i.paid),
+                status: i.status as i32,
+                // Every row takes its principal off what it opened with.
+                opening_balance: m(i.closing_balance.saturating_add(i.principal)),
+            })
+            .collect(),
+        monthly_amount: m(p.monthly),
+        total_payable: m(p.total_payable),
+        paid_to_date: m(p.paid_to_date()),
+        remaining: m(p.remaining()),
+        interest_waived: m(p.interest_waived),
+        fees_waived: m(p.fees_waived),
+        annual_rate: p.rate.to_string(),
+        payday: i32::from(p.payday),
+        review_date: p.review_date.map(wire::date_to_pb),
+        consecutive_missed: i32::try_from(p.consecutive_missed).unwrap_or(i32::MAX),
+        replan_offered: p.replan_offered_at.is_some(),
+        accepted_by: Some(wire::actor_to_pb(&p.accepted_by)),
+        agreement: Some(pb::CustomerAgreement {
+            method: p.agreement.method as i32,
+            evidence_ref: p.agreement.evidence_ref.clone(),
+            agreed_at: Some(wire::timestamp_to_pb(p.agreement.agreed_at)),
+        }),
+        accepted_at: Some(wire::timestamp_to_pb(p.accepted_at)),
+        ended_at: p.ended_at.map(wire::timestamp_to_pb),
+        end_reasons: if p.end_reason.is_empty() {
+            Vec::new()
+        } else {
+            vec![wire::reason_to_pb(&Explanation::new(
+                format!(
+                    "PLAN_{}",
+                    p.status.as_str_name().trim_start_matches("PLAN_STATUS_")
+                ),
+                ReasonEffect::Neutral,
+                if p.status == pb::PlanStatus::Broken {
+                    "DESIGN.md: broken only after N consecutive misses and a re-plan offer"
+                } else {
+                    ""
+                },
+                p.end_reason.clone(),
+            ))]
+        },
+        previous_plan_id: p.previous_plan_id.clone(),
+        summary: p.summary.clone(),
+    }
+}
+
+/// An income & expenditure statement from the wire, in the currency of the accounts it covers;
+/// every bad line is a field violation.
+pub(super) fn statement_from_pb(
+    s: Option<&pb::IncomeExpenditure>,
+    currency: Currency,
+    v: &mut Validation,
+) -> Option<Statement> {
+    let Some(s) = s else {
+        v.add("income_expenditure", "is required");
+        return None;
+    };
+    let household = s
+        .household
+        .as_ref()
+        .map_or(Household::default(), |h| Household {
+            adults: u8::try_from(h.adults).unwrap_or_else(|_| {
+                v.add(
+                    "income_expenditure.household.adults",
+                    "must be between 0 and 255",
+                );
+                0
+            }),
+            children: u8::try_from(h.children).unwrap_or_else(|_| {
+                v.add(
+                    "income_expenditure.household.children",
+                    "must be between 0 and 255",
+                );
+                0
+            }),
+            vehicles: u8::try_from(h.vehicles).unwrap_or_else(|_| {
+                v.add(
+                    "income_expenditure.household.vehicles",
+                    "must be between 0 and 255",
+                );
+                0
+            }),
+        });
+    let mut income = Vec::new();
+    for (i, line) in s.income.iter().enumerate() {
+        let path = format!("income_expenditure.income[{i}]");
+        let category = match pb::IncomeCategory::try_from(line.category) {
+            Ok(pb::IncomeCategory::Earnings) => Some(IncomeCategory::Earnings),
+            Ok(pb::IncomeCategory::PartnerEarnings) => Some(IncomeCategory::PartnerEarnings),
+            Ok(pb::IncomeCategory::Benefits) => Some(IncomeCategory::Benefits),
+            Ok(pb::IncomeCategory::Pension) => Some(IncomeCategory::Pension),
+            Ok(pb::IncomeCategory::ChildMaintenance) => Some(IncomeCategory::ChildMaintenance),
+            Ok(pb::IncomeCategory::Other) => Some(IncomeCategory::Other),
+            _ => {
+                v.add(format!("{path}.category"), "is required");
+                None
+            }
+        };
+        let monthly = wire::amount(
+            &format!("{path}.monthly_amount"),
+            line.monthly_amount.as_ref(),
+            currency,
+            v,
+        );
+        if let (Some(category), Some(monthly)) = (category, monthly) {
+            income.push(IncomeLine {
+                category,
+                description: line.description.clone(),
+                monthly,
+            });
+        }
+    }
+    let mut fixed = Vec::new();
+    for (i, line) in s.fixed_costs.iter().enumerate() {
+        let path = format!("income_expenditure.fixed_costs[{i}]");
+        let category = match pb::FixedCostCategory::try_from(line.category) {
+            Ok(pb::FixedCostCategory::HomeAndContents) => Some(FixedCostCategory::HomeAndContents),
+            Ok(pb::FixedCostCategory::Utilities) => Some(FixedCostCategory::Utilities),
+            Ok(pb::FixedCostCategory::CareAndHealth) => Some(FixedCostCategory::CareAndHealth),
+            Ok(pb::FixedCostCategory::TransportAndTravel) => {
+                Some(FixedCostCategory::TransportAndTravel)
+            }
+            Ok(pb::FixedCostCategory::School) => Some(FixedCostCategory::School),
+            Ok(pb::FixedCostCategory::PensionsAndInsurance) => {
+                Some(FixedCostCategory::PensionsAndInsurance)
+            }
+            Ok(pb::FixedCostCategory::Professional) => Some(FixedCostCategory::Professional),
+            Ok(pb::FixedCostCategory::PriorityDebts) => Some(FixedCostCategory::PriorityDebts),
+            Ok(pb::FixedCostCategory::OtherEssential) => Some(FixedCostCategory::OtherEssential),
+            _ => {
+                v.add(format!("{path}.category"), "is required");
+                None
+            }
+        };
+        let monthly = wire::amount(
+            &format!("{path}.monthly_amount"),
+            line.monthly_amount.as_ref(),
+            currency,
+            v,
+        );
+        if let (Some(category), Some(monthly)) = (category, monthly) {
+            fixed.push(FixedCost {
+                category,
+                description: line.description.clone(),
+                monthly,
+            });
+        }
+    }
+    let mut flexible = Vec::new();
+    for (i, line) in s.flexible_costs.iter().enumerate() {
+        let path = format!("income_expenditure.flexible_costs[{i}]");
+        let category = flexible_category(line.category);
+        if category.is_none() {
+            v.add(format!("{path}.category"), "is required");
+        }
+        let monthly = wire::amount(
+            &format!("{path}.monthly_amount"),
+            line.monthly_amount.as_ref(),
+            currency,
+            v,
+        );
+        if let (Some(category), Some(monthly)) = (category, monthly) {
+            flexible.push(FlexibleCost {
+                category,
+                description: line.description.clone(),
+                monthly,
+            });
+        }
+    }
+    let savings_allowance = match &s.savings_allowance {
+        Some(m) => {
+            wire::amount("income_expenditure.savings_allowance", Some(m), currency, v).unwrap_or(0)
+        }
+        None => 0,
+    };
+    Some(Statement {
+        household,
+        income,
+        fixed,
+        flexible,
+        savings_allowance,
+    })
+}
+
+fn flexible_category(value: i32) -> Option<FlexibleCostCategory> {
+    match pb::FlexibleCostCategory::try_from(value) {
+        Ok(pb::FlexibleCostCategory::CommunicationsAndLeisure) => {
+            Some(FlexibleCostCategory::CommunicationsAndLeisure)
+        }
+        Ok(pb::FlexibleCostCategory::FoodAndHousekeeping) => {
+            Some(FlexibleCostCategory::FoodAndHousekeeping)
+        }
+        Ok(pb::FlexibleCostCategory::Personal) => Some(FlexibleCostCategory::Personal),
+        _ => None,
     }
 }

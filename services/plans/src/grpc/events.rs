@@ -7,7 +7,7 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire::{self as wire, EventRejection};
 
-use super::{AccountApi, commit};
+use super::{Core, commit};
 use crate::error::PlansError;
 use crate::store;
 
@@ -28,70 +28,67 @@ struct Valid {
     change: Change,
 }
 
-impl AccountApi {
-    #[tracing::instrument(skip_all, fields(events = r.events.len()))]
-    pub(super) async fn ingest(
-        &self,
-        r: pb::IngestEventsRequest,
-    ) -> Result<pb::IngestEventsResponse, PlansError> {
-        let now = self.0.now();
-        wire::event_batch(&r.events)?;
-        // Each event links to the trace of the change that produced it; this call stays in the
-        // trace of the delivery that made it (one batch, many journeys).
-        rapport_telemetry::link_to_traces(
-            &tracing::Span::current(),
-            r.events.iter().map(|e| e.traceparent.as_str()),
-        );
-        let mut rejected = Vec::new();
-        let mut valid = Vec::new();
-        for event in &r.events {
-            match check(event, now) {
-                Ok(v) => valid.push(v),
-                Err(reason) => rejected.push(pb::EventRejection {
-                    event_id: event.event_id.clone(),
-                    reason: Some(reason.into_reason()),
-                }),
-            }
+#[tracing::instrument(skip_all, fields(events = r.events.len()))]
+pub(super) async fn ingest(
+    core: &Core,
+    r: pb::IngestEventsRequest,
+) -> Result<pb::IngestEventsResponse, PlansError> {
+    let now = core.now();
+    wire::event_batch(&r.events)?;
+    // Each event links to the trace of the change that produced it; this call stays in the
+    // trace of the delivery that made it (one batch, many journeys).
+    rapport_telemetry::link_to_traces(
+        &tracing::Span::current(),
+        r.events.iter().map(|e| e.traceparent.as_str()),
+    );
+    let mut rejected = Vec::new();
+    let mut valid = Vec::new();
+    for event in &r.events {
+        match check(event, now) {
+            Ok(v) => valid.push(v),
+            Err(reason) => rejected.push(pb::EventRejection {
+                event_id: event.event_id.clone(),
+                reason: Some(reason.into_reason()),
+            }),
         }
-        let (mut accepted, mut duplicates) = (0, 0);
-        let mut tx = self.0.write().await?;
-        for event in &valid {
-            if !store::merges::first_sight(
-                &mut tx,
-                event.event_id,
-                &event.event_type,
-                event.customer_id,
-                event.at,
-                now,
-            )
-            .await?
-            {
-                duplicates += 1;
-                continue;
-            }
-            match event.change {
-                Change::Merged {
-                    survivor,
-                    duplicate,
-                } => {
-                    let survivor =
-                        store::merges::merge(&mut tx, survivor, duplicate, event.at).await?;
-                    tracing::info!(%survivor, %duplicate, "customer merged: rows follow the survivor");
-                }
-                Change::Erased { customer } => {
-                    store::merges::erase(&mut tx, customer, event.at).await?;
-                    tracing::info!(%customer, "customer erased: free text pseudonymised");
-                }
-            }
-            accepted += 1;
-        }
-        commit(tx).await?;
-        Ok(pb::IngestEventsResponse {
-            accepted,
-            duplicates,
-            rejected,
-        })
     }
+    let (mut accepted, mut duplicates) = (0, 0);
+    let mut tx = core.write().await?;
+    for event in &valid {
+        if !store::merges::first_sight(
+            &mut tx,
+            event.event_id,
+            &event.event_type,
+            event.customer_id,
+            event.at,
+            now,
+        )
+        .await?
+        {
+            duplicates += 1;
+            continue;
+        }
+        match event.change {
+            Change::Merged {
+                survivor,
+                duplicate,
+            } => {
+                let survivor = store::merges::merge(&mut tx, survivor, duplicate, event.at).await?;
+                tracing::info!(%survivor, %duplicate, "customer merged: rows follow the survivor");
+            }
+            Change::Erased { customer } => {
+                store::merges::erase(&mut tx, customer, event.at).await?;
+                tracing::info!(%customer, "customer erased: free text pseudonymised");
+            }
+        }
+        accepted += 1;
+    }
+    commit(tx).await?;
+    Ok(pb::IngestEventsResponse {
+        accepted,
+        duplicates,
+        rejected,
+    })
 }
 
 fn check(event: &common::DomainEvent, now: jiff::Timestamp) -> Result<Valid, EventRejection> {

@@ -2,20 +2,15 @@
 
 use rapport_errors::Validation;
 use rapport_ids::Id;
-use rapport_money::Currency;
 use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_proto::plans::v1::hardship_service_server::HardshipService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::convert::{affordability_to_pb, protection_to_pb};
-use super::{Core, answer, commit, not_found};
-use crate::domain::affordability::{
-    self, Assessment, CategoryFigures, Explanation, FixedCost, FixedCostCategory, FlexibleCost,
-    FlexibleCostCategory, Household, IncomeCategory, IncomeLine, ReasonEffect, Statement,
-    TriggerFigures,
-};
+use super::convert::{affordability_to_pb, protection_to_pb, statement_from_pb};
+use super::{Core, answer, commit, not_found, traced_id};
+use crate::domain::affordability::{self, Assessment};
 use crate::domain::case::{HardshipCase, Referral, SubmittedStatement};
 use crate::domain::events::PlansEvent;
 use crate::domain::protection::{self, Clearance, Protection};
@@ -65,31 +60,10 @@ impl HardshipService for HardshipApi {
     }
 }
 
-/// The trigger figures for a statement's currency: the configured (illustrative) SFS table for
-/// GBP; other currencies have none configured yet, so nothing is flagged and the reasons say so.
-pub(crate) fn trigger_figures(currency: Currency) -> TriggerFigures {
-    if currency == Currency::GBP {
-        return TriggerFigures::sfs_default_gbp();
-    }
-    let unlimited = CategoryFigures {
-        communications_and_leisure: i64::MAX / 8,
-        food_and_housekeeping: i64::MAX / 8,
-        personal: i64::MAX / 8,
-    };
-    TriggerFigures::new(
-        format!("none-configured-{}", currency.code()),
-        [(1, 0, unlimited)],
-        CategoryFigures::default(),
-        CategoryFigures::default(),
-    )
-    .unwrap_or_else(|_| TriggerFigures::sfs_default_gbp())
-}
-
 /// Assesses the case's latest statement.
 pub(crate) fn assess(submitted: &SubmittedStatement) -> Result<Assessment, PlansError> {
-    let figures = trigger_figures(submitted.currency);
-    let mut assessment =
-        affordability::assess(&submitted.statement, &figures).map_err(|e| match e {
+    affordability::assess_in_currency(&submitted.statement, submitted.currency.code()).map_err(
+        |e| match e {
             affordability::AffordabilityError::NegativeLine { section, index } => {
                 PlansError::Invalid(Validation::single(
                     format!("income_expenditure.{section}[{index}]"),
@@ -99,19 +73,8 @@ pub(crate) fn assess(submitted: &SubmittedStatement) -> Result<Assessment, Plans
             other => {
                 PlansError::Invalid(Validation::single("income_expenditure", other.to_string()))
             }
-        })?;
-    if submitted.currency != Currency::GBP {
-        assessment.reasons.push(Explanation::new(
-            "NO_TRIGGER_FIGURES",
-            ReasonEffect::Neutral,
-            "UK Standard Financial Statement",
-            format!(
-                "No trigger figures are configured for {}; flexible costs were not compared with any.",
-                submitted.currency.code()
-            ),
-        ));
-    }
-    Ok(assessment)
+        },
+    )
 }
 
 impl HardshipApi {
@@ -121,7 +84,7 @@ impl HardshipApi {
             .ok_or_else(|| not_found("hardship case", case_id))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = traced_id(&r.customer_id)))]
     async fn open_case(
         &self,
         r: pb::OpenHardshipCaseRequest,
@@ -221,7 +184,7 @@ impl HardshipApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(case_id = traced_id(&r.case_id)))]
     async fn submit(
         &self,
         r: pb::SubmitIncomeExpenditureRequest,
@@ -265,7 +228,7 @@ impl HardshipApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(case_id = traced_id(&r.case_id)))]
     async fn affordability(
         &self,
         r: pb::GetAffordabilityRequest,
@@ -292,7 +255,7 @@ impl HardshipApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(case_id = traced_id(&r.case_id)))]
     async fn refer(
         &self,
         r: pb::ReferToDebtAdviceRequest,
@@ -349,7 +312,7 @@ impl HardshipApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = traced_id(&r.customer_id), case_id = traced_id(&r.case_id)))]
     async fn set_protection(
         &self,
         r: pb::SetProtectionRequest,
@@ -463,7 +426,7 @@ impl HardshipApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(protection_id = traced_id(&r.protection_id)))]
     async fn clear_protection(
         &self,
         r: pb::ClearProtectionRequest,
@@ -521,155 +484,6 @@ impl HardshipApi {
         Ok(pb::ClearProtectionResponse {
             protection: Some(protection_to_pb(&protection, now)),
         })
-    }
-}
-
-fn statement_from_pb(
-    s: Option<&pb::IncomeExpenditure>,
-    currency: Currency,
-    v: &mut Validation,
-) -> Option<Statement> {
-    let Some(s) = s else {
-        v.add("income_expenditure", "is required");
-        return None;
-    };
-    let household = s
-        .household
-        .as_ref()
-        .map_or(Household::default(), |h| Household {
-            adults: u8::try_from(h.adults).unwrap_or_else(|_| {
-                v.add(
-                    "income_expenditure.household.adults",
-                    "must be between 0 and 255",
-                );
-                0
-            }),
-            children: u8::try_from(h.children).unwrap_or_else(|_| {
-                v.add(
-                    "income_expenditure.household.children",
-                    "must be between 0 and 255",
-                );
-                0
-            }),
-            vehicles: u8::try_from(h.vehicles).unwrap_or_else(|_| {
-                v.add(
-                    "income_expenditure.household.vehicles",
-                    "must be between 0 and 255",
-                );
-                0
-            }),
-        });
-    let mut income = Vec::new();
-    for (i, line) in s.income.iter().enumerate() {
-        let path = format!("income_expenditure.income[{i}]");
-        let category = match pb::IncomeCategory::try_from(line.category) {
-            Ok(pb::IncomeCategory::Earnings) => Some(IncomeCategory::Earnings),
-            Ok(pb::IncomeCategory::PartnerEarnings) => Some(IncomeCategory::PartnerEarnings),
-            Ok(pb::IncomeCategory::Benefits) => Some(IncomeCategory::Benefits),
-            Ok(pb::IncomeCategory::Pension) => Some(IncomeCategory::Pension),
-            Ok(pb::IncomeCategory::ChildMaintenance) => Some(IncomeCategory::ChildMaintenance),
-            Ok(pb::IncomeCategory::Other) => Some(IncomeCategory::Other),
-            _ => {
-                v.add(format!("{path}.category"), "is required");
-                None
-            }
-        };
-        let monthly = wire::amount(
-            &format!("{path}.monthly_amount"),
-            line.monthly_amount.as_ref(),
-            currency,
-            v,
-        );
-        if let (Some(category), Some(monthly)) = (category, monthly) {
-            income.push(IncomeLine {
-                category,
-                description: line.description.clone(),
-                monthly,
-            });
-        }
-    }
-    let mut fixed = Vec::new();
-    for (i, line) in s.fixed_costs.iter().enumerate() {
-        let path = format!("income_expenditure.fixed_costs[{i}]");
-        let category = match pb::FixedCostCategory::try_from(line.category) {
-            Ok(pb::FixedCostCategory::HomeAndContents) => Some(FixedCostCategory::HomeAndContents),
-            Ok(pb::FixedCostCategory::Utilities) => Some(FixedCostCategory::Utilities),
-            Ok(pb::FixedCostCategory::CareAndHealth) => Some(FixedCostCategory::CareAndHealth),
-            Ok(pb::FixedCostCategory::TransportAndTravel) => {
-                Some(FixedCostCategory::TransportAndTravel)
-            }
-            Ok(pb::FixedCostCategory::School) => Some(FixedCostCategory::School),
-            Ok(pb::FixedCostCategory::PensionsAndInsurance) => {
-                Some(FixedCostCategory::PensionsAndInsurance)
-            }
-            Ok(pb::FixedCostCategory::Professional) => Some(FixedCostCategory::Professional),
-            Ok(pb::FixedCostCategory::PriorityDebts) => Some(FixedCostCategory::PriorityDebts),
-            Ok(pb::FixedCostCategory::OtherEssential) => Some(FixedCostCategory::OtherEssential),
-            _ => {
-                v.add(format!("{path}.category"), "is required");
-                None
-            }
-        };
-        let monthly = wire::amount(
-            &format!("{path}.monthly_amount"),
-            line.monthly_amount.as_ref(),
-            currency,
-            v,
-        );
-        if let (Some(category), Some(monthly)) = (category, monthly) {
-            fixed.push(FixedCost {
-                category,
-                description: line.description.clone(),
-                monthly,
-            });
-        }
-    }
-    let mut flexible = Vec::new();
-    for (i, line) in s.flexible_costs.iter().enumerate() {
-        let path = format!("income_expenditure.flexible_costs[{i}]");
-        let category = flexible_category(line.category);
-        if category.is_none() {
-            v.add(format!("{path}.category"), "is required");
-        }
-        let monthly = wire::amount(
-            &format!("{path}.monthly_amount"),
-            line.monthly_amount.as_ref(),
-            currency,
-            v,
-        );
-        if let (Some(category), Some(monthly)) = (category, monthly) {
-            flexible.push(FlexibleCost {
-                category,
-                description: line.description.clone(),
-                monthly,
-            });
-        }
-    }
-    let savings_allowance = match &s.savings_allowance {
-        Some(m) => {
-            wire::amount("income_expenditure.savings_allowance", Some(m), currency, v).unwrap_or(0)
-        }
-        None => 0,
-    };
-    Some(Statement {
-        household,
-        income,
-        fixed,
-        flexible,
-        savings_allowance,
-    })
-}
-
-fn flexible_category(value: i32) -> Option<FlexibleCostCategory> {
-    match pb::FlexibleCostCategory::try_from(value) {
-        Ok(pb::FlexibleCostCategory::CommunicationsAndLeisure) => {
-            Some(FlexibleCostCategory::CommunicationsAndLeisure)
-        }
-        Ok(pb::FlexibleCostCategory::FoodAndHousekeeping) => {
-            Some(FlexibleCostCategory::FoodAndHousekeeping)
-        }
-        Ok(pb::FlexibleCostCategory::Personal) => Some(FlexibleCostCategory::Personal),
-        _ => None,
     }
 }
 

@@ -9,35 +9,19 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
-use super::Core;
-use crate::domain::templates::{self, LocaleSource, OptOut, RenderError, Template};
+use super::{Core, traced_id};
+use crate::domain::templates::{self, LocaleSource, OptOut, RenderError};
 use crate::error::PlansError;
 use rapport_wire::reason_to_pb;
 
-/// The shipped template to use for a message on `channel` with `purpose`.
-pub(crate) fn template_for(
-    channel: common::Channel,
-    purpose: pb::ContactPurpose,
-    contacted_before: bool,
-) -> Option<String> {
-    let shipped = templates::shipped();
-    let first_contact = |t: &&&Template| t.stage == pb::TemplateStage::FirstContact;
-    let candidates: Vec<&Template> = shipped.iter().filter(|t| t.channel == channel).collect();
-    let chosen = match purpose {
-        pb::ContactPurpose::Support if !contacted_before => candidates.iter().find(first_contact),
-        pb::ContactPurpose::PaymentDemand => candidates
-            .iter()
-            .find(|t| t.stage == pb::TemplateStage::Early)
-            .or_else(|| candidates.iter().find(first_contact)),
-        _ => candidates
-            .iter()
-            .find(|t| t.purpose == purpose)
-            .or_else(|| candidates.iter().find(first_contact)),
-    };
-    chosen.map(|t| t.id.to_owned())
-}
-
-#[tracing::instrument(skip_all, fields(template_id = %r.template_id))]
+#[tracing::instrument(
+    skip_all,
+    fields(
+        template_id = %r.template_id,
+        customer_id = traced_id(&r.customer_id),
+        account_id = traced_id(&r.account_id)
+    )
+)]
 pub(crate) async fn render(
     core: &Core,
     r: pb::RenderMessageRequest,
@@ -118,29 +102,18 @@ pub(crate) async fn render(
 
     let mut values: BTreeMap<String, String> = r.values.into_iter().collect();
     if let Some(addressee) = &addressee {
-        match values.get(templates::NAME_PLACEHOLDER) {
-            Some(given)
-                if !templates::name_matches(
-                    given,
-                    &addressee.legal_name,
-                    &addressee.preferred_name,
-                ) =>
-            {
-                return Err(PlansError::Invalid(Validation::single(
-                    format!("values.{}", templates::NAME_PLACEHOLDER),
-                    "is not this customer's name in profiles (legal or preferred); leave it \
+        templates::address_to(
+            &mut values,
+            &addressee.legal_name,
+            &addressee.preferred_name,
+        )
+        .map_err(|templates::NotTheirName| {
+            PlansError::Invalid(Validation::single(
+                format!("values.{}", templates::NAME_PLACEHOLDER),
+                "is not this customer's name in profiles (legal or preferred); leave it \
                      out and the server uses the customer's own",
-                )));
-            }
-            Some(_) => {}
-            None => {
-                if let Some(name) =
-                    templates::first_name(&addressee.legal_name, &addressee.preferred_name)
-                {
-                    values.insert(templates::NAME_PLACEHOLDER.to_owned(), name);
-                }
-            }
-        }
+            ))
+        })?;
     }
     let amount_locale =
         templates::text_locale(template, &locale_requested).unwrap_or(templates::FALLBACK_LOCALE);
@@ -227,45 +200,12 @@ pub(crate) async fn list(
         |s| pb::TemplateStage::try_from(s).ok(),
         &mut v,
     );
-    let after = page.after.as_ref().map(|parts| parts.join(""));
-    let shipped = templates::shipped();
-    if let Some(wanted) = channel.filter(|c| *c != common::Channel::Unspecified)
-        && !shipped.iter().any(|t| t.channel == wanted)
-    {
-        // An empty list would read as "nothing fits today"; the truth is "never on this channel".
-        let mut with_templates: Vec<&str> =
-            shipped.iter().map(|t| t.channel.as_str_name()).collect();
-        with_templates.sort_unstable();
-        with_templates.dedup();
-        v.add(
-            "channel",
-            format!(
-                "no template is written for {}; templates exist for {}",
-                wanted.as_str_name(),
-                with_templates.join(", ")
-            ),
-        );
+    if let Some(refusal) = channel.and_then(templates::no_templates_on) {
+        v.add("channel", refusal);
     }
     v.finish()?;
-    let language = r
-        .locale
-        .split(['-', '_'])
-        .next()
-        .unwrap_or_default()
-        .to_lowercase();
-    let mut matching: Vec<&Template> = shipped
-        .iter()
-        .filter(|t| channel.is_none_or(|c| c == common::Channel::Unspecified || t.channel == c))
-        .filter(|t| stage.is_none_or(|s| s == pb::TemplateStage::Unspecified || t.stage == s))
-        .filter(|t| {
-            language.is_empty()
-                || t.texts
-                    .iter()
-                    .any(|x| x.locale.split('-').next() == Some(language.as_str()))
-        })
-        .filter(|t| after.as_deref().is_none_or(|a| t.id > a))
-        .collect();
-    matching.sort_by_key(|t| t.id);
+    let after = page.after.as_ref().map(|parts| parts.join(""));
+    let mut matching = templates::matching(channel, stage, &r.locale, after.as_deref());
     matching.truncate(page.fetch_limit() as usize);
     let (matching, page) = page.finish(matching, |t| vec![t.id.to_owned()]);
     Ok(pb::ListTemplatesResponse {
@@ -296,57 +236,4 @@ pub(crate) async fn list(
             .collect(),
         page,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // Here rather than in the outreach engine: it holds plans' account stages against the
-    // engine's template stages.
-    #[test]
-    fn every_collections_template_stage_waits_for_something_past_due() {
-        use pb::{DelinquencyStage, TemplateStage};
-        let thresholds = [1, 30, 90, 180];
-        let accounts = [
-            (DelinquencyStage::Current, 0),
-            (DelinquencyStage::Early, 10),
-            (DelinquencyStage::Mid, 45),
-            (DelinquencyStage::Late, 100),
-            (DelinquencyStage::Severe, 200),
-        ];
-        let template_stages = [
-            (TemplateStage::FirstContact, true),
-            (TemplateStage::Early, true),
-            (TemplateStage::Mid, true),
-            (TemplateStage::Late, true),
-            (TemplateStage::Service, false),
-        ];
-        for (account_stage, days) in accounts {
-            assert_eq!(
-                crate::domain::account::delinquency_stage(days, thresholds),
-                account_stage
-            );
-            let past_due = days > 0;
-            for (template_stage, collections) in template_stages {
-                let refusal = templates::stage_refusal(template_stage, past_due);
-                assert_eq!(
-                    refusal.is_some(),
-                    collections && account_stage == DelinquencyStage::Current,
-                    "{account_stage:?} x {template_stage:?}"
-                );
-                if let Some(refusal) = refusal {
-                    assert_eq!(refusal.code, "NOTHING_PAST_DUE");
-                }
-            }
-        }
-        // Every shipped template's stage is in the table.
-        for template in templates::shipped() {
-            assert!(
-                template_stages.iter().any(|(s, _)| *s == template.stage),
-                "{}",
-                template.id
-            );
-        }
-    }
 }

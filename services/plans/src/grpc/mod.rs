@@ -3,6 +3,7 @@
 //! (`crate::error`).
 
 mod account;
+mod account_view;
 mod convert;
 mod events;
 mod hardship;
@@ -10,6 +11,7 @@ mod messages;
 mod outreach;
 mod payments;
 mod plan;
+mod progress;
 mod promises;
 mod reporting;
 mod standing;
@@ -135,4 +137,11 @@ async fn answer<T>(
     work: impl Future<Output = Result<T, PlansError>>,
 ) -> Result<Response<T>, tonic::Status> {
     Ok(Response::new(work.await?))
+}
+
+/// A caller's id as a span field, kept only when it parses as one of our ids: an id field can
+/// hold whatever a caller typed (a name, an email), and personal data stays out of telemetry.
+/// Anything else leaves the field off the span.
+fn traced_id(text: &str) -> Option<tracing::field::DisplayValue<Id>> {
+    Id::parse(text).ok().map(tracing::field::display)
 }

@@ -10,11 +10,11 @@ use rapport_proto::plans::v1::outreach_service_server::OutreachService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::{Core, answer, commit, load_account};
+use super::{Core, answer, commit, load_account, traced_id};
 use crate::domain::account::Account;
 use crate::domain::affordability::{Explanation, ReasonEffect};
 use crate::domain::contact_rules::{
-    self, Attempt, ContactRule, PastDue, ProtectionPeriod, Protections, RuleSet,
+    self, Attempt, PastDue, ProtectionPeriod, Protections, RuleSet,
 };
 use crate::domain::events::PlansEvent;
 use crate::error::PlansError;
@@ -92,21 +92,8 @@ impl OutreachApi {
             .await?
             .into_iter()
             .filter(|p| p.covers(account.id))
-            .map(|p| ProtectionPeriod {
-                kind: p.kind,
-                starts_at: p.starts_at,
-                // A breathing space protects through its last day, to midnight local time.
-                ends_at: match (p.kind, p.ends_at) {
-                    (pb::ProtectionKind::BreathingSpace, Some(end)) => {
-                        let last_day = (end - SignedDuration::from_micros(1))
-                            .to_zoned(profile.time_zone.clone())
-                            .date();
-                        contact_rules::local_midnight_after(last_day, &profile.time_zone)
-                            .ok()
-                            .or(Some(end))
-                    }
-                    (_, end) => end,
-                },
+            .map(|p| {
+                ProtectionPeriod::on_calendar(p.kind, p.starts_at, p.ends_at, &profile.time_zone)
             })
             .collect();
         let since = now - SignedDuration::from_hours(24 * LEDGER_DAYS);
@@ -142,9 +129,7 @@ impl OutreachApi {
         })
     }
 
-    /// The ledger a decision at `at` sees: every recorded attempt (one recorded for the same
-    /// instant still happened, so it counts just before `at`) and every held, unused slot, so two
-    /// dialers never share the last one.
+    /// The ledger a decision at `at` sees, with the slots other dialers hold on `channel`.
     async fn with_held_slots(
         &self,
         conn: &mut Conn,
@@ -153,37 +138,18 @@ impl OutreachApi {
         now: Timestamp,
         at: Timestamp,
     ) -> Result<Vec<Attempt>, PlansError> {
-        let just_before = at - SignedDuration::from_micros(1);
-        let mut ledger: Vec<Attempt> = context
-            .ledger
-            .iter()
-            .map(|a| Attempt {
-                at: a.at.min(just_before),
-                ..*a
-            })
-            .collect();
-        for held in store::contact::held_slots(
-            conn,
-            context.account.customer_id,
-            context.account.id,
+        let account = &context.account;
+        let held =
+            store::contact::held_slots(conn, account.customer_id, account.id, channel, now).await?;
+        Ok(contact_rules::ledger_with_held_slots(
+            &context.ledger,
+            &held,
             channel,
-            now,
-        )
-        .await?
-        {
-            ledger.push(Attempt {
-                channel,
-                direction: common::Direction::Outbound,
-                outcome: pb::ContactOutcome::NoAnswer,
-                at: held.min(just_before),
-                automated: false,
-            });
-        }
-        ledger.sort_by_key(|a| a.at);
-        Ok(ledger)
+            at,
+        ))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = traced_id(&r.customer_id), account_id = traced_id(&r.account_id)))]
     async fn check(
         &self,
         r: pb::CheckContactRequest,
@@ -288,7 +254,7 @@ impl OutreachApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(customer_id = traced_id(&r.customer_id), account_id = traced_id(&r.account_id), decision_id = traced_id(&r.decision_id)))]
     async fn record(
         &self,
         r: pb::RecordContactAttemptRequest,
@@ -417,7 +383,7 @@ impl OutreachApi {
         })
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(account_id = traced_id(&r.account_id)))]
     async fn next_best_action(
         &self,
         r: pb::NextBestActionRequest,
@@ -439,158 +405,25 @@ impl OutreachApi {
             .await?
             .is_some();
         let context = self.context(&mut conn, account, now).await?;
-        if !past_due(&context.account).anything() {
-            // Every suggestion below is collections contact (the first-contact templates speak of
-            // a missed payment); service messages follow their own events, not this one.
-            let reason = Explanation::new(
-                ContactRule::NothingPastDue.code(),
-                ReasonEffect::Opposes,
-                RuleSet::default().rule_ref(ContactRule::NothingPastDue),
-                "Nothing on the account is past due: there is no debt to contact the customer about.",
-            )
-            .param("days_past_due", context.account.days_past_due)
-            .param("arrears_minor_units", context.account.arrears);
-            return Ok(pb::NextBestActionResponse {
-                action: pb::NextActionKind::NoContact as i32,
-                channel: common::Channel::Unspecified as i32,
-                earliest_at: None,
-                purpose: pb::ContactPurpose::Unspecified as i32,
-                template_id: String::new(),
-                reasons: vec![reason_to_pb(&reason)],
-            });
-        }
-        let contacted_before = context
-            .ledger
-            .iter()
-            .any(|a| a.direction == common::Direction::Outbound);
-        // The first contact, and every contact in a hardship journey, offers help; it never demands.
-        let purpose = if !contacted_before || in_hardship {
-            pb::ContactPurpose::Support
-        } else {
-            pb::ContactPurpose::PaymentDemand
-        };
-        let mut reasons = vec![if purpose == pb::ContactPurpose::Support {
-            Explanation::new(
-                "SUPPORT_FIRST",
-                ReasonEffect::Supports,
-                "DESIGN.md: the first contact offers help, never threats",
-                if in_hardship {
-                    "The customer is in a hardship journey: contact offers help, not a demand."
-                } else {
-                    "No earlier contact about this debt: the first message offers help."
-                },
-            )
-        } else {
-            Explanation::new(
-                "FOLLOW_UP",
-                ReasonEffect::Neutral,
-                "",
-                "The customer has been contacted before about this debt.",
-            )
-        }];
-        let rules = RuleSet::for_jurisdiction(&context.account.jurisdiction);
-        let mut candidates: Vec<common::Channel> = context.preferred.clone();
-        for fallback in [
-            common::Channel::Sms,
-            common::Channel::Email,
-            common::Channel::Phone,
-            common::Channel::Letter,
-        ] {
-            if !candidates.contains(&fallback) {
-                candidates.push(fallback);
-            }
-        }
-        let mut best: Option<(Timestamp, common::Channel)> = None;
-        let mut specialist = false;
-        for channel in candidates {
-            let decision = contact_rules::decide(
-                &rules,
-                &context.customer,
-                &context.protections,
-                &context.ledger,
-                &contact_rules::Request {
-                    channel,
-                    at,
-                    purpose,
-                    automated: false,
-                    past_due: past_due(&context.account),
-                },
-            );
-            specialist |= decision.route_to_specialist;
-            let when = if decision.allowed {
-                Some(at)
-            } else {
-                decision.next_allowed_at
-            };
-            if let Some(when) = when
-                && best.is_none_or(|(earliest, _)| when < earliest)
-            {
-                best = Some((when, channel));
-            }
-            if decision.allowed {
-                break; // preferences come first: the first channel allowed now wins
-            }
-        }
-        if specialist {
-            reasons.push(Explanation::new(
-                "VULNERABILITY_HOLD",
-                ReasonEffect::Opposes,
-                "DESIGN.md: a vulnerability hold routes to a specialist",
-                "A vulnerability hold is in force: a specialist takes over; no automated contact.",
-            ));
-            return Ok(pb::NextBestActionResponse {
-                action: pb::NextActionKind::SpecialistReview as i32,
-                channel: common::Channel::Unspecified as i32,
-                earliest_at: Some(wire::timestamp_to_pb(at)),
-                purpose: purpose as i32,
-                template_id: String::new(),
-                reasons: reasons.iter().map(reason_to_pb).collect(),
-            });
-        }
-        let Some((when, channel)) = best else {
-            reasons.push(Explanation::new(
-                "NO_CONTACT_ALLOWED",
-                ReasonEffect::Opposes,
-                "",
-                "No channel may be used: the customer asked not to be contacted, or a protection is in force.",
-            ));
-            return Ok(pb::NextBestActionResponse {
-                action: pb::NextActionKind::NoContact as i32,
-                channel: common::Channel::Unspecified as i32,
-                earliest_at: None,
-                purpose: purpose as i32,
-                template_id: String::new(),
-                reasons: reasons.iter().map(reason_to_pb).collect(),
-            });
-        };
-        let action = if channel == common::Channel::Phone || channel == common::Channel::Visit {
-            pb::NextActionKind::Call
-        } else {
-            pb::NextActionKind::SendMessage
-        };
-        let template_id = if action == pb::NextActionKind::SendMessage {
-            super::messages::template_for(channel, purpose, contacted_before).unwrap_or_default()
-        } else {
-            String::new()
-        };
-        if when > at {
-            reasons.push(Explanation::new(
-                "WAIT_UNTIL_ALLOWED",
-                ReasonEffect::Neutral,
-                "",
-                format!(
-                    "The earliest allowed moment on {} is later than requested.",
-                    channel.as_str_name()
-                ),
-            ));
-        }
+        let next = contact_rules::next_best_action(
+            &contact_rules::ContactSituation {
+                rules: &RuleSet::for_jurisdiction(&context.account.jurisdiction),
+                customer: &context.customer,
+                protections: &context.protections,
+                ledger: &context.ledger,
+                preferred: &context.preferred,
+                in_hardship,
+                past_due: past_due(&context.account),
+            },
+            at,
+        );
         Ok(pb::NextBestActionResponse {
-            action: action as i32,
-            channel: channel as i32,
-            earliest_at: Some(wire::timestamp_to_pb(when)),
-            purpose: purpose as i32,
-            template_id,
-            reasons: reasons.iter().map(reason_to_pb).collect(),
+            action: next.action as i32,
+            channel: next.channel as i32,
+            earliest_at: next.earliest_at.map(wire::timestamp_to_pb),
+            purpose: next.purpose as i32,
+            template_id: next.template_id,
+            reasons: next.reasons.iter().map(reason_to_pb).collect(),
         })
     }
 }

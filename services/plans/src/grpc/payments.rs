@@ -137,6 +137,6 @@ pub(super) async fn allocate_to_plan(
         ));
     }
     store::plans::save_progress(conn, plan).await?;
-    super::plan::publish(conn, plan, &changes, now).await?;
+    super::progress::publish(conn, plan, &changes, now).await?;
     Ok(payment)
 }

@@ -6,14 +6,14 @@ use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
-use super::{Core, commit, load_account};
+use super::{Core, commit, load_account, traced_id};
 use crate::domain::affordability::{Explanation, ReasonEffect};
 use crate::domain::events::PlansEvent;
 use crate::domain::promise::Promise;
 use crate::error::PlansError;
 use crate::store::{self, Conn};
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(account_id = traced_id(&r.account_id)))]
 pub(crate) async fn record(
     core: &Core,
     r: pb::RecordPromiseToPayRequest,
@@ -74,7 +74,7 @@ pub(crate) async fn record(
     })
 }
 
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(account_id = traced_id(&r.account_id), customer_id = traced_id(&r.customer_id)))]
 pub(crate) async fn list(
     core: &Core,
     r: pb::ListPromisesToPayRequest,

@@ -21,7 +21,7 @@ const ALL_PLANS: i64 = 10_000;
 /// Evaluates the customer's standing now and, if the verdict or the reasons it rests on changed
 /// since plans last published it, records it and appends `plans.standing_changed.v1` to the
 /// outbox, in the caller's transaction.
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub(crate) async fn refresh(
     core: &Core,
     conn: &mut Conn,
@@ -30,7 +30,7 @@ pub(crate) async fn refresh(
     let now = core.now();
     let previous = store::standing::lock(conn, customer_id, now).await?;
     // Plans as their last look left them: each reader and writer of a plan brings it up to the
-    // customer's today first (`plan::bring_up_to_date`) and re-evaluates standing when it
+    // customer's today first (`progress::bring_up_to_date`) and re-evaluates standing when it
     // changed, so a plan broken by misses counts from the moment plans sees it break.
     let plans = store::plans::list(conn, None, Some(customer_id), None, ALL_PLANS).await?;
     let accounts = store::standing::accounts_behind(conn, customer_id).await?;

@@ -14,6 +14,7 @@ const COLUMNS: &str = "account_id, customer_id, source_system, external_account_
      ever_delinquent, became_delinquent_at_micros, cured_at_micros, last_payment_at_micros, last_payment_minor, \
      source_as_of_micros, created_at_micros, updated_at_micros, arrears_as_of_micros, delinquent_balance_minor";
 
+#[tracing::instrument(skip_all, fields(account_id = %a.id))]
 pub async fn insert(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
     let query = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO accounts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
@@ -22,6 +23,7 @@ pub async fn insert(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(account_id = %a.id))]
 pub async fn update(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
     let query = sqlx::query(
         "UPDATE accounts SET customer_id = $2, source_system = $3, external_account_id = $4, kind = $5, currency = $6, \
@@ -66,6 +68,7 @@ fn bind_all<'q>(
         .bind(a.delinquent_balance)
 }
 
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM accounts WHERE account_id = $1"
@@ -76,6 +79,7 @@ pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, Pla
     row.as_ref().map(from_row).transpose()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_source(
     conn: &mut Conn,
     source_system: &str,
@@ -180,6 +184,7 @@ const PAYMENT_COLUMNS: &str = "payment_id, account_id, idempotency_key, amount_m
 
 /// Inserts the payment unless its reference is on the account already; false when it was
 /// (nothing written).
+#[tracing::instrument(skip_all, fields(account_payment_id = %p.id, account_id = %p.account_id))]
 pub async fn insert_payment(conn: &mut Conn, p: &AccountPayment) -> Result<bool, PlansError> {
     let result = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
@@ -203,6 +208,7 @@ pub async fn insert_payment(conn: &mut Conn, p: &AccountPayment) -> Result<bool,
 }
 
 /// Records the side that had not reported the payment yet.
+#[tracing::instrument(skip_all, fields(account_payment_id = %p.id, account_id = %p.account_id))]
 pub async fn save_reports(conn: &mut Conn, p: &AccountPayment) -> Result<(), PlansError> {
     sqlx::query(
         "UPDATE payments SET source_reference = $2, billing_reported_at_micros = $3, plan_recorded_at_micros = $4 \
@@ -217,6 +223,7 @@ pub async fn save_reports(conn: &mut Conn, p: &AccountPayment) -> Result<(), Pla
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn payment_by_reference(
     conn: &mut Conn,
     account_id: Id,
@@ -232,6 +239,7 @@ pub async fn payment_by_reference(
     row.as_ref().map(payment_from_row).transpose()
 }
 
+#[tracing::instrument(skip_all, fields(payment_id = %payment_id))]
 pub async fn payment(
     conn: &mut Conn,
     payment_id: Id,
@@ -246,6 +254,7 @@ pub async fn payment(
 }
 
 /// What the account received after `from` up to `until`: each payment once, whoever reported it.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn received_between(
     conn: &mut Conn,
     account_id: Id,

@@ -18,6 +18,7 @@ use crate::error::PlansError;
 const COLUMNS: &str = "case_id, customer_id, reason, reason_detail, opened_by_kind, opened_by_id, status, opened_at_micros, \
      closed_at_micros, statement, statement_currency, submitted_by_kind, submitted_by_id, submitted_at_micros";
 
+#[tracing::instrument(skip_all, fields(case_id = %c.id))]
 pub async fn insert(
     conn: &mut Conn,
     c: &HardshipCase,
@@ -47,6 +48,7 @@ pub async fn insert(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_request(conn: &mut Conn, request_id: &str) -> Result<Option<Id>, PlansError> {
     let row = sqlx::query("SELECT case_id FROM hardship_cases WHERE request_id = $1")
         .bind(request_id)
@@ -55,6 +57,7 @@ pub async fn by_request(conn: &mut Conn, request_id: &str) -> Result<Option<Id>,
     row.map(|row| id(&row.try_get::<String, _>(0)?)).transpose()
 }
 
+#[tracing::instrument(skip_all, fields(case_id = %case_id))]
 pub async fn get(conn: &mut Conn, case_id: Id) -> Result<Option<HardshipCase>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM hardship_cases WHERE case_id = $1"
@@ -110,6 +113,7 @@ pub async fn get(conn: &mut Conn, case_id: Id) -> Result<Option<HardshipCase>, P
 }
 
 /// The open case covering an account, if any.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn open_for_account(conn: &mut Conn, account_id: Id) -> Result<Option<Id>, PlansError> {
     let row = sqlx::query(
         "SELECT c.case_id FROM hardship_cases c JOIN case_accounts a ON a.case_id = c.case_id \
@@ -121,6 +125,7 @@ pub async fn open_for_account(conn: &mut Conn, account_id: Id) -> Result<Option<
     row.map(|row| id(&row.try_get::<String, _>(0)?)).transpose()
 }
 
+#[tracing::instrument(skip_all, fields(case_id = %case_id))]
 pub async fn save_statement(
     conn: &mut Conn,
     case_id: Id,
@@ -141,6 +146,7 @@ pub async fn save_statement(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(referral_id = %r.id, case_id = %r.case_id))]
 pub async fn insert_referral(conn: &mut Conn, r: &Referral) -> Result<(), PlansError> {
     sqlx::query(
         "INSERT INTO debt_advice_referrals (referral_id, case_id, service_id, referred_by_kind, referred_by_id, \

@@ -31,6 +31,7 @@ pub struct StoredAttempt {
 const ATTEMPT_COLUMNS: &str = "attempt_id, customer_id, account_id, channel, direction, outcome, occurred_at_micros, automated, \
      template_id, decision_id, made_by_kind, made_by_id, recorded_at_micros";
 
+#[tracing::instrument(skip_all, fields(attempt_id = %a.id, account_id = %a.account_id))]
 pub async fn insert_attempt(
     conn: &mut Conn,
     a: &StoredAttempt,
@@ -58,6 +59,7 @@ pub async fn insert_attempt(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn attempt_by_request(
     conn: &mut Conn,
     request_id: &str,
@@ -72,6 +74,7 @@ pub async fn attempt_by_request(
 }
 
 /// The customer's attempts about this debt since `since`, oldest first.
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id, account_id = %account_id))]
 pub async fn attempts_for_debt(
     conn: &mut Conn,
     customer_id: Id,
@@ -91,6 +94,7 @@ pub async fn attempts_for_debt(
 }
 
 /// Channels the customer opted out of (on any debt): closed.
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub async fn opted_out_channels(
     conn: &mut Conn,
     customer_id: Id,
@@ -161,6 +165,7 @@ const DECISION_COLUMNS: &str = "decision_id, customer_id, account_id, channel, p
      next_allowed_at_micros, route_to_specialist, rule_set, rule_set_version, requested_by_kind, requested_by_id, \
      evaluated_at_micros, reserved_until_micros, consumed";
 
+#[tracing::instrument(skip_all, fields(decision_id = %d.id, account_id = %d.account_id))]
 pub async fn insert_decision(conn: &mut Conn, d: &StoredDecision) -> Result<(), PlansError> {
     sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO contact_decisions ({DECISION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
@@ -188,6 +193,7 @@ pub async fn insert_decision(conn: &mut Conn, d: &StoredDecision) -> Result<(), 
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(decision_id = %decision_id))]
 pub async fn decision(
     conn: &mut Conn,
     decision_id: Id,
@@ -229,6 +235,7 @@ pub async fn decision(
 }
 
 /// Marks the decision's slot used; false when it already was.
+#[tracing::instrument(skip_all, fields(decision_id = %decision_id))]
 pub async fn consume(conn: &mut Conn, decision_id: Id) -> Result<bool, PlansError> {
     let result = sqlx::query(
         "UPDATE contact_decisions SET consumed = 1 WHERE decision_id = $1 AND consumed = 0",
@@ -240,6 +247,7 @@ pub async fn consume(conn: &mut Conn, decision_id: Id) -> Result<bool, PlansErro
 }
 
 /// Attempt slots held for this debt and channel and not yet used: they count like attempts.
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id, account_id = %account_id))]
 pub async fn held_slots(
     conn: &mut Conn,
     customer_id: Id,

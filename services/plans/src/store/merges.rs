@@ -21,6 +21,7 @@ const CUSTOMER_TABLES: &[&str] = &[
 ];
 
 /// Records that the event was received; false when it was already (a duplicate, nothing to do).
+#[tracing::instrument(skip_all, fields(event_id = %event_id, customer_id = %customer_id))]
 pub async fn first_sight(
     conn: &mut Conn,
     event_id: Id,

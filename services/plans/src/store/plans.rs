@@ -19,6 +19,7 @@ use crate::error::PlansError;
 /// Takes the row's write lock for the rest of the transaction: a no-op update locks the row on
 /// PostgreSQL, and SQLite's `BEGIN IMMEDIATE` already serialises writers. Portable, so there is
 /// no `FOR UPDATE` branch.
+#[tracing::instrument(skip_all, fields(table = ?table, key = %key))]
 pub async fn lock(conn: &mut Conn, table: Lockable, key: Id) -> Result<(), PlansError> {
     let sql = match table {
         Lockable::Account => "UPDATE accounts SET account_id = account_id WHERE account_id = $1",
@@ -76,6 +77,7 @@ pub struct OfferedOption {
     pub expires_at: Timestamp,
 }
 
+#[tracing::instrument(skip_all, fields(option_id = %o.id, account_id = %o.account_id))]
 pub async fn save_option(conn: &mut Conn, o: &OfferedOption) -> Result<(), PlansError> {
     sqlx::query(
         "INSERT INTO plan_options (option_id, account_id, case_id, kind, payload, basis, created_at_micros, expires_at_micros) \
@@ -94,6 +96,7 @@ pub async fn save_option(conn: &mut Conn, o: &OfferedOption) -> Result<(), Plans
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(option_id = %option_id))]
 pub async fn option(conn: &mut Conn, option_id: Id) -> Result<Option<OfferedOption>, PlansError> {
     let row = sqlx::query(
         "SELECT option_id, account_id, case_id, payload, basis, created_at_micros, expires_at_micros FROM plan_options WHERE option_id = $1",
@@ -115,6 +118,7 @@ pub async fn option(conn: &mut Conn, option_id: Id) -> Result<Option<OfferedOpti
 }
 
 /// Options expire; old ones are removed when new ones are offered for the account.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn drop_expired_options(
     conn: &mut Conn,
     account_id: Id,
@@ -133,6 +137,7 @@ const PLAN_COLUMNS: &str = "plan_id, account_id, customer_id, case_id, kind, sta
      accepted_by_kind, accepted_by_id, agreement_method, agreement_evidence, agreed_at_micros, accepted_at_micros, ended_at_micros, \
      end_reason, previous_plan_id, summary";
 
+#[tracing::instrument(skip_all, fields(plan_id = %p.id))]
 pub async fn insert(conn: &mut Conn, p: &Plan, request_id: Option<&str>) -> Result<(), PlansError> {
     sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO plans ({PLAN_COLUMNS}, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
@@ -188,6 +193,7 @@ pub async fn insert(conn: &mut Conn, p: &Plan, request_id: Option<&str>) -> Resu
 }
 
 /// How many plans are in each status (by the status's proto name), for metrics.
+#[tracing::instrument(skip_all)]
 pub async fn count_by_status(conn: &mut Conn) -> Result<Vec<(String, i64)>, PlansError> {
     let rows = sqlx::query("SELECT status, COUNT(*) FROM plans GROUP BY status")
         .fetch_all(&mut *conn)
@@ -200,6 +206,7 @@ pub async fn count_by_status(conn: &mut Conn) -> Result<Vec<(String, i64)>, Plan
 
 /// Saves what changes over a plan's life: status, misses, the re-plan offer, the end, and each
 /// installment's payments.
+#[tracing::instrument(skip_all, fields(plan_id = %p.id))]
 pub async fn save_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> {
     sqlx::query(
         "UPDATE plans SET status = $2, consecutive_missed = $3, replan_offered_at_micros = $4, ended_at_micros = $5, \
@@ -225,6 +232,7 @@ pub async fn save_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> 
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(plan_id = %plan_id))]
 pub async fn get(conn: &mut Conn, plan_id: Id) -> Result<Option<Plan>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {PLAN_COLUMNS} FROM plans WHERE plan_id = $1"
@@ -238,6 +246,7 @@ pub async fn get(conn: &mut Conn, plan_id: Id) -> Result<Option<Plan>, PlansErro
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_request(conn: &mut Conn, request_id: &str) -> Result<Option<Id>, PlansError> {
     let row = sqlx::query("SELECT plan_id FROM plans WHERE request_id = $1")
         .bind(request_id)
@@ -247,6 +256,7 @@ pub async fn by_request(conn: &mut Conn, request_id: &str) -> Result<Option<Id>,
 }
 
 /// The account's active plan, if any.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn active_for_account(
     conn: &mut Conn,
     account_id: Id,
@@ -264,6 +274,7 @@ pub async fn active_for_account(
 }
 
 /// Plans of an account or a customer, newest first, after `after` (accepted_at, id).
+#[tracing::instrument(skip_all, fields(account_id = account_id.map(tracing::field::display), customer_id = customer_id.map(tracing::field::display)))]
 pub async fn list(
     conn: &mut Conn,
     account_id: Option<Id>,
@@ -417,6 +428,7 @@ const PAYMENT_COLUMNS: &str = "payment_id, plan_id, idempotency_key, amount_mino
      received_at_micros, source_reference, recorded_at_micros, account_payment_id";
 
 /// Claims the key: false when another call already used it (nothing written).
+#[tracing::instrument(skip_all, fields(plan_payment_id = %p.id, plan_id = %p.plan_id))]
 pub async fn insert_payment(conn: &mut Conn, p: &PlanPayment) -> Result<bool, PlansError> {
     let result = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO plan_payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -437,6 +449,7 @@ pub async fn insert_payment(conn: &mut Conn, p: &PlanPayment) -> Result<bool, Pl
     Ok(result.rows_affected() == 1)
 }
 
+#[tracing::instrument(skip_all, fields(plan_id = %plan_id))]
 pub async fn payment_by_key(
     conn: &mut Conn,
     plan_id: Id,
@@ -453,6 +466,7 @@ pub async fn payment_by_key(
 }
 
 /// The allocation of the account's entry `account_payment_id` to a plan, if it was allocated.
+#[tracing::instrument(skip_all, fields(account_payment_id = %account_payment_id))]
 pub async fn payment_of_account_payment(
     conn: &mut Conn,
     account_payment_id: Id,
@@ -467,6 +481,7 @@ pub async fn payment_of_account_payment(
 }
 
 /// Gives a plan payment the agent's idempotency key, so the agent's retries find it.
+#[tracing::instrument(skip_all, fields(payment_id = %payment_id))]
 pub async fn rekey_payment(conn: &mut Conn, payment_id: Id, key: &str) -> Result<(), PlansError> {
     sqlx::query("UPDATE plan_payments SET idempotency_key = $2 WHERE payment_id = $1")
         .bind(payment_id.to_string())
@@ -497,6 +512,7 @@ fn payment_from_row(row: &sqlx::any::AnyRow) -> Result<PlanPayment, PlansError> 
 }
 
 /// The account and the customer of a plan.
+#[tracing::instrument(skip_all, fields(plan_id = %plan_id))]
 pub async fn owners(conn: &mut Conn, plan_id: Id) -> Result<Option<(Id, Id)>, PlansError> {
     let row = sqlx::query("SELECT account_id, customer_id FROM plans WHERE plan_id = $1")
         .bind(plan_id.to_string())

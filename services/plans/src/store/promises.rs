@@ -13,6 +13,7 @@ use crate::error::PlansError;
 const COLUMNS: &str = "promise_id, account_id, customer_id, currency, amount_minor, promised_date, status, paid_minor, channel, \
      recorded_by_kind, recorded_by_id, note, created_at_micros, resolved_at_micros";
 
+#[tracing::instrument(skip_all, fields(promise_id = %p.id, account_id = %p.account_id))]
 pub async fn insert(
     conn: &mut Conn,
     p: &Promise,
@@ -41,6 +42,7 @@ pub async fn insert(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(promise_id = %p.id, account_id = %p.account_id))]
 pub async fn save(conn: &mut Conn, p: &Promise) -> Result<(), PlansError> {
     sqlx::query("UPDATE promises SET status = $2, paid_minor = $3, resolved_at_micros = $4 WHERE promise_id = $1")
         .bind(p.id.to_string())
@@ -52,6 +54,7 @@ pub async fn save(conn: &mut Conn, p: &Promise) -> Result<(), PlansError> {
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_request(conn: &mut Conn, request_id: &str) -> Result<Option<Promise>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM promises WHERE request_id = $1"
@@ -63,6 +66,7 @@ pub async fn by_request(conn: &mut Conn, request_id: &str) -> Result<Option<Prom
 }
 
 /// Promises of an account or a customer, newest first, after `after`.
+#[tracing::instrument(skip_all, fields(account_id = account_id.map(tracing::field::display), customer_id = customer_id.map(tracing::field::display)))]
 pub async fn list(
     conn: &mut Conn,
     account_id: Option<Id>,
@@ -96,6 +100,7 @@ pub async fn list(
 
 /// What the account received after `from` up to `until`: each payment once, whether billing,
 /// an agent on a plan, or both reported it (docs/payments.md).
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn paid_between(
     conn: &mut Conn,
     account_id: Id,

@@ -12,6 +12,7 @@ use crate::error::PlansError;
 const COLUMNS: &str = "protection_id, customer_id, account_ids, kind, starts_at_micros, ends_at_micros, reference, reason, \
      case_id, set_by_kind, set_by_id, cleared_at_micros, cleared_by_kind, cleared_by_id, clear_reason";
 
+#[tracing::instrument(skip_all, fields(protection_id = %p.id))]
 pub async fn insert(
     conn: &mut Conn,
     p: &Protection,
@@ -37,6 +38,7 @@ pub async fn insert(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(protection_id = %p.id))]
 pub async fn clear(conn: &mut Conn, p: &Protection) -> Result<(), PlansError> {
     let Some(cleared) = &p.cleared else {
         return Ok(());
@@ -56,6 +58,7 @@ pub async fn clear(conn: &mut Conn, p: &Protection) -> Result<(), PlansError> {
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(protection_id = %protection_id))]
 pub async fn get(conn: &mut Conn, protection_id: Id) -> Result<Option<Protection>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM protections WHERE protection_id = $1"
@@ -66,6 +69,7 @@ pub async fn get(conn: &mut Conn, protection_id: Id) -> Result<Option<Protection
     row.as_ref().map(from_row).transpose()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn by_request(
     conn: &mut Conn,
     request_id: &str,
@@ -80,6 +84,7 @@ pub async fn by_request(
 }
 
 /// Every protection the customer has had, oldest first.
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub async fn for_customer(conn: &mut Conn, customer_id: Id) -> Result<Vec<Protection>, PlansError> {
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM protections WHERE customer_id = $1 ORDER BY starts_at_micros, protection_id"

@@ -31,6 +31,7 @@ impl Recorded {
 /// Takes the customer's standing row for this transaction (creating it as "never lost"), so two
 /// changes for one customer evaluate one after the other and neither publishes a stale verdict.
 /// Returns what was last published.
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub async fn lock(
     conn: &mut Conn,
     customer_id: Id,
@@ -64,6 +65,7 @@ pub async fn lock(
     })
 }
 
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub async fn save(
     conn: &mut Conn,
     customer_id: Id,
@@ -86,6 +88,7 @@ pub async fn save(
 }
 
 /// Each account of the customer with how far behind it is.
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub async fn accounts_behind(
     conn: &mut Conn,
     customer_id: Id,

@@ -268,16 +268,14 @@ async fn with_profiles_unreachable_an_unseen_customer_is_unavailable_not_unknown
         .unwrap();
     let settings = rapport_server::ServerSettings::default();
     let server = rapport_server::testing::TestServer::start_with(settings.clone(), |_| {
-        let plans = rapport_plans::unit_with(
+        let plans = crate::support::assembled(
             &settings,
             &database.settings,
-            rapport_plans::Rules::default(),
             std::sync::Arc::new(rapport_clock::ManualClock::new(
                 crate::support::start_instant(),
             )),
             &format!("http://{closed}"),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok::<_, String>(vec![plans])
     })
     .await;

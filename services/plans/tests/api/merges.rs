@@ -316,14 +316,7 @@ async fn a_merge_in_profiles_reaches_plans_through_the_outbox(database: TestData
             clock.clone(),
             rapport_outbox::delivery::Policy::default(),
         );
-        let plans = rapport_plans::unit_with(
-            &settings,
-            &database.settings,
-            rapport_plans::Rules::default(),
-            clock.clone(),
-            &url,
-        )
-        .map_err(|e| e.to_string())?;
+        let plans = crate::support::assembled(&settings, &database.settings, clock.clone(), &url)?;
         Ok::<_, String>(vec![profiles, plans])
     })
     .await;

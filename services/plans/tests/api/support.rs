@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rapport_clock::{ManualClock, Timestamp};
+use rapport_clock::{ManualClock, SharedClock, Timestamp};
 use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as pb;
 use rapport_proto::plans::v1::account_service_client::AccountServiceClient;
@@ -13,10 +13,10 @@ use rapport_proto::plans::v1::outreach_service_client::OutreachServiceClient;
 use rapport_proto::plans::v1::plan_service_client::PlanServiceClient;
 use rapport_proto::plans::v1::reporting_service_client::ReportingServiceClient;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
-use rapport_server::ServerSettings;
 use rapport_server::testing::TestServer;
+use rapport_server::{ServerSettings, ServiceUnit};
 use rapport_storage::testing::TestDatabase;
-use rapport_storage::{Storage, sqlx};
+use rapport_storage::{Storage, StorageSettings, sqlx};
 use tonic::transport::Channel;
 
 pub struct Plans {
@@ -51,14 +51,12 @@ pub async fn start(database: TestDatabase) -> Plans {
             clock.clone(),
         )
         .map_err(|e| e.to_string())?;
-        let plans = rapport_plans::unit_with(
+        let plans = assembled(
             &settings,
             &database.settings,
-            rapport_plans::Rules::default(),
             clock.clone(),
             &format!("http://{address}"),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok::<_, String>(vec![profiles, plans])
     })
     .await;
@@ -79,6 +77,27 @@ pub async fn start(database: TestDatabase) -> Plans {
         _profiles_database: profiles_database,
         _server: server,
     }
+}
+
+/// Plans as `rapport serve plans` builds it (`rapport_plans::assemble`): the default rules,
+/// customers read from profiles at `profiles_url`, and no outbox delivery (loyalty and referrals
+/// unset).
+pub fn assembled(
+    server: &ServerSettings,
+    storage: &StorageSettings,
+    clock: SharedClock,
+    profiles_url: &str,
+) -> Result<ServiceUnit, String> {
+    let settings = rapport_plans::Settings {
+        server: server.clone(),
+        storage: storage.clone(),
+        rules: rapport_plans::Rules::default(),
+        profiles_url: profiles_url.to_owned(),
+        loyalty_url: String::new(),
+        referrals_url: String::new(),
+        ..rapport_plans::Settings::default()
+    };
+    rapport_plans::assemble(&settings, clock).map_err(|e| e.to_string())
 }
 
 impl Plans {

@@ -534,6 +534,48 @@ fn reasons(
     reasons
 }
 
+/// The trigger figures for a statement in the currency `currency_code` (ISO 4217): the
+/// configured (illustrative) SFS table for GBP; other currencies have none configured yet, so
+/// nothing is flagged and [`assess_in_currency`] says so.
+pub fn trigger_figures_for(currency_code: &str) -> TriggerFigures {
+    if currency_code == "GBP" {
+        return TriggerFigures::sfs_default_gbp();
+    }
+    let unlimited = CategoryFigures {
+        communications_and_leisure: i64::MAX / 8,
+        food_and_housekeeping: i64::MAX / 8,
+        personal: i64::MAX / 8,
+    };
+    TriggerFigures::new(
+        format!("none-configured-{currency_code}"),
+        [(1, 0, unlimited)],
+        CategoryFigures::default(),
+        CategoryFigures::default(),
+    )
+    .unwrap_or_else(|_| TriggerFigures::sfs_default_gbp())
+}
+
+/// Assesses a statement in the currency `currency_code` against its trigger figures
+/// ([`trigger_figures_for`]); where none are configured, a reason says flexible costs were not
+/// compared with any.
+pub fn assess_in_currency(
+    statement: &Statement,
+    currency_code: &str,
+) -> Result<Assessment, AffordabilityError> {
+    let mut assessment = assess(statement, &trigger_figures_for(currency_code))?;
+    if currency_code != "GBP" {
+        assessment.reasons.push(Explanation::new(
+            "NO_TRIGGER_FIGURES",
+            ReasonEffect::Neutral,
+            "UK Standard Financial Statement",
+            format!(
+                "No trigger figures are configured for {currency_code}; flexible costs were not compared with any."
+            ),
+        ));
+    }
+    Ok(assessment)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

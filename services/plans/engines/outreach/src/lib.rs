@@ -13,6 +13,7 @@
 
 pub mod calendar;
 pub mod contact_rules;
+pub mod stages;
 pub mod templates;
 
 /// The reason type is the options engine's, so plans' gRPC edge has one reason type to map.

@@ -53,6 +53,30 @@ pub struct ProtectionPeriod {
 }
 
 impl ProtectionPeriod {
+    /// A protection as plans keeps it (its end exclusive) on the customer's calendar: a
+    /// breathing space protects through its last day, to midnight local time.
+    pub fn on_calendar(
+        kind: ProtectionKind,
+        starts_at: Timestamp,
+        ends_at: Option<Timestamp>,
+        time_zone: &TimeZone,
+    ) -> Self {
+        let ends_at = match (kind, ends_at) {
+            (ProtectionKind::BreathingSpace, Some(end)) => {
+                let last_day = (end - SignedDuration::from_micros(1))
+                    .to_zoned(time_zone.clone())
+                    .date();
+                local_midnight_after(last_day, time_zone).ok().or(Some(end))
+            }
+            (_, end) => end,
+        };
+        Self {
+            kind,
+            starts_at,
+            ends_at,
+        }
+    }
+
     pub fn in_force(&self, at: Timestamp) -> bool {
         self.starts_at <= at && self.ends_at.is_none_or(|end| at < end)
     }

@@ -58,6 +58,7 @@ mod evaluation;
 mod gates;
 mod inputs;
 mod local_time;
+mod next_action;
 mod rule_sets;
 #[cfg(test)]
 mod tests;
@@ -68,5 +69,6 @@ use evaluation::*;
 pub use gates::*;
 pub use inputs::*;
 use local_time::*;
+pub use next_action::*;
 pub use rule_sets::*;
 use timing::*;

@@ -67,6 +67,30 @@ pub fn first_name(legal_name: &str, preferred_name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Addresses a message to the customer: the `{first_name}` a caller gave must be the customer's
+/// own (legal or preferred); when none is given, the customer's own goes in. `Err` when the
+/// given name is someone else's.
+pub fn address_to(
+    values: &mut BTreeMap<String, String>,
+    legal_name: &str,
+    preferred_name: &str,
+) -> Result<(), NotTheirName> {
+    match values.get(NAME_PLACEHOLDER) {
+        Some(given) if !name_matches(given, legal_name, preferred_name) => Err(NotTheirName),
+        Some(_) => Ok(()),
+        None => {
+            if let Some(name) = first_name(legal_name, preferred_name) {
+                values.insert(NAME_PLACEHOLDER.to_owned(), name);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The name given for `{first_name}` is not the customer's (legal or preferred).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotTheirName;
+
 /// First contact, early, mid and late messages speak about the debt; service messages (plan
 /// confirmations, receipts, check-ins) do not.
 pub fn is_collections_stage(stage: TemplateStage) -> bool {

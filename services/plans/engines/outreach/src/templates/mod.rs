@@ -67,6 +67,7 @@ mod matching;
 mod placeholders;
 mod registration;
 mod rendering;
+mod selection;
 mod shipped;
 mod template;
 #[cfg(test)]
@@ -78,6 +79,7 @@ use matching::*;
 use placeholders::*;
 pub use registration::*;
 pub use rendering::*;
+pub use selection::*;
 pub use shipped::*;
 pub use template::*;
 pub use tone::*;
