@@ -9,8 +9,6 @@ pub mod events;
 pub mod plan;
 pub mod promise;
 pub mod protection;
-pub mod recovery;
-pub mod standing;
 
 pub use rapport_wire::Actor;
 // The pure options engine (affordability, rates, amortisation, schedules, allocation, options)
@@ -20,3 +18,5 @@ pub use rapport_plans_options::{affordability, allocation, options, rate, schedu
 // message templates and the tone check) is its own crate; its modules keep their
 // `crate::domain::...` paths here.
 pub use rapport_plans_outreach::{contact_rules, stages, templates};
+// The pure standing engine (good standing and the recovery report's measures) is its own crate.
+pub use rapport_plans_standing::{recovery, standing};
