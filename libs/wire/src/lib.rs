@@ -88,6 +88,13 @@ pub fn timestamp(
     parsed
 }
 
+/// A caller's id as a span field, kept only when it parses as one of our ids: an id field can
+/// hold whatever a caller typed (a name, an email), and personal data stays out of telemetry.
+/// Anything else leaves the field off the span: `fields(customer_id = traced_id(&r.customer_id))`.
+pub fn traced_id(text: &str) -> Option<tracing::field::DisplayValue<Id>> {
+    Id::parse(text).ok().map(tracing::field::display)
+}
+
 pub fn timestamp_to_pb(at: Timestamp) -> prost_types::Timestamp {
     // jiff counts both parts toward zero (-1.5 s is -1 s and -500,000,000 ns); protobuf counts
     // nanos forward from the second before, in 0..1e9 (timestamp.proto), as other stacks check.

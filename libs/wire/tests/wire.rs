@@ -587,3 +587,23 @@ fn a_rejection_becomes_a_reason_that_opposes() {
     assert!(reason.rule_ref.is_empty());
     assert!(reason.params.is_empty());
 }
+
+#[test]
+fn only_an_id_reaches_a_span_and_whatever_else_a_caller_typed_stays_out() {
+    let id = Id::new();
+    let traced = rapport_wire::traced_id(&id.to_string()).map(|v| format!("{v:?}"));
+    assert_eq!(traced, Some(id.to_string()));
+    for typed in [
+        "",
+        "Ada Lovelace",
+        "ada@example.com",
+        "+447700900123",
+        // A UUID, but not one of ours (v4, not v7).
+        "67e55044-10b1-426f-9247-bb680e5fe0c8",
+    ] {
+        assert!(
+            rapport_wire::traced_id(typed).is_none(),
+            "{typed:?} reached a span"
+        );
+    }
+}

@@ -182,12 +182,8 @@ async fn answer<T>(
     Ok(Response::new(work.await?))
 }
 
-/// A caller's id as a span field, kept only when it parses as one of our ids: an id field can
-/// hold whatever a caller typed (a name, an email), and personal data stays out of telemetry.
-/// Anything else leaves the field off the span.
-fn traced_id(text: &str) -> Option<tracing::field::DisplayValue<Id>> {
-    Id::parse(text).ok().map(tracing::field::display)
-}
+/// Ids as span fields: only what parses as one of our ids (`rapport_wire::traced_id`).
+use rapport_wire::traced_id;
 
 #[tonic::async_trait]
 impl LoyaltyService for LoyaltyApi {
@@ -265,23 +261,3 @@ impl LoyaltyService for LoyaltyApi {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_an_id_reaches_a_span_and_whatever_else_a_caller_typed_stays_out() {
-        let id = Id::new();
-        let traced = traced_id(&id.to_string()).map(|v| format!("{v:?}"));
-        assert_eq!(traced, Some(id.to_string()));
-        for typed in [
-            "",
-            "Ada Lovelace",
-            "ada@example.com",
-            "+447700900123",
-            "67e55044-10b1-426f-9247-bb680e5fe0c8",
-        ] {
-            assert!(traced_id(typed).is_none(), "{typed:?} reached a span");
-        }
-    }
-}

@@ -139,9 +139,5 @@ async fn answer<T>(
     Ok(Response::new(work.await?))
 }
 
-/// A caller's id as a span field, kept only when it parses as one of our ids: an id field can
-/// hold whatever a caller typed (a name, an email), and personal data stays out of telemetry.
-/// Anything else leaves the field off the span.
-fn traced_id(text: &str) -> Option<tracing::field::DisplayValue<Id>> {
-    Id::parse(text).ok().map(tracing::field::display)
-}
+/// Ids as span fields: only what parses as one of our ids (`rapport_wire::traced_id`).
+use rapport_wire::traced_id;
