@@ -1,0 +1,188 @@
+//! `rapport-bench`: one command that reproduces the suite's performance figures (issue 23, item
+//! 8). It starts the suite itself, pinned to one core, drives it from another with tonic clients,
+//! runs the baselines (a bare tonic server answering the same message, pgbench) in the same run,
+//! and counts a measurement only when the server's own OK count (`/metrics`) matches the
+//! generator's.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+mod echo;
+mod load;
+mod metrics;
+mod pgbench;
+mod process;
+mod report;
+mod scenarios;
+mod seed;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rapport-bench",
+    about = "Load the suite and its baselines; print ratios, p50/p99 and RSS"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    options: Options,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every scenario (less those named by --skip).
+    All,
+    /// Profiles GetCustomer (FULL view) against a bare tonic server answering the same message.
+    GetCustomer,
+    /// Plans ReportPayment on PostgreSQL, distinct idempotency keys, against pgbench (tpcb-like).
+    ReportPayment,
+    /// A call-center mix on `rapport dev --demo`; GetPlanOptions latency and overall calls/s.
+    PlanOptionsMixed,
+    /// The server's RSS under steady mixed load.
+    Rss,
+    /// The baseline: a bare tonic server answering GetCustomer with a fixed, pre-encoded answer.
+    EchoServer {
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// The encoded GetCustomerResponse to answer with.
+        #[arg(long)]
+        response: PathBuf,
+    },
+}
+
+/// The scenarios `all` runs, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Scenario {
+    GetCustomer,
+    ReportPayment,
+    PlanOptionsMixed,
+    Rss,
+}
+
+impl Scenario {
+    const ALL: [Self; 4] = [
+        Self::GetCustomer,
+        Self::ReportPayment,
+        Self::PlanOptionsMixed,
+        Self::Rss,
+    ];
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Options {
+    /// The suite's binary (build it with `cargo build --release -p rapport`).
+    #[arg(long, global = true, default_value = "target/release/rapport")]
+    pub rapport: PathBuf,
+    /// Seconds of measured load per run.
+    #[arg(long, global = true, default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds of load before measuring (connections, caches, the JIT-free but cold database).
+    #[arg(long, global = true, default_value_t = 2)]
+    pub warmup: u64,
+    /// Concurrent clients (get-customer, report-payment).
+    #[arg(long, global = true, default_value_t = 16)]
+    pub clients: usize,
+    /// Concurrent clients of the mixed scenarios (plan-options-mixed, rss).
+    #[arg(long, global = true, default_value_t = 8)]
+    pub mixed_clients: usize,
+    /// HTTP/2 connections the clients share.
+    #[arg(long, global = true, default_value_t = 4)]
+    pub connections: usize,
+    /// Seconds of load in the rss scenario.
+    #[arg(long, global = true, default_value_t = 300)]
+    pub rss_duration: u64,
+    /// Scenarios `all` leaves out (repeatable).
+    #[arg(long, global = true, value_enum)]
+    pub skip: Vec<Scenario>,
+    /// The PostgreSQL server (trust authentication); each run creates and drops its own databases.
+    #[arg(
+        long,
+        global = true,
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
+    pub postgres: String,
+    /// The core the servers run on (`taskset -c`).
+    #[arg(long, global = true, default_value_t = 1)]
+    pub server_core: usize,
+    /// The core the load generator (and pgbench) runs on.
+    #[arg(long, global = true, default_value_t = 0)]
+    pub client_core: usize,
+}
+
+impl Options {
+    pub(crate) fn measure(&self) -> Duration {
+        Duration::from_secs(self.duration)
+    }
+
+    pub(crate) fn warm_up(&self) -> Duration {
+        Duration::from_secs(self.warmup)
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::EchoServer { listen, response } => echo::serve(listen, &response),
+        command => bench(command, cli.options),
+    };
+    match outcome {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(2),
+        Err(error) => {
+            report::progress(&format!("error: {error:#}"));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the scenarios; `false` when any run was not counted.
+fn bench(command: Command, options: Options) -> anyhow::Result<bool> {
+    // Pin before the runtime starts its threads: they inherit the main thread's affinity.
+    process::pin_self(options.client_core)?;
+    let scenarios: Vec<Scenario> = match command {
+        Command::All => Scenario::ALL
+            .into_iter()
+            .filter(|s| !options.skip.contains(s))
+            .collect(),
+        Command::GetCustomer => vec![Scenario::GetCustomer],
+        Command::ReportPayment => vec![Scenario::ReportPayment],
+        Command::PlanOptionsMixed => vec![Scenario::PlanOptionsMixed],
+        Command::Rss => vec![Scenario::Rss],
+        Command::EchoServer { .. } => unreachable!("served in main"),
+    };
+    anyhow::ensure!(
+        options.rapport.is_file(),
+        "{} is not a file: build it with `cargo build --release -p rapport` or pass --rapport",
+        options.rapport.display()
+    );
+    // One core for the generator: a single worker thread, so the generator never competes with
+    // itself for it.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let started = Instant::now();
+    let load_at_start = report::load_average();
+    let mut rows = Vec::new();
+    for scenario in scenarios {
+        report::progress(&format!(
+            "== {scenario:?} (load average {})",
+            report::load_average()
+        ));
+        let result = runtime.block_on(scenarios::run(scenario, &options));
+        match result {
+            Ok(mut produced) => rows.append(&mut produced),
+            Err(error) => {
+                report::progress(&format!("{scenario:?} FAILED: {error:#}"));
+                rows.push(report::Row::failed(scenario, &error));
+            }
+        }
+    }
+    let all_counted = rows.iter().all(|row| row.counted);
+    report::print(&rows, &options, started.elapsed(), &load_at_start);
+    Ok(all_counted)
+}
