@@ -19,7 +19,15 @@ use rapport_storage::{EmbeddedMigration, Migrations, Storage, StorageError, Stor
 
 pub use error::ReferralsError;
 pub use rules::Rules;
-pub use settings::Settings;
+pub use settings::{Settings, TrustSettings};
+
+/// Trust computed in batch (issue 23): the batch the worker runs, for tests, benchmarks and
+/// operators.
+pub mod trust {
+    pub use crate::grpc::trust::MODEL_VERSION;
+    pub use crate::grpc::trust::refresh::recompute;
+    pub use crate::store::trust::Run;
+}
 
 /// The service's name: in `rapport serve referrals`, its data file, its spans.
 pub const NAME: &str = "referrals";
@@ -75,6 +83,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "storage_probe",
         sql: rapport_storage::PROBE_MIGRATION_SQL,
     },
+    // Trust served online (issue 23): stored answers, the graph's version, the batches.
+    EmbeddedMigration {
+        version: 10,
+        description: "trust results",
+        sql: include_str!("../migrations/0010_trust_results.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.
@@ -84,6 +98,8 @@ pub enum UnitError {
     Storage(#[from] StorageError),
     #[error("invalid profiles_url")]
     ProfilesUrl(#[from] rapport_clients::ClientError),
+    #[error("invalid setting: {0}")]
+    Setting(String),
 }
 
 /// The service with the default rules and the system clock, reading customers from profiles.
@@ -101,7 +117,9 @@ pub fn unit(
     )
 }
 
-/// The service with its rules and an injected clock (tests move time).
+/// The service with its rules and an injected clock (tests move time); trust is served with the
+/// default settings and no recompute worker (so every answer is computed online until a batch
+/// runs).
 pub fn unit_with(
     server: &ServerSettings,
     storage: &StorageSettings,
@@ -109,9 +127,34 @@ pub fn unit_with(
     clock: SharedClock,
     profiles_url: impl Into<rapport_clients::Upstream>,
 ) -> Result<ServiceUnit, UnitError> {
+    let trust = TrustSettings {
+        worker: false,
+        ..TrustSettings::default()
+    };
+    unit_with_trust(server, storage, rules, clock, profiles_url, trust)
+}
+
+/// [`unit_with`] with trust's settings; with `trust.worker` the unit recomputes trust in the
+/// background.
+pub fn unit_with_trust(
+    server: &ServerSettings,
+    storage: &StorageSettings,
+    rules: Rules,
+    clock: SharedClock,
+    profiles_url: impl Into<rapport_clients::Upstream>,
+    trust: TrustSettings,
+) -> Result<ServiceUnit, UnitError> {
+    trust.validate().map_err(UnitError::Setting)?;
     let storage = Storage::open(storage)?;
     let profiles = rapport_clients::Profiles::new(profiles_url)?;
-    let api = grpc::ReferralApi::new(storage.clone(), clock.clone(), Arc::new(rules), profiles);
+    let rules = Arc::new(rules);
+    let api = grpc::ReferralApi::new(
+        storage.clone(),
+        clock.clone(),
+        rules.clone(),
+        profiles,
+        Arc::new(trust.clone()),
+    );
     let limit = server.max_message_bytes;
     let unit = ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
@@ -119,7 +162,15 @@ pub fn unit_with(
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )
-        .with_storage(storage, MIGRATIONS);
+        .with_storage(storage.clone(), MIGRATIONS);
+    let unit = if trust.worker {
+        let clock = clock.clone();
+        unit.with_worker(move |stopping| {
+            grpc::trust::refresh::run(storage, clock, rules, trust, stopping)
+        })
+    } else {
+        unit
+    };
     Ok(rapport_outbox::observe_backlog(unit, clock))
 }
 
@@ -131,12 +182,13 @@ pub fn assemble(
     clock: SharedClock,
 ) -> Result<ServiceUnit, rapport_server::BoxError> {
     let upstream = |url: &String| rapport_clients::Upstream::new(url, settings.client.clone());
-    let unit = unit_with(
+    let unit = unit_with_trust(
         &settings.server,
         &settings.storage,
         settings.rules.clone(),
         clock.clone(),
         upstream(&settings.profiles_url),
+        settings.trust.clone(),
     )?;
     Ok(rapport_clients::deliver_outbox_as_configured(
         unit,

@@ -90,10 +90,15 @@ impl ReferralApi {
                         event.event_id,
                     )
                     .await?;
+                    // Standing seeds trust and weighs vouches (even an older event that
+                    // changed nothing costs only a recompute).
+                    store::trust::graph_changed(&mut tx, now).await?;
                 }
                 Effect::Merge { duplicate } => {
                     let survivor = merges::resolve(&mut tx, event.customer_id).await?;
                     merges::merge(&mut tx, *duplicate, survivor, event.at).await?;
+                    // The duplicate's edges now start or end at the survivor.
+                    store::trust::graph_changed(&mut tx, now).await?;
                 }
                 // The erased id itself: profiles erases a live customer, never a merged one.
                 Effect::Erase => merges::erase(&mut tx, event.customer_id, event.at).await?,

@@ -5,7 +5,7 @@ mod events;
 mod referrals;
 mod rewards;
 mod seeds;
-mod trust;
+pub(crate) mod trust;
 mod vouches;
 
 use std::sync::Arc;
@@ -24,6 +24,7 @@ use crate::domain::member::Member;
 use crate::domain::standing::Standing;
 use crate::error::ReferralsError;
 use crate::rules::Rules;
+use crate::settings::TrustSettings;
 
 /// What the referral API shares: storage, the clock, the rules and profiles.
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub(crate) struct ReferralApi {
     clock: SharedClock,
     rules: Arc<Rules>,
     profiles: rapport_clients::Profiles,
+    /// How old a stored trust answer may be served.
+    trust: Arc<TrustSettings>,
 }
 
 impl ReferralApi {
@@ -40,12 +43,14 @@ impl ReferralApi {
         clock: SharedClock,
         rules: Arc<Rules>,
         profiles: rapport_clients::Profiles,
+        trust: Arc<TrustSettings>,
     ) -> Self {
         Self {
             storage,
             clock,
             rules,
             profiles,
+            trust,
         }
     }
 
@@ -66,6 +71,7 @@ impl ReferralApi {
     async fn member(&self, customer_id: Id) -> Result<Member, ReferralsError> {
         let mut member = self.read_member(customer_id).await?;
         let mut tx = self.write().await?;
+        let before = crate::store::members::get(&mut tx, customer_id).await?;
         crate::store::members::remember(
             &mut tx,
             customer_id,
@@ -74,6 +80,13 @@ impl ReferralApi {
             self.now(),
         )
         .await?;
+        // Tenure weighs a customer's vouches and seeds trust; status decides standing: either
+        // changing changes the trust graph.
+        if before
+            .is_none_or(|m| (m.customer_since, m.active) != (member.customer_since, member.active))
+        {
+            crate::store::trust::graph_changed(&mut tx, self.now()).await?;
+        }
         let inactive_since = crate::store::members::get(&mut tx, customer_id)
             .await?
             .and_then(|m| m.inactive_since);
@@ -236,4 +249,3 @@ impl ReferralService for ReferralApi {
         answer(self.ingest(r.into_inner())).await
     }
 }
-

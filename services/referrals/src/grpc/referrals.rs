@@ -333,6 +333,8 @@ impl ReferralApi {
         referral.signed_up_at = Some(signed_up_at);
         store::referrals::link_prospect(&mut tx, referral.prospect_id, referee).await?;
         store::referrals::save(&mut tx, &referral).await?;
+        // A new edge, referrer → referee: stored trust is stale from this commit.
+        store::trust::graph_changed(&mut tx, now).await?;
 
         // Fraud: the new customer against the referrer, and the referral graph around them.
         let referrer_member = self.read_member(referral.referrer_id).await?;

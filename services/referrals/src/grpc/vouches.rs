@@ -254,6 +254,10 @@ impl ReferralApi {
                 "vouch {vouch_id} was already answered"
             )));
         }
+        if vouch.status == pb::VouchStatus::Vouched {
+            // A new edge, voucher → prospect: stored trust is stale from this commit.
+            store::trust::graph_changed(&mut tx, now).await?;
+        }
         rapport_outbox::append(
             &mut tx,
             &ReferralEvent::VouchAnswered {

@@ -6,6 +6,7 @@ pub mod merges;
 pub mod referrals;
 pub mod rewards;
 pub mod standings;
+pub mod trust;
 pub mod vouches;
 
 use jiff::Timestamp;
@@ -14,6 +15,9 @@ use rapport_ids::Id;
 use crate::error::ReferralsError;
 
 pub type Conn = rapport_storage::sqlx::AnyConnection;
+
+/// Rows per read when a whole table is read (the trust graph).
+pub(crate) const READ_PAGE: usize = 10_000;
 
 pub(crate) fn micros(at: Timestamp) -> i64 {
     rapport_clock::to_unix_micros(at)

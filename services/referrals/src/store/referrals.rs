@@ -304,12 +304,25 @@ pub async fn list(
 /// Every referral (the graph for trust and ring detection).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(conn: &mut Conn) -> Result<Vec<Referral>, ReferralsError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM referrals ORDER BY referral_id"
-    )))
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(from_row).collect()
+    // In pages by key: a million raw rows at once would hold several times their parsed size.
+    let mut all = Vec::new();
+    let mut after = String::new();
+    loop {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM referrals WHERE referral_id > $1 ORDER BY referral_id LIMIT {}",
+            super::READ_PAGE
+        )))
+        .bind(&after)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            all.push(from_row(row)?);
+        }
+        match all.last() {
+            Some(last) if rows.len() == super::READ_PAGE => after = last.id.to_string(),
+            _ => return Ok(all),
+        }
+    }
 }
 
 /// When the referrer made referrals since `since` (velocity).

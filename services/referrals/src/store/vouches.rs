@@ -96,7 +96,34 @@ pub async fn by_request(
 /// Every vouch given (the trust graph's vouch edges).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn vouched(conn: &mut Conn) -> Result<Vec<Vouch>, ReferralsError> {
-    select(conn, "status = $1", VouchStatus::Vouched.as_str_name()).await
+    // In pages by key: a million raw rows at once would hold several times their parsed size.
+    let mut all = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = select_page(conn, VouchStatus::Vouched.as_str_name(), &after).await?;
+        let full = page.len() == super::READ_PAGE;
+        all.extend(page);
+        match all.last() {
+            Some(last) if full => after = last.id.to_string(),
+            _ => return Ok(all),
+        }
+    }
+}
+
+async fn select_page(
+    conn: &mut Conn,
+    status: &str,
+    after: &str,
+) -> Result<Vec<Vouch>, ReferralsError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM vouches WHERE status = $1 AND vouch_id > $2 ORDER BY vouch_id LIMIT {}",
+        super::READ_PAGE
+    )))
+    .bind(status)
+    .bind(after)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
 }
 
 /// Whether any vouch (asked, given or declined) names this prospect: a prospect exists only
@@ -136,37 +163,35 @@ async fn select(
     .bind(value)
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let text = |i: usize| row.try_get::<String, _>(i);
-            let prospect_customer = text(3)?;
-            Ok(Vouch {
-                id: id(&text(0)?)?,
-                voucher_id: id(&text(1)?)?,
-                prospect_id: id(&text(2)?)?,
-                prospect_customer_id: if prospect_customer.is_empty() {
-                    None
-                } else {
-                    Some(id(&prospect_customer)?)
-                },
-                status: VouchStatus::from_str_name(&text(4)?)
-                    .ok_or_else(|| corrupt("vouch status", "unknown"))?,
-                relationship: Relationship::from_str_name(&text(5)?)
-                    .ok_or_else(|| corrupt("relationship", "unknown"))?,
-                years_known: u32::try_from(row.try_get::<i64, _>(6)?)
-                    .map_err(|e| corrupt("years", e))?,
-                comment: text(7)?,
-                requested_by: (
-                    ActorKind::from_str_name(&text(8)?)
-                        .ok_or_else(|| corrupt("actor", "unknown"))?,
-                    text(9)?,
-                ),
-                requested_at: instant(row.try_get(10)?)?,
-                responded_at: row
-                    .try_get::<Option<i64>, _>(11)?
-                    .map(instant)
-                    .transpose()?,
-            })
-        })
-        .collect()
+    rows.iter().map(from_row).collect()
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Vouch, ReferralsError> {
+    let text = |i: usize| row.try_get::<String, _>(i);
+    let prospect_customer = text(3)?;
+    Ok(Vouch {
+        id: id(&text(0)?)?,
+        voucher_id: id(&text(1)?)?,
+        prospect_id: id(&text(2)?)?,
+        prospect_customer_id: if prospect_customer.is_empty() {
+            None
+        } else {
+            Some(id(&prospect_customer)?)
+        },
+        status: VouchStatus::from_str_name(&text(4)?)
+            .ok_or_else(|| corrupt("vouch status", "unknown"))?,
+        relationship: Relationship::from_str_name(&text(5)?)
+            .ok_or_else(|| corrupt("relationship", "unknown"))?,
+        years_known: u32::try_from(row.try_get::<i64, _>(6)?).map_err(|e| corrupt("years", e))?,
+        comment: text(7)?,
+        requested_by: (
+            ActorKind::from_str_name(&text(8)?).ok_or_else(|| corrupt("actor", "unknown"))?,
+            text(9)?,
+        ),
+        requested_at: instant(row.try_get(10)?)?,
+        responded_at: row
+            .try_get::<Option<i64>, _>(11)?
+            .map(instant)
+            .transpose()?,
+    })
 }

@@ -185,15 +185,12 @@ async fn vouch(r: &Referrals, voucher: &str, prospect_customer: &str) {
         .unwrap();
 }
 
+/// GetTrust online, checked against the batch's stored answer (the same, to the bit).
 async fn trust(r: &Referrals, customer: &str) -> pb::GetTrustResponse {
-    r.referrals
-        .clone()
-        .get_trust(pb::GetTrustRequest {
-            subject: Some(pb::get_trust_request::Subject::CustomerId(customer.into())),
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    r.trust_online_and_stored(pb::GetTrustRequest {
+        subject: Some(pb::get_trust_request::Subject::CustomerId(customer.into())),
+    })
+    .await
 }
 
 fn signal<'a>(t: &'a pb::GetTrustResponse, code: &str) -> Option<&'a pb::TrustSignal> {

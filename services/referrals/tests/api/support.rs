@@ -34,7 +34,25 @@ pub fn start_instant() -> Timestamp {
     "2026-03-02T09:00:00Z".parse().unwrap()
 }
 
+/// Trust as the API tests want it: no background worker (a test runs the batch when it
+/// chooses, with `recompute_trust`), and only exact stored answers served, so every answer
+/// reflects the calls before it.
+pub fn exact_trust() -> rapport_referrals::TrustSettings {
+    rapport_referrals::TrustSettings {
+        worker: false,
+        max_staleness_seconds: 0,
+        ..rapport_referrals::TrustSettings::default()
+    }
+}
+
 pub async fn start(database: TestDatabase) -> Referrals {
+    start_with_trust(database, exact_trust()).await
+}
+
+pub async fn start_with_trust(
+    database: TestDatabase,
+    trust: rapport_referrals::TrustSettings,
+) -> Referrals {
     let clock = Arc::new(ManualClock::new(start_instant()));
     let settings = ServerSettings::default();
     let profiles_database = TestDatabase::sqlite();
@@ -61,6 +79,7 @@ pub async fn start(database: TestDatabase) -> Referrals {
                 storage: database.settings.clone(),
                 rules: rapport_referrals::Rules::default(),
                 profiles_url: format!("http://{address}"),
+                trust: trust.clone(),
                 ..rapport_referrals::Settings::default()
             },
             clock.clone(),
@@ -123,6 +142,56 @@ impl Referrals {
         waiting
     }
 
+    /// Runs the trust batch now, as the worker would, on the service's database.
+    pub async fn recompute_trust(&self) -> rapport_referrals::trust::Run {
+        let storage = Storage::open(&self.database.settings).unwrap();
+        let run = rapport_referrals::trust::recompute(
+            &storage,
+            self.clock.now(),
+            &rapport_referrals::Rules::default(),
+            2,
+        )
+        .await
+        .unwrap();
+        storage.close().await;
+        run
+    }
+
+    /// GetTrust twice: computed online (nothing stored), then served from a batch run right
+    /// after; the two must agree to the bit on score, paths, signals and reasons (issue 23:
+    /// "same scores and reasons as the batch computation"). Returns the online answer.
+    pub async fn trust_online_and_stored(
+        &self,
+        request: rapport_proto::referrals::v1::GetTrustRequest,
+    ) -> rapport_proto::referrals::v1::GetTrustResponse {
+        self.execute("DELETE FROM trust_results").await;
+        let mut client = self.referrals.clone();
+        let online = client
+            .get_trust(request.clone())
+            .await
+            .unwrap()
+            .into_inner();
+        let run = self.recompute_trust().await;
+        let stored = client.get_trust(request).await.unwrap().into_inner();
+        assert_eq!(
+            stored.as_of.as_ref().map(|t| t.seconds),
+            Some(run.as_of.as_second()),
+            "served from the batch"
+        );
+        assert_eq!(stored.score.to_bits(), online.score.to_bits());
+        assert_eq!(trust_substance(&stored), trust_substance(&online));
+        online
+    }
+
+    /// Runs one statement on the service's database (a test's surgery).
+    pub async fn execute(&self, sql: &'static str) {
+        let storage = Storage::open(&self.database.settings).unwrap();
+        let mut tx = storage.begin_write().await.unwrap();
+        sqlx::query(sql).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        storage.close().await;
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         let storage = Storage::open(&self.database.settings).unwrap();
         let (n,): (i64,) = sqlx::query_as(sql)
@@ -166,6 +235,19 @@ impl Referrals {
             .unwrap()
             .customer_id
     }
+}
+
+/// A trust answer without what says how it was served (online, stale) and when: what a batch
+/// and an online computation of the same graph must agree on exactly.
+pub fn trust_substance(
+    t: &rapport_proto::referrals::v1::GetTrustResponse,
+) -> rapport_proto::referrals::v1::GetTrustResponse {
+    let mut t = t.clone();
+    t.reasons
+        .retain(|r| r.code != "TRUST_COMPUTED_ONLINE" && r.code != "TRUST_GRAPH_CHANGED_SINCE");
+    t.computed_at = None;
+    t.as_of = None;
+    t
 }
 
 pub fn agent(id: &str) -> common::Actor {

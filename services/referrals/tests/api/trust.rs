@@ -1,10 +1,11 @@
 //! GetTrust: vouches from long-standing customers raise a prospect's trust, with paths.
 
+use rapport_clock::Clock;
 use rapport_proto::referrals::v1 as pb;
 use rapport_storage::backend_tests;
 use rapport_storage::testing::TestDatabase;
 
-use crate::support::{Referrals, agent, start};
+use crate::support::{Referrals, agent, exact_trust, start, start_with_trust, trust_substance};
 
 async fn vouch(r: &mut Referrals, voucher: &str, prospect_customer: &str) {
     let vouch = r
@@ -44,6 +45,14 @@ async fn trust(r: &mut Referrals, customer: &str) -> pb::GetTrustResponse {
         .into_inner()
 }
 
+/// GetTrust online, checked against the batch's stored answer (the same, to the bit).
+async fn checked_trust(r: &mut Referrals, customer: &str) -> pb::GetTrustResponse {
+    r.trust_online_and_stored(pb::GetTrustRequest {
+        subject: Some(pb::get_trust_request::Subject::CustomerId(customer.into())),
+    })
+    .await
+}
+
 async fn a_vouch_from_a_long_standing_customer_raises_trust(database: TestDatabase) {
     let mut r = start(database).await;
     let elder = r.customer("Elder One", (2012, 4, 1), "").await;
@@ -53,19 +62,19 @@ async fn a_vouch_from_a_long_standing_customer_raises_trust(database: TestDataba
     let other = r.customer("Other", (2026, 2, 1), "").await;
     vouch(&mut r, &elder, &mid).await;
     vouch(&mut r, &mid, &other).await;
-    let before = trust(&mut r, &prospect).await;
+    let before = checked_trust(&mut r, &prospect).await;
     assert_eq!(before.score, 0.0, "nobody vouched yet");
     vouch(&mut r, &elder, &prospect).await;
     vouch(&mut r, &elder2, &prospect).await;
-    let after = trust(&mut r, &prospect).await;
+    let after = checked_trust(&mut r, &prospect).await;
     assert!(after.score > 0.0, "{after:?}");
     assert!(
-        after.score > trust(&mut r, &other).await.score,
+        after.score > checked_trust(&mut r, &other).await.score,
         "two long-tenure vouches beat a second-hand one"
     );
     assert!(!after.paths.is_empty());
     assert_eq!(after.model_version, "ppr-d0.85-v1");
-    let again = trust(&mut r, &prospect).await;
+    let again = checked_trust(&mut r, &prospect).await;
     assert_eq!(
         again.score.to_bits(),
         after.score.to_bits(),
@@ -85,8 +94,8 @@ async fn a_voucher_whose_vouchee_falls_behind_counts_for_less_from_then_on(datab
     vouch(&mut r, &elder2, &voucher).await;
     vouch(&mut r, &voucher, &good).await;
     vouch(&mut r, &voucher, &fallen).await;
-    let good_before = trust(&mut r, &good).await;
-    let voucher_before = trust(&mut r, &voucher).await.score;
+    let good_before = checked_trust(&mut r, &good).await;
+    let voucher_before = checked_trust(&mut r, &voucher).await.score;
     assert!(good_before.score > 0.0);
 
     // The customer the voucher vouched for closes in arrears: no longer in good standing.
@@ -118,8 +127,8 @@ async fn a_voucher_whose_vouchee_falls_behind_counts_for_less_from_then_on(datab
     r.clock.advance(jiff::SignedDuration::from_hours(24));
     vouch(&mut r, &voucher, &later).await;
 
-    let good_after = trust(&mut r, &good).await;
-    let later_trust = trust(&mut r, &later).await;
+    let good_after = checked_trust(&mut r, &good).await;
+    let later_trust = checked_trust(&mut r, &later).await;
     assert!(
         later_trust.score < good_after.score * 0.75,
         "a vouch made after the default counts for less: {} vs {}",
@@ -138,7 +147,7 @@ async fn a_voucher_whose_vouchee_falls_behind_counts_for_less_from_then_on(datab
     let earlier = last_edge_weight(&good_after, &good);
     assert!((earlier - last_edge_weight(&good_before, &good)).abs() < 1e-12);
     assert!((last_edge_weight(&later_trust, &later) - earlier * 0.5).abs() < 1e-12);
-    let voucher_after = trust(&mut r, &voucher).await;
+    let voucher_after = checked_trust(&mut r, &voucher).await;
     let signal = voucher_after
         .signals
         .iter()
@@ -177,7 +186,162 @@ async fn trust_of_an_unknown_customer_or_prospect_is_not_found(database: TestDat
     }
 }
 
+fn has_reason(t: &pb::GetTrustResponse, code: &str) -> bool {
+    t.reasons.iter().any(|r| r.code == code)
+}
+
+fn seconds(t: &pb::GetTrustResponse) -> i64 {
+    t.as_of
+        .as_ref()
+        .expect("every answer has its as_of")
+        .seconds
+}
+
+/// A small community: two elders vouch, a chain of vouches, a referral.
+async fn community(r: &mut Referrals) -> Vec<String> {
+    let elder = r.customer("Elder One", (2012, 4, 1), "").await;
+    let elder2 = r.customer("Elder Two", (2014, 9, 1), "").await;
+    let mid = r.customer("Mid Tenure", (2025, 6, 1), "").await;
+    let prospect = r.customer("Prospect", (2026, 2, 1), "").await;
+    let other = r.customer("Other", (2026, 2, 1), "").await;
+    let loner = r.customer("Loner", (2026, 2, 1), "").await;
+    vouch(r, &elder, &mid).await;
+    vouch(r, &mid, &other).await;
+    vouch(r, &elder, &prospect).await;
+    vouch(r, &elder2, &prospect).await;
+    // Met by referrals (asked to vouch, too new to), connected to nobody.
+    r.referrals
+        .request_vouch(pb::RequestVouchRequest {
+            voucher_customer_id: loner.clone(),
+            prospect: Some(pb::request_vouch_request::Prospect::ProspectCustomerId(
+                elder.clone(),
+            )),
+            requested_by: Some(agent("branch-3")),
+            request_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    vec![elder, elder2, mid, prospect, other, loner]
+}
+
+/// Issue 23: GetTrust serves the stored batch answer with its as_of, and that answer is the one
+/// the online computation gives, to the bit: same score, paths, signals and reasons.
+async fn the_batch_stores_every_answer_and_get_trust_serves_it_with_its_as_of(
+    database: TestDatabase,
+) {
+    let mut r = start(database).await;
+    let people = community(&mut r).await;
+    let mut online = Vec::new();
+    for person in &people {
+        let answer = trust(&mut r, person).await;
+        assert_eq!(seconds(&answer), r.clock.now().as_second());
+        online.push(answer);
+    }
+    assert!(
+        has_reason(&online[3], "TRUST_COMPUTED_ONLINE"),
+        "nothing stored yet, and it says so"
+    );
+    assert!(
+        !has_reason(&online[5], "TRUST_COMPUTED_ONLINE"),
+        "no connections: nothing to compute"
+    );
+
+    let batch_at = r.clock.now();
+    let run = r.recompute_trust().await;
+    assert_eq!(run.subjects, 6, "every node and every member met");
+    assert!(run.error_bound < 1e-8, "{}", run.error_bound);
+    assert_eq!(
+        r.count("SELECT COUNT(*) FROM trust_results").await,
+        6,
+        "one row per subject"
+    );
+    r.clock.advance(jiff::SignedDuration::from_mins(5));
+    for (person, online) in people.iter().zip(&online) {
+        let stored = trust(&mut r, person).await;
+        assert_eq!(
+            seconds(&stored),
+            batch_at.as_second(),
+            "as_of is the batch's"
+        );
+        assert!(!has_reason(&stored, "TRUST_COMPUTED_ONLINE"));
+        assert!(!has_reason(&stored, "TRUST_GRAPH_CHANGED_SINCE"));
+        assert_eq!(stored.score.to_bits(), online.score.to_bits());
+        assert_eq!(trust_substance(&stored), trust_substance(online));
+    }
+
+    // Someone referrals has not met, connected to nobody: answered from the batch's figures
+    // without reading the graph, exactly as the online computation would.
+    let newcomer = r.customer("Newcomer", (2026, 2, 1), "").await;
+    let quick = trust(&mut r, &newcomer).await;
+    assert_eq!(seconds(&quick), batch_at.as_second());
+    assert!(quick.signals.iter().any(|s| s.code == "NO_CONNECTIONS"));
+    r.execute("DELETE FROM trust_runs").await;
+    let online = trust(&mut r, &newcomer).await;
+    assert_eq!(seconds(&online), r.clock.now().as_second(), "computed now");
+    assert_eq!(trust_substance(&quick), trust_substance(&online));
+}
+
+/// Incremental: a vouch marks the graph changed; an exact-only reader computes online at once,
+/// a reader that tolerates staleness gets the stored answer with a reason saying it is behind,
+/// and the next (debounced) recompute converges to the batch result for the new graph.
+async fn a_change_makes_stored_trust_stale_until_the_next_batch_which_equals_a_fresh_one(
+    database: TestDatabase,
+) {
+    let tolerant = rapport_referrals::TrustSettings {
+        max_staleness_seconds: 3_600,
+        ..exact_trust()
+    };
+    let mut r = start_with_trust(database, tolerant).await;
+    let people = community(&mut r).await;
+    let (elder2, other) = (people[1].clone(), people[4].clone());
+    let first = r.recompute_trust().await;
+    let before = trust(&mut r, &other).await;
+    assert_eq!(seconds(&before), first.as_of.as_second());
+
+    r.clock.advance(jiff::SignedDuration::from_mins(1));
+    vouch(&mut r, &elder2, &other).await;
+    let stale = trust(&mut r, &other).await;
+    assert!(has_reason(&stale, "TRUST_GRAPH_CHANGED_SINCE"), "{stale:?}");
+    assert_eq!(
+        stale.score.to_bits(),
+        before.score.to_bits(),
+        "still the stored answer"
+    );
+    assert_eq!(
+        r.count("SELECT version FROM trust_graph").await,
+        first.graph_version + 1,
+        "the vouch marked the graph changed"
+    );
+
+    let second = r.recompute_trust().await;
+    assert_eq!(second.graph_version, first.graph_version + 1);
+    let updated = trust(&mut r, &other).await;
+    assert!(!has_reason(&updated, "TRUST_GRAPH_CHANGED_SINCE"));
+    assert!(
+        updated.score > before.score,
+        "a second elder's vouch raises it"
+    );
+    // The batch result for the same graph at the same moment, computed from scratch: with
+    // the stored rows gone, GetTrust computes online, which is the batch computation. The
+    // incremental result equals it within the run's error bound (here to the bit: a recompute
+    // is a full batch, deterministic).
+    r.execute("DELETE FROM trust_results").await;
+    let batch = trust(&mut r, &other).await;
+    assert!(has_reason(&batch, "TRUST_COMPUTED_ONLINE"));
+    let bound = second.error_bound;
+    assert!(
+        (updated.score - batch.score).abs() <= bound,
+        "{} vs {} (bound {bound})",
+        updated.score,
+        batch.score
+    );
+    assert_eq!(updated.score.to_bits(), batch.score.to_bits());
+    assert_eq!(trust_substance(&updated), trust_substance(&batch));
+}
+
 backend_tests!(
+    the_batch_stores_every_answer_and_get_trust_serves_it_with_its_as_of,
+    a_change_makes_stored_trust_stale_until_the_next_batch_which_equals_a_fresh_one,
     trust_of_an_unknown_customer_or_prospect_is_not_found,
     a_vouch_from_a_long_standing_customer_raises_trust,
     a_voucher_whose_vouchee_falls_behind_counts_for_less_from_then_on

@@ -1,7 +1,7 @@
 //! The strongest chains of trust from pre-trusted customers to a target, searched backwards.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BinaryHeap, HashMap};
 
 use super::{Graph, MAX_PATH_DEPTH, NodeId, PATH_SEARCH_BUDGET};
 
@@ -92,7 +92,9 @@ pub fn strongest_paths(
     }
 
     // Backward BFS; ball-local edges (local truster, weight) per expanded node.
-    let mut local_of: BTreeMap<NodeId, u32> = BTreeMap::new();
+    // Looked up, never iterated, so a hash map keeps the search deterministic; it is faster than
+    // a B-tree on the thousands of nodes a six-link ball holds (the batch explains everyone).
+    let mut local_of: HashMap<NodeId, u32> = HashMap::new();
     let mut ball: Vec<NodeId> = vec![target];
     let mut distance: Vec<usize> = vec![0];
     let mut edge_offsets: Vec<usize> = vec![0];
