@@ -7,10 +7,13 @@
 //! - PostgreSQL: one pool; an optional schema per service (`search_path`), so the services can
 //!   share one database in small deployments.
 //! - Migrations are embedded in each service's binary and run at start ([`Migrations`]).
+//! - [`ReadCache`]: hot entities read through a small cache that every commit makes stale,
+//!   on SQLite only (one process owns the file; PostgreSQL is shared by replicas).
 
 pub mod health;
 mod integrity;
 mod migrations;
+mod read_cache;
 mod service_error;
 mod settings;
 mod store;
@@ -22,6 +25,7 @@ pub use integrity::{
     CheckNotFinished, DamagedDatabase, IntegrityReport, check_before_serving, integrity_check,
 };
 pub use migrations::{EmbeddedMigration, Migrations};
+pub use read_cache::ReadCache;
 pub use service_error::ServiceError;
 pub use settings::{Backend, PostgresTls, PostgresTlsMode, StorageSettings};
 pub use store::{PoolUse, Storage, StorageError, WriteTransaction};

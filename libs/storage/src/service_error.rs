@@ -110,6 +110,9 @@ mod tests {
         );
         let corrupt: Status = ServiceError::Corrupt("bad json in plan p1".into()).into();
         assert_eq!(corrupt.code(), Code::Internal);
-        assert!(!corrupt.message().contains("p1"), "internals stay in the log");
+        assert!(
+            !corrupt.message().contains("p1"),
+            "internals stay in the log"
+        );
     }
 }

@@ -7,6 +7,7 @@ use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Connection};
 
 use crate::health::{self, StorageHealth};
 use crate::migrations::Migrations;
+use crate::read_cache::WriteGeneration;
 use crate::settings::{Backend, StorageSettings, is_plain_identifier};
 pub use rapport_errors::Fault;
 
@@ -16,6 +17,7 @@ pub use rapport_errors::Fault;
 pub struct WriteTransaction {
     inner: sqlx::Transaction<'static, Any>,
     health: StorageHealth,
+    generation: WriteGeneration,
 }
 
 impl std::fmt::Debug for WriteTransaction {
@@ -49,6 +51,9 @@ impl WriteTransaction {
         }
         .await
         .map_err(StorageError::from);
+        // A failed COMMIT may still have committed (an I/O error after the WAL write): either
+        // way no read cached before it may be served after it.
+        self.generation.bump();
         match outcome {
             Ok(()) => {
                 self.health.write_succeeded();
@@ -210,6 +215,8 @@ pub struct Storage {
     /// How long the start-up `quick_check` of a SQLite file may take.
     integrity_check_timeout: Duration,
     health: StorageHealth,
+    /// Bumped by every commit through this storage and its clones ([`crate::ReadCache`]).
+    write_generation: WriteGeneration,
 }
 
 impl Storage {
@@ -242,6 +249,7 @@ impl Storage {
                         settings.integrity_check_timeout_ms,
                     ),
                     health: StorageHealth::default(),
+                    write_generation: WriteGeneration::default(),
                 })
             }
             Backend::Postgres => {
@@ -264,6 +272,7 @@ impl Storage {
                     sqlite_path: None,
                     integrity_check_timeout: Duration::ZERO,
                     health: StorageHealth::default(),
+                    write_generation: WriteGeneration::default(),
                 })
             }
         }
@@ -333,6 +342,11 @@ impl Storage {
         }
     }
 
+    /// Counts this storage's commits, for [`crate::ReadCache`].
+    pub(crate) fn write_generation(&self) -> &WriteGeneration {
+        &self.write_generation
+    }
+
     /// The pool for reads (outside a write transaction).
     pub fn reader(&self) -> &AnyPool {
         &self.reader
@@ -350,6 +364,7 @@ impl Storage {
             Ok(inner) => Ok(WriteTransaction {
                 inner,
                 health: self.health.clone(),
+                generation: self.write_generation.clone(),
             }),
             Err(error) => {
                 let error = StorageError::from(error);
@@ -370,7 +385,10 @@ impl Storage {
             .execute(&self.writer)
             .await?;
         }
-        migrations.migrator().run(&self.writer).await?;
+        let migrated = migrations.migrator().run(&self.writer).await;
+        // A migration may rewrite rows (a backfill); it commits outside `begin_write`.
+        self.write_generation.bump();
+        migrated?;
         Ok(())
     }
 
@@ -457,6 +475,15 @@ fn sqlite_pool(max_connections: u32, acquire_timeout: Duration) -> AnyPoolOption
                 // Durable at every checkpoint; in WAL mode NORMAL loses no committed transaction
                 // on an application crash.
                 sqlx::query("PRAGMA synchronous = NORMAL")
+                    .execute(&mut *connection)
+                    .await?;
+                // A small page cache (SQLite's default is 2 MiB per connection): `rapport dev`
+                // holds four databases of up to nine connections each, and their caches filling
+                // up were most of its memory growth under mixed load: 90 s of `rapport-bench rss`
+                // ended at 95 MiB with the default, 80 with 512 KiB, 57 with 128 KiB, at the
+                // same calls/s (issue 23). A page not cached is a pread from the OS's cache.
+                // mmap_size was no faster, and counts the mapped file in RSS once per connection.
+                sqlx::query("PRAGMA cache_size = -128")
                     .execute(&mut *connection)
                     .await?;
                 Ok(())

@@ -58,6 +58,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "storage_probe",
         sql: rapport_storage::PROBE_MIGRATION_SQL,
     },
+    // Name search by key instead of a scan (issue 23), backfilled from the stored folded names.
+    EmbeddedMigration {
+        version: 7,
+        description: "customer_name_keys",
+        sql: include_str!("../migrations/0007_customer_name_keys.sql"),
+    },
 ]);
 
 /// The service as the server bootstrap runs it, on its own or inside `rapport dev`.

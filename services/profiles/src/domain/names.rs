@@ -1,6 +1,8 @@
 //! Search folding for customer names: "stefan" finds "Ștefan" (DESIGN: SearchCustomers ignores
 //! case and diacritics). The folded form is a search key stored beside the name, never shown.
 
+use std::collections::BTreeSet;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
@@ -56,6 +58,65 @@ pub fn fold_for_search(text: &str) -> String {
         }
     }
     folded
+}
+
+/// How many leading characters of a word a name key holds. Every prefix up to this length is a
+/// key, so a query word finds its candidates with one equality lookup (collation-proof on
+/// PostgreSQL, ordered by customer id for keyset paging); a longer query word is looked up by
+/// its first `NAME_KEY_CHARS` characters and checked against the folded name.
+pub const NAME_KEY_CHARS: usize = 6;
+
+/// The name keys of a folded name (a [`fold_for_search`] result): every prefix of every word, up
+/// to [`NAME_KEY_CHARS`] characters. A query word matches a name when it begins one of the
+/// name's words, so its key ([`query_key`]) is among these. The migration that backfills keys
+/// (0007) computes the same set in SQL; the two must agree.
+///
+/// Scripts written without spaces between words (Han, kana, Hangul, Thai, ...) have no word
+/// starts to go by: "민준" must find "김민준" and "小龍" must find "李小龍", as the substring
+/// search before the index did. In those scripts every character starts keys of its own.
+pub fn name_keys(search_name: &str) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for word in search_name.split(' ').filter(|w| !w.is_empty()) {
+        for (start, c) in word.char_indices() {
+            if start > 0 && !is_unspaced(c) {
+                continue;
+            }
+            let mut key = String::new();
+            for c in word[start..].chars().take(NAME_KEY_CHARS) {
+                key.push(c);
+                keys.insert(key.clone());
+            }
+        }
+    }
+    keys
+}
+
+/// Whether `c` belongs to a script written without spaces between words, where a query word
+/// may begin anywhere in a name's word: CJK ideographs, kana, Hangul, and the Southeast Asian
+/// scripts (Thai, Lao, Myanmar, Khmer).
+pub fn is_unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{0E00}'..='\u{0EFF}' // Thai, Lao
+        | '\u{1000}'..='\u{109F}' // Myanmar
+        | '\u{1100}'..='\u{11FF}' // Hangul Jamo
+        | '\u{1780}'..='\u{17FF}' // Khmer
+        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+        | '\u{3130}'..='\u{318F}' // Hangul compatibility Jamo
+        | '\u{31F0}'..='\u{31FF}' // Katakana phonetic extensions
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{AC00}'..='\u{D7AF}' // Hangul syllables
+        | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
+        | '\u{20000}'..='\u{3FFFF}' // CJK extensions B onwards
+    )
+}
+
+/// The key a folded query word is looked up by: its first [`NAME_KEY_CHARS`] characters.
+pub fn query_key(word: &str) -> &str {
+    match word.char_indices().nth(NAME_KEY_CHARS) {
+        Some((end, _)) => &word[..end],
+        None => word,
+    }
 }
 
 /// Escapes `\`, `%` and `_` so that `text` matches itself literally inside a SQL
@@ -224,5 +285,46 @@ mod tests {
         assert_eq!(escape_like(r"50%_off\now"), r"50\%\_off\\now");
         assert_eq!(escape_like("stefan"), "stefan");
         assert_eq!(escape_like(""), "");
+    }
+
+    #[test]
+    fn name_keys_are_the_first_characters_of_every_word() {
+        let keys: Vec<String> = name_keys("ana maria popescu").into_iter().collect();
+        assert_eq!(
+            keys,
+            [
+                "a", "an", "ana", "m", "ma", "mar", "mari", "maria", "p", "po", "pop", "pope",
+                "popes", "popesc"
+            ]
+        );
+        assert!(name_keys("").is_empty());
+        // Characters, not bytes: a key never splits a letter.
+        assert!(name_keys("李小龍").contains("李小"));
+        // Scripts without spaces: every character starts keys, so a given name is found.
+        assert!(name_keys("李小龍").contains("小龍"));
+        assert!(name_keys("김민준").contains("민준"));
+        assert!(name_keys("やまだ たろう").contains("まだ"));
+        // Spaced scripts only at word starts.
+        assert!(!name_keys("popescu").contains("escu"));
+        assert!(!name_keys("дмитрий").contains("митрий"));
+        assert!(name_keys("дмитрий").contains("дмитри"));
+    }
+
+    #[test]
+    fn a_query_word_is_looked_up_by_a_key_its_name_holds() {
+        assert_eq!(query_key("popescu"), "popesc");
+        assert_eq!(query_key("ion"), "ion");
+        assert_eq!(query_key("ştefan"), "ştefan");
+        assert_eq!(query_key("lukasiewicz"), "lukasi");
+        // Six characters, not bytes: a Devanagari word keeps its marks.
+        assert_eq!(query_key("हिन्दीभाषा"), "हिन्दी");
+        for (name, query) in [
+            ("ana maria popescu", "popes"),
+            ("δημητρησ παπαδοπουλοσ", "παπα"),
+            ("jan lukasiewicz", "lukasiewicz"),
+        ] {
+            let folded = fold_for_search(query);
+            assert!(name_keys(name).contains(query_key(&folded)), "{query}");
+        }
     }
 }

@@ -261,8 +261,9 @@ impl ProfileApi {
         let view = convert::view("view", request.view, &mut validation);
         validation.clone().finish()?;
         let customer_id = customer_id.ok_or(ProfilesError::Invalid(validation))?;
-        let mut conn = self.read().await?;
-        let customer = store::customers::resolve(&mut conn, customer_id, view)
+        let customer = self
+            .resolved
+            .resolve(&self.storage, customer_id, view)
             .await?
             .ok_or_else(|| not_found(customer_id))?;
         Ok(pb::GetCustomerResponse {
@@ -419,12 +420,7 @@ impl ProfileApi {
 
         let mut conn = self.read().await?;
         let ids = store::customers::search(&mut conn, &criteria, after, page.fetch_limit()).await?;
-        let mut customers = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(customer) = store::customers::load(&mut conn, id, view).await? {
-                customers.push(customer);
-            }
-        }
+        let customers = store::customers::load_many(&mut conn, &ids, view).await?;
         let (customers, page) = page.finish(customers, |c| vec![c.id.to_string()]);
         Ok(pb::SearchCustomersResponse {
             customers: customers.iter().map(|c| customer_to_pb(c, view)).collect(),

@@ -6,7 +6,10 @@ mod care;
 mod convert;
 mod customers;
 mod lifecycle;
+mod read_cache;
 mod timeline;
+
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use rapport_clock::SharedClock;
@@ -26,11 +29,18 @@ use crate::store::{self, Conn};
 pub(crate) struct ProfileApi {
     storage: Storage,
     clock: SharedClock,
+    /// What `GetCustomer` answers with, cached between commits on SQLite.
+    resolved: Arc<read_cache::ResolvedCustomers>,
 }
 
 impl ProfileApi {
     pub(crate) fn new(storage: Storage, clock: SharedClock) -> Self {
-        Self { storage, clock }
+        let resolved = Arc::new(read_cache::ResolvedCustomers::new(&storage));
+        Self {
+            storage,
+            clock,
+            resolved,
+        }
     }
 
     fn now(&self) -> Timestamp {
@@ -207,4 +217,3 @@ impl ProfileService for ProfileApi {
         answer(self.erase(r.into_inner())).await
     }
 }
-

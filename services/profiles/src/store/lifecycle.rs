@@ -111,6 +111,8 @@ pub async fn merge(
     .execute(&mut *conn)
     .await
     ?;
+    // Search never finds a merged-away id (issue 23): its name keys go with the merge.
+    super::customers::forget_name_keys(conn, duplicate).await?;
     sqlx::query(
         "UPDATE customers SET status = 'merged', merged_into = $1, updated_at_micros = $3 WHERE customer_id = $2",
     )
@@ -202,6 +204,8 @@ pub async fn erase(
     now: Timestamp,
 ) -> Result<(), ProfilesError> {
     let c = customer_id.to_string();
+    // The name keys are derived from the names being erased (issue 23).
+    super::customers::forget_name_keys(conn, customer_id).await?;
     sqlx::query(
         "UPDATE customers SET legal_name = $2, preferred_name = '', search_name = '', addresses = '[]', \
          status = 'erased', updated_at_micros = $3, erased_at_micros = $3 WHERE customer_id = $1",

@@ -6,5 +6,6 @@
 mod care;
 mod customers;
 mod lifecycle;
+mod search;
 mod support;
 mod timeline;

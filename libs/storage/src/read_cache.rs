@@ -1,0 +1,234 @@
+//! A small read-through cache for hot entities, embedded (SQLite) mode only (issue 23).
+//!
+//! Every in-process write commits through [`crate::WriteTransaction::commit`] (migrations too),
+//! which bumps the storage's write generation. An entry is tagged with the generation read
+//! *before* the database read it holds, and is served only while that generation is still
+//! current: a value read before a commit can never be served after that commit returns.
+//! On PostgreSQL the cache never holds anything: several replicas write to one database and
+//! no process sees the others' commits.
+//!
+//! A commit from outside the process (`sqlite3` on the file, another `rapport` command, or a
+//! second [`crate::Storage`] over the same file) is seen too: the stamp an entry is tagged with
+//! also holds the header of the WAL index (`<file>-shm`), which SQLite rewrites on every commit
+//! of any connection (its change counter, last frame and checksums; sqlite.org/walformat.html,
+//! "the WAL-index header"). Reading it is one `pread`, no database round trip. When the file
+//! cannot be read the cache steps aside and every read goes to the database.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::{Backend, Storage};
+
+/// Counts the commits of one storage (shared by its clones).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WriteGeneration(Arc<AtomicU64>);
+
+impl WriteGeneration {
+    pub(crate) fn current(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// After a commit (or a failed one, which may have committed): every cached read is stale.
+    pub(crate) fn bump(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// At most `capacity` values by key, read through from the database; see the module docs.
+/// Eviction is CLOCK (second chance): a hit marks its entry, the hand spares a marked entry once.
+pub struct ReadCache<K, V> {
+    /// `None` on PostgreSQL: nothing is cached.
+    generation: Option<WriteGeneration>,
+    /// The WAL index whose header changes with every commit of any connection.
+    wal_index: Option<PathBuf>,
+    capacity: usize,
+    entries: Mutex<Entries<K, V>>,
+}
+
+impl<K, V> std::fmt::Debug for ReadCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadCache")
+            .field("enabled", &self.generation.is_some())
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the database looked like when a value was read: this process's commit count and the
+/// WAL index's header. Equal stamps mean no commit in between, from here or elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    generation: u64,
+    wal_index_header: [u8; WAL_INDEX_HEADER_BYTES],
+}
+
+/// The WAL-index header (`WalIndexHdr`, 48 bytes, at the start of the `-shm` file).
+const WAL_INDEX_HEADER_BYTES: usize = 48;
+
+struct Entries<K, V> {
+    /// The stamp every entry was read at; entries of another one are dropped whole.
+    stamp: Option<Stamp>,
+    index: HashMap<K, usize>,
+    slots: Vec<Slot<K, V>>,
+    hand: usize,
+}
+
+struct Slot<K, V> {
+    key: K,
+    value: V,
+    referenced: bool,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
+    /// A cache of at most `capacity` entries over `storage`'s commits; holds nothing on
+    /// PostgreSQL or with a capacity of 0.
+    pub fn new(storage: &Storage, capacity: usize) -> Self {
+        let enabled = storage.backend() == Backend::Sqlite && capacity > 0;
+        let wal_index = storage.sqlite_path().map(|path| {
+            let mut name = path.as_os_str().to_owned();
+            name.push("-shm");
+            PathBuf::from(name)
+        });
+        Self {
+            generation: enabled.then(|| storage.write_generation().clone()),
+            wal_index,
+            capacity,
+            entries: Mutex::new(Entries {
+                stamp: None,
+                index: HashMap::with_capacity(if enabled { capacity } else { 0 }),
+                slots: Vec::new(),
+                hand: 0,
+            }),
+        }
+    }
+
+    /// Whether this cache holds anything at all (SQLite, a capacity above 0).
+    pub fn is_enabled(&self) -> bool {
+        self.generation.is_some()
+    }
+
+    /// How many entries it holds now (stale ones included until they are dropped).
+    pub fn len(&self) -> usize {
+        self.lock().slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value under `key` if one read since the last commit holds it; otherwise `load`'s,
+    /// kept when `load` finds one. Errors and `None` are not kept.
+    pub async fn get_or_load<E>(
+        &self,
+        key: K,
+        load: impl Future<Output = Result<Option<V>, E>>,
+    ) -> Result<Option<V>, E> {
+        // Before the read: a commit between here and the insert makes the value stale.
+        let Some(read_at) = self.stamp() else {
+            return load.await;
+        };
+        if let Some(value) = self.lookup(&key, read_at) {
+            return Ok(Some(value));
+        }
+        let loaded = load.await?;
+        if let Some(value) = &loaded
+            && let Some(now) = self.stamp()
+        {
+            self.insert(key, value.clone(), read_at, now);
+        }
+        Ok(loaded)
+    }
+
+    /// The database's stamp now; `None` when nothing may be cached (PostgreSQL, a capacity of 0,
+    /// or a WAL index that cannot be read).
+    fn stamp(&self) -> Option<Stamp> {
+        use std::os::unix::fs::FileExt;
+        let generation = self.generation.as_ref()?.current();
+        // Opened on every read, not kept: SQLite deletes and recreates the file when the last
+        // connection closes, and a kept handle would watch the deleted one.
+        let file = std::fs::File::open(self.wal_index.as_ref()?).ok()?;
+        let mut wal_index_header = [0; WAL_INDEX_HEADER_BYTES];
+        file.read_exact_at(&mut wal_index_header, 0).ok()?;
+        Some(Stamp {
+            generation,
+            wal_index_header,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<K, V>> {
+        // A panic while holding the lock leaves consistent entries (no step can panic halfway
+        // through an update that matters): keep using them.
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lookup(&self, key: &K, current: Stamp) -> Option<V> {
+        let mut entries = self.lock();
+        if entries.stamp != Some(current) {
+            entries.move_to(current);
+            return None;
+        }
+        let slot = *entries.index.get(key)?;
+        let slot = &mut entries.slots[slot];
+        slot.referenced = true;
+        Some(slot.value.clone())
+    }
+
+    fn insert(&self, key: K, value: V, read_at: Stamp, current: Stamp) {
+        if read_at != current {
+            // A commit since the read: the value may already be stale.
+            return;
+        }
+        let mut entries = self.lock();
+        if entries.stamp != Some(current) {
+            entries.move_to(current);
+        }
+        if let Some(&slot) = entries.index.get(&key) {
+            entries.slots[slot].value = value;
+            return;
+        }
+        let slot = Slot {
+            key: key.clone(),
+            value,
+            referenced: false,
+        };
+        if entries.slots.len() < self.capacity {
+            entries.slots.push(slot);
+            let at = entries.slots.len() - 1;
+            entries.index.insert(key, at);
+            return;
+        }
+        let victim = entries.victim();
+        let old = std::mem::replace(&mut entries.slots[victim], slot);
+        entries.index.remove(&old.key);
+        entries.index.insert(key, victim);
+    }
+}
+
+impl<K, V> Entries<K, V> {
+    /// Drops every entry: they were read at another stamp than `stamp`. (A slow caller holding
+    /// an older stamp may move the entries back to it; nothing is served wrongly, since a value
+    /// is kept only when the stamp was the same before and after its read, and served only
+    /// while the stamp is still that one.)
+    fn move_to(&mut self, stamp: Stamp) {
+        self.stamp = Some(stamp);
+        self.index.clear();
+        self.slots.clear();
+        self.hand = 0;
+    }
+
+    /// The slot the CLOCK hand stops at: the first not referenced since the hand last passed.
+    fn victim(&mut self) -> usize {
+        loop {
+            let at = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            let slot = &mut self.slots[at];
+            if !slot.referenced {
+                return at;
+            }
+            slot.referenced = false;
+        }
+    }
+}
