@@ -51,6 +51,8 @@ fn failed(error: &AuditError) -> Status {
         AuditError::Storage(storage) => storage.fault().status(error),
         // Other writers kept winning the race for the head: busy, safe to retry.
         AuditError::Contended(_) => rapport_errors::Fault::Unavailable.status(error),
+        // Written with other appends: judged by what failed them.
+        AuditError::Batch(cause) => failed(cause),
         _ => rapport_errors::Fault::Bug.status(error),
     }
 }

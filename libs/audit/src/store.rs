@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
-use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
+use std::sync::Mutex;
+
+use rapport_storage::sqlx::{self, AnyConnection, AssertSqlSafe, Row};
 use rapport_storage::{Storage, StorageError};
+use tokio::sync::oneshot;
 
 use crate::chain::{self, Entry, GENESIS, NewEntry, Verification, Verifier};
 
@@ -17,6 +20,11 @@ pub enum AuditError {
     Contended(u32),
     #[error("a pending audit entry is not the JSON this version writes")]
     Pending(#[source] serde_json::Error),
+    /// The append was written with others in one transaction, which failed.
+    #[error("the audit append written with this one failed")]
+    Batch(#[source] Arc<AuditError>),
+    #[error("the audit append stopped before it answered")]
+    Interrupted,
 }
 
 impl From<sqlx::Error> for AuditError {
@@ -25,13 +33,77 @@ impl From<sqlx::Error> for AuditError {
     }
 }
 
-/// Appends to and reads one service's trail. Clones share one append lock, so one process
-/// appends in turn; other processes on the same database are kept in order by the primary key
-/// (a lost race is retried on the new head).
+/// Appends to and reads one service's trail. Clones share one append turn: callers that arrive
+/// while an append is being written queue, and the next turn writes all of them in one
+/// transaction, one after the other in the one chain (group commit: the chain needs its entries
+/// in order, not a transaction each). Other processes on the same database are kept in order by
+/// the primary key (a lost race is retried on the new head).
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     storage: Storage,
     appending: Arc<tokio::sync::Mutex<()>>,
+    queue: Arc<Mutex<Vec<Queued>>>,
+    /// The head this process last appended (seq, hash): the next append builds on it without
+    /// reading it back. Cleared whenever an append fails, so a head another process moved is
+    /// read again (its insert then loses on the primary key).
+    head: Arc<Mutex<Option<(i64, String)>>>,
+}
+
+/// An append waiting for its turn.
+#[derive(Debug)]
+struct Queued {
+    entry: NewEntry,
+    targets: String,
+    settle: Settlement,
+    reply: oneshot::Sender<Result<Option<Entry>, AuditError>>,
+}
+
+/// [`Settle`], owned by a queued append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Settlement {
+    Nothing,
+    Finished(String),
+    Abandoned(String),
+}
+
+/// The most appends one transaction writes; more wait for the next turn.
+const MOST_PER_TURN: usize = 64;
+
+/// Rows per multi-row statement: a batch is written in these sizes (its binary digits), so a
+/// handful of prepared statements serve every batch size.
+const CHUNKS: [usize; 6] = [32, 16, 8, 4, 2, 1];
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// `count` rows of `columns` placeholders, numbered from 1.
+fn placeholders(count: usize, columns: usize) -> String {
+    (0..count)
+        .map(|row| {
+            let numbers: Vec<String> = (1..=columns)
+                .map(|column| format!("${}", row * columns + column))
+                .collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `items` cut into the sizes of [`CHUNKS`].
+fn chunked<T>(items: &[T]) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    let mut rest = items;
+    for size in CHUNKS {
+        while rest.len() >= size {
+            let (chunk, tail) = rest.split_at(size);
+            chunks.push(chunk);
+            rest = tail;
+        }
+    }
+    chunks
 }
 
 /// What an append settles besides adding its entry.
@@ -157,6 +229,8 @@ impl AuditLog {
         Self {
             storage,
             appending: Arc::new(tokio::sync::Mutex::new(())),
+            queue: Arc::default(),
+            head: Arc::default(),
         }
     }
 
@@ -231,68 +305,133 @@ impl AuditLog {
         entry: &NewEntry,
         settle: Settle<'_>,
     ) -> Result<Option<Entry>, AuditError> {
-        let _turn = self.appending.lock().await;
         let targets = serde_json::to_string(&entry.targets).map_err(AuditError::Targets)?;
+        let settle = match settle {
+            Settle::Nothing => Settlement::Nothing,
+            Settle::Finished(key) => Settlement::Finished(key.to_owned()),
+            Settle::Abandoned(key) => Settlement::Abandoned(key.to_owned()),
+        };
+        let (reply, answer) = oneshot::channel();
+        lock(&self.queue).push(Queued {
+            entry: entry.clone(),
+            targets,
+            settle,
+            reply,
+        });
+        let turn = Arc::clone(&self.appending).lock_owned().await;
+        let batch: Vec<Queued> = {
+            let mut queue = lock(&self.queue);
+            let take = queue.len().min(MOST_PER_TURN);
+            queue.drain(..take).collect()
+        };
+        if batch.is_empty() {
+            // An earlier turn wrote this append with its own.
+            drop(turn);
+        } else {
+            // Written by a task of its own that keeps the turn: a caller that goes away (a
+            // client hanging up) must not cut off the appends queued behind it.
+            let log = self.clone();
+            let write = async move {
+                log.write_batch(batch).await;
+                drop(turn);
+            };
+            tokio::spawn(tracing::Instrument::in_current_span(write));
+        }
+        answer.await.unwrap_or(Err(AuditError::Interrupted))
+    }
+
+    /// Writes a turn's appends and answers each.
+    async fn write_batch(&self, batch: Vec<Queued>) {
+        let written = self.write_entries(&batch).await;
+        match written {
+            Ok(entries) => {
+                for (queued, entry) in batch.into_iter().zip(entries) {
+                    let _ = queued.reply.send(Ok(entry));
+                }
+            }
+            Err(error) if batch.len() == 1 => {
+                if let Some(queued) = batch.into_iter().next() {
+                    let _ = queued.reply.send(Err(error));
+                }
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                for queued in batch {
+                    let _ = queued
+                        .reply
+                        .send(Err(AuditError::Batch(Arc::clone(&error))));
+                }
+            }
+        }
+    }
+
+    /// One transaction: the pending halves the appends settle go, and their entries follow the
+    /// head in queue order. An abandoned call's entry whose pending half another process settled
+    /// first is left out (`None`).
+    async fn write_entries(&self, batch: &[Queued]) -> Result<Vec<Option<Entry>>, AuditError> {
         for attempt in 0..TRIES {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt)).await;
             }
             let mut tx = self.storage.begin_write().await?;
-            match settle {
-                Settle::Nothing => {}
-                Settle::Finished(key) | Settle::Abandoned(key) => {
-                    let deleted = sqlx::query("DELETE FROM audit_pending WHERE call_key = $1")
-                        .bind(key)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                    if deleted == 0 && matches!(settle, Settle::Abandoned(_)) {
-                        tx.rollback().await?;
-                        return Ok(None);
-                    }
+            let settled = settle_pending(&mut tx, batch).await;
+            let keep = match settled {
+                Ok(keep) => keep,
+                Err(error) => {
+                    *lock(&self.head) = None;
+                    return Err(error);
                 }
-            }
-            let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-            let (seq, previous_hash) = match head {
-                Some(row) => (row.try_get::<i64, _>(0)? + 1, row.try_get::<String, _>(1)?),
-                None => (1, GENESIS.to_owned()),
             };
-            let hash = chain::hash(seq, entry, &previous_hash);
-            let inserted = sqlx::query(
-                "INSERT INTO audit_log (seq, recorded_at_micros, actor, role, rpc, targets, outcome, trace_id, previous_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(seq)
-            .bind(entry.recorded_at_micros)
-            .bind(&entry.actor)
-            .bind(&entry.role)
-            .bind(&entry.rpc)
-            .bind(&targets)
-            .bind(&entry.outcome)
-            .bind(&entry.trace_id)
-            .bind(&previous_hash)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await;
-            match inserted.map_err(StorageError::from) {
-                Ok(_) => {
-                    tx.commit().await?;
-                    return Ok(Some(Entry {
-                        seq,
-                        entry: entry.clone(),
-                        previous_hash,
-                        hash,
-                    }));
+            if !keep.contains(&true) {
+                tx.rollback().await?;
+                return Ok(vec![None; batch.len()]);
+            }
+            let cached = lock(&self.head).clone();
+            let (mut seq, mut previous_hash) = match cached {
+                Some(head) => head,
+                None => read_head(&mut tx).await?,
+            };
+            let mut entries = Vec::with_capacity(batch.len());
+            for (queued, kept) in batch.iter().zip(&keep) {
+                if !kept {
+                    entries.push(None);
+                    continue;
                 }
-                // Another process appended entry `seq` first: build on its entry instead. Roll
+                seq += 1;
+                let hash = chain::hash(seq, &queued.entry, &previous_hash);
+                entries.push(Some(Entry {
+                    seq,
+                    entry: queued.entry.clone(),
+                    previous_hash: std::mem::replace(&mut previous_hash, hash.clone()),
+                    hash,
+                }));
+            }
+            let rows: Vec<(&Entry, &str)> = batch
+                .iter()
+                .zip(&entries)
+                .filter_map(|(queued, entry)| entry.as_ref().map(|e| (e, queued.targets.as_str())))
+                .collect();
+            let inserted = insert_entries(&mut tx, &rows).await;
+            match inserted.map_err(StorageError::from) {
+                Ok(()) => {
+                    if let Err(error) = tx.commit().await {
+                        *lock(&self.head) = None;
+                        return Err(error.into());
+                    }
+                    *lock(&self.head) = Some((seq, previous_hash));
+                    return Ok(entries);
+                }
+                // Another process appended after our head: build on its entries instead. Roll
                 // back now: a dropped transaction gives its connection back only later.
                 Err(error) if error.is_unique_violation() => {
+                    *lock(&self.head) = None;
                     tx.rollback().await?;
                     continue;
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => {
+                    *lock(&self.head) = None;
+                    return Err(error.into());
+                }
             }
         }
         Err(AuditError::Contended(TRIES))
@@ -391,4 +530,87 @@ fn escape_like(text: &str) -> String {
         escaped.push(c);
     }
     escaped
+}
+
+/// Deletes the pending halves the batch settles: those of finished calls in as few statements as
+/// the batch's size allows, an abandoned call's on its own (its entry is kept only if the half
+/// was still there). Which entries to keep.
+async fn settle_pending(
+    conn: &mut AnyConnection,
+    batch: &[Queued],
+) -> Result<Vec<bool>, AuditError> {
+    let finished: Vec<&str> = batch
+        .iter()
+        .filter_map(|queued| match &queued.settle {
+            Settlement::Finished(key) => Some(key.as_str()),
+            Settlement::Nothing | Settlement::Abandoned(_) => None,
+        })
+        .collect();
+    for keys in chunked(&finished) {
+        let numbers: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+        // Only placeholders are formatted in; the keys are bound.
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM audit_pending WHERE call_key IN ({})",
+            numbers.join(", ")
+        )));
+        for key in keys {
+            query = query.bind(*key);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let mut keep = Vec::with_capacity(batch.len());
+    for queued in batch {
+        keep.push(match &queued.settle {
+            Settlement::Abandoned(key) => {
+                sqlx::query("DELETE FROM audit_pending WHERE call_key = $1")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                    == 1
+            }
+            Settlement::Nothing | Settlement::Finished(_) => true,
+        });
+    }
+    Ok(keep)
+}
+
+/// The last entry's seq and hash (0 and the genesis value for an empty trail).
+async fn read_head(conn: &mut AnyConnection) -> Result<(i64, String), AuditError> {
+    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match head {
+        Some(row) => (row.try_get::<i64, _>(0)?, row.try_get::<String, _>(1)?),
+        None => (0, GENESIS.to_owned()),
+    })
+}
+
+/// Inserts entries (with their targets' JSON), a chunk a statement.
+async fn insert_entries(
+    conn: &mut AnyConnection,
+    rows: &[(&Entry, &str)],
+) -> Result<(), sqlx::Error> {
+    for chunk in chunked(rows) {
+        // Only placeholders are formatted in; the values are bound.
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+            placeholders(chunk.len(), 10)
+        )));
+        for (entry, targets) in chunk {
+            query = query
+                .bind(entry.seq)
+                .bind(entry.entry.recorded_at_micros)
+                .bind(entry.entry.actor.clone())
+                .bind(entry.entry.role.clone())
+                .bind(entry.entry.rpc.clone())
+                .bind((*targets).to_owned())
+                .bind(entry.entry.outcome.clone())
+                .bind(entry.entry.trace_id.clone())
+                .bind(entry.previous_hash.clone())
+                .bind(entry.hash.clone());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use rapport_audit::{AuditLog, Filter, NewEntry};
+use rapport_audit::{AuditLog, Filter, NewEntry, PendingCall};
 use rapport_storage::sqlx;
 use rapport_storage::testing::TestDatabase;
 use rapport_storage::{EmbeddedMigration, Migrations, backend_tests};
@@ -91,4 +91,68 @@ async fn two_writers_keep_one_chain_and_tampering_is_found(db: TestDatabase) {
     assert!(problem.contains("missing"), "{problem}");
 }
 
-backend_tests!(two_writers_keep_one_chain_and_tampering_is_found);
+static WITH_PENDING: Migrations = Migrations(&[
+    EmbeddedMigration {
+        version: 1,
+        description: "audit_log",
+        sql: rapport_audit::MIGRATION_SQL,
+    },
+    EmbeddedMigration {
+        version: 2,
+        description: "audit_pending",
+        sql: rapport_audit::PENDING_MIGRATION_SQL,
+    },
+]);
+
+/// Appends that arrive together are written together (one transaction a turn), each after the
+/// one before it in the one chain, and each settles its own call's pending half.
+async fn appends_arriving_together_share_a_turn_and_keep_one_chain(db: TestDatabase) {
+    let storage = db.open();
+    storage.migrate(&WITH_PENDING).await.unwrap();
+    let trail = AuditLog::new(storage.clone());
+    let calls: Vec<PendingCall> = (0..40)
+        .map(|n| PendingCall::new(&entry("agent-1", n), i64::MAX))
+        .collect();
+    for call in &calls {
+        // Each change committed its pending half.
+        let mut tx = storage.begin_write().await.unwrap();
+        (call.commit_hook())(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let appends = calls.iter().enumerate().map(|(n, call)| {
+        let (trail, call) = (trail.clone(), call.clone());
+        let n = i64::try_from(n).unwrap();
+        tokio::spawn(async move {
+            trail
+                .append_for(&call, &entry("agent-1", n))
+                .await
+                .map(|e| e.seq)
+        })
+    });
+    let mut seqs: Vec<i64> = futures_util::future::join_all(appends)
+        .await
+        .into_iter()
+        .map(|joined| joined.unwrap().unwrap())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=40).collect::<Vec<_>>(), "gapless, none twice");
+    let verified = trail.verify().await.unwrap();
+    assert_eq!(verified.broken, None);
+    assert_eq!(verified.entries_checked, 40);
+    let (pending,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_pending")
+        .fetch_one(storage.reader())
+        .await
+        .unwrap();
+    assert_eq!(
+        pending, 0,
+        "every call's pending half settled with its entry"
+    );
+    // Nobody is left to settle: the sweep finds nothing, and appends go on from the head.
+    assert_eq!(trail.settle_abandoned(i64::MAX).await.unwrap(), 0);
+    assert_eq!(trail.append(&entry("agent-2", 1)).await.unwrap().seq, 41);
+}
+
+backend_tests!(
+    two_writers_keep_one_chain_and_tampering_is_found,
+    appends_arriving_together_share_a_turn_and_keep_one_chain
+);

@@ -7,7 +7,7 @@ use rapport_proto::plans::v1::account_service_server::AccountService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::account_view::customer_account_to_pb;
+use super::account_view::{customer_account_to_pb, customer_account_with_plan_to_pb};
 use super::convert::{account_payment_to_pb, plan_payment_to_pb};
 use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
 use super::{Core, answer, commit, load_account, traced_id};
@@ -249,8 +249,9 @@ impl AccountApi {
         let mut tx = self.0.write().await?;
         // Two payments on one account at once must not both read the old balance, and billing
         // and an agent reporting the same money take turns (docs/payments.md).
-        store::plans::lock(&mut tx, store::plans::Lockable::Account, account_id).await?;
-        let mut account = load_account(&mut tx, account_id).await?;
+        let mut account = store::accounts::lock_and_get(&mut tx, account_id)
+            .await?
+            .ok_or_else(|| super::not_found("account", account_id))?;
         let mut v = Validation::new();
         let amount = wire::positive_amount("amount", r.amount.as_ref(), account.currency, &mut v);
         v.clone().finish()?;
@@ -260,9 +261,29 @@ impl AccountApi {
             reference.ok_or_else(invalid)?,
         );
 
-        if let Some(mut first) =
-            store::accounts::payment_by_reference(&mut tx, account_id, &key).await?
-        {
+        // New money is the common case: the ledger's unique reference says when it is not.
+        let posted = post_to_account(
+            &self.0,
+            &mut tx,
+            &mut account,
+            NewMoney {
+                id: Id::new(),
+                reference: key.clone(),
+                amount,
+                received_at,
+                source_reference: reference.clone(),
+                posted_by: PostedBy::Billing,
+            },
+        )
+        .await?;
+        let Some(entry) = posted else {
+            let mut first = store::accounts::payment_by_reference(&mut tx, account_id, &key)
+                .await?
+                .ok_or_else(|| {
+                    PlansError::Corrupt(format!(
+                        "payment reference {key:?} vanished under the account's lock"
+                    ))
+                })?;
             if first.amount != amount {
                 return Err(PlansError::AlreadyExists(format!(
                     "idempotency key {key:?} was used for a payment of a different amount"
@@ -293,30 +314,12 @@ impl AccountApi {
                 replayed,
                 reconciled: first.posted_by == PostedBy::Plan,
             });
-        }
-
-        let entry = post_to_account(
-            &self.0,
-            &mut tx,
-            &mut account,
-            NewMoney {
-                id: Id::new(),
-                reference: key.clone(),
-                amount,
-                received_at,
-                source_reference: reference,
-                posted_by: PostedBy::Billing,
-            },
-        )
-        .await?;
-        // Money on an account with an active plan pays the plan.
+        };
+        // Money on an account with an active plan pays the plan. The plan's own lock too
+        // (CancelPlan takes only that one), and the plan as it is under it.
         let mut plan_payment = None;
-        if let Some(active) = store::plans::active_for_account(&mut tx, account_id).await? {
-            // The plan's own lock too (CancelPlan takes only that one), then the plan as it is.
-            store::plans::lock(&mut tx, store::plans::Lockable::Plan, active.id).await?;
-            let mut plan = store::plans::get(&mut tx, active.id)
-                .await?
-                .ok_or_else(|| PlansError::Corrupt(format!("plan {} vanished", active.id)))?;
+        let mut active_plan = None;
+        if let Some(mut plan) = store::plans::lock_active_for_account(&mut tx, account_id).await? {
             super::progress::bring_up_to_date(&self.0, &mut tx, &mut plan, today).await?;
             if plan.is_active() {
                 plan_payment = Some(
@@ -335,6 +338,7 @@ impl AccountApi {
                     .await?,
                 );
             }
+            active_plan = plan.is_active().then_some(plan.id);
         }
         super::standing::refresh(&self.0, &mut tx, account.customer_id).await?;
         commit(tx).await?;
@@ -347,7 +351,8 @@ impl AccountApi {
             plan_payment: plan_payment
                 .as_ref()
                 .map(|p| plan_payment_to_pb(p, account.currency)),
-            account: Some(self.to_pb(account).await?),
+            // Written in this transaction: the account and its active plan are known.
+            account: Some(customer_account_with_plan_to_pb(&self.0, &account, active_plan).await?),
             replayed: false,
             reconciled: false,
         })

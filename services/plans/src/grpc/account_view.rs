@@ -1,6 +1,7 @@
 //! An account as callers see it: its figures, stage, protections in force, open case and active
 //! plan. Shared by the account and plan handlers.
 
+use rapport_ids::Id;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
@@ -22,11 +23,34 @@ pub(crate) async fn customer_account_to_pb(
     account_to_pb(core, &mut conn, account, today).await
 }
 
+/// As [`customer_account_to_pb`], for a caller that has just written the account and knows its
+/// active plan (committed in the same transaction): not read back.
+pub(crate) async fn customer_account_with_plan_to_pb(
+    core: &Core,
+    account: &Account,
+    active_plan: Option<Id>,
+) -> Result<pb::Account, PlansError> {
+    let today = core.customer_today(account.customer_id).await?;
+    let mut conn = core.read().await?;
+    account_with_plan_to_pb(core, &mut conn, account, today, Some(active_plan)).await
+}
+
 pub(crate) async fn account_to_pb(
     core: &Core,
     conn: &mut Conn,
     a: &Account,
     today: jiff::civil::Date,
+) -> Result<pb::Account, PlansError> {
+    account_with_plan_to_pb(core, conn, a, today, None).await
+}
+
+/// `known_plan`: the account's active plan when the caller knows it, `None` to read it.
+async fn account_with_plan_to_pb(
+    core: &Core,
+    conn: &mut Conn,
+    a: &Account,
+    today: jiff::civil::Date,
+    known_plan: Option<Option<Id>>,
 ) -> Result<pb::Account, PlansError> {
     let c = a.currency;
     let now = core.now();
@@ -37,7 +61,10 @@ pub(crate) async fn account_to_pb(
         .collect();
     let effects: Vec<pb::ProtectionEffect> = protections.iter().flat_map(|p| p.effects()).collect();
     let open_case = store::cases::open_for_account(conn, a.id).await?;
-    let active_plan = store::plans::active_for_account(conn, a.id).await?;
+    let active_plan = match known_plan {
+        Some(known) => known,
+        None => store::plans::active_id_for_account(conn, a.id).await?,
+    };
     Ok(pb::Account {
         account_id: a.id.to_string(),
         customer_id: a.customer_id.to_string(),
@@ -66,7 +93,7 @@ pub(crate) async fn account_to_pb(
         interest_frozen: effects.contains(&pb::ProtectionEffect::FreezeInterest),
         fees_frozen: effects.contains(&pb::ProtectionEffect::FreezeFees),
         payment_demands_blocked: effects.contains(&pb::ProtectionEffect::StopPaymentDemands),
-        active_plan_id: active_plan.map(|p| p.id.to_string()).unwrap_or_default(),
+        active_plan_id: active_plan.map(|id| id.to_string()).unwrap_or_default(),
         open_hardship_case_id: open_case.map(|id| id.to_string()).unwrap_or_default(),
         created_at: Some(wire::timestamp_to_pb(a.created_at)),
         updated_at: Some(wire::timestamp_to_pb(a.updated_at)),

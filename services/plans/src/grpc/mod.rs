@@ -8,6 +8,7 @@ mod convert;
 mod events;
 mod hardship;
 mod messages;
+mod offers;
 mod outreach;
 mod payments;
 mod plan;
@@ -47,6 +48,7 @@ pub(crate) struct Core {
     rules: Arc<Rules>,
     directory: Arc<dyn CustomerDirectory>,
     zones: Arc<zones::CustomerZones>,
+    offers: Arc<offers::OffersInFlight>,
 }
 
 impl Core {
@@ -61,6 +63,7 @@ impl Core {
             clock,
             rules,
             zones: Arc::new(zones::CustomerZones::new(directory.clone())),
+            offers: Arc::default(),
             directory,
         }
     }

@@ -36,13 +36,15 @@ pub(super) struct NewMoney {
 }
 
 /// Posts new money to the account: the one movement of its balance, arrears, stage and last
-/// payment, the ledger row that claims the reference, and `plans.payment_reported.v1`.
+/// payment, the ledger row that claims the reference, and `plans.payment_reported.v1`. `None`
+/// (nothing written) when the reference is on the account already: the ledger's unique key
+/// answers, so no read of it comes first.
 pub(super) async fn post_to_account(
     core: &Core,
     conn: &mut Conn,
     account: &mut Account,
     money: NewMoney,
-) -> Result<AccountPayment, PlansError> {
+) -> Result<Option<AccountPayment>, PlansError> {
     let now = core.now();
     let mut moved = account.clone();
     let movement = moved.apply_payment(money.amount, money.received_at);
@@ -61,11 +63,7 @@ pub(super) async fn post_to_account(
         movement: Some(movement),
     };
     if !store::accounts::insert_payment(conn, &payment).await? {
-        // Callers look the reference up under the account's lock first; this is a bug.
-        return Err(PlansError::Corrupt(format!(
-            "payment reference {:?} appeared under the account's lock",
-            payment.reference
-        )));
+        return Ok(None);
     }
     store::accounts::update(conn, &moved).await?;
     rapport_outbox::append(
@@ -80,7 +78,7 @@ pub(super) async fn post_to_account(
     )
     .await?;
     *account = moved;
-    Ok(payment)
+    Ok(Some(payment))
 }
 
 /// How a new allocation to a plan is known.
@@ -104,6 +102,7 @@ pub(super) async fn allocate_to_plan(
     today: Date,
 ) -> Result<PlanPayment, PlansError> {
     let now = core.now();
+    let before = plan.clone();
     let (allocation, changes) = plan
         .apply_payment(entry.amount, today, now, core.rules.misses_before_broken)
         .map_err(|e| PlansError::Corrupt(format!("allocation: {e}")))?;
@@ -136,7 +135,7 @@ pub(super) async fn allocate_to_plan(
             "the idempotency key was taken concurrently; retry".into(),
         ));
     }
-    store::plans::save_progress(conn, plan).await?;
+    store::plans::save_changes(conn, &before, plan).await?;
     super::progress::publish(conn, plan, &changes, now).await?;
     Ok(payment)
 }

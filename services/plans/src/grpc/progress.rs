@@ -49,9 +49,10 @@ pub(super) async fn bring_up_to_date(
     plan: &mut Plan,
     today: jiff::civil::Date,
 ) -> Result<(), PlansError> {
+    let before = plan.clone();
     let changes = plan.review(today, core.now(), core.rules.misses_before_broken);
     if !changes.is_empty() {
-        store::plans::save_progress(conn, plan).await?;
+        store::plans::save_changes(conn, &before, plan).await?;
         publish(conn, plan, &changes, core.now()).await?;
         super::standing::refresh(core, conn, plan.customer_id).await?;
     }

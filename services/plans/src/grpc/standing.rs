@@ -15,9 +15,6 @@ use crate::error::PlansError;
 use crate::store::standing::Recorded;
 use crate::store::{self, Conn};
 
-/// Every plan of one customer, in one read (a customer has a handful).
-const ALL_PLANS: i64 = 10_000;
-
 /// Evaluates the customer's standing now and, if the verdict or the reasons it rests on changed
 /// since plans last published it, records it and appends `plans.standing_changed.v1` to the
 /// outbox, in the caller's transaction.
@@ -32,7 +29,7 @@ pub(crate) async fn refresh(
     // Plans as their last look left them: each reader and writer of a plan brings it up to the
     // customer's today first (`progress::bring_up_to_date`) and re-evaluates standing when it
     // changed, so a plan broken by misses counts from the moment plans sees it break.
-    let plans = store::plans::list(conn, None, Some(customer_id), None, ALL_PLANS).await?;
+    let plans = store::standing::plan_positions(conn, customer_id).await?;
     let accounts = store::standing::accounts_behind(conn, customer_id).await?;
     let facts = StandingFacts {
         accounts: accounts
@@ -43,14 +40,14 @@ pub(crate) async fn refresh(
                 kept_plan: plans
                     .iter()
                     .find(|p| p.account_id == account_id && p.status == PlanStatus::Active)
-                    .map(|p| p.id),
+                    .map(|p| p.plan_id),
             })
             .collect(),
         broken_plans: plans
             .iter()
             .filter(|p| p.status == PlanStatus::Broken)
             .map(|p| BrokenPlan {
-                plan_id: p.id,
+                plan_id: p.plan_id,
                 broken_at: p.ended_at.unwrap_or(p.accepted_at),
             })
             .collect(),

@@ -79,6 +79,20 @@ pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, Pla
     row.as_ref().map(from_row).transpose()
 }
 
+/// Takes the account's row lock for the rest of the transaction and reads the account as it is
+/// under the lock: one statement for what a lock and a read did (a no-op update, as
+/// `plans::lock`, returning the row).
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
+pub async fn lock_and_get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE accounts SET account_id = account_id WHERE account_id = $1 RETURNING {COLUMNS}"
+    )))
+    .bind(account_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn by_source(
     conn: &mut Conn,

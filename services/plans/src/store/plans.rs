@@ -77,22 +77,38 @@ pub struct OfferedOption {
     pub expires_at: Timestamp,
 }
 
-#[tracing::instrument(skip_all, fields(option_id = %o.id, account_id = %o.account_id))]
-pub async fn save_option(conn: &mut Conn, o: &OfferedOption) -> Result<(), PlansError> {
-    sqlx::query(
+/// Stores the options offered in one call, in one statement.
+#[tracing::instrument(skip_all, fields(options = offered.len()))]
+pub async fn save_options(conn: &mut Conn, offered: &[OfferedOption]) -> Result<(), PlansError> {
+    if offered.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..offered.len())
+        .map(|row| {
+            let numbers: Vec<String> = (1..=8)
+                .map(|column| format!("${}", row * 8 + column))
+                .collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect();
+    // Only placeholders are formatted in; every value is bound.
+    let mut query = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO plan_options (option_id, account_id, case_id, kind, payload, basis, created_at_micros, expires_at_micros) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(o.id.to_string())
-    .bind(o.account_id.to_string())
-    .bind(&o.case_id)
-    .bind(&o.option.kind)
-    .bind(serde_json::to_string(&o.option).map_err(|e| corrupt("option", e))?)
-    .bind(&o.basis)
-    .bind(micros(o.created_at))
-    .bind(micros(o.expires_at))
-    .execute(&mut *conn)
-    .await?;
+         VALUES {}",
+        rows.join(", ")
+    )));
+    for o in offered {
+        query = query
+            .bind(o.id.to_string())
+            .bind(o.account_id.to_string())
+            .bind(o.case_id.clone())
+            .bind(o.option.kind.clone())
+            .bind(serde_json::to_string(&o.option).map_err(|e| corrupt("option", e))?)
+            .bind(o.basis.clone())
+            .bind(micros(o.created_at))
+            .bind(micros(o.expires_at));
+    }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -232,6 +248,49 @@ pub async fn save_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> 
     Ok(())
 }
 
+/// Saves what changed between `before` (the plan as read) and `after`: the plan's row only if its
+/// progress changed, and only the installments that changed (a payment pays one or two of a
+/// schedule that may have dozens).
+#[tracing::instrument(skip_all, fields(plan_id = %after.id))]
+pub async fn save_changes(conn: &mut Conn, before: &Plan, after: &Plan) -> Result<(), PlansError> {
+    let progressed = before.status != after.status
+        || before.consecutive_missed != after.consecutive_missed
+        || before.replan_offered_at != after.replan_offered_at
+        || before.ended_at != after.ended_at
+        || before.end_reason != after.end_reason;
+    if progressed {
+        sqlx::query(
+            "UPDATE plans SET status = $2, consecutive_missed = $3, replan_offered_at_micros = $4, ended_at_micros = $5, \
+             end_reason = $6 WHERE plan_id = $1",
+        )
+        .bind(after.id.to_string())
+        .bind(after.status.as_str_name())
+        .bind(i64::from(after.consecutive_missed))
+        .bind(after.replan_offered_at.map(micros))
+        .bind(after.ended_at.map(micros))
+        .bind(&after.end_reason)
+        .execute(&mut *conn)
+        .await?;
+    }
+    for i in &after.installments {
+        let unchanged = before
+            .installments
+            .iter()
+            .any(|b| b.sequence == i.sequence && b.paid == i.paid && b.status == i.status);
+        if unchanged {
+            continue;
+        }
+        sqlx::query("UPDATE installments SET paid_minor = $3, status = $4 WHERE plan_id = $1 AND sequence = $2")
+            .bind(after.id.to_string())
+            .bind(i64::from(i.sequence))
+            .bind(i.paid)
+            .bind(i.status.as_str_name())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 #[tracing::instrument(skip_all, fields(plan_id = %plan_id))]
 pub async fn get(conn: &mut Conn, plan_id: Id) -> Result<Option<Plan>, PlansError> {
     let row = sqlx::query(AssertSqlSafe(format!(
@@ -271,6 +330,44 @@ pub async fn active_for_account(
         Some(row) => Ok(Some(with_installments(conn, from_row(&row)?).await?)),
         None => Ok(None),
     }
+}
+
+/// Takes the row lock of the account's active plan and reads it as it is under the lock (it may
+/// have ended while the lock was awaited: callers check its status). One statement for the
+/// search, the lock and the read.
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
+pub async fn lock_active_for_account(
+    conn: &mut Conn,
+    account_id: Id,
+) -> Result<Option<Plan>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "UPDATE plans SET plan_id = plan_id WHERE plan_id = (SELECT plan_id FROM plans \
+         WHERE account_id = $1 AND status = 'PLAN_STATUS_ACTIVE' ORDER BY accepted_at_micros DESC LIMIT 1) \
+         RETURNING {PLAN_COLUMNS}"
+    )))
+    .bind(account_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(with_installments(conn, from_row(&row)?).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The id of the account's active plan, if any (without its installments).
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
+pub async fn active_id_for_account(
+    conn: &mut Conn,
+    account_id: Id,
+) -> Result<Option<Id>, PlansError> {
+    let row = sqlx::query(
+        "SELECT plan_id FROM plans WHERE account_id = $1 AND status = 'PLAN_STATUS_ACTIVE' \
+         ORDER BY accepted_at_micros DESC LIMIT 1",
+    )
+    .bind(account_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| id(&row.try_get::<String, _>(0)?)).transpose()
 }
 
 /// Plans of an account or a customer, newest first, after `after` (accepted_at, id).

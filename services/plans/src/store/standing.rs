@@ -4,7 +4,9 @@ use jiff::Timestamp;
 use rapport_ids::Id;
 use rapport_storage::sqlx::{self, Row};
 
-use super::{Conn, id, instant, micros};
+use rapport_proto::plans::v1::PlanStatus;
+
+use super::{Conn, enum_from_name, id, instant, micros};
 use crate::error::PlansError;
 
 /// The verdict plans last published for a customer.
@@ -38,23 +40,16 @@ pub async fn lock(
     now: Timestamp,
 ) -> Result<Recorded, PlansError> {
     let never = Recorded::never_lost();
-    sqlx::query(
+    // One statement: the no-op update on conflict takes the row lock (PostgreSQL; SQLite's
+    // writer is single anyway) and returns the row as last published.
+    let row = sqlx::query(
         "INSERT INTO customer_standing (customer_id, in_good_standing, basis, since_micros, lapses_at_micros, evaluated_at_micros) \
-         VALUES ($1, 1, $2, NULL, NULL, $3) ON CONFLICT (customer_id) DO NOTHING",
+         VALUES ($1, 1, $2, NULL, NULL, $3) ON CONFLICT (customer_id) DO UPDATE SET customer_id = excluded.customer_id \
+         RETURNING in_good_standing, basis, since_micros, lapses_at_micros",
     )
     .bind(customer_id.to_string())
     .bind(&never.basis)
     .bind(micros(now))
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE customer_standing SET customer_id = customer_id WHERE customer_id = $1")
-        .bind(customer_id.to_string())
-        .execute(&mut *conn)
-        .await?;
-    let row = sqlx::query(
-        "SELECT in_good_standing, basis, since_micros, lapses_at_micros FROM customer_standing WHERE customer_id = $1",
-    )
-    .bind(customer_id.to_string())
     .fetch_one(&mut *conn)
     .await?;
     Ok(Recorded {
@@ -85,6 +80,45 @@ pub async fn save(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// A plan as standing sees it: which account it is on, and whether and since when it is active or
+/// broken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanPosition {
+    pub plan_id: Id,
+    pub account_id: Id,
+    pub status: PlanStatus,
+    pub accepted_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// The customer's active and broken plans (the only ones standing counts), without their
+/// installments.
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn plan_positions(
+    conn: &mut Conn,
+    customer_id: Id,
+) -> Result<Vec<PlanPosition>, PlansError> {
+    let rows = sqlx::query(
+        "SELECT plan_id, account_id, status, accepted_at_micros, ended_at_micros FROM plans \
+         WHERE customer_id = $1 AND status IN ('PLAN_STATUS_ACTIVE', 'PLAN_STATUS_BROKEN') \
+         ORDER BY accepted_at_micros DESC, plan_id DESC",
+    )
+    .bind(customer_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(PlanPosition {
+                plan_id: id(&row.try_get::<String, _>(0)?)?,
+                account_id: id(&row.try_get::<String, _>(1)?)?,
+                status: enum_from_name(&row.try_get::<String, _>(2)?, PlanStatus::from_str_name)?,
+                accepted_at: instant(row.try_get(3)?)?,
+                ended_at: row.try_get::<Option<i64>, _>(4)?.map(instant).transpose()?,
+            })
+        })
+        .collect()
 }
 
 /// Each account of the customer with how far behind it is.

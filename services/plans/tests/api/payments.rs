@@ -19,7 +19,7 @@ const BANK_REF: &str = "BACS-20260302-0001";
 const RECEIVED: &str = "2026-03-02T08:30:00Z";
 
 /// A GBP loan 45 days behind (300.00 in arrears) with a reduced-payment plan on the 15th.
-async fn account_with_a_plan(plans: &mut Plans) -> (pb::Account, pb::Plan) {
+pub(crate) async fn account_with_a_plan(plans: &mut Plans) -> (pb::Account, pb::Plan) {
     let account = plans.account("GBP", 300_000, 15_000).await;
     behind_since_the_day_before(plans, &account.account_id).await;
     account_with_a_plan_on(plans, account).await
@@ -106,7 +106,7 @@ async fn account_with_a_plan_on(
     (account, plan)
 }
 
-fn billing_report(account_id: &str, amount: i64) -> pb::ReportPaymentRequest {
+pub(crate) fn billing_report(account_id: &str, amount: i64) -> pb::ReportPaymentRequest {
     pb::ReportPaymentRequest {
         account_id: account_id.into(),
         idempotency_key: BANK_REF.into(),

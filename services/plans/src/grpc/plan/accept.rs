@@ -67,6 +67,8 @@ pub(super) async fn accept(
     );
 
     let today = account_today(core, account_id).await?;
+    // An option just offered may still be being written (`offers`), which needs the writer.
+    core.offers.written(option_id).await;
     let mut tx = core.write().await?;
     if let Some(request_id) = &request_id
         && let Some(existing) = store::plans::by_request(&mut tx, request_id).await?

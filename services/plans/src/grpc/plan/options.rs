@@ -14,11 +14,13 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::super::convert::affordability_to_pb;
 use super::super::hardship::assess;
-use super::super::progress::{account_today, current};
+use super::super::offers::{OffersInFlight, save_offered};
+use super::super::progress::current;
 use super::super::{Core, commit, load_account, not_found, traced_id};
 use crate::domain::account::Account;
 use crate::domain::case::HardshipCase;
 use crate::domain::options::{self, AccountTerms, OptionKind, OptionsConfig, Situation};
+use crate::domain::plan::Plan;
 use crate::domain::protection;
 use crate::error::PlansError;
 use crate::store::plans::{OfferedOption, StoredInstallment, StoredOption};
@@ -156,21 +158,32 @@ pub(super) async fn options(
     v.clone().finish()?;
     let account_id = account_id.ok_or(PlansError::Invalid(v))?;
 
-    // The schedule starts on the customer's date (read before any lock is taken).
-    let today = account_today(core, account_id).await?;
-    let mut tx = core.write().await?;
-    let account = load_account(&mut tx, account_id).await?;
+    // Everything the options depend on is read from a reader connection, and the options are
+    // computed, before the writer is asked for: on SQLite there is one, and a read must not
+    // queue behind posting payments (issue 23). The basis is stored with each option, and
+    // AcceptPlan refuses one whose basis changed since, so reading outside the write is safe.
+    let account = {
+        let mut conn = core.read().await?;
+        load_account(&mut conn, account_id).await?
+    };
     if account.balance <= 0 {
         return Err(PlansError::FailedPrecondition(format!(
             "account {account_id} has nothing outstanding"
         )));
     }
+    // The schedule starts on the customer's date (asked without holding a connection).
+    let today = core.customer_today(account.customer_id).await?;
     let payday = if r.payday == 0 {
         account.due_day
     } else {
         i8::try_from(r.payday).unwrap_or(account.due_day)
     };
-    let basis = basis(core, &mut tx, &account, case_id, payday, today).await?;
+    let (basis, replan) = {
+        let mut conn = core.read().await?;
+        let basis = basis(core, &mut conn, &account, case_id, payday, today).await?;
+        let active = store::plans::active_for_account(&mut conn, account_id).await?;
+        (basis, active.filter(|plan| needs_saving(core, plan, today)))
+    };
     let config = options_config(core, account.currency)?;
     let format = money_formatter(account.currency);
     let offered =
@@ -180,21 +193,6 @@ pub(super) async fn options(
             ))
         })?;
 
-    // Options offered while a plan has missed installments are the re-plan offer a plan
-    // must have had before it can be called broken. The plan is brought up to today first:
-    // a miss nobody has looked at yet still counts.
-    if let Some(active) = store::plans::active_for_account(&mut tx, account_id).await? {
-        let mut active = current(core, &mut tx, active.id, today).await?;
-        if active.status == pb::PlanStatus::Active
-            && active.consecutive_missed > 0
-            && active.replan_offered_at.is_none()
-        {
-            active.replan_offered_at = Some(now);
-            store::plans::save_progress(&mut tx, &active).await?;
-        }
-    }
-
-    store::plans::drop_expired_options(&mut tx, account_id, now).await?;
     let expires_at = now + SignedDuration::from_mins(i64::from(core.rules.option_valid_minutes));
     let fingerprint = basis.fingerprint();
     let case_text = basis
@@ -205,6 +203,7 @@ pub(super) async fn options(
     let c = account.currency;
     let m = |v: i64| Some(wire::money_to_pb(c, v));
     let mut options_pb = Vec::with_capacity(offered.offered.len());
+    let mut to_store = Vec::with_capacity(offered.offered.len());
     for option in &offered.offered {
         let option_id = Id::new();
         let stored = StoredOption {
@@ -230,19 +229,15 @@ pub(super) async fn options(
                 })
                 .collect(),
         };
-        store::plans::save_option(
-            &mut tx,
-            &OfferedOption {
-                id: option_id,
-                account_id,
-                case_id: case_text.clone(),
-                option: stored,
-                basis: fingerprint.clone(),
-                created_at: now,
-                expires_at,
-            },
-        )
-        .await?;
+        to_store.push(OfferedOption {
+            id: option_id,
+            account_id,
+            case_id: case_text.clone(),
+            option: stored,
+            basis: fingerprint.clone(),
+            created_at: now,
+            expires_at,
+        });
         let installments = installments_preview(c, &option.schedule);
         options_pb.push(pb::PlanOption {
             option_id: option_id.to_string(),
@@ -270,7 +265,25 @@ pub(super) async fn options(
             after_plan: after_plan_to_pb(option.after_plan) as i32,
         });
     }
-    commit(tx).await?;
+
+    match replan {
+        // Options offered while a plan has missed installments are the re-plan offer a plan
+        // must have had before it can be called broken: recorded with the options before the
+        // answer. The plan is brought up to today first (under the writer, as it is now): a
+        // miss nobody has looked at yet still counts.
+        Some(active) => {
+            let mut tx = core.write().await?;
+            let mut active = current(core, &mut tx, active.id, today).await?;
+            if owes_replan_offer(&active) {
+                active.replan_offered_at = Some(now);
+                store::plans::save_progress(&mut tx, &active).await?;
+            }
+            save_offered(&mut tx, account_id, now, &to_store).await?;
+            commit(tx).await?;
+        }
+        // The usual case: nothing to record but the offer, written behind the answer.
+        None => OffersInFlight::store_behind(core, account_id, now, to_store),
+    }
     Ok(pb::GetPlanOptionsResponse {
         options: options_pb,
         excluded: offered
@@ -288,6 +301,21 @@ pub(super) async fn options(
         write_off_baseline: m(offered.write_off_baseline),
         generated_at: Some(wire::timestamp_to_pb(now)),
     })
+}
+
+/// Whether offering options changes the active plan: a miss to record first, or the re-plan
+/// offer it is owed.
+fn needs_saving(core: &Core, plan: &Plan, today: jiff::civil::Date) -> bool {
+    let mut reviewed = plan.clone();
+    let changes = reviewed.review(today, core.now(), core.rules.misses_before_broken);
+    !changes.is_empty() || owes_replan_offer(&reviewed)
+}
+
+/// An active plan with misses is owed one re-plan offer.
+fn owes_replan_offer(plan: &Plan) -> bool {
+    plan.status == pb::PlanStatus::Active
+        && plan.consecutive_missed > 0
+        && plan.replan_offered_at.is_none()
 }
 
 fn after_plan_to_pb(after: options::AfterPlan) -> pb::AfterPlan {

@@ -128,22 +128,26 @@ pub(super) async fn pay(
             store::accounts::save_reports(&mut tx, &entry).await?;
             entry
         }
-        None => {
-            post_to_account(
-                core,
-                &mut tx,
-                &mut account,
-                NewMoney {
-                    id: Id::new(),
-                    reference: money_reference,
-                    amount,
-                    received_at,
-                    source_reference: reference.clone(),
-                    posted_by: PostedBy::Plan,
-                },
-            )
-            .await?
-        }
+        None => post_to_account(
+            core,
+            &mut tx,
+            &mut account,
+            NewMoney {
+                id: Id::new(),
+                reference: money_reference,
+                amount,
+                received_at,
+                source_reference: reference.clone(),
+                posted_by: PostedBy::Plan,
+            },
+        )
+        .await?
+        .ok_or_else(|| {
+            // Looked up under the account's lock above; this is a bug.
+            PlansError::Corrupt(format!(
+                "payment reference {reference:?} appeared under the account's lock"
+            ))
+        })?,
     };
     let payment = allocate_to_plan(
         core,
