@@ -33,5 +33,9 @@ pub use store::{PoolUse, Storage, StorageError, WriteTransaction};
 /// The table [`Storage::probe`] writes to, in every service's migrations.
 pub const PROBE_MIGRATION_SQL: &str = "CREATE TABLE IF NOT EXISTS storage_probe (\n    id BIGINT PRIMARY KEY,\n    written_at_micros BIGINT NOT NULL\n);\n";
 
+/// The page cache of every pooled SQLite connection, 128 KiB (see `store.rs` for why); a batch
+/// that widens it on its own connections sets this back when done.
+pub const SQLITE_POOL_CACHE_PRAGMA: &str = "PRAGMA cache_size = -128";
+
 /// Re-exported so services name the same sqlx the kit uses.
 pub use sqlx;

@@ -483,7 +483,7 @@ fn sqlite_pool(max_connections: u32, acquire_timeout: Duration) -> AnyPoolOption
                 // ended at 95 MiB with the default, 80 with 512 KiB, 57 with 128 KiB, at the
                 // same calls/s (issue 23). A page not cached is a pread from the OS's cache.
                 // mmap_size was no faster, and counts the mapped file in RSS once per connection.
-                sqlx::query("PRAGMA cache_size = -128")
+                sqlx::query(crate::SQLITE_POOL_CACHE_PRAGMA)
                     .execute(&mut *connection)
                     .await?;
                 Ok(())

@@ -3,7 +3,9 @@
 //! `cargo bench -p rapport-loyalty --bench rescore` (100,000 customers);
 //! `RESCORE_CUSTOMERS=1000000 cargo bench -p rapport-loyalty --bench rescore` for the figure in
 //! the notes. Prints seeding time, rescoring time, customers per second and the peak resident
-//! memory of the rescoring alone (the high-water mark is reset after seeding).
+//! memory of the rescoring alone (the high-water mark is reset after seeding); then reruns a
+//! minute later with no signal changed and prints the database's growth per unchanged customer
+//! (the bound in docs/scaling.md: at most 200 bytes; an unchanged customer adds no history row).
 //!
 //! Each customer gets, from a fixed-seed generator: a tenure of 0–30 years, 1–4 products, 0–4
 //! survey answers (a detractor's with its follow-up, most closed), 0–10 touchpoints, commitments
@@ -95,6 +97,10 @@ fn life(rng: &mut Rng, now: Timestamp) -> Vec<(&'static str, i64, Option<String>
     rows
 }
 
+/// Rows per multi-row INSERT: SQLite finds each `$n` by a linear scan, so a statement's binding
+/// costs the square of its parameters (300 rows of 6 was most of the seeding time).
+const ROWS_PER_INSERT: usize = 40;
+
 /// (signal id, customer id, kind, value, reference, occurred at) as one `signals` row.
 type SignalRow = (String, String, &'static str, i64, Option<String>, i64);
 
@@ -105,7 +111,7 @@ async fn seed(storage: &Storage, customers: u64, now: Timestamp) -> u64 {
     let mut signals = 0;
     let flush_customers = |rows: Vec<(String, String, i64)>| async move {
         let mut tx = storage.begin_write().await.unwrap();
-        for chunk in rows.chunks(300) {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
                 .collect();
@@ -123,7 +129,7 @@ async fn seed(storage: &Storage, customers: u64, now: Timestamp) -> u64 {
     };
     let flush_signals = |rows: Vec<SignalRow>| async move {
         let mut tx = storage.begin_write().await.unwrap();
-        for chunk in rows.chunks(300) {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|i| {
                     let b = 6 * i;
@@ -186,6 +192,18 @@ async fn seed(storage: &Storage, customers: u64, now: Timestamp) -> u64 {
     signals
 }
 
+/// Bytes the database uses (pages in use, write-ahead log included).
+async fn used_bytes(storage: &Storage) -> i64 {
+    let pragma = |name: &'static str| async move {
+        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(format!("PRAGMA {name}")))
+            .fetch_one(storage.reader())
+            .await
+            .unwrap();
+        n
+    };
+    (pragma("page_count").await - pragma("freelist_count").await) * pragma("page_size").await
+}
+
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -230,17 +248,41 @@ fn main() {
             .await
             .unwrap();
         println!(
-            "rescored {} customers ({} signals, {} pages) in {:.1} s: {:.0} customers/s; peak RSS {} MiB (seeding: {} MiB)",
+            "rescored {} customers ({} signals, {} pages) in {:.1} s (writer waiting {:.1} s): {:.0} customers/s; peak RSS {} MiB (seeding: {} MiB)",
             report.customers,
             report.signals,
             report.pages,
             report.seconds,
+            report.writer_waiting_seconds,
             report.customers as f64 / report.seconds,
             peak_rss_kib() / 1024,
             before / 1024,
         );
         assert_eq!(report.customers, customers);
+
+        let before = used_bytes(&storage).await;
+        let later = now + SignedDuration::from_secs(60);
+        let rerun = rapport_loyalty::rescore::rescore_all(&storage, &Rules::default(), later)
+            .await
+            .unwrap();
+        let grown = used_bytes(&storage).await - before;
+        println!(
+            "rerun a minute later, no signal changed: {:.1} s (writer waiting {:.1} s; {:.0} customers/s), {} of {} customers unchanged; \
+             database grew {} KiB: {:.1} bytes per unchanged customer",
+            rerun.seconds,
+            rerun.writer_waiting_seconds,
+            rerun.customers as f64 / rerun.seconds,
+            rerun.unchanged,
+            rerun.customers,
+            grown / 1024,
+            grown as f64 / rerun.unchanged.max(1) as f64,
+        );
         storage.close().await;
     });
-    let _ = std::fs::remove_dir_all(&dir);
+    // RESCORE_KEEP=1 keeps the database for a closer look (sqlite3_analyzer, dbstat).
+    if std::env::var_os("RESCORE_KEEP").is_some() {
+        println!("kept {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

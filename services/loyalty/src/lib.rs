@@ -62,6 +62,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "storage_probe",
         sql: rapport_storage::PROBE_MIGRATION_SQL,
     },
+    EmbeddedMigration {
+        version: 7,
+        description: "compact_score_history",
+        sql: include_str!("../migrations/0003_compact_score_history.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

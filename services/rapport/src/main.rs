@@ -503,8 +503,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             #[allow(clippy::print_stdout)]
             {
                 println!(
-                    "rescored {} customers ({} signals) in {:.1} s",
-                    report.customers, report.signals, report.seconds
+                    "rescored {} customers ({} unchanged, {} signals) in {:.1} s",
+                    report.customers, report.unchanged, report.signals, report.seconds
                 );
             }
         }

@@ -131,7 +131,11 @@ pub async fn rescore(file: Option<&Path>) -> anyhow::Result<rapport_loyalty::res
         .await
         .context("migrating loyalty")?;
     let now = rapport_clock::Timestamp::now();
-    let report = rapport_loyalty::rescore::rescore_all(&storage, &settings.rules, now).await?;
+    // A bar on a terminal; in a CronJob's log, the run's line every 10 s alone.
+    let mut bar = rapport_loyalty::rescore::TerminalBar::new();
+    let report =
+        rapport_loyalty::rescore::rescore_all_with(&storage, &settings.rules, now, &mut bar)
+            .await?;
     storage.close().await;
     Ok(report)
 }

@@ -158,6 +158,8 @@ pub(crate) async fn rescore(
         &[stored_scores::Entry {
             customer_id,
             score: score.clone(),
+            // After a change: always a full history row.
+            current: None,
         }],
     )
     .await?;
@@ -260,4 +262,3 @@ impl LoyaltyService for LoyaltyApi {
         answer(self.ingest(r.into_inner())).await
     }
 }
-

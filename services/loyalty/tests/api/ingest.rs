@@ -17,6 +17,7 @@ backend_tests!(
     bad_events_are_rejected_and_the_rest_applied,
     history_and_at_risk_follow_the_score,
     batch_rescoring_scores_everyone_as_the_live_score_does,
+    a_rerun_that_changes_nothing_adds_no_history_and_marks_the_score_current,
     merges_and_erasure_apply_whatever_the_order,
     a_merge_moves_every_row_and_erasure_reaches_every_merged_id,
     typed_events_mean_what_their_json_bodies_meant,
@@ -402,9 +403,10 @@ async fn batch_rescoring_scores_everyone_as_the_live_score_does(database: TestDa
         .await
         .unwrap();
     assert_eq!((report.customers, report.pages), (4, 2));
+    // A row per customer whose score changed in ten days; the others are marked unchanged.
     assert_eq!(
         s.count("SELECT COUNT(*) FROM score_history").await,
-        history_before + 4
+        history_before + 4 - report.unchanged as i64
     );
     assert_eq!(s.count("SELECT COUNT(*) FROM scores_current").await, 4);
     for c in &customers {
@@ -452,6 +454,91 @@ async fn batch_rescoring_scores_everyone_as_the_live_score_does(database: TestDa
             .await
             .unwrap();
     assert_eq!(newest, rapport_clock::to_unix_micros(s.clock.now()));
+    storage.close().await;
+}
+
+async fn a_rerun_that_changes_nothing_adds_no_history_and_marks_the_score_current(
+    database: TestDatabase,
+) {
+    let mut s = start(database).await;
+    let ana = s.customer("Ana Popescu", (2016, 4, 1)).await;
+    let batch = events(&s, &ana, &life());
+    ingest(&mut s, batch).await;
+    // An open detractor follow-up: at risk, with reasons to show.
+    s.answer(&ana, 3, "branch").await;
+    s.score(&ana).await;
+    let storage = rapport_storage::Storage::open(&s.database.settings).unwrap();
+    let rules = rapport_loyalty::Rules::default();
+    rapport_loyalty::rescore::rescore_all(&storage, &rules, s.clock.now())
+        .await
+        .unwrap();
+    let history = |s: &mut support::Loyalty| {
+        let mut client = s.loyalty.clone();
+        let ana = ana.clone();
+        async move {
+            client
+                .get_score_history(pb::GetScoreHistoryRequest {
+                    customer_id: ana,
+                    include_explanation: true,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .scores
+        }
+    };
+    let before = history(&mut s).await;
+    let current_as_of = "SELECT MAX(as_of_micros) FROM scores_current";
+
+    s.clock.advance(SignedDuration::from_secs(60));
+    let rerun = rapport_loyalty::rescore::rescore_all(&storage, &rules, s.clock.now())
+        .await
+        .unwrap();
+    assert_eq!((rerun.customers, rerun.unchanged), (1, 1));
+    assert_eq!(
+        history(&mut s).await,
+        before,
+        "no history row for no change"
+    );
+    assert_eq!(
+        s.count(current_as_of).await,
+        rapport_clock::to_unix_micros(s.clock.now()),
+        "the current score is unchanged as of the rerun"
+    );
+    assert!(!before[0].explanation.is_empty());
+
+    // A slower run as of an earlier time moves "as of" back no more than it overwrites a score.
+    let earlier = s.clock.now() - SignedDuration::from_secs(30);
+    let late = rapport_loyalty::rescore::rescore_all(&storage, &rules, earlier)
+        .await
+        .unwrap();
+    assert_eq!(late.unchanged, 1);
+    assert_eq!(
+        s.count(current_as_of).await,
+        rapport_clock::to_unix_micros(s.clock.now())
+    );
+
+    // The at-risk list still shows the stored score with its reasons.
+    let at_risk = s
+        .loyalty
+        .list_at_risk(pb::ListAtRiskRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .customers;
+    assert_eq!(at_risk.len(), 1);
+    assert_eq!(at_risk[0].score.as_ref(), Some(&before[0]));
+    assert!(
+        at_risk[0]
+            .reasons
+            .iter()
+            .any(|r| r.code == "OPEN_DETRACTOR_FOLLOW_UP")
+    );
+
+    // A change writes a history row again, and the next run compares with it.
+    s.answer(&ana, 10, "branch").await;
+    assert_eq!(history(&mut s).await.len(), before.len() + 1);
     storage.close().await;
 }
 
