@@ -250,6 +250,7 @@ pub const RPCS: &[Rpc] = &[
     rpc("/rapport.plans.v1.AccountService/ReportPayment", AccountsWrite, Change),
     rpc("/rapport.plans.v1.AccountService/ReportArrears", AccountsWrite, Change),
     rpc("/rapport.plans.v1.AccountService/GetAccount", AccountsRead, Read),
+    rpc("/rapport.plans.v1.AccountService/ListAccounts", AccountsRead, Read),
     rpc("/rapport.plans.v1.AccountService/IngestEvents", PlansEventsIngest, Change),
     // plans: hardship (income and expenditure are sensitive)
     rpc("/rapport.plans.v1.HardshipService/OpenHardshipCase", HardshipWrite, Change),
@@ -258,6 +259,9 @@ pub const RPCS: &[Rpc] = &[
     rpc("/rapport.plans.v1.HardshipService/ReferToDebtAdvice", HardshipWrite, Change),
     rpc("/rapport.plans.v1.HardshipService/SetProtection", ProtectionsSet, Change),
     rpc("/rapport.plans.v1.HardshipService/ClearProtection", ProtectionsClear, Change),
+    rpc("/rapport.plans.v1.HardshipService/ListHardshipCases", HardshipRead, SensitiveRead),
+    rpc("/rapport.plans.v1.HardshipService/GetHardshipCase", HardshipRead, SensitiveRead),
+    rpc("/rapport.plans.v1.HardshipService/ListProtections", HardshipRead, Read),
     // plans: outreach
     rpc("/rapport.plans.v1.OutreachService/CheckContact", OutreachRead, Read),
     rpc("/rapport.plans.v1.OutreachService/RecordContactAttempt", OutreachWrite, Change),

@@ -92,6 +92,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "storage_probe",
         sql: rapport_storage::PROBE_MIGRATION_SQL,
     },
+    EmbeddedMigration {
+        version: 12,
+        description: "discovery",
+        sql: include_str!("../migrations/0012_discovery.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

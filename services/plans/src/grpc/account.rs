@@ -47,6 +47,12 @@ impl AccountService for AccountApi {
     ) -> Result<Response<pb::GetAccountResponse>, Status> {
         answer(self.get(r.into_inner())).await
     }
+    async fn list_accounts(
+        &self,
+        r: Request<pb::ListAccountsRequest>,
+    ) -> Result<Response<pb::ListAccountsResponse>, Status> {
+        answer(super::account_list::list(&self.0, r.into_inner())).await
+    }
     async fn ingest_events(
         &self,
         r: Request<pb::IngestEventsRequest>,

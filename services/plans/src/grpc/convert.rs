@@ -13,8 +13,10 @@ use crate::domain::affordability::{
     Assessment, Explanation, FixedCost, FixedCostCategory, FlexibleCost, FlexibleCostCategory,
     Household, IncomeCategory, IncomeLine, ReasonEffect, Statement,
 };
+use crate::domain::case::{HardshipCase, Referral};
 use crate::domain::plan::Plan;
 use crate::domain::protection::Protection;
+use crate::rules::Rules;
 use crate::store::accounts::{AccountPayment, PostedBy};
 use crate::store::plans::PlanPayment;
 
@@ -49,7 +51,7 @@ pub(super) fn affordability_to_pb(
     }
 }
 
-fn flexible_category_to_pb(c: FlexibleCostCategory) -> pb::FlexibleCostCategory {
+pub(super) fn flexible_category_to_pb(c: FlexibleCostCategory) -> pb::FlexibleCostCategory {
     match c {
         FlexibleCostCategory::CommunicationsAndLeisure => {
             pb::FlexibleCostCategory::CommunicationsAndLeisure
@@ -81,6 +83,49 @@ pub(super) fn protection_to_pb(p: &Protection, now: jiff::Timestamp) -> pb::Prot
             .map(|c| c.reason.clone())
             .unwrap_or_default(),
         reasons: Vec::new(),
+    }
+}
+
+/// The case as it is opened: without its statement and referrals (see `case_detail`).
+pub(super) fn case_to_pb(c: &HardshipCase) -> pb::HardshipCase {
+    pb::HardshipCase {
+        case_id: c.id.to_string(),
+        customer_id: c.customer_id.to_string(),
+        account_ids: c.account_ids.iter().map(ToString::to_string).collect(),
+        reason: c.reason as i32,
+        reason_detail: c.reason_detail.clone(),
+        opened_by: Some(wire::actor_to_pb(&c.opened_by)),
+        status: if c.open {
+            pb::HardshipCaseStatus::Open
+        } else {
+            pb::HardshipCaseStatus::Closed
+        } as i32,
+        opened_at: Some(wire::timestamp_to_pb(c.opened_at)),
+        closed_at: c.closed_at.map(wire::timestamp_to_pb),
+        ..pb::HardshipCase::default()
+    }
+}
+
+pub(super) fn referral_to_pb(r: &Referral, rules: &Rules) -> pb::DebtAdviceReferral {
+    pb::DebtAdviceReferral {
+        referral_id: r.id.to_string(),
+        case_id: r.case_id.to_string(),
+        service: rules
+            .debt_advice
+            .iter()
+            .find(|s| s.service_id == r.service_id)
+            .map(|s| pb::DebtAdviceService {
+                service_id: s.service_id.clone(),
+                name: s.name.clone(),
+                phone: s.phone.clone(),
+                website: s.website.clone(),
+                jurisdiction: s.jurisdiction.clone(),
+                description: s.description.clone(),
+            }),
+        referred_by: Some(wire::actor_to_pb(&r.referred_by)),
+        customer_consented: r.customer_consented,
+        referred_at: Some(wire::timestamp_to_pb(r.referred_at)),
+        notes: r.notes.clone(),
     }
 }
 

@@ -8,7 +8,9 @@ use rapport_proto::plans::v1::hardship_service_server::HardshipService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::convert::{affordability_to_pb, protection_to_pb, statement_from_pb};
+use super::convert::{
+    affordability_to_pb, case_to_pb, protection_to_pb, referral_to_pb, statement_from_pb,
+};
 use super::{Core, answer, commit, not_found, traced_id};
 use crate::domain::affordability::{self, Assessment};
 use crate::domain::case::{HardshipCase, Referral, SubmittedStatement};
@@ -57,6 +59,24 @@ impl HardshipService for HardshipApi {
         r: Request<pb::ClearProtectionRequest>,
     ) -> Result<Response<pb::ClearProtectionResponse>, Status> {
         answer(self.clear_protection(r.into_inner())).await
+    }
+    async fn list_hardship_cases(
+        &self,
+        r: Request<pb::ListHardshipCasesRequest>,
+    ) -> Result<Response<pb::ListHardshipCasesResponse>, Status> {
+        answer(super::case_read::list(&self.0, r.into_inner())).await
+    }
+    async fn get_hardship_case(
+        &self,
+        r: Request<pb::GetHardshipCaseRequest>,
+    ) -> Result<Response<pb::GetHardshipCaseResponse>, Status> {
+        answer(super::case_read::get(&self.0, r.into_inner())).await
+    }
+    async fn list_protections(
+        &self,
+        r: Request<pb::ListProtectionsRequest>,
+    ) -> Result<Response<pb::ListProtectionsResponse>, Status> {
+        answer(super::protection_list::list(&self.0, r.into_inner())).await
     }
 }
 
@@ -308,7 +328,7 @@ impl HardshipApi {
         store::cases::insert_referral(&mut tx, &referral).await?;
         commit(tx).await?;
         Ok(pb::ReferToDebtAdviceResponse {
-            referral: Some(referral_to_pb(&referral, &self.0)),
+            referral: Some(referral_to_pb(&referral, &self.0.rules)),
         })
     }
 
@@ -484,48 +504,5 @@ impl HardshipApi {
         Ok(pb::ClearProtectionResponse {
             protection: Some(protection_to_pb(&protection, now)),
         })
-    }
-}
-
-fn case_to_pb(c: &HardshipCase) -> pb::HardshipCase {
-    pb::HardshipCase {
-        case_id: c.id.to_string(),
-        customer_id: c.customer_id.to_string(),
-        account_ids: c.account_ids.iter().map(ToString::to_string).collect(),
-        reason: c.reason as i32,
-        reason_detail: c.reason_detail.clone(),
-        opened_by: Some(wire::actor_to_pb(&c.opened_by)),
-        status: if c.open {
-            pb::HardshipCaseStatus::Open
-        } else {
-            pb::HardshipCaseStatus::Closed
-        } as i32,
-        opened_at: Some(wire::timestamp_to_pb(c.opened_at)),
-        closed_at: c.closed_at.map(wire::timestamp_to_pb),
-        ..pb::HardshipCase::default()
-    }
-}
-
-fn referral_to_pb(r: &Referral, core: &Core) -> pb::DebtAdviceReferral {
-    pb::DebtAdviceReferral {
-        referral_id: r.id.to_string(),
-        case_id: r.case_id.to_string(),
-        service: core
-            .rules
-            .debt_advice
-            .iter()
-            .find(|s| s.service_id == r.service_id)
-            .map(|s| pb::DebtAdviceService {
-                service_id: s.service_id.clone(),
-                name: s.name.clone(),
-                phone: s.phone.clone(),
-                website: s.website.clone(),
-                jurisdiction: s.jurisdiction.clone(),
-                description: s.description.clone(),
-            }),
-        referred_by: Some(wire::actor_to_pb(&r.referred_by)),
-        customer_consented: r.customer_consented,
-        referred_at: Some(wire::timestamp_to_pb(r.referred_at)),
-        notes: r.notes.clone(),
     }
 }

@@ -3,7 +3,10 @@
 //! (`crate::error`).
 
 mod account;
+mod account_list;
 mod account_view;
+mod case_detail;
+mod case_read;
 mod convert;
 mod events;
 mod hardship;
@@ -14,6 +17,7 @@ mod payments;
 mod plan;
 mod progress;
 mod promises;
+mod protection_list;
 mod reporting;
 mod standing;
 mod zones;
@@ -133,6 +137,32 @@ async fn ensure_named_exist(
             .await?;
     }
     Ok(())
+}
+
+/// The customer and the account a list is filtered by: each optional (a UUIDv7 when given), at
+/// least one required; a request with neither names both fields.
+fn customer_or_account(
+    customer_id: &str,
+    account_id: &str,
+    v: &mut rapport_errors::Validation,
+) -> (Option<Id>, Option<Id>) {
+    if customer_id.is_empty() && account_id.is_empty() {
+        for field in ["customer_id", "account_id"] {
+            v.add(field, "give customer_id or account_id (or both)");
+        }
+        return (None, None);
+    }
+    let mut named = |field: &str, value: &str| {
+        if value.is_empty() {
+            None
+        } else {
+            rapport_wire::id(field, value, v)
+        }
+    };
+    (
+        named("customer_id", customer_id),
+        named("account_id", account_id),
+    )
 }
 
 /// Runs one handler and turns its domain error into a `Status`.

@@ -4,6 +4,7 @@ use rapport_money::Currency;
 use rapport_proto::plans::v1::AccountKind;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
+use super::listing::ListQuery;
 use super::{Conn, corrupt, enum_from_name, id, instant, micros};
 use crate::domain::account::{Account, PaymentMovement};
 use crate::domain::rate::AnnualRate;
@@ -107,6 +108,67 @@ pub async fn by_source(
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()
+}
+
+/// Which of a customer's accounts a list holds.
+#[derive(Debug, Clone)]
+pub struct AccountFilter {
+    pub customer_id: Id,
+    /// Only accounts with something past due.
+    pub in_arrears_only: bool,
+    /// Days past due ranges (from, until exclusive; `None`: no end), any of which may match;
+    /// empty: every account.
+    pub days_past_due: Vec<(u32, Option<u32>)>,
+}
+
+/// Where a list of accounts stands: (days past due, created at, id).
+pub type AccountKey = (i64, i64, Id);
+
+/// A customer's accounts, most days past due first, then newest, after `after`.
+#[tracing::instrument(skip_all, fields(customer_id = %filter.customer_id))]
+pub async fn list(
+    conn: &mut Conn,
+    filter: &AccountFilter,
+    after: Option<AccountKey>,
+    limit: i64,
+) -> Result<Vec<Account>, PlansError> {
+    let mut query = ListQuery::new(&format!(
+        "SELECT {COLUMNS} FROM accounts WHERE customer_id = "
+    ));
+    let customer = query.bind(filter.customer_id.to_string());
+    query.push(&customer);
+    if filter.in_arrears_only {
+        query.push(" AND arrears_minor > 0");
+    }
+    if !filter.days_past_due.is_empty() {
+        let mut ranges = Vec::new();
+        for (from, until) in &filter.days_past_due {
+            let from = query.bind(i64::from(*from));
+            ranges.push(match until {
+                Some(until) => {
+                    let until = query.bind(i64::from(*until));
+                    format!("(days_past_due >= {from} AND days_past_due < {until})")
+                }
+                None => format!("days_past_due >= {from}"),
+            });
+        }
+        query.push(&format!(" AND ({})", ranges.join(" OR ")));
+    }
+    if let Some((days, created, last)) = after {
+        let (d, c, i) = (
+            query.bind(days),
+            query.bind(created),
+            query.bind(last.to_string()),
+        );
+        query.push(&format!(
+            " AND (days_past_due < {d} OR (days_past_due = {d} AND (created_at_micros < {c} \
+             OR (created_at_micros = {c} AND account_id < {i}))))"
+        ));
+    }
+    query.push(&format!(
+        " ORDER BY days_past_due DESC, created_at_micros DESC, account_id DESC LIMIT {limit}"
+    ));
+    query.fetch_all(conn).await?.iter().map(from_row).collect()
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, PlansError> {

@@ -6,6 +6,7 @@ use rapport_proto::plans::v1::HardshipReason;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 use serde::{Deserialize, Serialize};
 
+use super::listing::ListQuery;
 use super::{Conn, corrupt, enum_from_name, id, instant, micros};
 use crate::domain::Actor;
 use crate::domain::affordability::{
@@ -65,8 +66,72 @@ pub async fn get(conn: &mut Conn, case_id: Id) -> Result<Option<HardshipCase>, P
     .bind(case_id.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    match row {
+        Some(row) => Ok(Some(from_row(conn, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Which cases a list holds; at least one of customer and account is set by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub customer_id: Option<Id>,
+    /// Only cases covering this account.
+    pub account_id: Option<Id>,
+    /// Open, closed or (`None`) both.
+    pub open: Option<bool>,
+}
+
+/// Where a list of cases stands: (opened at, id).
+pub type CaseKey = (i64, Id);
+
+/// Hardship cases, newest first, after `after`.
+#[tracing::instrument(skip_all, fields(customer_id = filter.customer_id.map(tracing::field::display), account_id = filter.account_id.map(tracing::field::display)))]
+pub async fn list(
+    conn: &mut Conn,
+    filter: &CaseFilter,
+    after: Option<CaseKey>,
+    limit: i64,
+) -> Result<Vec<HardshipCase>, PlansError> {
+    let mut query = ListQuery::new(&format!("SELECT {COLUMNS} FROM hardship_cases WHERE 1 = 1"));
+    if let Some(customer) = filter.customer_id {
+        let c = query.bind(customer.to_string());
+        query.push(&format!(" AND customer_id = {c}"));
+    }
+    if let Some(account) = filter.account_id {
+        let a = query.bind(account.to_string());
+        query.push(&format!(
+            " AND case_id IN (SELECT case_id FROM case_accounts WHERE account_id = {a})"
+        ));
+    }
+    if let Some(open) = filter.open {
+        query.push(if open {
+            " AND status = 'open'"
+        } else {
+            " AND status <> 'open'"
+        });
+    }
+    if let Some((opened, last)) = after {
+        let (o, i) = (query.bind(opened), query.bind(last.to_string()));
+        query.push(&format!(
+            " AND (opened_at_micros < {o} OR (opened_at_micros = {o} AND case_id < {i}))"
+        ));
+    }
+    query.push(&format!(
+        " ORDER BY opened_at_micros DESC, case_id DESC LIMIT {limit}"
+    ));
+    let rows = query.fetch_all(conn).await?;
+    let mut cases = Vec::with_capacity(rows.len());
+    for row in &rows {
+        cases.push(from_row(conn, row).await?);
+    }
+    Ok(cases)
+}
+
+/// A case from its row, with its accounts and referrals.
+async fn from_row(conn: &mut Conn, row: &sqlx::any::AnyRow) -> Result<HardshipCase, PlansError> {
     let text = |i: usize| row.try_get::<String, _>(i);
+    let case_id = id(&text(0)?)?;
     let statement = match (
         row.try_get::<Option<String>, _>(9)?,
         row.try_get::<Option<String>, _>(10)?,
@@ -94,8 +159,8 @@ pub async fn get(conn: &mut Conn, case_id: Id) -> Result<Option<HardshipCase>, P
             .map(|r| id(&r.try_get::<String, _>(0)?))
             .collect::<Result<Vec<_>, PlansError>>()?;
     let referrals = referrals(conn, case_id).await?;
-    Ok(Some(HardshipCase {
-        id: id(&text(0)?)?,
+    Ok(HardshipCase {
+        id: case_id,
         customer_id: id(&text(1)?)?,
         account_ids: accounts,
         reason: enum_from_name(&text(2)?, HardshipReason::from_str_name)?,
@@ -109,7 +174,7 @@ pub async fn get(conn: &mut Conn, case_id: Id) -> Result<Option<HardshipCase>, P
         closed_at: row.try_get::<Option<i64>, _>(8)?.map(instant).transpose()?,
         statement,
         referrals,
-    }))
+    })
 }
 
 /// The open case covering an account, if any.

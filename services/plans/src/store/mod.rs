@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod cases;
 pub mod contact;
+pub mod listing;
 pub mod merges;
 pub mod plans;
 pub mod promises;

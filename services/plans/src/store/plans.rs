@@ -370,6 +370,21 @@ pub async fn active_id_for_account(
     row.map(|row| id(&row.try_get::<String, _>(0)?)).transpose()
 }
 
+/// The newest plan accepted from the hardship case, whatever its status.
+#[tracing::instrument(skip_all, fields(case_id = %case_id))]
+pub async fn newest_for_case(conn: &mut Conn, case_id: Id) -> Result<Option<Plan>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PLAN_COLUMNS} FROM plans WHERE case_id = $1 ORDER BY accepted_at_micros DESC, plan_id DESC LIMIT 1"
+    )))
+    .bind(case_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => Ok(Some(with_installments(conn, from_row(&row)?).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Plans of an account or a customer, newest first, after `after` (accepted_at, id).
 #[tracing::instrument(skip_all, fields(account_id = account_id.map(tracing::field::display), customer_id = customer_id.map(tracing::field::display)))]
 pub async fn list(

@@ -1,9 +1,11 @@
+use jiff::Timestamp;
 use rapport_errors::stored_json_error;
 use rapport_ids::Id;
 use rapport_proto::common::v1::ActorKind;
 use rapport_proto::plans::v1::ProtectionKind;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
+use super::listing::ListQuery;
 use super::{Conn, corrupt, enum_from_name, id, instant, micros};
 use crate::domain::Actor;
 use crate::domain::protection::{Clearance, Protection};
@@ -93,6 +95,65 @@ pub async fn for_customer(conn: &mut Conn, customer_id: Id) -> Result<Vec<Protec
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(from_row).collect()
+}
+
+/// Which protections a list holds: the customer's, or only those covering one account of theirs.
+#[derive(Debug, Clone)]
+pub struct ProtectionFilter {
+    pub customer_id: Id,
+    /// Only those naming this account or set for every account of the customer.
+    pub covering: Option<Id>,
+    /// Only those not ended at this instant (status ACTIVE or ENDING, `Protection::status`).
+    pub in_force_at: Option<Timestamp>,
+}
+
+/// Open-ended protections sort after every end.
+const NO_END: i64 = i64::MAX;
+
+/// Where a list of protections stands: (end, or [`NO_END`]; id).
+pub type ProtectionKey = (i64, Id);
+
+/// The sort key of `p` in [`list`].
+pub fn list_key(p: &Protection) -> ProtectionKey {
+    (p.ends_at.map_or(NO_END, micros), p.id)
+}
+
+/// Protections, soonest end first (open-ended last), after `after`.
+#[tracing::instrument(skip_all, fields(customer_id = %filter.customer_id))]
+pub async fn list(
+    conn: &mut Conn,
+    filter: &ProtectionFilter,
+    after: Option<ProtectionKey>,
+    limit: i64,
+) -> Result<Vec<Protection>, PlansError> {
+    let end = format!("COALESCE(ends_at_micros, {NO_END})");
+    let mut query = ListQuery::new(&format!(
+        "SELECT {COLUMNS} FROM protections WHERE customer_id = "
+    ));
+    let customer = query.bind(filter.customer_id.to_string());
+    query.push(&customer);
+    if let Some(account) = filter.covering {
+        // account_ids is a JSON list of ids ('[]': every account); an id has no LIKE wildcards.
+        let named = query.bind(format!("%\"{account}\"%"));
+        query.push(&format!(
+            " AND (account_ids = '[]' OR account_ids LIKE {named})"
+        ));
+    }
+    if let Some(now) = filter.in_force_at {
+        // Protection::status: ENDED once ends_at <= now; ACTIVE or ENDING before.
+        let now = query.bind(micros(now));
+        query.push(&format!(
+            " AND (ends_at_micros IS NULL OR ends_at_micros > {now})"
+        ));
+    }
+    if let Some((last_end, last)) = after {
+        let (e, i) = (query.bind(last_end), query.bind(last.to_string()));
+        query.push(&format!(
+            " AND ({end} > {e} OR ({end} = {e} AND protection_id > {i}))"
+        ));
+    }
+    query.push(&format!(" ORDER BY {end}, protection_id LIMIT {limit}"));
+    query.fetch_all(conn).await?.iter().map(from_row).collect()
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Protection, PlansError> {

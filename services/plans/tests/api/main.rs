@@ -3,7 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod account_list;
 mod accounts;
+mod case_read;
+mod discovery_roles;
 mod due_dates;
 mod hardship;
 mod merges;
@@ -13,6 +16,7 @@ mod outreach;
 mod payments;
 mod plans;
 mod promises;
+mod protection_list;
 mod reporting;
 mod statements;
 mod support;

@@ -48,7 +48,7 @@ async fn us_account(plans: &mut Plans, customer_id: &str, external_id: &str) -> 
 }
 
 /// `profiles.customer_merged.v1` as profiles' outbox publishes it (profiles/src/domain/events.rs).
-fn merged_event(event_id: &str, survivor: &str, duplicate: &str) -> common::DomainEvent {
+pub(crate) fn merged_event(event_id: &str, survivor: &str, duplicate: &str) -> common::DomainEvent {
     let text = |s: &str| prost_types::Value {
         kind: Some(prost_types::value::Kind::StringValue(s.into())),
     };

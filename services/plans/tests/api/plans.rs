@@ -11,7 +11,7 @@ use crate::hardship::statement;
 use crate::support::{Plans, agent, money, start, violated_fields};
 
 /// A GBP loan in arrears with a case and a statement leaving 600.00 a month.
-async fn in_arrears_with_a_statement(plans: &mut Plans) -> (pb::Account, String) {
+pub(crate) async fn in_arrears_with_a_statement(plans: &mut Plans) -> (pb::Account, String) {
     let account = plans.account("GBP", 300_000, 15_000).await;
     plans
         .arrears(&account.account_id, 45, money("GBP", 30_000))
@@ -42,7 +42,11 @@ async fn in_arrears_with_a_statement(plans: &mut Plans) -> (pb::Account, String)
     (account, case.case_id)
 }
 
-async fn options(plans: &mut Plans, account_id: &str, payday: i32) -> pb::GetPlanOptionsResponse {
+pub(crate) async fn options(
+    plans: &mut Plans,
+    account_id: &str,
+    payday: i32,
+) -> pb::GetPlanOptionsResponse {
     plans
         .plans
         .get_plan_options(pb::GetPlanOptionsRequest {
@@ -56,7 +60,7 @@ async fn options(plans: &mut Plans, account_id: &str, payday: i32) -> pb::GetPla
         .into_inner()
 }
 
-fn accept(account_id: &str, option_id: &str, request_id: &str) -> pb::AcceptPlanRequest {
+pub(crate) fn accept(account_id: &str, option_id: &str, request_id: &str) -> pb::AcceptPlanRequest {
     pb::AcceptPlanRequest {
         account_id: account_id.into(),
         case_id: String::new(),
@@ -71,7 +75,10 @@ fn accept(account_id: &str, option_id: &str, request_id: &str) -> pb::AcceptPlan
     }
 }
 
-fn option_of(response: &pb::GetPlanOptionsResponse, kind: pb::PlanOptionKind) -> pb::PlanOption {
+pub(crate) fn option_of(
+    response: &pb::GetPlanOptionsResponse,
+    kind: pb::PlanOptionKind,
+) -> pb::PlanOption {
     response
         .options
         .iter()

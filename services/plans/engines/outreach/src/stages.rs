@@ -15,6 +15,24 @@ pub fn delinquency_stage(days_past_due: u32, thresholds: [u32; 4]) -> Delinquenc
     }
 }
 
+/// The days past due `stage` spans, as [`delinquency_stage`] draws them: from its first day up
+/// to, not including, the next stage's first day (`None`: no end). `None` for UNSPECIFIED, which
+/// is no stage. Lets a list select a stage in SQL without a second copy of the thresholds.
+pub fn days_past_due_of(
+    stage: DelinquencyStage,
+    thresholds: [u32; 4],
+) -> Option<(u32, Option<u32>)> {
+    let [early, mid, late, severe] = thresholds;
+    match stage {
+        DelinquencyStage::Unspecified => None,
+        DelinquencyStage::Current => Some((0, Some(early))),
+        DelinquencyStage::Early => Some((early, Some(mid))),
+        DelinquencyStage::Mid => Some((mid, Some(late))),
+        DelinquencyStage::Late => Some((late, Some(severe))),
+        DelinquencyStage::Severe => Some((severe, None)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rapport_proto::plans::v1::TemplateStage;
@@ -30,6 +48,26 @@ mod tests {
         assert_eq!(delinquency_stage(30, t), DelinquencyStage::Mid);
         assert_eq!(delinquency_stage(90, t), DelinquencyStage::Late);
         assert_eq!(delinquency_stage(365, t), DelinquencyStage::Severe);
+    }
+
+    #[test]
+    fn each_stage_spans_exactly_the_days_that_are_in_it() {
+        let t = [1, 30, 90, 180];
+        assert_eq!(days_past_due_of(DelinquencyStage::Unspecified, t), None);
+        for days in 0..400 {
+            let stage = delinquency_stage(days, t);
+            for candidate in [
+                DelinquencyStage::Current,
+                DelinquencyStage::Early,
+                DelinquencyStage::Mid,
+                DelinquencyStage::Late,
+                DelinquencyStage::Severe,
+            ] {
+                let (from, until) = days_past_due_of(candidate, t).expect("a stage spans days");
+                let inside = days >= from && until.is_none_or(|u| days < u);
+                assert_eq!(inside, stage == candidate, "{days} days, {candidate:?}");
+            }
+        }
     }
 
     // The account stages against the template stages: a collections template waits for
