@@ -51,6 +51,8 @@ const CONTRACT: &[(&str, &[&str])] = &[
             "ReportPayment",
             "ReportArrears",
             "GetAccount",
+            // An agent's discovery (issue 24).
+            "ListAccounts",
             // Profiles' merges and erasures (issue 18).
             "IngestEvents",
         ],
@@ -64,6 +66,10 @@ const CONTRACT: &[(&str, &[&str])] = &[
             "ReferToDebtAdvice",
             "SetProtection",
             "ClearProtection",
+            // An agent's discovery (issue 24).
+            "ListHardshipCases",
+            "GetHardshipCase",
+            "ListProtections",
         ],
     ),
     (
@@ -125,6 +131,8 @@ const CONTRACT: &[(&str, &[&str])] = &[
             "IngestEvents",
         ],
     ),
+    // The agent's desk (issue 24): stateless, beside the four.
+    ("rapport.desk.v1.DeskService", &["GetCustomerOverview"]),
 ];
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 mod agent;
 mod delivery;
 mod demo;
+mod desk;
 mod dev_suite;
 mod migrations;
 mod operations;

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod desk_trace;
 mod journeys;
 mod pii;
 mod support;

@@ -29,6 +29,7 @@ package!(plans, "rapport.plans.v1");
 package!(referrals, "rapport.referrals.v1");
 package!(loyalty, "rapport.loyalty.v1");
 package!(audit, "rapport.audit.v1");
+package!(desk, "rapport.desk.v1");
 
 /// The encoded `FileDescriptorSet` of every Rapport proto file, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
@@ -52,6 +53,7 @@ mod tests {
             "rapport.referrals.v1",
             "rapport.loyalty.v1",
             "rapport.audit.v1",
+            "rapport.desk.v1",
         ] {
             assert!(packages.iter().any(|p| p == package), "{package} missing");
         }

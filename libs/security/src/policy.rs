@@ -305,6 +305,9 @@ pub const RPCS: &[Rpc] = &[
     rpc("/rapport.loyalty.v1.LoyaltyService/ListRewards", LoyaltyRead, Read),
     rpc("/rapport.loyalty.v1.LoyaltyService/RecordRecognition", SurveysWrite, Change),
     rpc("/rapport.loyalty.v1.LoyaltyService/IngestEvents", EventsIngest, Change),
+    // desk: the overview asks the four services as its caller, so each section is checked
+    // (and audited) there; desk itself needs only that the caller may read customers.
+    rpc("/rapport.desk.v1.DeskService/GetCustomerOverview", CustomersRead, Read),
     // audit (every service process)
     rpc("/rapport.audit.v1.AuditService/ListAuditEntries", AuditRead, SensitiveRead),
     rpc("/rapport.audit.v1.AuditService/VerifyAuditChain", AuditVerify, Read),

@@ -98,6 +98,7 @@ pub fn served_database(service: ServiceName, config: Option<&Path>) -> anyhow::R
                 .with_context(context)?
                 .storage,
         ),
+        ServiceName::Desk => anyhow::bail!("desk keeps no data: there is nothing to back up"),
     };
     match Backend::of_url(&storage.url) {
         Some(Backend::Sqlite) => Ok(Database {

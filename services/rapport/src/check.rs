@@ -126,5 +126,6 @@ fn storage_settings(service: ServiceName, file: Option<&Path>) -> anyhow::Result
                 .with_context(context)?
                 .storage
         }
+        ServiceName::Desk => anyhow::bail!("desk keeps no data: there is nothing to check"),
     })
 }

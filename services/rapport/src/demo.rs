@@ -6,6 +6,12 @@
 //! plan being paid and one with options waiting; a referral that became a customer and a vouch;
 //! survey answers with detractors whose follow-ups wait. Seeded once per data directory.
 //!
+//! One customer in hardship, [`IN_HARDSHIP`] (Ștefan Ionescu), fills every section of the desk's
+//! overview: his account in arrears, a breathing space in force, his open case with income and
+//! expenditure, the plan he accepted and began to pay, a promise to pay the next installment, a
+//! detractor answer whose follow-up waits, a call-back we promised him, and a friend he referred
+//! while still in good standing.
+//!
 //! A secured suite (`rapport dev --secure DIR --demo`) is seeded over mutual TLS with the
 //! development client certificate and a token of its own ([`DEMO_SUBJECT`], [`DEMO_ROLES`]),
 //! so the audit trail says the demo did it, and for which named agent.
@@ -42,6 +48,9 @@ pub const DEMO_ROLES: [Role; 3] = [Role::Agent, Role::BillingSystem, Role::Servi
 /// Long enough to wait for the suite and seed it; the token is never written down.
 const DEMO_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
+/// The demo's customer in hardship whose desk overview fills every section.
+pub const IN_HARDSHIP: &str = "Ștefan Ionescu";
+
 /// The marker that says this data directory has its demo data.
 const MARKER: &str = "demo-seeded";
 
@@ -63,11 +72,12 @@ const PEOPLE: &[Person] = &[
         nps: Some(10),
     },
     Person {
-        name: "Ștefan Ionescu",
+        name: IN_HARDSHIP,
         locale: "ro-RO",
         time_zone: "Europe/Bucharest",
         since: (2019, 11, 2),
-        nps: Some(8),
+        // A detractor since his hours were cut: the follow-up waits on his desk overview.
+        nps: Some(5),
     },
     Person {
         name: "Oliver Smith",
@@ -151,9 +161,9 @@ impl std::fmt::Display for Seeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "demo data: {} customers, {} accounts ({} in arrears), {} hardship cases, {} plan, {} referral, \
+            "demo data: {} customers, {} accounts ({} in arrears), {} hardship cases, {} plan, {} referrals, \
              {} survey answers ({} detractors awaiting follow-up)\n\
-             try: rapport customer find popescu · rapport loyalty follow-ups",
+             try: rapport customer find popescu · rapport loyalty follow-ups · the desk's overview of {}",
             self.customers,
             self.accounts,
             self.in_arrears,
@@ -161,7 +171,8 @@ impl std::fmt::Display for Seeded {
             self.plans,
             self.referrals,
             self.answers,
-            self.detractors
+            self.detractors,
+            IN_HARDSHIP
         )
     }
 }
@@ -270,6 +281,11 @@ async fn seed(connection: Connection) -> anyhow::Result<Seeded> {
             if nps <= 6 {
                 seeded.detractors += 1;
             }
+        }
+        if p.name == IN_HARDSHIP {
+            // Before his arrears are reported: only a customer in good standing gets a code.
+            refer_a_friend(&connection, &customer).await?;
+            seeded.referrals += 1;
         }
         ids.push(customer);
     }
@@ -419,10 +435,14 @@ async fn seed(connection: Connection) -> anyhow::Result<Seeded> {
                     .context("a plan payment")?;
             }
             seeded.plans += 1;
+            if let Some(next) = plan.schedule.get(1) {
+                keep_in_touch(&connection, &ids[*who], account, &case, next).await?;
+            }
         }
     }
 
     // Ana refers Tomasz, who signs up; she vouches for him.
+    seeded.referrals += 1;
     let mut referral_client = ReferralServiceClient::new(connection);
     let code = referral_client
         .issue_referral_code(referrals::IssueReferralCodeRequest {
@@ -485,8 +505,102 @@ async fn seed(connection: Connection) -> anyhow::Result<Seeded> {
         })
         .await
         .context("attributing the sign-up")?;
-    seeded.referrals = 1;
     Ok(seeded)
+}
+
+/// The customer in hardship refers a friend (a prospect who has not signed up yet).
+async fn refer_a_friend(connection: &Connection, customer: &str) -> anyhow::Result<()> {
+    let mut referral_client = ReferralServiceClient::new(connection.clone());
+    let code = referral_client
+        .issue_referral_code(referrals::IssueReferralCodeRequest {
+            customer_id: customer.to_owned(),
+        })
+        .await
+        .context("a referral code for the customer in hardship")?
+        .into_inner()
+        .referral_code
+        .context("referrals answered without a code")?
+        .code;
+    referral_client
+        .create_referral(referrals::CreateReferralRequest {
+            referrer_customer_id: customer.to_owned(),
+            code,
+            prospect: Some(referrals::ProspectContact {
+                name: "Ioana Marin".into(),
+                email: "ioana.marin@example.ro".into(),
+                ..Default::default()
+            }),
+            device: None,
+            request_id: "demo-referral-in-hardship".into(),
+        })
+        .await
+        .context("a referral by the customer in hardship")?;
+    Ok(())
+}
+
+/// After the customer in hardship accepted his plan: a breathing space while he finds work (unless
+/// the plan he chose already holds one), his promise to pay the next installment on its due date,
+/// and the call-back the agent promised him for that day.
+async fn keep_in_touch(
+    connection: &Connection,
+    customer: &str,
+    account: &str,
+    case: &str,
+    next: &plans::Installment,
+) -> anyhow::Result<()> {
+    let mut hardship = HardshipServiceClient::new(connection.clone());
+    let in_force = hardship
+        .list_protections(plans::ListProtectionsRequest {
+            customer_id: customer.to_owned(),
+            ..Default::default()
+        })
+        .await
+        .context("the protections in force")?
+        .into_inner()
+        .protections;
+    if in_force.is_empty() {
+        hardship
+            .set_protection(plans::SetProtectionRequest {
+                customer_id: customer.to_owned(),
+                account_ids: vec![account.to_owned()],
+                kind: plans::ProtectionKind::BreathingSpace as i32,
+                starts_at: None,
+                reference: "DEMO-BS-0001".into(),
+                reason: String::new(),
+                case_id: case.to_owned(),
+                set_by: agent("agent-demo"),
+                request_id: "demo-breathing-space".into(),
+            })
+            .await
+            .context("a breathing space")?;
+    }
+    PlanServiceClient::new(connection.clone())
+        .record_promise_to_pay(plans::RecordPromiseToPayRequest {
+            account_id: account.to_owned(),
+            amount: next.amount.clone(),
+            promised_date: next.due_date,
+            channel: common::Channel::Phone as i32,
+            recorded_by: agent("agent-demo"),
+            note: String::new(),
+            request_id: "demo-promise".into(),
+        })
+        .await
+        .context("a promise to pay")?;
+    ProfileServiceClient::new(connection.clone())
+        .record_commitment(profiles::RecordCommitmentRequest {
+            commitment: Some(profiles::Commitment {
+                customer_id: customer.to_owned(),
+                description: "Call back on the next payment date to check the plan still fits."
+                    .into(),
+                promised_by: agent("agent-demo"),
+                due_date: next.due_date,
+                ..Default::default()
+            }),
+            request_id: "demo-commitment".into(),
+        })
+        .await
+        .context("a commitment to the customer")?;
+    Ok(())
 }
 
 /// Where and how the demo reaches the suite `rapport dev` serves at `address`: in plaintext

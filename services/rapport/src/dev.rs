@@ -1,5 +1,6 @@
 //! `rapport dev`: all four services in one process, on one address, on embedded SQLite — a file
-//! per service under the data directory. Nothing needs to be installed.
+//! per service under the data directory — with the agent's desk beside them, asking them at that
+//! same address. Nothing needs to be installed.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -49,7 +50,10 @@ pub struct DevService {
 #[derive(Debug)]
 pub struct DevSuite {
     pub application: Application,
+    /// The four services with their databases.
     pub services: Vec<DevService>,
+    /// The gRPC services of desk, which keeps no data and asks the four at the suite's address.
+    pub desk: Vec<&'static str>,
     /// The development certificates and secret, when the suite runs secured.
     pub security: Option<DevMaterial>,
     /// The movable business clock every service reads, when `--clock` gave one.
@@ -112,6 +116,7 @@ pub async fn build_with_clock(
         };
     }
     let mut services = Vec::new();
+    let mut desk_services = Vec::new();
     let application = Application::build_with(server.clone(), |address| {
         let own_url = match security {
             None => Upstream::from(format!("http://{address}").as_str()),
@@ -204,8 +209,8 @@ pub async fn build_with_clock(
         let loyalty = rapport_loyalty::Settings {
             server: server.clone(),
             storage: settings,
-            client,
-            profiles_url: url,
+            client: client.clone(),
+            profiles_url: url.clone(),
             ..rapport_loyalty::Settings::default()
         };
         delivered.push((
@@ -216,19 +221,41 @@ pub async fn build_with_clock(
                 rapport_loyalty::assemble(&loyalty, clock.clone()),
             )?,
         ));
-        Ok::<_, DevError>(
-            delivered
-                .into_iter()
-                .map(|(name, database, unit)| {
-                    services.push(DevService {
-                        name,
-                        grpc_services: unit.grpc_services().to_vec(),
-                        database,
-                    });
-                    unit
-                })
-                .collect(),
-        )
+        // Desk asks the four at this address as each of its callers (with the TLS settings
+        // the others use; it sends no token of its own).
+        let desk = rapport_desk::Settings {
+            server: server.clone(),
+            client: ClientSettings {
+                token_file: None,
+                ..client
+            },
+            desk: rapport_desk::DeskSettings {
+                profiles_url: url.clone(),
+                plans_url: url.clone(),
+                referrals_url: url.clone(),
+                loyalty_url: url,
+                ..rapport_desk::DeskSettings::default()
+            },
+            ..rapport_desk::Settings::default()
+        };
+        let desk = rapport_desk::assemble(&desk, clock.clone()).map_err(|e| DevError::Unit {
+            service: rapport_desk::NAME,
+            reason: rapport_errors::chain(&e),
+        })?;
+        desk_services = desk.grpc_services().to_vec();
+        let mut units: Vec<rapport_server::ServiceUnit> = delivered
+            .into_iter()
+            .map(|(name, database, unit)| {
+                services.push(DevService {
+                    name,
+                    grpc_services: unit.grpc_services().to_vec(),
+                    database,
+                });
+                unit
+            })
+            .collect();
+        units.push(desk);
+        Ok::<_, DevError>(units)
     })
     .await??;
     let application = match &business_clock {
@@ -238,6 +265,7 @@ pub async fn build_with_clock(
     Ok(DevSuite {
         application,
         services,
+        desk: desk_services,
         security: security.cloned(),
         business_clock,
     })
@@ -258,6 +286,13 @@ impl DevSuite {
             for grpc_service in &service.grpc_services {
                 text.push_str(&format!("  {:<10} {grpc_service}\n", ""));
             }
+        }
+        text.push_str(&format!(
+            "  {:<10} no data: asks the four above as its caller\n",
+            rapport_desk::NAME
+        ));
+        for grpc_service in &self.desk {
+            text.push_str(&format!("  {:<10} {grpc_service}\n", ""));
         }
         text.push_str("  also:      grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, rapport.audit.v1.AuditService\n");
         if let Some(admin) = self.application.admin_addr() {

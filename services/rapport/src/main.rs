@@ -19,7 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run all four services in one process on embedded SQLite (nothing to install).
+    /// Run all four services, and the desk that asks them, in one process on embedded SQLite
+    /// (nothing to install).
     Dev {
         /// Address to serve every service on.
         #[arg(long, default_value = dev::DEFAULT_LISTEN)]
@@ -83,7 +84,7 @@ enum Command {
         #[arg(long, requires = "service")]
         config: Option<PathBuf>,
     },
-    /// Customers, for an agent: `rapport customer find NAME`.
+    /// Customers, for an agent: `rapport customer find NAME`, `rapport customer show NAME|ID`.
     Customer {
         #[command(subcommand)]
         command: CustomerCommand,
@@ -92,6 +93,9 @@ enum Command {
         address: String,
         #[command(flatten)]
         credentials: CredentialArgs,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value_t = agent::Output::Text, global = true)]
+        output: agent::Output,
     },
     /// Payment plans, for an agent with the customer on the line.
     Plans {
@@ -101,6 +105,9 @@ enum Command {
         address: String,
         #[command(flatten)]
         credentials: CredentialArgs,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value_t = agent::Output::Text, global = true)]
+        output: agent::Output,
     },
     /// Loyalty scores and the closed loop's follow-ups.
     Loyalty {
@@ -110,6 +117,9 @@ enum Command {
         address: String,
         #[command(flatten)]
         credentials: CredentialArgs,
+        /// How to print the answer.
+        #[arg(long, value_enum, default_value_t = agent::Output::Text, global = true)]
+        output: agent::Output,
     },
     /// Snapshot SQLite databases online (the suite keeps serving) into DIR, a new directory,
     /// with a manifest. PostgreSQL: see deploy/RUNBOOK.md, "Backups and restore".
@@ -207,6 +217,14 @@ enum ClockCommand {
 enum CustomerCommand {
     /// Customers whose name matches, ignoring case and diacritics ("stefan" finds "Ștefan").
     Find { name: String },
+    /// One customer's overview, in the order an agent needs it: who, may we call now, next
+    /// best action, protections, accounts, hardship, plans, promises, loyalty, follow-ups,
+    /// commitments, referrals and trust. By id, or by a name that matches exactly one customer
+    /// (several are listed, to pick one by id).
+    Show {
+        /// A customer id, or a name (case and diacritics ignored).
+        customer: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -215,9 +233,10 @@ enum PlansCommand {
     Options {
         #[arg(long)]
         account: String,
-        /// The hardship case with the income and expenditure.
+        /// The hardship case with the income and expenditure; the account's open case when
+        /// left out.
         #[arg(long = "case")]
-        case_id: String,
+        case_id: Option<String>,
         /// The customer's payday (1–31); 0 = the account's due day.
         #[arg(long, default_value_t = 0)]
         payday: i32,
@@ -396,7 +415,11 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 service::migrate(service, config.as_deref()).await?;
                 #[allow(clippy::print_stdout)]
                 {
-                    println!("{service:?}: migrated");
+                    if service.keeps_data() {
+                        println!("{service:?}: migrated");
+                    } else {
+                        println!("{service:?}: keeps no data, nothing to migrate");
+                    }
                 }
             }
         }
@@ -404,21 +427,27 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             command,
             address,
             credentials,
+            output,
         } => {
-            let CustomerCommand::Find { name } = command;
-            let credentials = credentials.into_credentials();
-            return Ok(print(
-                async {
-                    agent::customer_find(agent::connect_with(&address, &credentials).await?, &name)
-                        .await
+            let answer = async {
+                let connection =
+                    agent::connect_with(&address, &credentials.into_credentials()).await?;
+                match command {
+                    CustomerCommand::Find { name } => {
+                        agent::customer_find_as(connection, &name, output).await
+                    }
+                    CustomerCommand::Show { customer } => {
+                        agent::customer_show(connection, &customer, output).await
+                    }
                 }
-                .await,
-            ));
+            };
+            return Ok(print(answer.await));
         }
         Command::Plans {
             command,
             address,
             credentials,
+            output,
         } => {
             let answer = async {
                 let connection =
@@ -428,7 +457,10 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                         account,
                         case_id,
                         payday,
-                    } => agent::plan_options(connection, &account, &case_id, payday).await,
+                    } => {
+                        let case_id = case_id.unwrap_or_default();
+                        agent::plan_options_as(connection, &account, &case_id, payday, output).await
+                    }
                     PlansCommand::Accept {
                         account,
                         case_id,
@@ -436,8 +468,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                         agent: agent_id,
                         evidence,
                     } => {
-                        agent::plan_accept(
-                            connection, &account, &case_id, &option, &agent_id, &evidence,
+                        agent::plan_accept_as(
+                            connection, &account, &case_id, &option, &agent_id, &evidence, output,
                         )
                         .await
                     }
@@ -449,16 +481,17 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             command,
             address,
             credentials,
+            output,
         } => {
             let answer = async {
                 let connection =
                     agent::connect_with(&address, &credentials.into_credentials()).await?;
                 match command {
                     LoyaltyCommand::Score { customer } => {
-                        agent::loyalty_score(connection, &customer).await
+                        agent::loyalty_score_as(connection, &customer, output).await
                     }
                     LoyaltyCommand::FollowUps { overdue, owner } => {
-                        agent::follow_ups(connection, overdue, &owner).await
+                        agent::follow_ups_as(connection, overdue, &owner, output).await
                     }
                 }
             };
@@ -520,6 +553,65 @@ mod tests {
     fn the_command_line_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_agent_command_takes_output_json_after_its_arguments() {
+        for args in [
+            &["rapport", "customer", "find", "garcia", "--output", "json"][..],
+            &["rapport", "customer", "show", "garcia", "--output", "json"],
+            &[
+                "rapport",
+                "plans",
+                "options",
+                "--account",
+                "A",
+                "--output",
+                "json",
+            ],
+            &[
+                "rapport",
+                "plans",
+                "accept",
+                "--account",
+                "A",
+                "--case",
+                "C",
+                "--option",
+                "O",
+                "--agent",
+                "G",
+                "--output",
+                "json",
+            ],
+            &["rapport", "loyalty", "score", "C", "--output", "json"],
+            &["rapport", "loyalty", "follow-ups", "--output", "json"],
+        ] {
+            let parsed = Cli::try_parse_from(args);
+            let output = match &parsed {
+                Ok(Cli {
+                    command:
+                        Command::Customer { output, .. }
+                        | Command::Plans { output, .. }
+                        | Command::Loyalty { output, .. },
+                }) => Some(*output),
+                _ => None,
+            };
+            assert_eq!(output, Some(agent::Output::Json), "{args:?}: {parsed:?}");
+        }
+        let parsed = Cli::try_parse_from(["rapport", "customer", "show", "garcia"]);
+        assert!(
+            matches!(
+                parsed,
+                Ok(Cli {
+                    command: Command::Customer {
+                        output: agent::Output::Text,
+                        ..
+                    }
+                })
+            ),
+            "text by default: {parsed:?}"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! `rapport serve <service>` and `rapport migrate <service>`: one service from its configuration.
+//! Desk keeps no data: it serves like the others, and has nothing to migrate.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -16,18 +17,27 @@ pub enum ServiceName {
     Plans,
     Referrals,
     Loyalty,
+    /// The agent's desk: stateless, no database.
+    Desk,
 }
 
 impl ServiceName {
+    /// The services that keep data: what `rapport migrate` with no service migrates (desk keeps
+    /// none).
     pub const ALL: [Self; 4] = [Self::Profiles, Self::Plans, Self::Referrals, Self::Loyalty];
+
+    /// Whether the service has a database (to migrate, back up, check); desk has none.
+    pub fn keeps_data(self) -> bool {
+        self != Self::Desk
+    }
 }
 
 /// What `serve` and `migrate` need of a service, from its own settings type.
 struct Prepared {
     telemetry: TelemetrySettings,
     server: rapport_server::ServerSettings,
-    storage: StorageSettings,
-    migrations: Migrations,
+    /// The database and its migrations; `None` for desk, which keeps nothing.
+    storage: Option<(StorageSettings, Migrations)>,
     unit: UnitBuilder,
 }
 
@@ -43,8 +53,7 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
             Prepared {
                 telemetry: settings.telemetry.clone(),
                 server: settings.server.clone(),
-                storage: settings.storage.clone(),
-                migrations: $service::MIGRATIONS,
+                storage: Some((settings.storage.clone(), $service::MIGRATIONS)),
                 unit: Box::new(move |clock| {
                     $service::assemble(&settings, clock).map_err(|e| e.to_string())
                 }),
@@ -56,6 +65,18 @@ fn prepare(service: ServiceName, file: Option<&Path>) -> anyhow::Result<Prepared
         ServiceName::Plans => prepared!(rapport_plans),
         ServiceName::Referrals => prepared!(rapport_referrals),
         ServiceName::Loyalty => prepared!(rapport_loyalty),
+        ServiceName::Desk => {
+            let settings: rapport_desk::Settings =
+                rapport_config::load(file).with_context(context)?;
+            Prepared {
+                telemetry: settings.telemetry.clone(),
+                server: settings.server.clone(),
+                storage: None,
+                unit: Box::new(move |clock| {
+                    rapport_desk::assemble(&settings, clock).map_err(|e| rapport_errors::chain(&e))
+                }),
+            }
+        }
     })
 }
 
@@ -108,11 +129,16 @@ pub async fn standalone(service: ServiceName) -> std::process::ExitCode {
 }
 
 /// Applies a service's pending migrations once and returns (no retry: an operator is watching).
+/// Desk has none: its configuration is still checked, and nothing else happens.
 pub async fn migrate(service: ServiceName, file: Option<&Path>) -> anyhow::Result<()> {
     let prepared = prepare(service, file)?;
-    let storage = Storage::open(&prepared.storage)?;
+    let Some((settings, migrations)) = prepared.storage else {
+        tracing::info!(service = ?service, "keeps no data: nothing to migrate");
+        return Ok(());
+    };
+    let storage = Storage::open(&settings)?;
     storage
-        .migrate(&prepared.migrations)
+        .migrate(&migrations)
         .await
         .with_context(|| format!("migrating {service:?}"))?;
     storage.close().await;
