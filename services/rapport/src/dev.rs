@@ -92,6 +92,41 @@ pub async fn build_with_clock(
     security: Option<&DevMaterial>,
     business_clock: Option<Arc<MovableClock>>,
 ) -> Result<DevSuite, DevError> {
+    build_with_options(
+        listen,
+        admin,
+        data_dir,
+        security,
+        business_clock,
+        &DeskOptions::default(),
+    )
+    .await
+}
+
+/// How `rapport dev` runs the desk.
+#[derive(Debug, Clone)]
+pub struct DeskOptions {
+    /// The overview's deadline budget (`--desk-budget-ms`; `desk.budget_ms` in production).
+    pub budget: std::time::Duration,
+}
+
+impl Default for DeskOptions {
+    fn default() -> Self {
+        Self {
+            budget: rapport_desk::DeskSettings::default().budget(),
+        }
+    }
+}
+
+/// As [`build_with_clock`], with the desk run as `desk` says.
+pub async fn build_with_options(
+    listen: SocketAddr,
+    admin: Option<SocketAddr>,
+    data_dir: &Path,
+    security: Option<&DevMaterial>,
+    business_clock: Option<Arc<MovableClock>>,
+    desk_options: &DeskOptions,
+) -> Result<DevSuite, DevError> {
     let clock: SharedClock = match &business_clock {
         Some(movable) => movable.clone(),
         None => Arc::new(SystemClock),
@@ -234,7 +269,7 @@ pub async fn build_with_clock(
                 plans_url: url.clone(),
                 referrals_url: url.clone(),
                 loyalty_url: url,
-                ..rapport_desk::DeskSettings::default()
+                budget_ms: u64::try_from(desk_options.budget.as_millis()).unwrap_or(u64::MAX),
             },
             ..rapport_desk::Settings::default()
         };

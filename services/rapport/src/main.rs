@@ -47,6 +47,10 @@ enum Command {
         /// second, 0 = stopped); alone, a movable clock starting now.
         #[arg(long, value_name = "SPEED")]
         clock_speed: Option<f64>,
+        /// How long the desk's overview waits for the four services before answering with the
+        /// sections that came back (the others marked unavailable).
+        #[arg(long, value_name = "MS", default_value_t = 150)]
+        desk_budget_ms: u64,
     },
     /// Read or move the business clock of a suite started with `rapport dev --clock`.
     Clock {
@@ -329,6 +333,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             secure,
             clock,
             clock_speed,
+            desk_budget_ms,
         } => {
             let _telemetry = rapport_telemetry::init(&TelemetrySettings {
                 service_name: "rapport-dev".to_owned(),
@@ -349,12 +354,15 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             } else {
                 None
             };
-            let suite = dev::build_with_clock(
+            let suite = dev::build_with_options(
                 listen,
                 Some(admin_listen),
                 &data_dir,
                 material.as_ref(),
                 business_clock,
+                &dev::DeskOptions {
+                    budget: std::time::Duration::from_millis(desk_budget_ms),
+                },
             )
             .await?;
             #[allow(clippy::print_stdout)] // the command's own output
