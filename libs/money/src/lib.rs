@@ -19,11 +19,13 @@ mod currency;
 mod decimal;
 mod error;
 mod iso4217;
+mod locale;
 mod money;
 mod rounding;
 mod split;
 
 pub use currency::Currency;
 pub use error::{MoneyError, Operation};
+pub use locale::format_money;
 pub use money::Money;
 pub use rounding::div_round_half_even;

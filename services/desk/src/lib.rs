@@ -8,6 +8,7 @@
 //! traced, lazily connected channels built once) and `grpc/` (the overview, its fan-out and
 //! its sections).
 
+pub mod console;
 mod error;
 mod grpc;
 mod settings;
@@ -35,6 +36,12 @@ pub enum UnitError {
         #[source]
         source: rapport_clients::ClientError,
     },
+    #[error("the console cannot listen on {listen} (desk.console_listen)")]
+    Console {
+        listen: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Desk with the system clock.
@@ -54,11 +61,12 @@ pub fn assemble(settings: &Settings, clock: SharedClock) -> Result<ServiceUnit, 
     let upstreams = Upstreams::new(&settings.desk, &settings.client)?;
     let api = grpc::DeskApi::new(upstreams, clock, settings.desk.budget());
     let limit = settings.server.max_message_bytes;
-    Ok(ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
+    let unit = ServiceUnit::new(NAME, rapport_proto::FILE_DESCRIPTOR_SET)
         .serve(
             DeskServiceServer::new(api)
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
         )
-        .ready_when(async { Ok(()) }))
+        .ready_when(async { Ok(()) });
+    console::with_console(unit, settings)
 }

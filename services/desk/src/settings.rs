@@ -31,6 +31,10 @@ pub struct DeskSettings {
     /// The overview's deadline budget in milliseconds: a section whose service has not answered
     /// by then is UNAVAILABLE, and the overview answers with the rest.
     pub budget_ms: u64,
+    /// Where the agents' browser console listens (docs/console.md); none = no console. With
+    /// `server.auth.mode = "jwt"` it asks each agent for their token, and with `server.tls` it
+    /// serves HTTPS with desk's certificate.
+    pub console_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for DeskSettings {
@@ -41,6 +45,7 @@ impl Default for DeskSettings {
             referrals_url: DEFAULT_URL.to_owned(),
             loyalty_url: DEFAULT_URL.to_owned(),
             budget_ms: 150,
+            console_listen: None,
         }
     }
 }

@@ -18,6 +18,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 /// Where `rapport dev` serves metrics, `/livez`, `/readyz` and plaintext health unless told otherwise
 /// (the OpenTelemetry Prometheus exporter's usual port).
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:9464";
+/// Where `rapport dev` serves the agents' browser console unless told otherwise (issue 25: the
+/// flag's name and this default are part of the contract).
+pub const DEFAULT_CONSOLE_LISTEN: &str = "127.0.0.1:8080";
 /// Where `rapport dev` keeps its data unless told otherwise.
 pub const DEFAULT_DATA_DIR: &str = ".rapport";
 
@@ -54,6 +57,8 @@ pub struct DevSuite {
     pub services: Vec<DevService>,
     /// The gRPC services of desk, which keeps no data and asks the four at the suite's address.
     pub desk: Vec<&'static str>,
+    /// Where desk serves the agents' browser console, if it does.
+    pub console: Option<SocketAddr>,
     /// The development certificates and secret, when the suite runs secured.
     pub security: Option<DevMaterial>,
     /// The movable business clock every service reads, when `--clock` gave one.
@@ -108,12 +113,15 @@ pub async fn build_with_clock(
 pub struct DeskOptions {
     /// The overview's deadline budget (`--desk-budget-ms`; `desk.budget_ms` in production).
     pub budget: std::time::Duration,
+    /// Where the agents' browser console listens (`--console-listen`); none = no console.
+    pub console_listen: Option<SocketAddr>,
 }
 
 impl Default for DeskOptions {
     fn default() -> Self {
         Self {
             budget: rapport_desk::DeskSettings::default().budget(),
+            console_listen: None,
         }
     }
 }
@@ -259,7 +267,11 @@ pub async fn build_with_options(
         // Desk asks the four at this address as each of its callers (with the TLS settings
         // the others use; it sends no token of its own).
         let desk = rapport_desk::Settings {
-            server: server.clone(),
+            // The address bound, so the console calls desk where it really is (port 0 in tests).
+            server: ServerSettings {
+                listen: address,
+                ..server.clone()
+            },
             client: ClientSettings {
                 token_file: None,
                 ..client
@@ -270,6 +282,7 @@ pub async fn build_with_options(
                 referrals_url: url.clone(),
                 loyalty_url: url,
                 budget_ms: u64::try_from(desk_options.budget.as_millis()).unwrap_or(u64::MAX),
+                console_listen: desk_options.console_listen,
             },
             ..rapport_desk::Settings::default()
         };
@@ -301,6 +314,7 @@ pub async fn build_with_options(
         application,
         services,
         desk: desk_services,
+        console: desk_options.console_listen,
         security: security.cloned(),
         business_clock,
     })
@@ -328,6 +342,22 @@ impl DevSuite {
         ));
         for grpc_service in &self.desk {
             text.push_str(&format!("  {:<10} {grpc_service}\n", ""));
+        }
+        if let Some(console) = self.console {
+            let signing_in = if self.security.is_some() {
+                " (sign in with a token from `rapport token`)"
+            } else {
+                ""
+            };
+            // HTTPS with the suite's certificate when it is secured.
+            let scheme = if self.security.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            text.push_str(&format!(
+                "console:    {scheme}://{console}/ : the agents' browser console{signing_in}\n"
+            ));
         }
         text.push_str("  also:      grpc.health.v1.Health, grpc.reflection.v1.ServerReflection, rapport.audit.v1.AuditService\n");
         if let Some(admin) = self.application.admin_addr() {

@@ -51,6 +51,9 @@ enum Command {
         /// sections that came back (the others marked unavailable).
         #[arg(long, value_name = "MS", default_value_t = 150)]
         desk_budget_ms: u64,
+        /// Address of the agents' browser console, served by the desk (docs/console.md).
+        #[arg(long, value_name = "ADDR", default_value = dev::DEFAULT_CONSOLE_LISTEN)]
+        console_listen: SocketAddr,
     },
     /// Read or move the business clock of a suite started with `rapport dev --clock`.
     Clock {
@@ -334,6 +337,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             clock,
             clock_speed,
             desk_budget_ms,
+            console_listen,
         } => {
             let _telemetry = rapport_telemetry::init(&TelemetrySettings {
                 service_name: "rapport-dev".to_owned(),
@@ -362,6 +366,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 business_clock,
                 &dev::DeskOptions {
                     budget: std::time::Duration::from_millis(desk_budget_ms),
+                    console_listen: Some(console_listen),
                 },
             )
             .await?;

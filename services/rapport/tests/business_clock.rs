@@ -53,6 +53,8 @@ async fn advancing_the_business_clock_makes_a_detractor_follow_up_overdue() {
                 "127.0.0.1:0",
                 "--admin-listen",
                 "127.0.0.1:0",
+                "--console-listen",
+                "127.0.0.1:0",
                 "--clock",
                 "2026-03-02T09:00:00Z",
                 "--clock-speed",
@@ -183,6 +185,8 @@ async fn without_a_business_clock_there_is_nothing_to_move() {
                 "--listen",
                 "127.0.0.1:0",
                 "--admin-listen",
+                "127.0.0.1:0",
+                "--console-listen",
                 "127.0.0.1:0",
                 "--data-dir",
             ])

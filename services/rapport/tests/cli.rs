@@ -32,6 +32,8 @@ async fn dev_serves_until_sigterm_and_exits_zero() {
                 "127.0.0.1:0",
                 "--admin-listen",
                 "127.0.0.1:0",
+                "--console-listen",
+                "127.0.0.1:0",
                 "--data-dir",
             ])
             .arg(data.path())

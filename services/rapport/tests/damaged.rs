@@ -21,6 +21,8 @@ fn dev_command(data_dir: &Path) -> Command {
             "127.0.0.1:0",
             "--admin-listen",
             "127.0.0.1:0",
+            "--console-listen",
+            "127.0.0.1:0",
             "--data-dir",
         ])
         .arg(data_dir);

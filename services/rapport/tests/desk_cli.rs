@@ -50,6 +50,7 @@ impl Demo {
             // here (the 150 ms budget itself is tested in rapport-desk's faults).
             .args(["--desk-budget-ms", "10000"])
             .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .args(["--console-listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data.path())
             .env("RUST_LOG", "warn")

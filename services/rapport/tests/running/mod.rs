@@ -47,6 +47,8 @@ impl Dev {
                 "127.0.0.1:0",
                 "--admin-listen",
                 "127.0.0.1:0",
+                "--console-listen",
+                "127.0.0.1:0",
                 "--data-dir",
             ])
             .arg(data)

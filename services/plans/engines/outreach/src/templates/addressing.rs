@@ -118,34 +118,7 @@ pub fn stage_refusal(stage: TemplateStage, something_past_due: bool) -> Option<E
 }
 
 /// `money` in `locale`'s number style, with as many decimals as the currency's minor unit and
-/// its ISO code (unambiguous where a symbol is not: "$" is several currencies). English groups
-/// with "," and uses "." for decimals ("EUR 1,234.56"); Romanian, Spanish and most of continental
-/// Europe the other way round ("1.234,56 RON").
+/// its ISO code: the one formatter every Rapport text uses ([`rapport_money::format_money`]).
 pub fn format_money(money: rapport_money::Money, locale: &str) -> String {
-    let decimal = money.to_decimal_string();
-    let (sign, digits) = match decimal.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", decimal.as_str()),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let english = language(locale) == "en" || language(locale).is_empty();
-    let (group, point) = if english { (',', '.') } else { ('.', ',') };
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(group);
-        }
-        grouped.push(c);
-    }
-    let amount = if fraction.is_empty() {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}{point}{fraction}")
-    };
-    let code = money.currency().code();
-    if english {
-        format!("{code} {amount}")
-    } else {
-        format!("{amount} {code}")
-    }
+    rapport_money::format_money(money, locale)
 }
