@@ -43,6 +43,10 @@ enum Command {
     PlanOptionsMixed,
     /// The server's RSS under steady mixed load.
     Rss,
+    /// desk's GetCustomerOverview on `rapport dev --demo`, all four services answering.
+    Overview,
+    /// The same from `rapport serve desk` with loyalty silent: answers within the budget.
+    OverviewSlowed,
     /// The baseline: a bare tonic server answering GetCustomer with a fixed, pre-encoded answer.
     EchoServer {
         #[arg(long)]
@@ -60,14 +64,18 @@ pub(crate) enum Scenario {
     ReportPayment,
     PlanOptionsMixed,
     Rss,
+    Overview,
+    OverviewSlowed,
 }
 
 impl Scenario {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 6] = [
         Self::GetCustomer,
         Self::ReportPayment,
         Self::PlanOptionsMixed,
         Self::Rss,
+        Self::Overview,
+        Self::OverviewSlowed,
     ];
 }
 
@@ -85,7 +93,7 @@ pub(crate) struct Options {
     /// Concurrent clients (get-customer, report-payment).
     #[arg(long, global = true, default_value_t = 16)]
     pub clients: usize,
-    /// Concurrent clients of the mixed scenarios (plan-options-mixed, rss).
+    /// Concurrent clients of the mixed scenarios (plan-options-mixed, rss) and of the overviews.
     #[arg(long, global = true, default_value_t = 8)]
     pub mixed_clients: usize,
     /// HTTP/2 connections the clients share.
@@ -104,9 +112,10 @@ pub(crate) struct Options {
         default_value = "postgres://postgres@127.0.0.1:5432"
     )]
     pub postgres: String,
-    /// The core the servers run on (`taskset -c`).
-    #[arg(long, global = true, default_value_t = 1)]
-    pub server_core: usize,
+    /// The cores the servers run on, as `taskset -c` reads them: "1", or "0,1" to let the suite
+    /// use both cores (the load generator then shares one with it).
+    #[arg(long, global = true, default_value = "1")]
+    pub server_core: String,
     /// The core the load generator (and pgbench) runs on.
     #[arg(long, global = true, default_value_t = 0)]
     pub client_core: usize,
@@ -151,6 +160,8 @@ fn bench(command: Command, options: Options) -> anyhow::Result<bool> {
         Command::ReportPayment => vec![Scenario::ReportPayment],
         Command::PlanOptionsMixed => vec![Scenario::PlanOptionsMixed],
         Command::Rss => vec![Scenario::Rss],
+        Command::Overview => vec![Scenario::Overview],
+        Command::OverviewSlowed => vec![Scenario::OverviewSlowed],
         Command::EchoServer { .. } => unreachable!("served in main"),
     };
     anyhow::ensure!(

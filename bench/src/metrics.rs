@@ -86,6 +86,19 @@ impl Scrape {
             .unwrap_or(0)
     }
 
+    /// Every sample of `name` summed by (gRPC service, method), over every status code.
+    pub(crate) fn by_method(&self, name: &str) -> BTreeMap<(String, String), f64> {
+        let mut sums = BTreeMap::new();
+        for (_, labels, value) in self.samples.iter().filter(|(n, _, _)| n == name) {
+            let key = (
+                labels.get("rpc_service").cloned().unwrap_or_default(),
+                labels.get("rpc_method").cloned().unwrap_or_default(),
+            );
+            *sums.entry(key).or_default() += value;
+        }
+        sums
+    }
+
     /// The sum of every sample of the gauge `name`.
     pub(crate) fn total(&self, name: &str) -> f64 {
         self.samples

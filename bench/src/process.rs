@@ -46,7 +46,7 @@ impl Server {
     /// Starts `program args` under `taskset -c core`, with `env`, its output to `log`.
     pub(crate) fn start(
         name: &str,
-        core: usize,
+        core: &str,
         program: &Path,
         args: &[&str],
         env: &[(&str, String)],
@@ -55,7 +55,7 @@ impl Server {
         let output = std::fs::File::create(&log).context("creating the server log")?;
         let child = Command::new("taskset")
             .arg("-c")
-            .arg(core.to_string())
+            .arg(core)
             .arg(program)
             .args(args)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))

@@ -5,8 +5,15 @@ Usage: rapport.py compose deploy/compose.yaml
        rapport.py k8s RENDERED.yaml     (the output of `kubectl kustomize`)
 
 - Each service gets only the configuration keys it has: a service rejects an unknown key at
-  start, so profiles must not get RAPPORT_PROFILES_URL, nor loyalty RAPPORT_LOYALTY_URL.
-- The URLs between services follow the call graph, and every service that calls another has its URL.
+  start, so profiles must not get RAPPORT_PROFILES_URL, nor loyalty RAPPORT_LOYALTY_URL, nor desk
+  any RAPPORT_STORAGE__ key (it has no database).
+- The URLs between services follow the call graph, and every service that calls another has its URL
+  (desk's four are RAPPORT_DESK__<SERVICE>_URL).
+- desk is stateless: no migrate init container, no database Secret or CA, no storage keys, no
+  PostgreSQL egress, and no service token of its own (it calls as its caller).
+- Every Deployment (and every compose service that runs `rapport serve`) is one these rules know,
+  so a new service cannot arrive unchecked; the compose stack's collector scrapes every service's
+  admin port.
 - Kubernetes: native gRPC probes on the admin port, the hardened security context, a grace period
   longer than the server's, resources, no insecure serving, HTTPS between services when TLS is on,
   the Secrets and ConfigMaps referenced either rendered or on the documented list, and
@@ -19,7 +26,9 @@ import sys
 
 import yaml
 
-SERVICES = ("profiles", "plans", "referrals", "loyalty")
+# The services with a database, and desk: stateless, in front of the four.
+STATEFUL = ("profiles", "plans", "referrals", "loyalty")
+SERVICES = STATEFUL + ("desk",)
 # Who calls whom over gRPC (reads, and outbox delivery: events to loyalty, good standing from
 # plans to referrals, merges and erasures from profiles to plans and referrals, follow-ups to
 # profiles).
@@ -28,41 +37,56 @@ CALLS = {
     "plans": {"profiles", "loyalty", "referrals"},
     "referrals": {"profiles", "loyalty"},
     "loyalty": {"profiles"},
+    # the agent's overview: every section from its owner, as the caller
+    "desk": {"profiles", "plans", "referrals", "loyalty"},
 }
 CALLERS = {s: {c for c in SERVICES if s in CALLS[c]} for s in SERVICES}
 URL_KEYS = {"profiles": "RAPPORT_PROFILES_URL", "loyalty": "RAPPORT_LOYALTY_URL",
             "referrals": "RAPPORT_REFERRALS_URL", "plans": "RAPPORT_PLANS_URL"}
-# Top-level sections every service has (`__` nests below them).
-SECTIONS = ("SERVER", "STORAGE", "TELEMETRY", "CLIENT")
+# Top-level sections each service has (`__` nests below them).
+SECTIONS = {s: ("SERVER", "STORAGE", "TELEMETRY", "CLIENT") for s in STATEFUL} | {
+    "desk": ("SERVER", "TELEMETRY", "CLIENT")}
 RULES = {"plans", "referrals", "loyalty"}
-# Objects the overlays reference but do not create (deploy/RUNBOOK.md lists them).
+# desk's own table (services/desk/src/settings.rs): its upstreams and the deadline budget.
+DESK_KEYS = {"DESK__BUDGET_MS"}
+# Objects the overlays reference but do not create (deploy/RUNBOOK.md lists them). desk has a
+# certificate but no token.
 EXTERNAL = {"rapport-postgres", "rapport-postgres-ca", "rapport-ca", "rapport-jwks"} | {
-    f"rapport-{s}-{kind}" for s in SERVICES for kind in ("tls", "token")}
-GRPC_PORT, ADMIN_PORT = 50051, 9464
+    f"rapport-{s}-tls" for s in SERVICES} | {f"rapport-{s}-token" for s in STATEFUL}
+# What a service without a database must never reference.
+DATABASE_REFS = {"rapport-postgres", "rapport-postgres-ca"}
+GRPC_PORT, ADMIN_PORT, POSTGRES_PORT = 50051, 9464, 5432
+
+
+def url_key(service, callee):
+    """The key holding the URL `service` calls `callee` at."""
+    if service == "desk":
+        return f"RAPPORT_DESK__{callee.upper()}_URL"
+    return URL_KEYS[callee]
 
 
 def allowed_key(service, key):
     if not key.startswith("RAPPORT_"):
         return key.startswith("OTEL_") or key == "RUST_LOG"
     rest = key[len("RAPPORT_"):]
-    if rest in (URL_KEYS[c] for c in CALLS[service]):
+    if key in (url_key(service, c) for c in CALLS[service]):
         return False  # handled by the caller as a URL key
     section = rest.split("__", 1)[0]
-    if "__" in rest and (section in SECTIONS or (section == "RULES" and service in RULES)):
+    if "__" in rest and (section in SECTIONS[service] or (section == "RULES" and service in RULES)):
         return True
-    return False
+    return service == "desk" and rest in DESK_KEYS
 
 
 def check_env(service, env, where):
     """env: key -> value as the container sees it."""
     problems = []
     for key in sorted(env):
-        if key in (URL_KEYS[c] for c in CALLS[service]):
+        if key in (url_key(service, c) for c in CALLS[service]):
             continue
         if not allowed_key(service, key):
             problems.append(f"{where}: {service} has no setting {key} (it would refuse to start)")
     for callee in sorted(CALLS[service]):
-        key = URL_KEYS[callee]
+        key = url_key(service, callee)
         url = env.get(key)
         if not url:
             problems.append(f"{where}: {key} is not set ({service} calls {callee})")
@@ -87,18 +111,44 @@ def check_compose(path):
             problems.append(f"{name}: command is not [serve, {name}]")
         env = {k: str(v) for k, v in (svc.get("environment") or {}).items()}
         problems += check_env(name, env, f"compose {name}")
+        if name in STATEFUL and "RAPPORT_STORAGE__URL" not in env:
+            problems.append(f"compose {name}: RAPPORT_STORAGE__URL is not set")
         ports = [str(p) for p in svc.get("ports") or []]
         if not any(p.endswith(f":{GRPC_PORT}") for p in ports) or not any(p.endswith(f":{ADMIN_PORT}") for p in ports):
             problems.append(f"{name}: publishes no gRPC or no admin port")
     for name, svc in services.items():
+        command = svc.get("command") or []
+        if command[:1] == ["serve"] and name not in SERVICES:
+            problems.append(f"{name}: runs `rapport serve` but these rules do not know it (add it to SERVICES)")
         depends = svc.get("depends_on") or {}
         for target, condition in (depends.items() if isinstance(depends, dict) else ((d, {}) for d in depends)):
             if target not in services:
                 problems.append(f"{name}: depends on unknown service {target}")
             elif (condition or {}).get("condition") == "service_healthy" and "healthcheck" not in services[target]:
                 problems.append(f"{name}: waits for {target} to be healthy, which has no healthcheck")
-    print(f"  compose: {len(services)} services; rapport services' keys, URLs, ports and depends_on checked")
+    problems += check_scraped(path, services)
+    print(f"  compose: {len(services)} services; rapport services' keys, URLs, ports, depends_on and scraping checked")
     return problems
+
+
+def check_scraped(path, services):
+    """The collector the stack runs (its config file as mounted) scrapes every service's admin port."""
+    collector = services.get("otel-collector") or {}
+    configs = [v.split(":", 1)[0] for v in collector.get("volumes") or []
+               if isinstance(v, str) and v.split(":")[1:2] and v.split(":")[1].endswith("config.yaml")]
+    if len(configs) != 1:
+        return ["otel-collector: no single mounted config.yaml to check the scrape targets in"]
+    config_path = os.path.join(os.path.dirname(os.path.abspath(path)), configs[0])
+    with open(config_path, encoding="utf-8") as f:
+        config = yaml.safe_load(f) or {}
+    targets = set()
+    scrapes = ((((config.get("receivers") or {}).get("prometheus") or {}).get("config") or {})
+               .get("scrape_configs") or [])
+    for scrape in scrapes:
+        for static in scrape.get("static_configs") or []:
+            targets.update(static.get("targets") or [])
+    return [f"otel-collector: {configs[0]} does not scrape {name}:{ADMIN_PORT}"
+            for name in SERVICES if name in services and f"{name}:{ADMIN_PORT}" not in targets]
 
 
 def labels_match(selector, labels):
@@ -115,11 +165,16 @@ def check_k8s(path):
     rendered = set(configmaps) | set(by_kind.get("Secret", {}))
     problems = []
 
+    referenced = {}
+
     def ref(name, where):
+        referenced.setdefault(where.split(" ", 1)[0], set()).add(name)
         if name not in rendered and name not in EXTERNAL:
             problems.append(f"{where}: references {name}, neither rendered nor on the documented list")
 
     deployments = by_kind.get("Deployment", {})
+    for name in sorted(set(deployments) - set(SERVICES)):
+        problems.append(f"Deployment {name} is not a service these rules know (add it to SERVICES)")
     for service in SERVICES:
         d = deployments.get(service)
         if not d:
@@ -157,8 +212,10 @@ def check_k8s(path):
         if main.get("args") != ["serve", service]:
             problems.append(f"{where}: args are not [serve, {service}]")
         migrate = [c for c in pod.get("initContainers") or [] if c.get("args") == ["migrate", service]]
-        if not migrate:
+        if service in STATEFUL and not migrate:
             problems.append(f"{where}: no init container running `rapport migrate {service}`")
+        if service not in STATEFUL and pod.get("initContainers"):
+            problems.append(f"{where}: has init containers, but {service} has no database to migrate")
         ports = {p["containerPort"]: p.get("name") for p in main.get("ports") or []}
         if ports.get(GRPC_PORT) != "grpc" or ports.get(ADMIN_PORT) != "admin":
             problems.append(f"{where}: ports are not grpc {GRPC_PORT} and admin {ADMIN_PORT}")
@@ -167,7 +224,7 @@ def check_k8s(path):
             if grpc.get("port") != ADMIN_PORT or grpc.get("service", "") != "":
                 problems.append(f"{where}: {probe} is not a gRPC probe of the whole server on {ADMIN_PORT}")
         startup = main.get("startupProbe") or {}
-        if startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3) < 120:
+        if service in STATEFUL and startup.get("periodSeconds", 10) * startup.get("failureThreshold", 3) < 120:
             problems.append(f"{where}: startupProbe allows less than 2 minutes for migrations")
 
         for c in containers:
@@ -196,8 +253,11 @@ def check_k8s(path):
                     if kind in key_ref:
                         ref(key_ref[kind]["name"], cw)
             problems += check_env(service, env, cw)
-            if "RAPPORT_STORAGE__URL" not in env:
+            if service in STATEFUL and "RAPPORT_STORAGE__URL" not in env:
                 problems.append(f"{cw}: RAPPORT_STORAGE__URL is not set")
+            if service not in STATEFUL and "RAPPORT_CLIENT__TOKEN_FILE" in env:
+                problems.append(f"{cw}: {service} calls as its caller, with the caller's token: "
+                                "RAPPORT_CLIENT__TOKEN_FILE would replace it with a service token")
             if str(env.get("RAPPORT_SERVER__INSECURE", "false")).lower() == "true":
                 problems.append(f"{cw}: server.insecure is on in a cluster manifest")
             if c is main:
@@ -208,9 +268,9 @@ def check_k8s(path):
                                     f"server.shutdown_grace_ms ({pre_stop + grace:g} s)")
                 tls = "RAPPORT_SERVER__TLS__CERTIFICATE_FILE" in env
                 for callee in CALLS[service]:
-                    url = env.get(URL_KEYS[callee], "")
+                    url = env.get(url_key(service, callee), "")
                     if tls and not url.startswith("https://"):
-                        problems.append(f"{where}: TLS is on but {URL_KEYS[callee]} is {url}")
+                        problems.append(f"{where}: TLS is on but {url_key(service, callee)} is {url}")
                     if url.startswith("https://") and "RAPPORT_CLIENT__CA_FILE" not in env:
                         problems.append(f"{where}: https URLs without RAPPORT_CLIENT__CA_FILE")
                 if tls and env.get("RAPPORT_SERVER__AUTH__MODE") != "jwt":
@@ -219,6 +279,12 @@ def check_k8s(path):
                 for key, value in env.items():
                     if key.endswith("_FILE") and not any(value.startswith(m) for m in mounts):
                         problems.append(f"{where}: {key}={value} is not under a mounted volume")
+
+        if service not in STATEFUL:
+            forbidden = referenced.get(where, set()) & (DATABASE_REFS | {f"rapport-{service}-token"})
+            if forbidden:
+                problems.append(f"{where}: {service} has no database and no token of its own, "
+                                f"yet mounts {sorted(forbidden)}")
 
         svc = by_kind.get("Service", {}).get(service)
         if not svc:
@@ -266,8 +332,9 @@ def check_k8s(path):
             problems.append(f"NetworkPolicy/{service}: egress to {sorted(peers(egress, 'to'))}, "
                             f"the call graph says {sorted(CALLS[service])}")
         egress_ports = {p.get("port") for r in egress for p in r.get("ports") or []}
-        if egress_ports != {53, 5432, 4317, GRPC_PORT}:
-            problems.append(f"NetworkPolicy/{service}: egress ports {sorted(egress_ports)}")
+        want_ports = {53, 4317, GRPC_PORT} | ({POSTGRES_PORT} if service in STATEFUL else set())
+        if egress_ports != want_ports:
+            problems.append(f"NetworkPolicy/{service}: egress ports {sorted(egress_ports)}, want {sorted(want_ports)}")
         if not any(labels_match({"rapport.io/client": "true"}, (p.get("podSelector") or {}).get("matchLabels") or {})
                    for r in ingress for p in r.get("from") or []):
             problems.append(f"NetworkPolicy/{service}: no ingress from rapport.io/client pods")

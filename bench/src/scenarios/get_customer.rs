@@ -92,7 +92,7 @@ pub(super) async fn run(options: &Options) -> anyhow::Result<Vec<Row>> {
     let echo_address = process::free_address()?;
     let mut echo = Server::start(
         "echo-server",
-        options.server_core,
+        &options.server_core,
         &std::env::current_exe()?,
         &[
             "echo-server",

@@ -16,6 +16,7 @@ use crate::{Options, Scenario};
 
 mod get_customer;
 mod mixed;
+mod overview;
 mod report_payment;
 
 pub(crate) async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Vec<Row>> {
@@ -24,6 +25,8 @@ pub(crate) async fn run(scenario: Scenario, options: &Options) -> anyhow::Result
         Scenario::ReportPayment => report_payment::run(options).await,
         Scenario::PlanOptionsMixed => mixed::plan_options(options).await,
         Scenario::Rss => mixed::rss(options).await,
+        Scenario::Overview => overview::overview(options).await,
+        Scenario::OverviewSlowed => overview::slowed(options).await,
     }
 }
 
@@ -54,6 +57,8 @@ impl Dev {
             &listen,
             "--admin-listen",
             &admin_listen,
+            "--console-listen",
+            "127.0.0.1:0",
             "--data-dir",
             &data_arg,
         ];
@@ -62,7 +67,7 @@ impl Dev {
         }
         let mut server = Server::start(
             "rapport dev",
-            options.server_core,
+            &options.server_core,
             &options.rapport,
             &args,
             &[],

@@ -68,7 +68,7 @@ fn serve(
     env.extend(extra.iter().cloned());
     let server = Server::start(
         service,
-        options.server_core,
+        &options.server_core,
         &options.rapport,
         &["serve", service],
         &env,
