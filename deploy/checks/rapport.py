@@ -47,8 +47,9 @@ URL_KEYS = {"profiles": "RAPPORT_PROFILES_URL", "loyalty": "RAPPORT_LOYALTY_URL"
 SECTIONS = {s: ("SERVER", "STORAGE", "TELEMETRY", "CLIENT") for s in STATEFUL} | {
     "desk": ("SERVER", "TELEMETRY", "CLIENT")}
 RULES = {"plans", "referrals", "loyalty"}
-# desk's own table (services/desk/src/settings.rs): its upstreams and the deadline budget.
-DESK_KEYS = {"DESK__BUDGET_MS"}
+# desk's own table (services/desk/src/settings.rs): its upstreams, the deadline budget and the
+# agents' browser console.
+DESK_KEYS = {"DESK__BUDGET_MS", "DESK__CONSOLE_LISTEN"}
 # Objects the overlays reference but do not create (deploy/RUNBOOK.md lists them). desk has a
 # certificate but no token.
 EXTERNAL = {"rapport-postgres", "rapport-postgres-ca", "rapport-ca", "rapport-jwks"} | {
@@ -56,6 +57,8 @@ EXTERNAL = {"rapport-postgres", "rapport-postgres-ca", "rapport-ca", "rapport-jw
 # What a service without a database must never reference.
 DATABASE_REFS = {"rapport-postgres", "rapport-postgres-ca"}
 GRPC_PORT, ADMIN_PORT, POSTGRES_PORT = 50051, 9464, 5432
+# desk also serves the agents' browser console (desk.console_listen).
+CONSOLE_PORT = 8080
 
 
 def url_key(service, callee):
@@ -292,8 +295,9 @@ def check_k8s(path):
         else:
             if not labels_match(svc["spec"]["selector"], template_labels):
                 problems.append(f"Service/{service}: selector does not match the pods")
-            if {p["port"] for p in svc["spec"]["ports"]} != {GRPC_PORT, ADMIN_PORT}:
-                problems.append(f"Service/{service}: ports are not {GRPC_PORT} and {ADMIN_PORT}")
+            expected = {GRPC_PORT, ADMIN_PORT} | ({CONSOLE_PORT} if service == "desk" else set())
+            if {p["port"] for p in svc["spec"]["ports"]} != expected:
+                problems.append(f"Service/{service}: ports are not {sorted(expected)}")
         sa = by_kind.get("ServiceAccount", {}).get(pod.get("serviceAccountName"))
         if not sa or sa.get("automountServiceAccountToken") is not False:
             problems.append(f"{where}: its ServiceAccount is missing or mounts a token")
