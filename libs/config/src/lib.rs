@@ -19,6 +19,19 @@ use serde::de::DeserializeOwned;
 pub const ENV_PREFIX: &str = "RAPPORT_";
 /// Separates nested keys inside one environment variable name.
 pub const ENV_NESTING: &str = "__";
+/// `RAPPORT_` variables that are not settings of a service: the agent commands' own (where the
+/// suite is and how to call it, `rapport --help`) and the test scripts' binary. An operator with
+/// `RAPPORT_TOKEN` set for the CLI can still run `rapport serve`; no service has such a key.
+pub const NOT_SETTINGS: &[&str] = &[
+    "address",
+    "admin",
+    "token",
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "tls_domain",
+    "bin",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -56,7 +69,10 @@ where
 
 fn environment() -> Env {
     Env::prefixed(ENV_PREFIX)
-        .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
+        .filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            !key.starts_with("test_") && !NOT_SETTINGS.contains(&key.as_str())
+        })
         .split(ENV_NESTING)
 }
 
@@ -127,6 +143,18 @@ mod tests {
             assert_eq!(settings.name, "from-file");
             assert_eq!(settings.server.port, 8000);
             assert_eq!(settings.server.timeout_ms, 1000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_agent_commands_variables_are_not_settings() {
+        figment::Jail::expect_with(|jail| {
+            for name in NOT_SETTINGS {
+                jail.set_env(format!("RAPPORT_{}", name.to_ascii_uppercase()), "x");
+            }
+            let settings: Settings = load(None).map_err(|e| e.to_string())?;
+            assert_eq!(settings, Settings::default());
             Ok(())
         });
     }
