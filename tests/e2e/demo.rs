@@ -29,7 +29,7 @@ async fn the_demo_seeds_a_realistic_suite_once() {
             seeded.hardship_cases,
             seeded.plans
         ),
-        (11, 5, 3, 2, 1)
+        (11, 7, 3, 2, 1)
     );
     // Ștefan, the customer in hardship whose desk overview fills every section, is a detractor
     // and has referred a friend himself.
@@ -104,7 +104,7 @@ async fn the_demo_seeds_a_secured_suite_over_mutual_tls_with_its_own_token() {
             seeded.hardship_cases,
             seeded.plans
         ),
-        (11, 5, 2, 1)
+        (11, 7, 2, 1)
     );
     // Ștefan, the customer in hardship whose desk overview fills every section, is a detractor
     // and has referred a friend himself.

@@ -193,6 +193,7 @@ async fn with_referrals_down_its_section_is_unavailable_and_the_rest_of_the_over
             loyalty_url: suite.url.clone(),
             // Generous: this test is about which sections answer, not how fast.
             budget_ms: 10_000,
+            console_listen: None,
         },
         ..rapport_desk::Settings::default()
     };

@@ -300,6 +300,10 @@ async fn seed(connection: Connection) -> anyhow::Result<Seeded> {
         (9, "USD", "US", 310_000, 18_000, 20),
         (2, "GBP", "GB", 120_000, 10_000, 0),
         (5, "CNY", "CN", 900_000, 50_000, 0),
+        // Currencies without a minor unit and with three decimals, so screens and commands show
+        // each with its own exponent (ISO 4217: JPY 0, KWD 3).
+        (5, "JPY", "JP", 1_500_000, 50_000, 0),
+        (8, "KWD", "KW", 1_234_567, 100_000, 0),
     ]
     .into_iter()
     .enumerate()
