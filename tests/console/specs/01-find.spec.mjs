@@ -46,3 +46,27 @@ for (const [script, who] of [
     }
   });
 }
+
+test("a wrong customer id, an unknown address and an empty search are answered in plain words", async ({ page }) => {
+  let response = await page.goto("/customers/not-an-id");
+  expect(response.status(), "a malformed id").toBe(400);
+  await expect(page.getByRole("heading", { level: 1, name: "Customer not found" })).toBeVisible();
+  await expect(page.getByTestId("not-a-customer")).toHaveText("This is not a customer id: not-an-id.");
+  await expect(page.getByText("Please correct the form")).toHaveCount(0);
+  await expect(page.getByRole("main").getByRole("link", { name: "Find a customer" })).toBeVisible();
+  await checkpoint(page, "25-not-a-customer");
+
+  response = await page.goto("/no/such/page");
+  expect(response.status()).toBe(404);
+  await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
+  await expect(page.getByRole("main").getByRole("link", { name: "Find a customer" })).toBeVisible();
+  await checkpoint(page, "26-page-not-found");
+
+  await page.goto("/");
+  await page.getByRole("button", { name: "Search" }).click();
+  const name = page.getByLabel("Name", { exact: true });
+  await expect(name).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByText(/Fill in at least one detail: a name, an email, a phone number/u)).toBeVisible();
+  await expect(page.getByText("external_ref")).toHaveCount(0);
+  await checkpoint(page, "27-find-empty");
+});

@@ -34,8 +34,16 @@ test("Ștefan's overview: may we call and the next best action first, then his p
   await expect(page.getByTestId("call-answer")).toHaveText(/^(Yes|No) — /);
   await expect(page.getByTestId("next-best-action").locator(".answer")).toBeVisible();
 
-  // The demo gave him a breathing space: the section is an alert and says so in its heading (how
-  // far down the page it starts is noted: below the fold at 1280×800 today).
+  // The demo gave him a breathing space: a one-line alert under his name says so in words, in the
+  // first screen at 1280×800.
+  const line = page.getByTestId("protection-banner");
+  await expect(line).toHaveAttribute("role", "alert");
+  await expect(line).toContainText(/^Protected customer: .*Breathing space/u);
+  const lineBox = await line.boundingBox();
+  expect(lineBox.y + lineBox.height, "the protection line is on the first screen").toBeLessThan(800);
+
+  // The full section is an alert too and says so in its heading (how far down the page it starts
+  // is noted).
   const protections = page.getByTestId("protections");
   await expect(protections).toHaveAttribute("role", "alert");
   await expect(protections.getByRole("heading", { level: 2 })).toHaveText(/^Protected customer: /);

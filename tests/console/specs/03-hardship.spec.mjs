@@ -72,7 +72,7 @@ test("a malformed amount is refused beside its field, with everything typed kept
   await checkpoint(page, "09-hardship-malformed-amount");
 });
 
-test("a negative amount is refused by the suite beside its field, with everything typed kept", async ({ page }) => {
+test("a negative amount is refused beside its field, with everything typed kept", async ({ page }) => {
   test.skip(!casePath, "no case was opened");
   await page.goto(casePath);
   const form = page.getByTestId("statement-form");
@@ -87,6 +87,19 @@ test("a negative amount is refused by the suite beside its field, with everythin
   await expectErrorBeside(page, input, "Earnings");
   await expect(form.getByLabel("Utilities (GBP a month)", { exact: true })).toHaveValue("150.00");
   await checkpoint(page, "10-hardship-negative-amount");
+});
+
+test("a malformed and a negative amount are both refused at once, each beside its field", async ({ page }) => {
+  test.skip(!casePath, "no case was opened");
+  await page.goto(casePath);
+  const form = page.getByTestId("statement-form");
+  await form.getByLabel("Earnings (GBP a month)", { exact: true }).fill("-2400.00");
+  await form.getByLabel("Home and contents (GBP a month)", { exact: true }).fill("12.3x");
+  await form.getByRole("button", { name: "Save income and expenditure" }).click();
+
+  await expect(page.getByTestId("form-errors")).toBeVisible();
+  await expectErrorBeside(page, form.getByLabel("Earnings (GBP a month)", { exact: true }), "Earnings");
+  await expectErrorBeside(page, form.getByLabel("Home and contents (GBP a month)", { exact: true }), "Home and contents");
 });
 
 test("income and expenditure: food above its trigger figure is flagged, never cut", async ({ page }) => {

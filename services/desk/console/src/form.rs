@@ -62,12 +62,32 @@ pub(crate) fn parse_amount(text: &str, currency: &str) -> Result<common::Money, 
     let money =
         rapport_money::Money::from_decimal_str(currency_parsed, &cleaned).map_err(|_| {
             let decimals = currency_parsed.minor_unit_exponent();
-            format!("Enter an amount in {currency} with at most {decimals} decimals, e.g. 12.50.")
+            let example = amount_example(currency, "");
+            format!(
+                "Enter an amount in {currency} with at most {decimals} decimals, e.g. {example}."
+            )
         })?;
     Ok(common::Money {
         currency_code: currency.to_owned(),
         minor_units: money.minor_units(),
     })
+}
+
+/// An amount an agent could type in `currency`, written with the locale's decimal mark: "50.00"
+/// (en-GB), "50,00" (ro-RO), "50" (JPY), "50.000" (KWD). Digits stay ASCII: that is what
+/// [`parse_amount`] reads.
+pub(crate) fn amount_example(currency: &str, locale: &str) -> String {
+    let exponent = rapport_money::Currency::parse(currency)
+        .map_or(2, rapport_money::Currency::minor_unit_exponent);
+    if exponent == 0 {
+        return "50".to_owned();
+    }
+    let comma = rapport_money::Currency::parse("EUR").is_ok_and(|eur| {
+        rapport_money::format_money(rapport_money::Money::from_minor(eur, 150), locale)
+            .contains("1,50")
+    });
+    let mark = if comma { ',' } else { '.' };
+    format!("50{mark}{}", "0".repeat(usize::from(exponent)))
 }
 
 /// A date typed as YYYY-MM-DD (what a date input posts).
@@ -113,6 +133,17 @@ mod tests {
         assert!(parse_amount("1.5", "JPY").is_err());
         assert!(parse_amount("abc", "EUR").is_err());
         assert!(parse_amount("", "EUR").is_err());
+    }
+
+    #[test]
+    fn the_example_amount_follows_the_currency_and_the_locale() {
+        assert_eq!(amount_example("GBP", "en-GB"), "50.00");
+        assert_eq!(amount_example("RON", "ro-RO"), "50,00");
+        assert_eq!(amount_example("JPY", "ja-JP"), "50");
+        assert_eq!(amount_example("KWD", "en-GB"), "50.000");
+        for (currency, locale) in [("RON", "ro-RO"), ("KWD", "ar-KW"), ("USD", "en-US")] {
+            assert!(parse_amount(&amount_example(currency, locale), currency).is_ok());
+        }
     }
 
     #[test]

@@ -215,9 +215,29 @@ pub(crate) fn section_unavailable(what: &str, status: i32, detail: &str) -> Mark
             )
         }
         Ok(SectionStatus::NotApplicable) => format!("{what}: not applicable ({detail})."),
-        _ => format!("{what} is unavailable right now ({detail})."),
+        _ => {
+            // "Follow-ups are unavailable", "Loyalty is unavailable".
+            let verb = if plural(what) { "are" } else { "is" };
+            format!("{what} {verb} unavailable right now ({detail}).")
+        }
     };
     html! { p class="unavailable" data-testid="section-unavailable" { (text) } }
+}
+
+/// Whether a section's name is a plural noun ("Accounts", "Promises to pay").
+fn plural(what: &str) -> bool {
+    matches!(
+        what,
+        "Customer details"
+            | "Protections"
+            | "Accounts"
+            | "Hardship cases"
+            | "Plans"
+            | "Promises to pay"
+            | "Follow-ups"
+            | "Commitments"
+            | "Referrals and trust"
+    )
 }
 
 /// A one-line notice after a successful POST (post-redirect-get carries its code only).

@@ -40,6 +40,11 @@ impl DeskService for StandInDesk {
             .expect("not poisoned")
             .push(authorization);
         let id = request.into_inner().customer_id;
+        if id == "not-an-id" {
+            return Err(tonic::Status::invalid_argument(
+                "customer_id is not a valid id",
+            ));
+        }
         if id == "forbidden" {
             return Err(tonic::Status::permission_denied(
                 "missing permission customers.read (roles held: billing_system)",
@@ -279,4 +284,36 @@ async fn a_failed_search_keeps_what_was_typed_escaped_and_out_of_the_url() {
         "{html}"
     );
     assert!(html.contains(r#"value="+40721234567""#));
+}
+
+#[tokio::test]
+async fn a_wrong_customer_id_or_address_gets_a_plain_page_with_the_way_back() {
+    let (app, _) = console(false).await;
+    let (status, _, html) = send(
+        &app,
+        get("/customers/not-an-id")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("This is not a customer id"), "{html}");
+    assert!(!html.contains("Please correct the form"), "{html}");
+    assert!(
+        html.contains(r#"<a href="/">Find a customer</a>"#),
+        "{html}"
+    );
+
+    let (status, _, html) = send(
+        &app,
+        get("/nowhere/at/all").body(Body::empty()).expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains(r#"<html lang="en">"#), "{html}");
+    assert!(html.contains("<h1>Page not found</h1>"), "{html}");
+    assert!(
+        html.contains(r#"<a href="/">Find a customer</a>"#),
+        "{html}"
+    );
 }

@@ -46,6 +46,31 @@ pub(crate) async fn search(
     let form = Form::parse(&body);
     let system = form.trimmed("external_ref.system");
     let external_id = form.trimmed("external_ref.external_id");
+    let chrome = console.chrome(&agent);
+    if [
+        &form.trimmed("name"),
+        &form.trimmed("email"),
+        &form.trimmed("phone"),
+        &system,
+        &external_id,
+    ]
+    .iter()
+    .all(|v| v.is_empty())
+    {
+        // Said before calling, in words: the suite's own message names its request fields.
+        let failure = Failure::field(
+            "name",
+            "Fill in at least one detail: a name, an email, a phone number, or a reference in another system.",
+        );
+        return respond(
+            failure.http_status(),
+            shell(
+                &chrome,
+                "Find a customer",
+                search_form(&form, Some(&failure)),
+            ),
+        );
+    }
     let request = profiles::SearchCustomersRequest {
         name: form.trimmed("name"),
         email: form.trimmed("email"),
@@ -63,7 +88,6 @@ pub(crate) async fn search(
             page_token: String::new(),
         }),
     };
-    let chrome = console.chrome(&agent);
     let answer = console
         .suite
         .profiles

@@ -286,6 +286,11 @@ pub(crate) async fn submit_statement(
             return None;
         }
         match parse_amount(&text, &currency) {
+            // Checked here as well as by the suite, so every problem is shown at once.
+            Ok(money) if money.minor_units < 0 => {
+                note(input, "Must not be negative.".to_owned());
+                None
+            }
             Ok(money) => Some(money),
             Err(sentence) => {
                 note(input, sentence);
@@ -629,10 +634,20 @@ fn affordability(detail: &plans::HardshipCaseDetail, audience: &Audience) -> Mar
                     @if !a.reasons.is_empty() {
                         ul { @for r in &a.reasons { li { (r.message) } } }
                     }
-                    p class="meta" { "Trigger figures " (a.trigger_figures_version) }
+                    p class="meta" { (trigger_figures_words(&a.trigger_figures_version)) }
                 }
             }
         }
+    }
+}
+
+/// "none-configured-USD" (plans' id when it has no figures for a currency) in words; any other
+/// id is a version to cite.
+fn trigger_figures_words(version: &str) -> String {
+    match version.strip_prefix("none-configured-") {
+        Some(currency) => format!("No trigger figures are set for {currency}."),
+        None if version.is_empty() => "No trigger figures were used.".to_owned(),
+        None => format!("Trigger figures {version}."),
     }
 }
 

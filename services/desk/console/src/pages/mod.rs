@@ -56,6 +56,26 @@ pub(crate) fn routes() -> Router<Console> {
         )
         .route("/follow-ups", get(follow_ups::page))
         .route("/follow-ups/{follow_up_id}/close", post(follow_ups::close))
+        .fallback(not_found)
+}
+
+/// Any other address: a page in the same shell (lang, headings, navigation), with the way back.
+async fn not_found(
+    axum::extract::State(console): axum::extract::State<Console>,
+    headers: http::HeaderMap,
+) -> axum::response::Response {
+    let agent = console
+        .agent(&headers)
+        .unwrap_or_else(|_| Agent::anonymous());
+    let body = maud::html! {
+        h1 { "Page not found" }
+        p data-testid="page-not-found" { "There is no page at this address in the console." }
+        p { a href="/" { "Find a customer" } }
+    };
+    crate::layout::respond(
+        http::StatusCode::NOT_FOUND,
+        crate::layout::page(&console.chrome(&agent), "Page not found", body),
+    )
 }
 
 /// The query string's value for `name` ("" when absent): only ids, codes and a payday day

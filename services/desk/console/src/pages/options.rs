@@ -128,7 +128,31 @@ async fn render(
             return respond(status, shell(&chrome, "Payment-plan options", body));
         }
     };
-    let payday = form.trimmed("payday").parse::<i32>().unwrap_or(0);
+    let payday_text = form.trimmed("payday");
+    let payday = if payday_text.is_empty() {
+        0
+    } else {
+        match payday_text.parse::<i32>() {
+            Ok(day) if (1..=31).contains(&day) => day,
+            _ => {
+                // Never silently ignored: the agent sees why the payday was not used.
+                let payday_failure = Failure::field(
+                    "payday",
+                    "Enter a day of the month from 1 to 31, or leave it empty.",
+                );
+                let body = html! {
+                    h1 { "Payment-plan options" }
+                    p { "For " (name(&person.name, &person.audience.locale)) ". " a href={ "/customers/" (customer_id) } { "Back to the overview" } }
+                    (failure_banner(&payday_failure, "show payment-plan options"))
+                    (payday_form(customer_id, account_id, form, Some(&payday_failure)))
+                };
+                return respond(
+                    payday_failure.http_status(),
+                    shell(&chrome, "Payment-plan options", body),
+                );
+            }
+        }
+    };
     let request = plans::GetPlanOptionsRequest {
         account_id: account_id.to_owned(),
         case_id: form.trimmed("case_id"),
@@ -162,11 +186,21 @@ async fn render(
     };
     let status = failure.map_or(StatusCode::OK, Failure::http_status);
     let audience = &person.audience;
+    let active_plan = active_plan(console, agent, account_id).await;
     let methods = agreement_methods();
     let body = html! {
         h1 { "Payment-plan options" }
         (back)
         @if let Some(failure) = failure { (failure_banner(failure, "accept a plan")) }
+        @if let Some(plan) = active_plan.as_ref() {
+            p class="banner banner-info" role="note" data-testid="active-plan-note" {
+                strong { "This account already has an active plan" }
+                @if let Some(plan) = plan {
+                    " (" (enum_words!(plans::PlanOptionKind, plan.kind, "PLAN_OPTION_KIND_")) ", " (audience.money(plan.monthly_amount.as_ref())) " a month)"
+                }
+                ": accepting an option here would replace it."
+            }
+        }
         @if let Some(a) = options.affordability.as_ref() {
             p { "Built on a disposable income of " strong { (audience.money(a.disposable_income.as_ref())) } " a month." }
         }
@@ -190,6 +224,46 @@ async fn render(
         p class="meta" { "Write-off would recover " (audience.money(options.write_off_baseline.as_ref())) "." }
     };
     respond(status, shell(&chrome, "Payment-plan options", body))
+}
+
+/// The account's active plan, if it has one: `Some(None)` when the plan itself could not be read.
+/// Best effort: the options are shown whatever this finds.
+async fn active_plan(
+    console: &Console,
+    agent: &Agent,
+    account_id: &str,
+) -> Option<Option<plans::Plan>> {
+    let account = console
+        .suite
+        .accounts
+        .clone()
+        .get_account(console.suite.request(
+            plans::GetAccountRequest {
+                account_id: account_id.to_owned(),
+            },
+            agent,
+        ))
+        .await
+        .ok()?
+        .into_inner()
+        .account?;
+    if account.active_plan_id.is_empty() {
+        return None;
+    }
+    let plan = console
+        .suite
+        .plans
+        .clone()
+        .get_plan(console.suite.request(
+            plans::GetPlanRequest {
+                plan_id: account.active_plan_id,
+            },
+            agent,
+        ))
+        .await
+        .ok()
+        .and_then(|p| p.into_inner().plan);
+    Some(plan)
 }
 
 fn payday_form(

@@ -13,6 +13,7 @@ use rapport_proto::loyalty::v1 as loyalty;
 use rapport_proto::plans::v1 as plans;
 use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::referrals::v1 as referrals;
+use tonic::Code;
 
 use crate::Console;
 use crate::failure::{Failure, FieldMap};
@@ -42,6 +43,20 @@ pub(crate) async fn page(
         .await;
     let overview = match answer {
         Ok(answer) => answer.into_inner(),
+        Err(status) if matches!(status.code(), Code::InvalidArgument | Code::NotFound) => {
+            // Not a form: the id in the address is wrong, said plainly.
+            let (http_status, sentence) = if status.code() == Code::NotFound {
+                (StatusCode::NOT_FOUND, "No customer has this id")
+            } else {
+                (StatusCode::BAD_REQUEST, "This is not a customer id")
+            };
+            let body = html! {
+                h1 { "Customer not found" }
+                p data-testid="not-a-customer" { (sentence) ": " code { (customer_id) } "." }
+                p { a href="/" { "Find a customer" } " by name, email, phone or reference." }
+            };
+            return respond(http_status, shell(&chrome, "Customer not found", body));
+        }
         Err(status) => {
             let failure = Failure::from_status(&status, &FieldMap::new());
             let body = html! {
@@ -110,10 +125,14 @@ fn not_ok(what: &str, state: Option<&desk::SectionState>) -> Option<Markup> {
 fn reasons(list: &[common::Reason]) -> Markup {
     let mut list: Vec<&common::Reason> = list.iter().collect();
     list.sort_by_key(|r| r.effect != common::ReasonEffect::Opposes as i32);
+    reason_list(&list)
+}
+
+fn reason_list(list: &[&common::Reason]) -> Markup {
     html! {
         @if !list.is_empty() {
             ul class="reasons" {
-                @for reason in &list {
+                @for reason in list {
                     li class={ "reason " (effect_class(reason.effect)) } {
                         (effect_word(reason.effect)) (reason.message)
                         @if !reason.rule_ref.is_empty() { span class="meta" { " (" (reason.rule_ref) ")" } }
@@ -122,6 +141,33 @@ fn reasons(list: &[common::Reason]) -> Markup {
             }
         }
     }
+}
+
+/// Every reason, folded: the answer above it is what the agent reads first.
+fn all_reasons(list: &[common::Reason], summary: &str) -> Markup {
+    html! {
+        @if !list.is_empty() {
+            details class="all-reasons" {
+                summary { (summary) }
+                (reasons(list))
+            }
+        }
+    }
+}
+
+/// "All 13 rules checked", or the singular sentence for one.
+fn counted(n: usize, many: &str, one: &str) -> String {
+    if n == 1 {
+        one.to_owned()
+    } else {
+        many.replace("{}", &n.to_string())
+    }
+}
+
+fn blocking(list: &[common::Reason]) -> Vec<&common::Reason> {
+    list.iter()
+        .filter(|r| r.effect == common::ReasonEffect::Opposes as i32)
+        .collect()
 }
 
 fn effect_class(effect: i32) -> &'static str {
@@ -150,6 +196,7 @@ fn heading(
         @match customer {
             Some(c) => {
                 h1 data-testid="customer-name" { (name(&display_name(&c.legal_name, &c.preferred_name), &c.locale)) }
+                (protection_banner(overview, Some(c)))
                 @if !overview.merged_from.is_empty() {
                     p class="banner banner-info" role="note" { "The id you opened (" (overview.merged_from) ") was merged into this customer." }
                 }
@@ -169,7 +216,57 @@ fn heading(
             }
             None => {
                 h1 { "Customer " (short_id(&overview.customer_id)) }
+                (protection_banner(overview, None))
                 @if let Some(markup) = not_ok("Customer details", state) { (markup) }
+                @let fallback = Audience::default();
+                p class="meta" data-testid="audience-fallback" {
+                    "Without the customer's details, money and times below are written for "
+                    (fallback.locale) " in " (fallback.time_zone)
+                    ", not in the customer's own language and time zone."
+                }
+            }
+        }
+    }
+}
+
+/// One line under the name when a protection is in force or a specialist must make the contact:
+/// seen before anything else, in words (the full section is further down).
+fn protection_banner(
+    overview: &desk::GetCustomerOverviewResponse,
+    customer: Option<&profiles::Customer>,
+) -> Markup {
+    let in_force: Vec<String> = overview
+        .protections
+        .as_ref()
+        .filter(|s| ok(s.state.as_ref()))
+        .map(|s| {
+            s.protections
+                .iter()
+                .filter(|p| {
+                    p.status == plans::ProtectionStatus::Active as i32
+                        || p.status == plans::ProtectionStatus::Ending as i32
+                })
+                .map(|p| enum_words!(plans::ProtectionKind, p.kind, "PROTECTION_KIND_"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let specialist = overview
+        .contact
+        .as_ref()
+        .and_then(|s| s.decision.as_ref())
+        .is_some_and(|d| d.route_to_specialist);
+    let vulnerable = customer.is_some_and(|c| c.vulnerability.is_some());
+    if in_force.is_empty() && !specialist && !vulnerable {
+        return html! {};
+    }
+    html! {
+        div class="banner banner-protect protect-line" role="alert" data-testid="protection-banner" {
+            p {
+                strong { "Protected customer: " }
+                @if !in_force.is_empty() { (in_force.join(", ")) " in force. " }
+                @if specialist { "A specialist must make this contact. " }
+                @else if vulnerable { "Vulnerability recorded: route to a specialist where needed. " }
+                a href="#protections-heading" { "See protections and vulnerability" }
             }
         }
     }
@@ -197,7 +294,19 @@ fn contact(overview: &desk::GetCustomerOverviewResponse, audience: &Audience) ->
                         @else { "none foreseeable" }
                     }
                 }
-                (reasons(&decision.reasons))
+                @let blocks = blocking(&decision.reasons);
+                @if decision.allowed {
+                    p data-testid="call-summary" {
+                        (decision.reasons.len()) " rules checked; "
+                        @if blocks.is_empty() { "none blocks a call." }
+                        @else { (blocks.len()) " against, but none blocks a call now." }
+                    }
+                } @else if blocks.is_empty() {
+                    p data-testid="call-summary" { (decision.reasons.len()) " rules checked; none is marked as the one that blocks." }
+                } @else {
+                    (reason_list(&blocks))
+                }
+                (all_reasons(&decision.reasons, &counted(decision.reasons.len(), "All {} rules checked", "The one rule checked")))
                 p class="meta" { "Rules: " (decision.rule_set) " " (decision.rule_set_version) " · account " (short_id(section.map_or("", |s| s.account_id.as_str()))) }
             }
         }
@@ -218,7 +327,7 @@ fn next_best_action(overview: &desk::GetCustomerOverviewResponse, audience: &Aud
                     @if action.earliest_at.is_some() { ", from " (audience.time(action.earliest_at.as_ref())) }
                     @if !action.template_id.is_empty() { " (template " (action.template_id) ")" }
                 }
-                (reasons(&action.reasons))
+                (all_reasons(&action.reasons, &counted(action.reasons.len(), "Why: {} reasons", "Why: one reason")))
             }
         }
     }
@@ -311,11 +420,21 @@ fn accounts(overview: &desk::GetCustomerOverviewResponse, audience: &Audience) -
                             dt { "Next due" } dd { (audience.date(a.next_due_date.as_ref())) }
                             @let held = frozen(a);
                             @if !held.is_empty() {
-                                dt { "Held" } dd { (held.join("; ")) }
+                                dt { "Held" } dd { (held) }
                             }
                         }
                         ul class="actions" {
-                            li { a href={ "/customers/" (customer_id) "/accounts/" (a.account_id) "/options" } { "Payment-plan options" } }
+                            li {
+                                @let case_id = open_case_for(overview, a);
+                                @if case_id.is_empty() {
+                                    a href={ "/customers/" (customer_id) "/accounts/" (a.account_id) "/options" } { "Payment-plan options" }
+                                } @else {
+                                    a href={ "/customers/" (customer_id) "/accounts/" (a.account_id) "/options?case_id=" (case_id) } { "Payment-plan options" }
+                                }
+                                @if !a.active_plan_id.is_empty() {
+                                    span class="meta" data-testid="active-plan-note" { " — " (active_plan_words(overview, a, audience)) }
+                                }
+                            }
                             li { a href={ "/customers/" (customer_id) "/accounts/" (a.account_id) "/promise" } { "Record a promise to pay" } }
                             @if a.open_hardship_case_id.is_empty() {
                                 li { a href={ "/customers/" (customer_id) "/hardship/new?account_id=" (a.account_id) } { "Open a hardship case" } }
@@ -327,6 +446,53 @@ fn accounts(overview: &desk::GetCustomerOverviewResponse, audience: &Audience) -
                 }
             }
         }
+    }
+}
+
+/// The open hardship case covering the account, so its options are built on the customer's own
+/// income and expenditure.
+fn open_case_for<'a>(
+    overview: &'a desk::GetCustomerOverviewResponse,
+    account: &'a plans::Account,
+) -> &'a str {
+    overview
+        .hardship
+        .as_ref()
+        .filter(|s| ok(s.state.as_ref()))
+        .and_then(|s| {
+            s.open_cases
+                .iter()
+                .filter_map(|d| d.hardship_case.as_ref())
+                .find(|c| c.account_ids.contains(&account.account_id))
+        })
+        .map_or(account.open_hardship_case_id.as_str(), |c| {
+            c.case_id.as_str()
+        })
+}
+
+/// "Active plan: Reduced payment, 120,00 RON a month — new options would replace it."
+fn active_plan_words(
+    overview: &desk::GetCustomerOverviewResponse,
+    account: &plans::Account,
+    audience: &Audience,
+) -> String {
+    let plan = overview
+        .plans
+        .as_ref()
+        .filter(|s| ok(s.state.as_ref()))
+        .and_then(|s| {
+            s.plans
+                .iter()
+                .filter_map(|p| p.plan.as_ref())
+                .find(|p| p.plan_id == account.active_plan_id)
+        });
+    match plan {
+        Some(plan) => format!(
+            "Active plan: {}, {} a month — new options would replace it.",
+            enum_words!(plans::PlanOptionKind, plan.kind, "PLAN_OPTION_KIND_"),
+            audience.money(plan.monthly_amount.as_ref())
+        ),
+        None => "An active plan is in place — new options would replace it.".to_owned(),
     }
 }
 
@@ -557,19 +723,24 @@ fn strongest(explanation: &[loyalty::ScoreContribution]) -> Vec<&loyalty::ScoreC
     top
 }
 
-/// What protections and plans hold on an account, in words.
-fn frozen(account: &plans::Account) -> Vec<&'static str> {
-    let mut held = Vec::new();
+/// What protections and plans hold on an account, in words: "Frozen: interest, fees. No payment
+/// demands."
+fn frozen(account: &plans::Account) -> String {
+    let mut what = Vec::new();
     if account.interest_frozen {
-        held.push("interest frozen");
+        what.push("interest");
     }
     if account.fees_frozen {
-        held.push("fees frozen");
+        what.push("fees");
+    }
+    let mut held = Vec::new();
+    if !what.is_empty() {
+        held.push(format!("Frozen: {}.", what.join(", ")));
     }
     if account.payment_demands_blocked {
-        held.push("no payment demands");
+        held.push("No payment demands.".to_owned());
     }
-    held
+    held.join(" ")
 }
 
 #[cfg(test)]
@@ -642,6 +813,89 @@ mod tests {
     }
 
     #[test]
+    fn the_protection_line_comes_under_the_name_and_every_rule_is_folded() {
+        let mut overview = overview();
+        overview.contact = Some(desk::ContactSection {
+            state: state(desk::SectionStatus::Ok, "plans", ""),
+            decision: Some(plans::CheckContactResponse {
+                allowed: false,
+                reasons: vec![
+                    common::Reason {
+                        message: "a breathing space is in force".into(),
+                        effect: common::ReasonEffect::Opposes as i32,
+                        ..Default::default()
+                    },
+                    common::Reason {
+                        message: "inside calling hours".into(),
+                        effect: common::ReasonEffect::Supports as i32,
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let html = body(&overview, None).into_string();
+        let name = html
+            .find("data-testid=\"customer-name\"")
+            .expect("the name");
+        let line = html
+            .find("data-testid=\"protection-banner\"")
+            .expect("the protection line");
+        let call = html.find("May we call now?").expect("the contact section");
+        assert!(name < line && line < call, "{html}");
+        assert!(html.contains("Breathing space in force."), "{html}");
+        // What blocks is shown; every rule is inside the fold.
+        let fold = html
+            .find("<summary>All 2 rules checked</summary>")
+            .expect("the fold");
+        let blocking = html
+            .find("Against: a breathing space is in force")
+            .expect("what blocks");
+        assert!(blocking < fold);
+        let supports = html.find("For: inside calling hours").expect("every rule");
+        assert!(fold < supports);
+    }
+
+    #[test]
+    fn the_options_link_carries_the_open_case_and_names_the_active_plan() {
+        let mut overview = overview();
+        overview.accounts.as_mut().expect("accounts").accounts[0].active_plan_id = "p-1".into();
+        overview.hardship = Some(desk::HardshipSection {
+            state: state(desk::SectionStatus::Ok, "plans", ""),
+            open_cases: vec![plans::HardshipCaseDetail {
+                hardship_case: Some(plans::HardshipCase {
+                    case_id: "case-9".into(),
+                    account_ids: vec!["a-1".into()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+        });
+        let html = body(&overview, None).into_string();
+        assert!(
+            html.contains("/accounts/a-1/options?case_id=case-9"),
+            "{html}"
+        );
+        assert!(html.contains("new options would replace it"), "{html}");
+    }
+
+    #[test]
+    fn without_the_customer_the_overview_says_whose_formats_it_uses() {
+        let mut overview = overview();
+        overview.customer = Some(desk::CustomerSection {
+            state: state(
+                desk::SectionStatus::Unavailable,
+                "profiles",
+                "profiles did not answer",
+            ),
+            customer: None,
+        });
+        let html = body(&overview, None).into_string();
+        assert!(html.contains("written for en-GB in UTC"), "{html}");
+    }
+
+    #[test]
     fn a_name_with_markup_is_escaped_and_keeps_its_language_and_direction() {
         let html = body(&overview(), None).into_string();
         assert!(!html.contains("<script>"), "{html}");
@@ -659,7 +913,7 @@ mod tests {
         );
         assert!(!html.contains("No loyalty score yet"));
         // Sections missing from the answer altogether are not "none" either.
-        assert!(html.contains("Promises to pay is unavailable right now (no answer)."));
+        assert!(html.contains("Promises to pay are unavailable right now (no answer)."));
         assert!(!html.contains("No promise to pay."));
     }
 

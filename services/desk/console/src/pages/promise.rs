@@ -12,7 +12,7 @@ use rapport_proto::plans::v1 as plans;
 use super::{person, request_key};
 use crate::Console;
 use crate::failure::{Failure, FieldMap};
-use crate::form::{Form, parse_amount, parse_date};
+use crate::form::{Form, amount_example, parse_amount, parse_date};
 use crate::format::name;
 use crate::layout::{Kind, failure_banner, field, page as shell, respond};
 use crate::session::Agent;
@@ -44,7 +44,14 @@ pub(crate) async fn record(
         Err(redirect) => return redirect,
     };
     let form = Form::parse(&body);
-    let amount = parse_amount(form.get("amount"), form.get("currency"));
+    // Every input the console reads is checked before calling, so all problems show at once.
+    let amount = parse_amount(form.get("amount"), form.get("currency")).and_then(|money| {
+        if money.minor_units > 0 {
+            Ok(money)
+        } else {
+            Err("Enter an amount above 0.".to_owned())
+        }
+    });
     let date = parse_date(form.get("promised_date"));
     let (amount, date) = match (amount, date) {
         (Ok(amount), Ok(date)) => (amount, date),
@@ -158,7 +165,7 @@ async fn render(
         form method="post" action={ "/customers/" (customer_id) "/accounts/" (account_id) "/promise" } class="stack" data-testid="promise-form" {
             input type="hidden" name="request_id" value=(form.get("request_id"));
             input type="hidden" name="currency" value=(currency);
-            (field(FORM, "amount", &format!("Amount ({currency})"), Kind::Amount, form, failure, Some("e.g. 50.00")))
+            (field(FORM, "amount", &format!("Amount ({currency})"), Kind::Amount, form, failure, Some(&format!("e.g. {}", amount_example(&currency, &audience.locale)))))
             (field(FORM, "promised_date", "Date the customer will pay", Kind::Date, form, failure, Some("Today or later.")))
             (field(FORM, "note", "Note (optional)", Kind::TextArea, form, failure, None))
             button type="submit" { "Record promise" }
