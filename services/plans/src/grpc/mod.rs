@@ -27,9 +27,9 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use rapport_clock::SharedClock;
 use rapport_ids::Id;
-use rapport_storage::sqlx::Any;
 use rapport_storage::sqlx::pool::PoolConnection;
-use rapport_storage::{Storage, WriteTransaction};
+use rapport_storage::sqlx::{Any, Transaction};
+use rapport_storage::{Backend, Storage, WriteTransaction};
 use tonic::Response;
 
 use crate::customers::CustomerDirectory;
@@ -95,6 +95,22 @@ impl Core {
 
     async fn read(&self) -> Result<PoolConnection<Any>, PlansError> {
         Ok(self.storage.reader().acquire().await?)
+    }
+
+    /// A reader that sees one state of the database across several statements (a plan's row
+    /// and its installments from the same commit), so an answer read without the writer is one
+    /// the write path could have given. SQLite's deferred read transaction is a snapshot in WAL
+    /// mode; PostgreSQL needs REPEATABLE READ for one. Nothing is written: dropping it ends it.
+    async fn read_together(&self) -> Result<Transaction<'static, Any>, PlansError> {
+        let reader = self.storage.reader();
+        Ok(match self.storage.backend() {
+            Backend::Sqlite => reader.begin().await?,
+            Backend::Postgres => {
+                reader
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
     }
 
     async fn write(&self) -> Result<WriteTransaction, PlansError> {

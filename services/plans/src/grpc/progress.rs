@@ -59,6 +59,18 @@ pub(super) async fn bring_up_to_date(
     Ok(())
 }
 
+/// Brings a plan read without the writer up to `today` in memory, by the same review
+/// [`bring_up_to_date`] runs. `true` when the review has nothing to save or publish: the plan as it
+/// now stands is what the write path would answer, and the writer is not needed.
+pub(super) fn review_changes_nothing(
+    core: &Core,
+    plan: &mut Plan,
+    today: jiff::civil::Date,
+) -> bool {
+    plan.review(today, core.now(), core.rules.misses_before_broken)
+        .is_empty()
+}
+
 /// Today on the calendar of the account's customer; read before any lock is taken.
 pub(super) async fn account_today(
     core: &Core,

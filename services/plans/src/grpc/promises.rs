@@ -107,6 +107,44 @@ pub(crate) async fn list(
     v.finish()?;
 
     let first_page = after.is_none();
+    // Most looks resolve nothing, so they do not queue behind the one writer (DESIGN.md,
+    // Storage): the promises are judged as read, and the writer taken only when a status or a
+    // paid amount would change.
+    let (customer_id, listed) = {
+        let mut read = core.read_together().await?;
+        let customer_id = match customer_id {
+            Some(c) => Some(store::merges::survivor(&mut read, c).await?),
+            None => None,
+        };
+        let mut listed = store::promises::list(
+            &mut read,
+            account_id,
+            customer_id,
+            after,
+            page.fetch_limit(),
+        )
+        .await?;
+        let mut unchanged = true;
+        for promise in &mut listed {
+            if judge(core, &mut read, promise).await?.changed {
+                unchanged = false;
+                break;
+            }
+        }
+        (customer_id, unchanged.then_some(listed))
+    };
+    if let Some(listed) = listed {
+        let none_at_all = listed.is_empty() && first_page;
+        if none_at_all {
+            super::ensure_named_exist(core, account_id, customer_id).await?;
+        }
+        let promises = listed
+            .into_iter()
+            .filter(|p| statuses.is_empty() || statuses.contains(&p.status))
+            .collect();
+        return Ok(answer_page(core, &page, promises));
+    }
+
     let mut tx = core.write().await?;
     let customer_id = match customer_id {
         Some(c) => Some(store::merges::survivor(&mut tx, c).await?),
@@ -126,39 +164,28 @@ pub(crate) async fn list(
     if none_at_all {
         super::ensure_named_exist(core, account_id, customer_id).await?;
     }
+    Ok(answer_page(core, &page, promises))
+}
+
+fn answer_page(
+    core: &Core,
+    page: &rapport_paging::Page,
+    promises: Vec<Promise>,
+) -> pb::ListPromisesToPayResponse {
     let (promises, page) = page.finish(promises, |p| vec![p.id.to_string()]);
-    Ok(pb::ListPromisesToPayResponse {
+    pb::ListPromisesToPayResponse {
         promises: promises.iter().map(|p| promise_to_pb(p, core)).collect(),
         page,
-    })
+    }
 }
 
 /// Brings a pending promise up to date with what the account received since it was made.
 async fn evaluate(core: &Core, conn: &mut Conn, promise: &mut Promise) -> Result<(), PlansError> {
-    if promise.status != pb::PromiseToPayStatus::Pending {
-        return Ok(());
-    }
-    let end_of_day = promise
-        .promised_date
-        .tomorrow()
-        .ok()
-        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-        .map(|z| z.timestamp())
-        .unwrap_or(jiff::Timestamp::MAX);
-    let paid =
-        store::promises::paid_between(conn, promise.account_id, promise.created_at, end_of_day)
-            .await?;
-    let before = promise.paid;
-    let outcome = promise.evaluate(
-        paid,
-        core.today(),
-        core.now(),
-        core.rules.promise_kept_percent,
-    );
-    if outcome.is_some() || promise.paid != before {
+    let judged = judge(core, conn, promise).await?;
+    if judged.changed {
         store::promises::save(conn, promise).await?;
     }
-    if let Some(kept) = outcome {
+    if let Some(kept) = judged.resolved {
         rapport_outbox::append(
             conn,
             &PlansEvent::PromiseResolved {
@@ -171,6 +198,46 @@ async fn evaluate(core: &Core, conn: &mut Conn, promise: &mut Promise) -> Result
         .await?;
     }
     Ok(())
+}
+
+/// What judging a promise at the current clock did to it (in memory).
+struct Judged {
+    /// Kept (`true`) or broken (`false`), when it resolved just now.
+    resolved: Option<bool>,
+    /// Whether anything stored about it would change.
+    changed: bool,
+}
+
+/// Judges a pending promise by what the account received since it was made, in memory only:
+/// the write path saves what changed, a reader only asks whether anything would.
+async fn judge(core: &Core, conn: &mut Conn, promise: &mut Promise) -> Result<Judged, PlansError> {
+    if promise.status != pb::PromiseToPayStatus::Pending {
+        return Ok(Judged {
+            resolved: None,
+            changed: false,
+        });
+    }
+    let end_of_day = promise
+        .promised_date
+        .tomorrow()
+        .ok()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .unwrap_or(jiff::Timestamp::MAX);
+    let paid =
+        store::promises::paid_between(conn, promise.account_id, promise.created_at, end_of_day)
+            .await?;
+    let before = promise.paid;
+    let resolved = promise.evaluate(
+        paid,
+        core.today(),
+        core.now(),
+        core.rules.promise_kept_percent,
+    );
+    Ok(Judged {
+        resolved,
+        changed: resolved.is_some() || promise.paid != before,
+    })
 }
 
 fn promise_to_pb(p: &Promise, core: &Core) -> pb::PromiseToPay {

@@ -52,6 +52,24 @@ pub async fn lock(
     .bind(micros(now))
     .fetch_one(&mut *conn)
     .await?;
+    recorded_from_row(&row)
+}
+
+/// What was last published for the customer, read without locking; `None` when plans has never
+/// evaluated them (no row yet).
+#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
+pub async fn recorded(conn: &mut Conn, customer_id: Id) -> Result<Option<Recorded>, PlansError> {
+    let row = sqlx::query(
+        "SELECT in_good_standing, basis, since_micros, lapses_at_micros FROM customer_standing \
+         WHERE customer_id = $1",
+    )
+    .bind(customer_id.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(recorded_from_row).transpose()
+}
+
+fn recorded_from_row(row: &sqlx::any::AnyRow) -> Result<Recorded, PlansError> {
     Ok(Recorded {
         in_good_standing: row.try_get::<i64, _>(0)? == 1,
         basis: row.try_get(1)?,

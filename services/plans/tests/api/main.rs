@@ -14,6 +14,7 @@ mod messages;
 mod offers;
 mod outreach;
 mod payments;
+mod plan_reads;
 mod plans;
 mod promises;
 mod protection_list;

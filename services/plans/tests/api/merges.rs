@@ -364,7 +364,7 @@ async fn a_merge_in_profiles_reaches_plans_through_the_outbox(database: TestData
     }
 }
 
-async fn profiles_merge(plans: &mut Plans, survivor: &str, duplicate: &str) {
+pub(crate) async fn profiles_merge(plans: &mut Plans, survivor: &str, duplicate: &str) {
     plans
         .profiles
         .merge_customers(profiles::MergeCustomersRequest {

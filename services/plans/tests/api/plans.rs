@@ -342,7 +342,7 @@ async fn an_accepted_catch_up_keeps_the_remainder_its_option_showed(database: Te
     assert_ne!(catch_up.remaining_balance, Some(money("GBP", 0)));
 }
 
-async fn accept_reduced_payment(plans: &mut Plans) -> (pb::Account, pb::Plan) {
+pub(crate) async fn accept_reduced_payment(plans: &mut Plans) -> (pb::Account, pb::Plan) {
     let (account, _) = in_arrears_with_a_statement(plans).await;
     let offered = options(plans, &account.account_id, 15).await;
     let chosen = option_of(&offered, pb::PlanOptionKind::ReducedPayment);

@@ -6,8 +6,9 @@ use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
 use super::super::convert::plan_to_pb;
-use super::super::progress::{current, plan_today};
-use super::super::{Core, commit, ensure_named_exist, traced_id};
+use super::super::progress::{current, plan_today, review_changes_nothing};
+use super::super::{Core, commit, ensure_named_exist, not_found, standing, traced_id};
+use crate::domain::plan::Plan;
 use crate::error::PlansError;
 use crate::store;
 
@@ -21,6 +22,20 @@ pub(super) async fn get(
     v.clone().finish()?;
     let plan_id = plan_id.ok_or(PlansError::Invalid(v))?;
     let (_, today) = plan_today(core, plan_id).await?;
+    // Most looks change nothing, so they do not queue behind the one writer (DESIGN.md,
+    // Storage): the plan is reviewed as read, and the writer taken only when the review has
+    // something to save.
+    {
+        let mut read = core.read_together().await?;
+        let mut plan = store::plans::get(&mut read, plan_id)
+            .await?
+            .ok_or_else(|| not_found("plan", plan_id))?;
+        if review_changes_nothing(core, &mut plan, today) {
+            return Ok(pb::GetPlanResponse {
+                plan: Some(plan_to_pb(&plan)),
+            });
+        }
+    }
     let mut tx = core.write().await?;
     let plan = current(core, &mut tx, plan_id, today).await?;
     commit(tx).await?;
@@ -80,6 +95,20 @@ pub(super) async fn list(
         Some(customer_id) => core.customer_today(customer_id).await?,
         None => core.today(),
     };
+    if let Some(listed) =
+        listed_unchanged(core, account_id, customer_id, after, &page, today).await?
+    {
+        let none_at_all = listed.is_empty() && first_page;
+        if none_at_all {
+            ensure_named_exist(core, account_id, customer_id).await?;
+        }
+        let plans = listed
+            .into_iter()
+            .filter(|p| statuses.is_empty() || statuses.contains(&p.status))
+            .collect();
+        return Ok(answer_page(&page, plans));
+    }
+
     let mut tx = core.write().await?;
     let mut plans = Vec::new();
     let listed =
@@ -96,20 +125,59 @@ pub(super) async fn list(
     {
         // Looking at a customer's plans re-evaluates their standing: a broken plan that
         // stopped counting with time is published when first seen.
-        super::super::standing::refresh(core, &mut tx, customer_id).await?;
+        standing::refresh(core, &mut tx, customer_id).await?;
     }
     commit(tx).await?;
     if none_at_all {
         ensure_named_exist(core, account_id, customer_id).await?;
     }
+    Ok(answer_page(&page, plans))
+}
+
+/// The page of plans as read without the writer and reviewed in memory, when looking at them
+/// changes nothing: no plan's review has anything to save and, for a customer's plans, their
+/// standing would not move. `None` when something would: then the write path looks.
+async fn listed_unchanged(
+    core: &Core,
+    account_id: Option<Id>,
+    customer_id: Option<Id>,
+    after: Option<(i64, Id)>,
+    page: &rapport_paging::Page,
+    today: jiff::civil::Date,
+) -> Result<Option<Vec<Plan>>, PlansError> {
+    let mut read = core.read_together().await?;
+    let mut listed = store::plans::list(
+        &mut read,
+        account_id,
+        customer_id,
+        after,
+        page.fetch_limit(),
+    )
+    .await?;
+    for plan in &mut listed {
+        if !review_changes_nothing(core, plan, today) {
+            return Ok(None);
+        }
+    }
+    let none_at_all = listed.is_empty() && after.is_none();
+    if let Some(customer_id) = customer_id
+        && !none_at_all
+        && standing::would_change(core, &mut read, customer_id).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(listed))
+}
+
+fn answer_page(page: &rapport_paging::Page, plans: Vec<Plan>) -> pb::ListPlansResponse {
     let (plans, page) = page.finish(plans, |p| {
         vec![
             rapport_clock::to_unix_micros(p.accepted_at).to_string(),
             p.id.to_string(),
         ]
     });
-    Ok(pb::ListPlansResponse {
+    pb::ListPlansResponse {
         plans: plans.iter().map(plan_to_pb).collect(),
         page,
-    })
+    }
 }
