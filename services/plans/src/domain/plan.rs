@@ -83,7 +83,28 @@ pub enum PlanChange {
     Broken,
 }
 
+/// What an active plan means for its account's flags (`Account.interest_frozen`,
+/// `fees_frozen`: "protection or plan").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanTerms {
+    pub id: Id,
+    /// Agreed at a rate of zero: a freeze, a reduced payment, a pause (the options engine sets
+    /// the plan's rate; CONC 7.3.5G: suspend, reduce or waive interest).
+    pub freezes_interest: bool,
+    /// Every kind waives the account's fees for its months (`fees_for` in the options engine)
+    /// but a settlement, which ends the debt instead.
+    pub freezes_fees: bool,
+}
+
 impl Plan {
+    pub fn terms(&self) -> PlanTerms {
+        PlanTerms {
+            id: self.id,
+            freezes_interest: self.rate.is_zero(),
+            freezes_fees: self.kind != PlanOptionKind::Settlement,
+        }
+    }
+
     pub fn paid_to_date(&self) -> i64 {
         self.installments.iter().map(|i| i.paid).sum()
     }

@@ -344,7 +344,7 @@ impl AccountApi {
                     .await?,
                 );
             }
-            active_plan = plan.is_active().then_some(plan.id);
+            active_plan = plan.is_active().then(|| plan.terms());
         }
         super::standing::refresh(&self.0, &mut tx, account.customer_id).await?;
         commit(tx).await?;

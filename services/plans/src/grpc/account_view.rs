@@ -1,13 +1,13 @@
 //! An account as callers see it: its figures, stage, protections in force, open case and active
 //! plan. Shared by the account and plan handlers.
 
-use rapport_ids::Id;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
 use super::Core;
 use super::convert::protection_to_pb;
 use crate::domain::account::Account;
+use crate::domain::plan::PlanTerms;
 use crate::domain::stages::delinquency_stage;
 use crate::error::PlansError;
 use crate::store::{self, Conn};
@@ -28,7 +28,7 @@ pub(crate) async fn customer_account_to_pb(
 pub(crate) async fn customer_account_with_plan_to_pb(
     core: &Core,
     account: &Account,
-    active_plan: Option<Id>,
+    active_plan: Option<PlanTerms>,
 ) -> Result<pb::Account, PlansError> {
     let today = core.customer_today(account.customer_id).await?;
     let mut conn = core.read().await?;
@@ -50,7 +50,7 @@ async fn account_with_plan_to_pb(
     conn: &mut Conn,
     a: &Account,
     today: jiff::civil::Date,
-    known_plan: Option<Option<Id>>,
+    known_plan: Option<Option<PlanTerms>>,
 ) -> Result<pb::Account, PlansError> {
     let c = a.currency;
     let now = core.now();
@@ -63,7 +63,7 @@ async fn account_with_plan_to_pb(
     let open_case = store::cases::open_for_account(conn, a.id).await?;
     let active_plan = match known_plan {
         Some(known) => known,
-        None => store::plans::active_id_for_account(conn, a.id).await?,
+        None => store::plans::active_terms_for_account(conn, a.id).await?,
     };
     Ok(pb::Account {
         account_id: a.id.to_string(),
@@ -90,10 +90,15 @@ async fn account_with_plan_to_pb(
             .iter()
             .map(|p| protection_to_pb(p, now))
             .collect(),
-        interest_frozen: effects.contains(&pb::ProtectionEffect::FreezeInterest),
-        fees_frozen: effects.contains(&pb::ProtectionEffect::FreezeFees),
+        // "protection or plan" (plans_types.proto)
+        interest_frozen: effects.contains(&pb::ProtectionEffect::FreezeInterest)
+            || active_plan.is_some_and(|plan| plan.freezes_interest),
+        fees_frozen: effects.contains(&pb::ProtectionEffect::FreezeFees)
+            || active_plan.is_some_and(|plan| plan.freezes_fees),
         payment_demands_blocked: effects.contains(&pb::ProtectionEffect::StopPaymentDemands),
-        active_plan_id: active_plan.map(|id| id.to_string()).unwrap_or_default(),
+        active_plan_id: active_plan
+            .map(|plan| plan.id.to_string())
+            .unwrap_or_default(),
         open_hardship_case_id: open_case.map(|id| id.to_string()).unwrap_or_default(),
         created_at: Some(wire::timestamp_to_pb(a.created_at)),
         updated_at: Some(wire::timestamp_to_pb(a.updated_at)),

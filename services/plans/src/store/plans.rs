@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Conn, corrupt, date, enum_from_name, id, instant, micros};
 use crate::domain::Actor;
-use crate::domain::plan::{Agreement, Plan, PlannedInstallment};
+use crate::domain::plan::{Agreement, Plan, PlanTerms, PlannedInstallment};
 use crate::domain::rate::AnnualRate;
 use crate::error::PlansError;
 
@@ -354,20 +354,20 @@ pub async fn lock_active_for_account(
     }
 }
 
-/// The id of the account's active plan, if any (without its installments).
+/// The terms of the account's active plan, if any (one row, without its installments).
 #[tracing::instrument(skip_all, fields(account_id = %account_id))]
-pub async fn active_id_for_account(
+pub async fn active_terms_for_account(
     conn: &mut Conn,
     account_id: Id,
-) -> Result<Option<Id>, PlansError> {
-    let row = sqlx::query(
-        "SELECT plan_id FROM plans WHERE account_id = $1 AND status = 'PLAN_STATUS_ACTIVE' \
-         ORDER BY accepted_at_micros DESC LIMIT 1",
-    )
+) -> Result<Option<PlanTerms>, PlansError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {PLAN_COLUMNS} FROM plans WHERE account_id = $1 AND status = 'PLAN_STATUS_ACTIVE' \
+         ORDER BY accepted_at_micros DESC LIMIT 1"
+    )))
     .bind(account_id.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|row| id(&row.try_get::<String, _>(0)?)).transpose()
+    row.map(|row| Ok(from_row(&row)?.terms())).transpose()
 }
 
 /// The newest plan accepted from the hardship case, whatever its status.

@@ -548,7 +548,38 @@ async fn paying_a_missed_installment_keeps_the_plan_on_track(database: TestDatab
     assert_eq!(listed.len(), 1);
 }
 
+/// `Account.interest_frozen` and `fees_frozen` say "protection or plan" (plans_types.proto): a
+/// reduced payment freezes both while it is active (its summary says so), and a cancelled one
+/// no longer does. Found in the console's browser test: the flags followed protections only.
+async fn an_active_plan_that_freezes_interest_and_fees_shows_on_its_account(
+    database: TestDatabase,
+) {
+    let mut plans = start(database).await;
+    let (account, plan) = accept_reduced_payment(&mut plans).await;
+    assert!(
+        !account.interest_frozen && !account.fees_frozen,
+        "{account:?}"
+    );
+    let during = plans.get_account(&account.account_id).await;
+    assert_eq!(during.active_plan_id, plan.plan_id);
+    assert!(during.interest_frozen, "a reduced payment freezes interest");
+    assert!(during.fees_frozen, "and fees");
+    plans
+        .plans
+        .cancel_plan(pb::CancelPlanRequest {
+            plan_id: plan.plan_id.clone(),
+            reason: "the customer's income recovered".into(),
+            cancelled_by: Some(agent("agent-5")),
+        })
+        .await
+        .unwrap();
+    let after = plans.get_account(&account.account_id).await;
+    assert!(after.active_plan_id.is_empty());
+    assert!(!after.interest_frozen && !after.fees_frozen, "{after:?}");
+}
+
 backend_tests!(
+    an_active_plan_that_freezes_interest_and_fees_shows_on_its_account,
     an_agreement_dated_before_its_option_was_offered_is_refused,
     an_accepted_catch_up_keeps_the_remainder_its_option_showed,
     options_are_affordable_explained_and_accepted_as_offered,

@@ -105,8 +105,8 @@ impl AnnualRate {
         Self(Decimal::ZERO)
     }
 
+    /// No interest accrues at this rate (an account's flags show a plan at zero as a freeze).
     #[must_use]
-    #[cfg(test)]
     pub fn is_zero(&self) -> bool {
         self.0.is_zero()
     }
