@@ -224,26 +224,9 @@ pub async fn count_by_status(conn: &mut Conn) -> Result<Vec<(String, i64)>, Plan
 /// installment's payments.
 #[tracing::instrument(skip_all, fields(plan_id = %p.id))]
 pub async fn save_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> {
-    sqlx::query(
-        "UPDATE plans SET status = $2, consecutive_missed = $3, replan_offered_at_micros = $4, ended_at_micros = $5, \
-         end_reason = $6 WHERE plan_id = $1",
-    )
-    .bind(p.id.to_string())
-    .bind(p.status.as_str_name())
-    .bind(i64::from(p.consecutive_missed))
-    .bind(p.replan_offered_at.map(micros))
-    .bind(p.ended_at.map(micros))
-    .bind(&p.end_reason)
-    .execute(&mut *conn)
-    .await?;
+    update_progress(conn, p).await?;
     for i in &p.installments {
-        sqlx::query("UPDATE installments SET paid_minor = $3, status = $4 WHERE plan_id = $1 AND sequence = $2")
-            .bind(p.id.to_string())
-            .bind(i64::from(i.sequence))
-            .bind(i.paid)
-            .bind(i.status.as_str_name())
-            .execute(&mut *conn)
-            .await?;
+        update_installment(conn, p.id, i).await?;
     }
     Ok(())
 }
@@ -259,35 +242,50 @@ pub async fn save_changes(conn: &mut Conn, before: &Plan, after: &Plan) -> Resul
         || before.ended_at != after.ended_at
         || before.end_reason != after.end_reason;
     if progressed {
-        sqlx::query(
-            "UPDATE plans SET status = $2, consecutive_missed = $3, replan_offered_at_micros = $4, ended_at_micros = $5, \
-             end_reason = $6 WHERE plan_id = $1",
-        )
-        .bind(after.id.to_string())
-        .bind(after.status.as_str_name())
-        .bind(i64::from(after.consecutive_missed))
-        .bind(after.replan_offered_at.map(micros))
-        .bind(after.ended_at.map(micros))
-        .bind(&after.end_reason)
-        .execute(&mut *conn)
-        .await?;
+        update_progress(conn, after).await?;
     }
     for i in &after.installments {
         let unchanged = before
             .installments
             .iter()
             .any(|b| b.sequence == i.sequence && b.paid == i.paid && b.status == i.status);
-        if unchanged {
-            continue;
+        if !unchanged {
+            update_installment(conn, after.id, i).await?;
         }
-        sqlx::query("UPDATE installments SET paid_minor = $3, status = $4 WHERE plan_id = $1 AND sequence = $2")
-            .bind(after.id.to_string())
-            .bind(i64::from(i.sequence))
-            .bind(i.paid)
-            .bind(i.status.as_str_name())
-            .execute(&mut *conn)
-            .await?;
     }
+    Ok(())
+}
+
+async fn update_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> {
+    sqlx::query(
+        "UPDATE plans SET status = $2, consecutive_missed = $3, replan_offered_at_micros = $4, ended_at_micros = $5, \
+         end_reason = $6 WHERE plan_id = $1",
+    )
+    .bind(p.id.to_string())
+    .bind(p.status.as_str_name())
+    .bind(i64::from(p.consecutive_missed))
+    .bind(p.replan_offered_at.map(micros))
+    .bind(p.ended_at.map(micros))
+    .bind(&p.end_reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn update_installment(
+    conn: &mut Conn,
+    plan_id: Id,
+    i: &PlannedInstallment,
+) -> Result<(), PlansError> {
+    sqlx::query(
+        "UPDATE installments SET paid_minor = $3, status = $4 WHERE plan_id = $1 AND sequence = $2",
+    )
+    .bind(plan_id.to_string())
+    .bind(i64::from(i.sequence))
+    .bind(i.paid)
+    .bind(i.status.as_str_name())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
