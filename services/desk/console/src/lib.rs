@@ -89,6 +89,18 @@ impl Console {
     }
 }
 
+/// A handler that takes an [`Agent`] gets the signed-in agent, or the caller is sent to sign in.
+impl axum::extract::FromRequestParts<Console> for Agent {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        console: &Console,
+    ) -> Result<Self, Self::Rejection> {
+        console.agent(&parts.headers)
+    }
+}
+
 /// The console's routes, calling the suite as configured (channels connect lazily).
 pub fn router(settings: ConsoleSettings) -> Result<Router, SettingError> {
     let console = Console {

@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
-use http::{HeaderMap, StatusCode, Uri};
+use http::{StatusCode, Uri};
 use maud::{Markup, html};
 use rapport_proto::common::v1 as common;
 use rapport_proto::profiles::v1 as profiles;
@@ -15,14 +15,11 @@ use crate::failure::{Failure, FieldMap};
 use crate::form::Form;
 use crate::format::{Audience, display_name, enum_words, name};
 use crate::layout::{Kind, failure_banner, field, notice, page as shell, respond};
+use crate::session::Agent;
 
 const FORM: &str = "find";
 
-pub(crate) async fn page(State(console): State<Console>, headers: HeaderMap, uri: Uri) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
+pub(crate) async fn page(State(console): State<Console>, agent: Agent, uri: Uri) -> Response {
     let code = super::query(&uri, "notice");
     let body = html! {
         (notice(Some(code.as_str())))
@@ -34,15 +31,7 @@ pub(crate) async fn page(State(console): State<Console>, headers: HeaderMap, uri
     )
 }
 
-pub(crate) async fn search(
-    State(console): State<Console>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
+pub(crate) async fn search(State(console): State<Console>, agent: Agent, body: Bytes) -> Response {
     let form = Form::parse(&body);
     let system = form.trimmed("external_ref.system");
     let external_id = form.trimmed("external_ref.external_id");

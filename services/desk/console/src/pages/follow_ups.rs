@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use http::{HeaderMap, StatusCode, Uri};
+use http::{StatusCode, Uri};
 use maud::{Markup, html};
 use rapport_proto::loyalty::v1 as loyalty;
 
@@ -19,11 +19,7 @@ use crate::format::{Audience, enum_words, name, short_id, words};
 use crate::layout::{Kind, failure_banner, field, notice, page as shell, respond};
 use crate::session::Agent;
 
-pub(crate) async fn page(State(console): State<Console>, headers: HeaderMap, uri: Uri) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
+pub(crate) async fn page(State(console): State<Console>, agent: Agent, uri: Uri) -> Response {
     let code = super::query(&uri, "notice");
     render(&console, &agent, None, Some(&code)).await
 }
@@ -31,13 +27,9 @@ pub(crate) async fn page(State(console): State<Console>, headers: HeaderMap, uri
 pub(crate) async fn close(
     State(console): State<Console>,
     Path(follow_up_id): Path<String>,
-    headers: HeaderMap,
+    agent: Agent,
     body: Bytes,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let form = Form::parse(&body);
     let outcome =
         loyalty::FollowUpOutcome::from_str_name(form.get("outcome")).map_or(0, |o| o as i32);

@@ -7,7 +7,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use http::{HeaderMap, StatusCode, Uri};
+use http::{StatusCode, Uri};
 use maud::{Markup, html};
 use rapport_proto::plans::v1 as plans;
 
@@ -66,13 +66,9 @@ fn reason_options() -> Vec<(String, String)> {
 pub(crate) async fn open_page(
     State(console): State<Console>,
     Path(customer_id): Path<String>,
-    headers: HeaderMap,
+    agent: Agent,
     uri: Uri,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let mut form = Form::default();
     form.set("account_id", super::query(&uri, "account_id"));
     form.set("request_id", request_key());
@@ -82,13 +78,9 @@ pub(crate) async fn open_page(
 pub(crate) async fn open(
     State(console): State<Console>,
     Path(customer_id): Path<String>,
-    headers: HeaderMap,
+    agent: Agent,
     body: Bytes,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let form = Form::parse(&body);
     let reason = plans::HardshipReason::from_str_name(form.get("reason")).map_or(0, |r| r as i32);
     if reason == 0 {
@@ -205,13 +197,9 @@ async fn render_open(
 pub(crate) async fn case_page(
     State(console): State<Console>,
     Path((customer_id, case_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    agent: Agent,
     uri: Uri,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let code = super::query(&uri, "notice");
     render_case(
         &console,
@@ -245,13 +233,9 @@ impl<'a> Posted<'a> {
 pub(crate) async fn submit_statement(
     State(console): State<Console>,
     Path((customer_id, case_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    agent: Agent,
     body: Bytes,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let form = Form::parse(&body);
     let currency = form.trimmed("currency");
     let mut statement = plans::IncomeExpenditure::default();
@@ -402,13 +386,9 @@ pub(crate) async fn submit_statement(
 pub(crate) async fn refer(
     State(console): State<Console>,
     Path((customer_id, case_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    agent: Agent,
     body: Bytes,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let form = Form::parse(&body);
     let request = plans::ReferToDebtAdviceRequest {
         case_id: case_id.clone(),

@@ -6,7 +6,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use http::{HeaderMap, StatusCode, Uri};
+use http::{StatusCode, Uri};
 use maud::{Markup, html};
 use rapport_proto::plans::v1 as plans;
 
@@ -21,13 +21,9 @@ use crate::session::Agent;
 pub(crate) async fn page(
     State(console): State<Console>,
     Path((customer_id, account_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    agent: Agent,
     uri: Uri,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let mut form = Form::default();
     form.set("case_id", super::query(&uri, "case_id"));
     form.set("payday", super::query(&uri, "payday"));
@@ -38,13 +34,9 @@ pub(crate) async fn page(
 pub(crate) async fn accept(
     State(console): State<Console>,
     Path((customer_id, account_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    agent: Agent,
     body: Bytes,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let form = Form::parse(&body);
     let method =
         plans::AgreementMethod::from_str_name(form.get("agreement.method")).map_or(0, |m| m as i32);

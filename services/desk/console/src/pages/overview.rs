@@ -5,7 +5,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::{HeaderMap, StatusCode, Uri};
+use http::{StatusCode, Uri};
 use maud::{Markup, html};
 use rapport_proto::common::v1 as common;
 use rapport_proto::desk::v1 as desk;
@@ -19,17 +19,14 @@ use crate::Console;
 use crate::failure::{Failure, FieldMap};
 use crate::format::{Audience, channel_words, display_name, enum_words, name, short_id};
 use crate::layout::{failure_banner, notice, page as shell, respond, section_unavailable};
+use crate::session::Agent;
 
 pub(crate) async fn page(
     State(console): State<Console>,
     Path(customer_id): Path<String>,
-    headers: HeaderMap,
+    agent: Agent,
     uri: Uri,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let chrome = console.chrome(&agent);
     let request = desk::GetCustomerOverviewRequest {
         customer_id: customer_id.clone(),

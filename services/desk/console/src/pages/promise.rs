@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use maud::html;
 use rapport_proto::common::v1 as common;
 use rapport_proto::plans::v1 as plans;
@@ -22,12 +22,8 @@ const FORM: &str = "promise";
 pub(crate) async fn page(
     State(console): State<Console>,
     Path((customer_id, account_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    agent: Agent,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let mut form = Form::default();
     form.set("request_id", request_key());
     render(&console, &agent, &customer_id, &account_id, &form, None).await
@@ -36,13 +32,9 @@ pub(crate) async fn page(
 pub(crate) async fn record(
     State(console): State<Console>,
     Path((customer_id, account_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    agent: Agent,
     body: Bytes,
 ) -> Response {
-    let agent = match console.agent(&headers) {
-        Ok(agent) => agent,
-        Err(redirect) => return redirect,
-    };
     let form = Form::parse(&body);
     // Every input the console reads is checked before calling, so all problems show at once.
     let amount = parse_amount(form.get("amount"), form.get("currency")).and_then(|money| {
