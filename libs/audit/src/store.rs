@@ -414,7 +414,9 @@ impl AuditLog {
             let inserted = insert_entries(&mut tx, &rows).await;
             match inserted.map_err(StorageError::from) {
                 Ok(()) => {
-                    if let Err(error) = tx.commit().await {
+                    // Only the trail was written: reads cached before stay valid (profiles
+                    // audits each vulnerability read; its cache of customers survives them).
+                    if let Err(error) = tx.commit_keeping_reads().await {
                         *lock(&self.head) = None;
                         return Err(error.into());
                     }

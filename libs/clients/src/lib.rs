@@ -3,12 +3,14 @@
 //! on by [`rapport_telemetry::ClientTraceLayer`].
 
 mod consumers;
+mod in_flight;
 mod loyalty;
 mod referrals;
 mod timeline;
 mod typed_events;
 mod upstream;
 
+pub use in_flight::InFlight;
 pub use typed_events::{
     TYPE_URL_PREFIX, TYPED_EVENTS, producer_events_agree, typed_message_name, typed_payload,
 };

@@ -13,6 +13,16 @@
 //! of any connection (its change counter, last frame and checksums; sqlite.org/walformat.html,
 //! "the WAL-index header"). Reading it is one `pread`, no database round trip. When the file
 //! cannot be read the cache steps aside and every read goes to the database.
+//!
+//! One kind of commit leaves the cache as it is: the audit trail's appends
+//! ([`crate::WriteTransaction::commit_keeping_reads`]), which write only the trail, never what a
+//! cached read holds. Profiles audits every read of a vulnerability, so without this each such
+//! read emptied its cache of customers. Such a commit does not count as one of this process's
+//! commits, and the WAL index's change of it is recognised as its own: just before its COMMIT,
+//! holding SQLite's write lock (`BEGIN IMMEDIATE`), it notes the header, and a header whose
+//! change counter (`iChange`) is exactly one more than that noted is its commit, since nobody
+//! else can commit while it holds the lock. Any other change, or an own commit that failed or
+//! that SQLite counted twice (a WAL restart), makes the cache stale as before.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -22,19 +32,136 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::{Backend, Storage};
 
-/// Counts the commits of one storage (shared by its clones).
+/// Counts the commits of one storage (shared by its clones), and watches its file's WAL index.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct WriteGeneration(Arc<AtomicU64>);
+pub(crate) struct WriteGeneration(Arc<Generations>);
+
+#[derive(Debug, Default)]
+struct Generations {
+    commits: AtomicU64,
+    /// `None` on PostgreSQL.
+    file: Option<FileVersion>,
+}
 
 impl WriteGeneration {
+    /// For a SQLite file at `path`; `None` on PostgreSQL.
+    pub(crate) fn new(path: Option<&std::path::Path>) -> Self {
+        let file = path.map(|path| {
+            let mut name = path.as_os_str().to_owned();
+            name.push("-shm");
+            FileVersion {
+                wal_index: PathBuf::from(name),
+                seen: Mutex::default(),
+            }
+        });
+        Self(Arc::new(Generations {
+            commits: AtomicU64::new(0),
+            file,
+        }))
+    }
+
     pub(crate) fn current(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+        self.0.commits.load(Ordering::SeqCst)
     }
 
     /// After a commit (or a failed one, which may have committed): every cached read is stale.
     pub(crate) fn bump(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.0.commits.fetch_add(1, Ordering::SeqCst);
     }
+
+    /// The file's version now: it moves with every commit of any connection but this process's
+    /// own audit appends. `None` when there is no WAL index to read.
+    fn file_version(&self) -> Option<u64> {
+        let file = self.0.file.as_ref()?;
+        let header = file.header()?;
+        Some(file.seen().observe(header))
+    }
+
+    /// Just before the COMMIT of a transaction that holds the write lock and wrote nothing a
+    /// cached read holds: the next change of the WAL index is this commit's.
+    pub(crate) fn expect_own_commit(&self) {
+        if let Some(file) = &self.0.file
+            && let Some(header) = file.header()
+        {
+            let mut seen = file.seen();
+            seen.observe(header);
+            seen.own_commit_from = Some(header);
+        }
+    }
+
+    /// Just after that COMMIT: the change is taken as its own if it committed (and nothing else
+    /// did), and the expectation ends either way; a failed COMMIT makes every cached read stale.
+    pub(crate) fn own_commit_done(&self, committed: bool) {
+        if let Some(file) = &self.0.file {
+            let header = file.header();
+            let mut seen = file.seen();
+            if committed && let Some(header) = header {
+                seen.observe(header);
+            }
+            seen.own_commit_from = None;
+        }
+        if !committed {
+            self.bump();
+        }
+    }
+}
+
+/// The WAL index of one SQLite file, as this storage last saw it.
+#[derive(Debug)]
+struct FileVersion {
+    wal_index: PathBuf,
+    seen: Mutex<Seen>,
+}
+
+#[derive(Debug, Default)]
+struct Seen {
+    header: Option<WalIndexHeader>,
+    /// Moves with every change of the header that was not an own audit commit.
+    version: u64,
+    /// The header an own commit holding the write lock started from.
+    own_commit_from: Option<WalIndexHeader>,
+}
+
+type WalIndexHeader = [u8; WAL_INDEX_HEADER_BYTES];
+
+impl FileVersion {
+    fn header(&self) -> Option<WalIndexHeader> {
+        use std::os::unix::fs::FileExt;
+        // Opened on every read, not kept: SQLite deletes and recreates the file when the last
+        // connection closes, and a kept handle would watch the deleted one.
+        let file = std::fs::File::open(&self.wal_index).ok()?;
+        let mut header = [0; WAL_INDEX_HEADER_BYTES];
+        file.read_exact_at(&mut header, 0).ok()?;
+        Some(header)
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Seen {
+    fn observe(&mut self, header: WalIndexHeader) -> u64 {
+        if self.header != Some(header) {
+            let own = self.own_commit_from.is_some_and(|from| {
+                self.header == Some(from)
+                    && change_counter(&header) == change_counter(&from).wrapping_add(1)
+            });
+            if own {
+                self.own_commit_from = None;
+            } else {
+                self.version += 1;
+            }
+            self.header = Some(header);
+        }
+        self.version
+    }
+}
+
+/// `iChange`: the WAL-index header's third 32-bit word, in the machine's byte order, one more
+/// with each transaction committed (sqlite.org/walformat.html, "the WAL-index header").
+fn change_counter(header: &WalIndexHeader) -> u32 {
+    u32::from_ne_bytes([header[8], header[9], header[10], header[11]])
 }
 
 /// At most `capacity` values by key, read through from the database; see the module docs.
@@ -42,8 +169,6 @@ impl WriteGeneration {
 pub struct ReadCache<K, V> {
     /// `None` on PostgreSQL: nothing is cached.
     generation: Option<WriteGeneration>,
-    /// The WAL index whose header changes with every commit of any connection.
-    wal_index: Option<PathBuf>,
     capacity: usize,
     entries: Mutex<Entries<K, V>>,
 }
@@ -58,11 +183,12 @@ impl<K, V> std::fmt::Debug for ReadCache<K, V> {
 }
 
 /// What the database looked like when a value was read: this process's commit count and the
-/// WAL index's header. Equal stamps mean no commit in between, from here or elsewhere.
+/// file's version. Equal stamps mean no commit in between, from here or elsewhere (but the
+/// audit trail's own appends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp {
     generation: u64,
-    wal_index_header: [u8; WAL_INDEX_HEADER_BYTES],
+    file_version: u64,
 }
 
 /// The WAL-index header (`WalIndexHdr`, 48 bytes, at the start of the `-shm` file).
@@ -87,14 +213,8 @@ impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
     /// PostgreSQL or with a capacity of 0.
     pub fn new(storage: &Storage, capacity: usize) -> Self {
         let enabled = storage.backend() == Backend::Sqlite && capacity > 0;
-        let wal_index = storage.sqlite_path().map(|path| {
-            let mut name = path.as_os_str().to_owned();
-            name.push("-shm");
-            PathBuf::from(name)
-        });
         Self {
             generation: enabled.then(|| storage.write_generation().clone()),
-            wal_index,
             capacity,
             entries: Mutex::new(Entries {
                 stamp: None,
@@ -145,16 +265,11 @@ impl<K: Eq + Hash + Clone, V: Clone> ReadCache<K, V> {
     /// The database's stamp now; `None` when nothing may be cached (PostgreSQL, a capacity of 0,
     /// or a WAL index that cannot be read).
     fn stamp(&self) -> Option<Stamp> {
-        use std::os::unix::fs::FileExt;
-        let generation = self.generation.as_ref()?.current();
-        // Opened on every read, not kept: SQLite deletes and recreates the file when the last
-        // connection closes, and a kept handle would watch the deleted one.
-        let file = std::fs::File::open(self.wal_index.as_ref()?).ok()?;
-        let mut wal_index_header = [0; WAL_INDEX_HEADER_BYTES];
-        file.read_exact_at(&mut wal_index_header, 0).ok()?;
+        let generations = self.generation.as_ref()?;
+        let generation = generations.current();
         Some(Stamp {
             generation,
-            wal_index_header,
+            file_version: generations.file_version()?,
         })
     }
 

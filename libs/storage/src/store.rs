@@ -42,18 +42,35 @@ impl DerefMut for WriteTransaction {
 
 impl WriteTransaction {
     /// Commits, with the call's commit hook (if any) written first in the same transaction.
-    pub async fn commit(mut self) -> Result<(), StorageError> {
+    pub async fn commit(self) -> Result<(), StorageError> {
+        self.finish(Cached::Stale).await
+    }
+
+    /// Commits a transaction that wrote only the audit trail (appends to it, and the pending
+    /// halves they settle), which no [`crate::ReadCache`] holds: cached reads stay valid. A
+    /// failed COMMIT makes them stale, as [`WriteTransaction::commit`] does.
+    pub async fn commit_keeping_reads(self) -> Result<(), StorageError> {
+        self.finish(Cached::Kept).await
+    }
+
+    async fn finish(mut self, cached: Cached) -> Result<(), StorageError> {
         let outcome = async {
             if let Some(hook) = health::commit_hook_for(&self.health) {
                 hook(&mut self.inner).await?;
+            }
+            if cached == Cached::Kept {
+                self.generation.expect_own_commit();
             }
             self.inner.commit().await
         }
         .await
         .map_err(StorageError::from);
-        // A failed COMMIT may still have committed (an I/O error after the WAL write): either
-        // way no read cached before it may be served after it.
-        self.generation.bump();
+        match cached {
+            // A failed COMMIT may still have committed (an I/O error after the WAL write):
+            // either way no read cached before it may be served after it.
+            Cached::Stale => self.generation.bump(),
+            Cached::Kept => self.generation.own_commit_done(outcome.is_ok()),
+        }
         match outcome {
             Ok(()) => {
                 self.health.write_succeeded();
@@ -70,6 +87,13 @@ impl WriteTransaction {
     pub async fn rollback(self) -> Result<(), StorageError> {
         Ok(self.inner.rollback().await?)
     }
+}
+
+/// What a commit does to the reads cached before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cached {
+    Stale,
+    Kept,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -239,6 +263,7 @@ impl Storage {
                 let writer = sqlite_pool(1, acquire_timeout).connect_lazy(&url)?;
                 let reader = sqlite_pool(settings.max_connections.max(1), acquire_timeout)
                     .connect_lazy(&url)?;
+                let write_generation = WriteGeneration::new(Some(&path));
                 Ok(Self {
                     backend,
                     schema: None,
@@ -249,7 +274,7 @@ impl Storage {
                         settings.integrity_check_timeout_ms,
                     ),
                     health: StorageHealth::default(),
-                    write_generation: WriteGeneration::default(),
+                    write_generation,
                 })
             }
             Backend::Postgres => {
@@ -458,6 +483,11 @@ fn sqlite_pool(max_connections: u32, acquire_timeout: Duration) -> AnyPoolOption
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
+        // No ping before each acquire: a connection to a file in this process cannot hang up
+        // as a network one can, and each ping was a round trip to the connection's worker
+        // thread on every read and write (issue 23's profile: a third of the CPU in thread
+        // switches). A file gone bad fails the statement itself, which the health observes.
+        .test_before_acquire(false)
         .after_release(|connection, _| Box::pin(outside_any_transaction(connection)))
         .after_connect(|connection, _| {
             Box::pin(async move {

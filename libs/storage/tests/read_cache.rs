@@ -178,3 +178,68 @@ async fn a_commit_from_outside_the_process_is_read_at_once() {
     assert_eq!(reads.load(Ordering::SeqCst), 2);
     storage.close().await;
 }
+
+/// The audit trail's appends (`commit_keeping_reads`) leave cached reads cached: profiles
+/// audits every vulnerability read, and each used to empty its cache of customers. A commit of
+/// anyone else is still seen at once, right after such an append too.
+#[tokio::test]
+async fn an_audit_append_keeps_cached_reads_but_no_other_commit_does() {
+    static WITH_TRAIL: Migrations = Migrations(&[
+        MIGRATIONS.0[0],
+        EmbeddedMigration {
+            version: 2,
+            description: "trail",
+            sql: "CREATE TABLE trail (seq BIGINT PRIMARY KEY)",
+        },
+    ]);
+    async fn append(storage: &Storage, seq: i64) {
+        let mut tx = storage.begin_write().await.expect("begin");
+        sqlx::query("INSERT INTO trail (seq) VALUES ($1)")
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .expect("append");
+        tx.commit_keeping_reads().await.expect("commit");
+    }
+    let database = TestDatabase::sqlite();
+    let storage = database.open();
+    storage.migrate(&WITH_TRAIL).await.expect("migrate");
+    let cache = ReadCache::new(&storage, 16);
+    let reads = AtomicUsize::new(0);
+    set_balance(&storage, "a", 100).await;
+    assert_eq!(balance(&storage, &cache, &reads, "a").await, Some(100));
+
+    for seq in 1..=5 {
+        append(&storage, seq).await;
+        assert_eq!(balance(&storage, &cache, &reads, "a").await, Some(100));
+    }
+    // Several appends with no read between them.
+    for seq in 6..=8 {
+        append(&storage, seq).await;
+    }
+    assert_eq!(balance(&storage, &cache, &reads, "a").await, Some(100));
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        1,
+        "every read after the first was cached"
+    );
+
+    // Another storage on the file commits just after an append: seen at once.
+    let outside = Storage::open(&database.settings).expect("a second storage on the file");
+    append(&storage, 9).await;
+    set_balance(&outside, "a", 7).await;
+    assert_eq!(balance(&storage, &cache, &reads, "a").await, Some(7));
+    assert_eq!(reads.load(Ordering::SeqCst), 2);
+
+    // And the other way round: its commit, then an append here before anyone reads.
+    set_balance(&outside, "a", 8).await;
+    append(&storage, 10).await;
+    assert_eq!(balance(&storage, &cache, &reads, "a").await, Some(8));
+    assert_eq!(reads.load(Ordering::SeqCst), 3);
+
+    // A commit of this storage's own data is seen, as always.
+    set_balance(&storage, "a", 9).await;
+    assert_eq!(balance(&storage, &cache, &reads, "a").await, Some(9));
+    outside.close().await;
+    storage.close().await;
+}

@@ -66,6 +66,9 @@ pub trait CustomerDirectory: Send + Sync + Debug {
 #[derive(Debug, Clone)]
 pub struct ProfilesClient {
     profiles: rapport_clients::Profiles,
+    /// Contact profiles being asked for now: decisions about one customer that arrive together
+    /// (the desk's CheckContact and NextBestAction) ask profiles once, not once each.
+    contact_profiles: rapport_clients::InFlight<Id, Result<ContactProfile, Refusal>>,
 }
 
 impl ProfilesClient {
@@ -75,7 +78,36 @@ impl ProfilesClient {
     ) -> Result<Self, rapport_clients::ClientError> {
         Ok(Self {
             profiles: rapport_clients::Profiles::new(url)?,
+            contact_profiles: rapport_clients::InFlight::default(),
         })
+    }
+}
+
+/// Why profiles gave no contact profile, as every caller waiting for it gets a copy.
+#[derive(Debug, Clone)]
+enum Refusal {
+    NotFound(String),
+    Failed(String),
+}
+
+impl From<rapport_clients::ClientError> for Refusal {
+    fn from(error: rapport_clients::ClientError) -> Self {
+        match error {
+            rapport_clients::ClientError::NotFound(id) => Self::NotFound(id),
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+impl From<Refusal> for PlansError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NotFound(id) => PlansError::NotFound {
+                entity: "customer",
+                id,
+            },
+            Refusal::Failed(message) => PlansError::Dependency(message),
+        }
     }
 }
 
@@ -137,65 +169,77 @@ impl CustomerDirectory for ProfilesClient {
     }
 
     async fn contact_profile(&self, customer_id: Id) -> Result<ContactProfile, PlansError> {
-        let id = customer_id.to_string();
-        let customer = self
-            .profiles
-            .customer_with_vulnerability(&id)
-            .await
-            .map_err(failed)?;
-        let consents = self
-            .profiles
-            .consents(&id, profiles::ConsentPurpose::CollectionsElectronic)
-            .await
-            .map_err(failed)?;
-        let time_zone = jiff::tz::TimeZone::get(&customer.time_zone).map_err(|e| {
-            PlansError::Dependency(format!("profiles time zone {:?}: {e}", customer.time_zone))
-        })?;
-        let preferences = customer.contact_preferences.unwrap_or_default();
-        let channels = |values: &[i32]| {
-            values
-                .iter()
-                .filter_map(|v| Channel::try_from(*v).ok())
-                .collect::<Vec<_>>()
-        };
-        let quiet_hours = preferences
-            .quiet_hours
-            .iter()
-            .filter_map(|q| {
-                let time = |t: &Option<rapport_proto::common::v1::TimeOfDay>| {
-                    t.as_ref().and_then(|t| {
-                        Time::new(
-                            i8::try_from(t.hours).ok()?,
-                            i8::try_from(t.minutes).ok()?,
-                            0,
-                            0,
-                        )
-                        .ok()
-                    })
-                };
-                let days = q
-                    .days
-                    .iter()
-                    .filter_map(|d| Weekday::from_monday_one_offset(i8::try_from(*d).ok()?).ok())
-                    .collect();
-                Some((time(&q.start)?, time(&q.end)?, days))
+        let profiles = self.profiles.clone();
+        Ok(self
+            .contact_profiles
+            .ask(customer_id, move || {
+                ask_contact_profile(profiles, customer_id)
             })
-            .collect();
-        Ok(ContactProfile {
-            time_zone,
-            quiet_hours,
-            preferred_channels: channels(&preferences.preferred_channels),
-            refused_channels: channels(&preferences.do_not_contact_channels),
-            do_not_contact: preferences.do_not_contact,
-            electronic_collections_consent: consents
-                .iter()
-                .find(|c| c.channel == Channel::Unspecified as i32)
-                .or_else(|| consents.first())
-                .map(|c| c.status == profiles::ConsentStatus::Granted as i32),
-            vulnerable: customer
-                .vulnerability
-                .as_ref()
-                .is_some_and(|v| !v.factors.is_empty()),
-        })
+            .await?)
     }
+}
+
+/// The customer's contact profile: their record with its vulnerability (an audited read) and
+/// their consent to electronic collections contact.
+async fn ask_contact_profile(
+    client: rapport_clients::Profiles,
+    customer_id: Id,
+) -> Result<ContactProfile, Refusal> {
+    let id = customer_id.to_string();
+    // Both asked at once: a decision waits for one round trip to profiles, not two. The
+    // customer's answer (e.g. NOT_FOUND) comes first when both fail.
+    let (customer, consents) = tokio::join!(
+        client.customer_with_vulnerability(&id),
+        client.consents(&id, profiles::ConsentPurpose::CollectionsElectronic),
+    );
+    let (customer, consents) = (customer?, consents?);
+    let time_zone = jiff::tz::TimeZone::get(&customer.time_zone).map_err(|e| {
+        Refusal::Failed(format!("profiles time zone {:?}: {e}", customer.time_zone))
+    })?;
+    let preferences = customer.contact_preferences.unwrap_or_default();
+    let channels = |values: &[i32]| {
+        values
+            .iter()
+            .filter_map(|v| Channel::try_from(*v).ok())
+            .collect::<Vec<_>>()
+    };
+    let quiet_hours = preferences
+        .quiet_hours
+        .iter()
+        .filter_map(|q| {
+            let time = |t: &Option<rapport_proto::common::v1::TimeOfDay>| {
+                t.as_ref().and_then(|t| {
+                    Time::new(
+                        i8::try_from(t.hours).ok()?,
+                        i8::try_from(t.minutes).ok()?,
+                        0,
+                        0,
+                    )
+                    .ok()
+                })
+            };
+            let days = q
+                .days
+                .iter()
+                .filter_map(|d| Weekday::from_monday_one_offset(i8::try_from(*d).ok()?).ok())
+                .collect();
+            Some((time(&q.start)?, time(&q.end)?, days))
+        })
+        .collect();
+    Ok(ContactProfile {
+        time_zone,
+        quiet_hours,
+        preferred_channels: channels(&preferences.preferred_channels),
+        refused_channels: channels(&preferences.do_not_contact_channels),
+        do_not_contact: preferences.do_not_contact,
+        electronic_collections_consent: consents
+            .iter()
+            .find(|c| c.channel == Channel::Unspecified as i32)
+            .or_else(|| consents.first())
+            .map(|c| c.status == profiles::ConsentStatus::Granted as i32),
+        vulnerable: customer
+            .vulnerability
+            .as_ref()
+            .is_some_and(|v| !v.factors.is_empty()),
+    })
 }

@@ -11,6 +11,7 @@ use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
 use super::{Core, answer, commit, load_account, traced_id};
+use crate::customers::ContactProfile;
 use crate::domain::account::Account;
 use crate::domain::affordability::{Explanation, ReasonEffect};
 use crate::domain::contact_rules::{
@@ -75,17 +76,15 @@ struct Context {
 }
 
 impl OutreachApi {
+    /// The rest of the context, read through `conn`; `profile` is the account owner's, asked
+    /// of profiles before `conn` was taken (no connection is held across a call to profiles).
     async fn context(
         &self,
         conn: &mut Conn,
         account: Account,
+        profile: ContactProfile,
         now: Timestamp,
     ) -> Result<Context, PlansError> {
-        let profile = self
-            .0
-            .directory
-            .contact_profile(account.customer_id)
-            .await?;
         let mut opted_out = store::contact::opted_out_channels(conn, account.customer_id).await?;
         opted_out.sort_by_key(|c| *c as i32);
         let protections = store::protections::for_customer(conn, account.customer_id)
@@ -187,16 +186,35 @@ impl OutreachApi {
             at.ok_or_else(invalid)?,
         );
 
-        let mut tx = self.0.write().await?;
-        // Decisions about one debt are taken one at a time, so held slots are counted exactly.
-        store::plans::lock(&mut tx, Lockable::Account, account_id).await?;
-        let account = load_account(&mut tx, account_id).await?;
-        // A merged-away id is answered for its survivor (profiles' merge, through events).
-        let customer_id = store::merges::survivor(&mut tx, customer_id).await?;
-        if account.customer_id != customer_id {
-            return Err(Validation::single("account_id", "belongs to another customer").into());
-        }
-        let context = self.context(&mut tx, account, now).await?;
+        // The owner's contact profile is asked of profiles before the write transaction: the
+        // writer held across that call made every plans write wait for profiles. The account
+        // is checked the same way in both places, so the errors come in the same order.
+        let (mut owner, mut profile) = {
+            let mut conn = self.0.read().await?;
+            let account = owned_account(&mut conn, account_id, customer_id).await?;
+            drop(conn);
+            let profile = self
+                .0
+                .directory
+                .contact_profile(account.customer_id)
+                .await?;
+            (account.customer_id, profile)
+        };
+        let (mut tx, account, customer_id) = loop {
+            let mut tx = self.0.write().await?;
+            // Decisions about one debt are taken one at a time, so held slots are counted exactly.
+            store::plans::lock(&mut tx, Lockable::Account, account_id).await?;
+            let account = owned_account(&mut tx, account_id, customer_id).await?;
+            if account.customer_id == owner {
+                break (tx, account, owner);
+            }
+            // A merge moved the account to its survivor since it was read: ask profiles about
+            // the survivor, again without the writer.
+            drop(tx);
+            owner = account.customer_id;
+            profile = self.0.directory.contact_profile(owner).await?;
+        };
+        let context = self.context(&mut tx, account, profile, now).await?;
         let ledger = self
             .with_held_slots(&mut tx, &context, channel, now, at)
             .await?;
@@ -401,10 +419,18 @@ impl OutreachApi {
 
         let mut conn = self.0.read().await?;
         let account = load_account(&mut conn, account_id).await?;
+        // No reader is held across the call to profiles (the pool is small).
+        drop(conn);
+        let profile = self
+            .0
+            .directory
+            .contact_profile(account.customer_id)
+            .await?;
+        let mut conn = self.0.read().await?;
         let in_hardship = store::cases::open_for_account(&mut conn, account_id)
             .await?
             .is_some();
-        let context = self.context(&mut conn, account, now).await?;
+        let context = self.context(&mut conn, account, profile, now).await?;
         let next = contact_rules::next_best_action(
             &contact_rules::ContactSituation {
                 rules: &RuleSet::for_jurisdiction(&context.account.jurisdiction),
@@ -426,6 +452,21 @@ impl OutreachApi {
             reasons: next.reasons.iter().map(reason_to_pb).collect(),
         })
     }
+}
+
+/// The account, refused unless it belongs to `customer_id` or to the survivor it was merged
+/// into (a merged-away id is answered for its survivor: profiles' merge, through events).
+async fn owned_account(
+    conn: &mut Conn,
+    account_id: Id,
+    customer_id: Id,
+) -> Result<Account, PlansError> {
+    let account = load_account(conn, account_id).await?;
+    let customer_id = store::merges::survivor(conn, customer_id).await?;
+    if account.customer_id != customer_id {
+        return Err(Validation::single("account_id", "belongs to another customer").into());
+    }
+    Ok(account)
 }
 
 /// What billing last reported past due on the account.

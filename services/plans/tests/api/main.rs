@@ -6,6 +6,7 @@
 mod account_list;
 mod accounts;
 mod case_read;
+mod contact_writer;
 mod discovery_roles;
 mod due_dates;
 mod hardship;
