@@ -130,26 +130,34 @@ mod tests {
         }
     }
 
+    type Caller = tokio::task::JoinHandle<u32>;
+
+    /// Two callers asking about "ana", the second once the first's question is under way (and
+    /// given a question that would never be answered); the first's answer is the test's to give.
+    async fn two_callers(
+        in_flight: &InFlight<&'static str, u32>,
+        asked: &Arc<AtomicUsize>,
+    ) -> (oneshot::Sender<u32>, Caller, Caller, oneshot::Sender<u32>) {
+        let (answer, answered) = oneshot::channel();
+        let (unused, never) = oneshot::channel();
+        let call = |question| {
+            let in_flight = in_flight.clone();
+            tokio::spawn(async move { in_flight.ask("ana", question).await })
+        };
+        let first = call(question(asked, answered));
+        while in_flight.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let second = call(question(asked, never));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        (answer, first, second, unused)
+    }
+
     #[tokio::test]
     async fn callers_asking_at_once_share_one_question_and_later_ones_ask_again() {
         let in_flight = InFlight::<&str, u32>::default();
         let asked = Arc::new(AtomicUsize::new(0));
-        let (answer, answered) = oneshot::channel();
-        let (unused, never) = oneshot::channel();
-        let first = tokio::spawn({
-            let in_flight = in_flight.clone();
-            let question = question(&asked, answered);
-            async move { in_flight.ask("ana", question).await }
-        });
-        while in_flight.is_empty() {
-            tokio::task::yield_now().await;
-        }
-        let second = tokio::spawn({
-            let in_flight = in_flight.clone();
-            let question = question(&asked, never);
-            async move { in_flight.ask("ana", question).await }
-        });
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (answer, first, second, unused) = two_callers(&in_flight, &asked).await;
         assert!(
             !second.is_finished(),
             "the second waits for the first answer"
@@ -194,22 +202,7 @@ mod tests {
     async fn a_first_caller_that_gives_up_leaves_the_answer_to_those_still_waiting() {
         let in_flight = InFlight::<&str, u32>::default();
         let asked = Arc::new(AtomicUsize::new(0));
-        let (answer, answered) = oneshot::channel();
-        let (_unused, never) = oneshot::channel();
-        let first = tokio::spawn({
-            let in_flight = in_flight.clone();
-            let question = question(&asked, answered);
-            async move { in_flight.ask("ana", question).await }
-        });
-        while in_flight.is_empty() {
-            tokio::task::yield_now().await;
-        }
-        let second = tokio::spawn({
-            let in_flight = in_flight.clone();
-            let question = question(&asked, never);
-            async move { in_flight.ask("ana", question).await }
-        });
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (answer, first, second, _unused) = two_callers(&in_flight, &asked).await;
         first.abort();
         let _ = first.await;
         assert!(in_flight.is_empty(), "forgotten when the first caller left");
