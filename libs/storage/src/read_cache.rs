@@ -26,9 +26,9 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::{Backend, Storage};
 
@@ -45,7 +45,7 @@ struct Generations {
 
 impl WriteGeneration {
     /// For a SQLite file at `path`; `None` on PostgreSQL.
-    pub(crate) fn new(path: Option<&std::path::Path>) -> Self {
+    pub(crate) fn new(path: Option<&Path>) -> Self {
         let file = path.map(|path| {
             let mut name = path.as_os_str().to_owned();
             name.push("-shm");
@@ -127,11 +127,10 @@ type WalIndexHeader = [u8; WAL_INDEX_HEADER_BYTES];
 impl FileVersion {
     fn header(&self) -> Option<WalIndexHeader> {
         use std::os::unix::fs::FileExt;
-        // Opened on every read, not kept: SQLite deletes and recreates the file when the last
-        // connection closes, and a kept handle would watch the deleted one.
-        let file = std::fs::File::open(&self.wal_index).ok()?;
         let mut header = [0; WAL_INDEX_HEADER_BYTES];
-        file.read_exact_at(&mut header, 0).ok()?;
+        with_wal_index(&self.wal_index, |file| {
+            file.read_exact_at(&mut header, 0).ok()
+        })?;
         Some(header)
     }
 
@@ -156,6 +155,30 @@ impl Seen {
         }
         self.version
     }
+}
+
+/// Every WAL index this process has read, by path, each opened once and **never closed**:
+/// closing any descriptor of a file drops every POSIX lock the process holds on it (fcntl(2)),
+/// SQLite's own included. With its shared lock on the WAL index gone, another process closing
+/// its connection (a backup, `rapport check`) takes itself for the last user, truncates the file
+/// under this process's mapping of it, and the next access kills this process with SIGBUS (seen:
+/// `services/rapport/tests/backup.rs`). When SQLite has deleted the file and made a new one
+/// (all of its connections closed), the new one is opened beside the old, which stays open too.
+fn with_wal_index<T>(path: &Path, read: impl FnOnce(&std::fs::File) -> Option<T>) -> Option<T> {
+    use std::os::unix::fs::MetadataExt;
+    static OPEN: OnceLock<Mutex<HashMap<PathBuf, Vec<std::fs::File>>>> = OnceLock::new();
+    let mut open = OPEN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let files = open.entry(path.to_owned()).or_default();
+    let current = files
+        .last()
+        .is_some_and(|file| file.metadata().is_ok_and(|m| m.nlink() > 0));
+    if !current {
+        files.push(std::fs::File::open(path).ok()?);
+    }
+    read(files.last()?)
 }
 
 /// `iChange`: the WAL-index header's third 32-bit word, in the machine's byte order, one more

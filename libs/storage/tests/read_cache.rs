@@ -243,3 +243,61 @@ async fn an_audit_append_keeps_cached_reads_but_no_other_commit_does() {
     outside.close().await;
     storage.close().await;
 }
+
+/// POSIX locks this process holds on `path`, as `/proc/locks` lists them (blocked requests,
+/// shown with `->`, left out).
+fn locks_held_on(path: &std::path::Path) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(path)
+        .expect("the WAL index")
+        .ino()
+        .to_string();
+    let pid = std::process::id().to_string();
+    std::fs::read_to_string("/proc/locks")
+        .expect("/proc/locks")
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        // "1: POSIX  ADVISORY  READ 1234 fd:01:5678 128 128"
+        .filter(|f| f.get(1) == Some(&"POSIX") && f.get(4) == Some(&pid.as_str()))
+        .filter(|f| f.get(5).and_then(|at| at.rsplit(':').next()) == Some(inode.as_str()))
+        .count()
+}
+
+/// SQLite holds POSIX locks on the WAL index for as long as a connection is open. Closing any
+/// descriptor of a file drops all of a process's locks on it, so the cache must read the header
+/// without ever closing one: with the locks gone, another process closing its connection (a
+/// backup) truncated the file under SQLite and `rapport dev` died of SIGBUS.
+#[tokio::test]
+async fn reading_the_wal_index_leaves_sqlites_locks_on_it() {
+    let database = TestDatabase::sqlite();
+    let storage = database.open();
+    storage.migrate(&MIGRATIONS).await.expect("migrate");
+    set_balance(&storage, "a", 1).await;
+    let mut wal_index = storage
+        .sqlite_path()
+        .expect("a file")
+        .as_os_str()
+        .to_owned();
+    wal_index.push("-shm");
+    let wal_index = std::path::PathBuf::from(wal_index);
+    let held = locks_held_on(&wal_index);
+    assert!(held > 0, "SQLite locks its WAL index while connected");
+
+    let cache = ReadCache::new(&storage, 16);
+    let reads = AtomicUsize::new(0);
+    for _ in 0..3 {
+        assert_eq!(balance(&storage, &cache, &reads, "a").await, Some(1));
+    }
+    let mut tx = storage.begin_write().await.expect("begin");
+    sqlx::query("UPDATE balances SET minor_units = minor_units WHERE id = 'a'")
+        .execute(&mut *tx)
+        .await
+        .expect("write");
+    tx.commit_keeping_reads().await.expect("commit");
+    assert_eq!(
+        locks_held_on(&wal_index),
+        held,
+        "SQLite's locks on the WAL index are still there"
+    );
+    storage.close().await;
+}
