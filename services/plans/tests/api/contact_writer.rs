@@ -1,5 +1,6 @@
-//! CheckContact asks profiles for the customer's contact profile; while profiles is slow to
-//! answer, plans' other writes go on. Profiles sits behind a gate the test closes: its answers
+//! CheckContact and NextBestAction ask profiles for the customer's contact profile. While
+//! profiles is slow to answer, plans' other writes go on; and decisions about one customer
+//! arriving together ask profiles once. Profiles sits behind a gate the test closes: its answers
 //! wait there until the test opens it.
 
 use std::net::SocketAddr;
@@ -74,54 +75,85 @@ impl Gate {
     }
 }
 
+/// Profiles behind its gate, plans asking profiles through it, and one customer's account.
+struct Suite {
+    gate: Gate,
+    plans: TestServer,
+    customer_id: String,
+    account: pb::Account,
+    profiles_database: TestDatabase,
+    _profiles: TestServer,
+}
+
+impl Suite {
+    async fn start(database: &TestDatabase) -> Self {
+        let clock = Arc::new(ManualClock::new(start_instant()));
+        let settings = ServerSettings::default();
+        let profiles_database = TestDatabase::sqlite();
+        let profiles = TestServer::start(
+            settings.clone(),
+            vec![
+                rapport_profiles::unit_with_clock(
+                    &settings,
+                    &profiles_database.settings,
+                    clock.clone(),
+                )
+                .unwrap(),
+            ],
+        )
+        .await;
+        let gate = Gate::before(profiles.address).await;
+        let plans = TestServer::start(
+            settings.clone(),
+            vec![
+                assembled(
+                    &settings,
+                    &database.settings,
+                    clock,
+                    &format!("http://{}", gate.address),
+                )
+                .unwrap(),
+            ],
+        )
+        .await;
+        let customer_id = create_customer(
+            &mut ProfileServiceClient::new(profiles.channel.clone()),
+            "Ana Ionescu",
+        )
+        .await;
+        let account = AccountServiceClient::new(plans.channel.clone())
+            .upsert_account(upsert_for(
+                &customer_id,
+                "GBP",
+                500_000,
+                20_000,
+                &rapport_ids::Id::new().to_string(),
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .account
+            .unwrap();
+        Self {
+            gate,
+            plans,
+            customer_id,
+            account,
+            profiles_database,
+            _profiles: profiles,
+        }
+    }
+}
+
 async fn a_slow_profiles_does_not_hold_up_other_writes(database: TestDatabase) {
-    let clock = Arc::new(ManualClock::new(start_instant()));
-    let settings = ServerSettings::default();
-    let profiles_database = TestDatabase::sqlite();
-    let profiles = TestServer::start(
-        settings.clone(),
-        vec![
-            rapport_profiles::unit_with_clock(
-                &settings,
-                &profiles_database.settings,
-                clock.clone(),
-            )
-            .unwrap(),
-        ],
-    )
-    .await;
-    let gate = Gate::before(profiles.address).await;
-    let plans = TestServer::start(
-        settings.clone(),
-        vec![
-            assembled(
-                &settings,
-                &database.settings,
-                clock,
-                &format!("http://{}", gate.address),
-            )
-            .unwrap(),
-        ],
-    )
-    .await;
-    let customer_id = create_customer(
-        &mut ProfileServiceClient::new(profiles.channel.clone()),
-        "Ana Ionescu",
-    )
-    .await;
-    let account = AccountServiceClient::new(plans.channel.clone())
-        .upsert_account(upsert_for(
-            &customer_id,
-            "GBP",
-            500_000,
-            20_000,
-            &rapport_ids::Id::new().to_string(),
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .account
-        .unwrap();
+    let suite = Suite::start(&database).await;
+    let Suite {
+        gate,
+        plans,
+        customer_id,
+        account,
+        ..
+    } = &suite;
     let outreach = OutreachServiceClient::new(plans.channel.clone());
 
     // Profiles' answers now wait at the gate, so the contact check waits for its profile.
@@ -177,4 +209,74 @@ async fn a_slow_profiles_does_not_hold_up_other_writes(database: TestDatabase) {
     assert!(!decision.decision_id.is_empty());
 }
 
-backend_tests!(a_slow_profiles_does_not_hold_up_other_writes);
+/// The desk asks plans for may-we-call-now and the next best action about one customer at once;
+/// both need the customer's contact profile, and plans asks profiles for it once: profiles'
+/// trail holds one audited vulnerability read, not two.
+async fn decisions_about_one_customer_at_once_ask_profiles_once(database: TestDatabase) {
+    let suite = Suite::start(&database).await;
+    let Suite {
+        gate,
+        plans,
+        customer_id,
+        account,
+        profiles_database,
+        ..
+    } = &suite;
+    let outreach = OutreachServiceClient::new(plans.channel.clone());
+    let vulnerability_reads = || async {
+        let storage = profiles_database.open();
+        let n: i64 = rapport_storage::sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE rpc LIKE '%/GetCustomer' AND targets LIKE $1",
+        )
+        .bind(format!("%{customer_id}%"))
+        .fetch_one(storage.reader())
+        .await
+        .unwrap();
+        storage.close().await;
+        n
+    };
+    let before = vulnerability_reads().await;
+
+    gate.open.send_replace(false);
+    let check = tokio::spawn({
+        let mut outreach = outreach.clone();
+        let request = pb::CheckContactRequest {
+            customer_id: customer_id.clone(),
+            account_id: account.account_id.clone(),
+            channel: common::Channel::Phone as i32,
+            at: None,
+            purpose: pb::ContactPurpose::Support as i32,
+            automated: false,
+            reserve: false,
+            requested_by: Some(agent("agent-7")),
+        };
+        async move { outreach.check_contact(request).await }
+    });
+    tokio::time::timeout(Duration::from_secs(10), gate.held.notified())
+        .await
+        .expect("the contact check asks profiles");
+    let action = tokio::spawn({
+        let mut outreach = outreach.clone();
+        let request = pb::NextBestActionRequest {
+            account_id: account.account_id.clone(),
+            at: None,
+        };
+        async move { outreach.next_best_action(request).await }
+    });
+    // The next best action reaches its question to profiles while the first is still held (a
+    // few reads on plans' side; a question of its own would go through the gate to profiles).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    gate.open.send_replace(true);
+    check.await.unwrap().expect("the contact check answers");
+    action.await.unwrap().expect("the next best action answers");
+    assert_eq!(
+        vulnerability_reads().await - before,
+        1,
+        "one vulnerability read in profiles' trail for both decisions"
+    );
+}
+
+backend_tests!(
+    a_slow_profiles_does_not_hold_up_other_writes,
+    decisions_about_one_customer_at_once_ask_profiles_once,
+);
