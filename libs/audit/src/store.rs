@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use std::sync::Mutex;
 
+use rapport_storage::batch::{chunked, placeholders};
 use rapport_storage::sqlx::{self, AnyConnection, AssertSqlSafe, Row};
 use rapport_storage::{Storage, StorageError};
 use tokio::sync::oneshot;
@@ -69,41 +70,10 @@ enum Settlement {
 /// The most appends one transaction writes; more wait for the next turn.
 const MOST_PER_TURN: usize = 64;
 
-/// Rows per multi-row statement: a batch is written in these sizes (its binary digits), so a
-/// handful of prepared statements serve every batch size.
-const CHUNKS: [usize; 6] = [32, 16, 8, 4, 2, 1];
-
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// `count` rows of `columns` placeholders, numbered from 1.
-fn placeholders(count: usize, columns: usize) -> String {
-    (0..count)
-        .map(|row| {
-            let numbers: Vec<String> = (1..=columns)
-                .map(|column| format!("${}", row * columns + column))
-                .collect();
-            format!("({})", numbers.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `items` cut into the sizes of [`CHUNKS`].
-fn chunked<T>(items: &[T]) -> Vec<&[T]> {
-    let mut chunks = Vec::new();
-    let mut rest = items;
-    for size in CHUNKS {
-        while rest.len() >= size {
-            let (chunk, tail) = rest.split_at(size);
-            chunks.push(chunk);
-            rest = tail;
-        }
-    }
-    chunks
 }
 
 /// What an append settles besides adding its entry.
@@ -597,7 +567,7 @@ async fn insert_entries(
         // Only placeholders are formatted in; the values are bound.
         let mut query = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
-            placeholders(chunk.len(), 10)
+            placeholders(chunk.len(), 10, 1)
         )));
         for (entry, targets) in chunk {
             query = query

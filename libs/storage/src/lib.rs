@@ -10,6 +10,7 @@
 //! - [`ReadCache`]: hot entities read through a small cache that every commit makes stale,
 //!   on SQLite only (one process owns the file; PostgreSQL is shared by replicas).
 
+pub mod batch;
 pub mod health;
 mod integrity;
 mod migrations;

@@ -7,7 +7,7 @@ use rapport_proto::plans::v1::account_service_server::AccountService;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
-use super::account_view::{customer_account_to_pb, customer_account_with_plan_to_pb};
+use super::account_view::{Surroundings, account_in_surroundings_to_pb, customer_account_to_pb};
 use super::convert::{account_payment_to_pb, plan_payment_to_pb};
 use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
 use super::{Core, answer, commit, load_account, traced_id};
@@ -250,14 +250,35 @@ impl AccountApi {
         let invalid = || PlansError::Invalid(v.clone());
         let (account_id, key) = (account_id.ok_or_else(invalid)?, key.ok_or_else(invalid)?);
 
-        // The plan's installments are judged on the customer's calendar (read before any lock).
-        let today = super::progress::account_today(&self.0, account_id).await?;
-        let mut tx = self.0.write().await?;
-        // Two payments on one account at once must not both read the old balance, and billing
-        // and an agent reporting the same money take turns (docs/payments.md).
-        let mut account = store::accounts::lock_and_get(&mut tx, account_id)
-            .await?
-            .ok_or_else(|| super::not_found("account", account_id))?;
+        // The writer first, no reader before it (issue 23: every pool checkout is round trips
+        // to PostgreSQL). Two payments on one account at once must not both read the old
+        // balance, and billing and an agent reporting the same money take turns
+        // (docs/payments.md). The customer's calendar judges the plan's installments and dates
+        // the answer: their zone as profiles gave it in the last minutes, or, when it is not at
+        // hand, asked of profiles with no transaction open — nothing is written yet, so the
+        // payment starts again (a merge may have moved the account meanwhile).
+        let mut asked: Option<(Id, jiff::tz::TimeZone)> = None;
+        let (mut tx, mut account, today) = loop {
+            let mut tx = self.0.write().await?;
+            let account = store::accounts::lock_and_get(&mut tx, account_id)
+                .await?
+                .ok_or_else(|| super::not_found("account", account_id))?;
+            let owner = account.customer_id;
+            let zone = self.0.zones.fresh(owner).or_else(|| {
+                asked
+                    .take()
+                    .and_then(|(customer, zone)| (customer == owner).then_some(zone))
+            });
+            if let Some(zone) = zone {
+                break (
+                    tx,
+                    account,
+                    crate::domain::schedule::customer_today(now, &zone),
+                );
+            }
+            drop(tx);
+            asked = Some((owner, self.0.zones.zone(owner).await?));
+        };
         let mut v = Validation::new();
         let amount = wire::positive_amount("amount", r.amount.as_ref(), account.currency, &mut v);
         v.clone().finish()?;
@@ -268,6 +289,7 @@ impl AccountApi {
         );
 
         // New money is the common case: the ledger's unique reference says when it is not.
+        let days_past_due_before = account.days_past_due;
         let posted = post_to_account(
             &self.0,
             &mut tx,
@@ -321,11 +343,19 @@ impl AccountApi {
                 reconciled: first.posted_by == PostedBy::Plan,
             });
         };
+        // What the answer shows besides the account, and whether there is a plan to pay, in
+        // one read under the account's lock.
+        let around =
+            store::accounts::surroundings(&mut tx, account_id, account.customer_id).await?;
         // Money on an account with an active plan pays the plan. The plan's own lock too
         // (CancelPlan takes only that one), and the plan as it is under it.
         let mut plan_payment = None;
         let mut active_plan = None;
-        if let Some(mut plan) = store::plans::lock_active_for_account(&mut tx, account_id).await? {
+        let mut plan_moved = false;
+        if around.active_plan.is_some()
+            && let Some(mut plan) =
+                store::plans::lock_active_for_account(&mut tx, account_id).await?
+        {
             super::progress::bring_up_to_date(&self.0, &mut tx, &mut plan, today).await?;
             if plan.is_active() {
                 plan_payment = Some(
@@ -343,11 +373,34 @@ impl AccountApi {
                     )
                     .await?,
                 );
+                // Paid off: no longer the account's active plan.
+                plan_moved = !plan.is_active();
             }
             active_plan = plan.is_active().then(|| plan.terms());
         }
-        super::standing::refresh(&self.0, &mut tx, account.customer_id).await?;
+        // Standing reads each account's days past due and its plans' statuses, nothing else a
+        // payment moves (`standing::evaluate`); a plan brought up to date published its own. So
+        // a payment that moved neither leaves the verdict as it was.
+        if account.days_past_due != days_past_due_before || plan_moved {
+            super::standing::refresh(&self.0, &mut tx, account.customer_id).await?;
+        }
+        let protections = if around.protections > 0 {
+            store::protections::for_customer(&mut tx, account.customer_id).await?
+        } else {
+            Vec::new()
+        };
         commit(tx).await?;
+        // Written or read in this transaction: nothing is read back.
+        let view = account_in_surroundings_to_pb(
+            &self.0,
+            &account,
+            today,
+            &Surroundings {
+                protections,
+                open_case: around.open_case,
+                active_plan,
+            },
+        );
         Ok(pb::ReportPaymentResponse {
             payment: Some(account_payment_to_pb(
                 &entry,
@@ -357,8 +410,7 @@ impl AccountApi {
             plan_payment: plan_payment
                 .as_ref()
                 .map(|p| plan_payment_to_pb(p, account.currency)),
-            // Written in this transaction: the account and its active plan are known.
-            account: Some(customer_account_with_plan_to_pb(&self.0, &account, active_plan).await?),
+            account: Some(view),
             replayed: false,
             reconciled: false,
         })

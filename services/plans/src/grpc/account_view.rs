@@ -1,6 +1,7 @@
 //! An account as callers see it: its figures, stage, protections in force, open case and active
 //! plan. Shared by the account and plan handlers.
 
+use rapport_ids::Id;
 use rapport_proto::plans::v1 as pb;
 use rapport_wire as wire;
 
@@ -8,6 +9,7 @@ use super::Core;
 use super::convert::protection_to_pb;
 use crate::domain::account::Account;
 use crate::domain::plan::PlanTerms;
+use crate::domain::protection::Protection;
 use crate::domain::stages::delinquency_stage;
 use crate::error::PlansError;
 use crate::store::{self, Conn};
@@ -23,49 +25,49 @@ pub(crate) async fn customer_account_to_pb(
     account_to_pb(core, &mut conn, account, today).await
 }
 
-/// As [`customer_account_to_pb`], for a caller that has just written the account and knows its
-/// active plan (committed in the same transaction): not read back.
-pub(crate) async fn customer_account_with_plan_to_pb(
-    core: &Core,
-    account: &Account,
-    active_plan: Option<PlanTerms>,
-) -> Result<pb::Account, PlansError> {
-    let today = core.customer_today(account.customer_id).await?;
-    let mut conn = core.read().await?;
-    account_with_plan_to_pb(core, &mut conn, account, today, Some(active_plan)).await
-}
-
+/// The account as callers see it, what surrounds it read on `conn`.
 pub(crate) async fn account_to_pb(
     core: &Core,
     conn: &mut Conn,
     a: &Account,
     today: jiff::civil::Date,
 ) -> Result<pb::Account, PlansError> {
-    account_with_plan_to_pb(core, conn, a, today, None).await
+    let surroundings = Surroundings {
+        protections: store::protections::for_customer(conn, a.customer_id).await?,
+        open_case: store::cases::open_for_account(conn, a.id).await?,
+        active_plan: store::plans::active_terms_for_account(conn, a.id).await?,
+    };
+    Ok(account_in_surroundings_to_pb(core, a, today, &surroundings))
 }
 
-/// `known_plan`: the account's active plan when the caller knows it, `None` to read it.
-async fn account_with_plan_to_pb(
+/// What the account's answer shows besides its own row.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Surroundings {
+    /// The customer's protections, in force or not: the answer shows those in force covering
+    /// the account.
+    pub protections: Vec<Protection>,
+    pub open_case: Option<Id>,
+    pub active_plan: Option<PlanTerms>,
+}
+
+/// The account as callers see it, for a caller that has read (or just written) what surrounds
+/// it in its own transaction: nothing is read.
+pub(crate) fn account_in_surroundings_to_pb(
     core: &Core,
-    conn: &mut Conn,
     a: &Account,
     today: jiff::civil::Date,
-    known_plan: Option<Option<PlanTerms>>,
-) -> Result<pb::Account, PlansError> {
+    surroundings: &Surroundings,
+) -> pb::Account {
     let c = a.currency;
     let now = core.now();
-    let protections: Vec<_> = store::protections::for_customer(conn, a.customer_id)
-        .await?
-        .into_iter()
+    let protections: Vec<_> = surroundings
+        .protections
+        .iter()
         .filter(|p| p.in_force(now) && p.covers(a.id))
         .collect();
     let effects: Vec<pb::ProtectionEffect> = protections.iter().flat_map(|p| p.effects()).collect();
-    let open_case = store::cases::open_for_account(conn, a.id).await?;
-    let active_plan = match known_plan {
-        Some(known) => known,
-        None => store::plans::active_terms_for_account(conn, a.id).await?,
-    };
-    Ok(pb::Account {
+    let (open_case, active_plan) = (surroundings.open_case, surroundings.active_plan);
+    pb::Account {
         account_id: a.id.to_string(),
         customer_id: a.customer_id.to_string(),
         source_system: a.source_system.clone(),
@@ -102,5 +104,5 @@ async fn account_with_plan_to_pb(
         open_hardship_case_id: open_case.map(|id| id.to_string()).unwrap_or_default(),
         created_at: Some(wire::timestamp_to_pb(a.created_at)),
         updated_at: Some(wire::timestamp_to_pb(a.updated_at)),
-    })
+    }
 }

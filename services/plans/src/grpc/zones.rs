@@ -70,6 +70,16 @@ impl CustomerZones {
         }
     }
 
+    /// The customer's zone if profiles gave it within the freshness window: what [`Self::zone`]
+    /// answers without asking. A write that must not call profiles inside its transaction
+    /// (ReportPayment) uses it, and asks with [`Self::zone`] outside the transaction when it is
+    /// `None`.
+    pub(crate) fn fresh(&self, customer_id: Id) -> Option<TimeZone> {
+        self.remembered(customer_id)
+            .filter(|(_, read_at)| read_at.elapsed() < self.fresh_for)
+            .map(|(zone, _)| zone)
+    }
+
     fn remembered(&self, customer_id: Id) -> Option<(TimeZone, Instant)> {
         let known = self
             .known

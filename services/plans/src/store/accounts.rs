@@ -94,6 +94,50 @@ pub async fn lock_and_get(conn: &mut Conn, account_id: Id) -> Result<Option<Acco
     row.as_ref().map(from_row).transpose()
 }
 
+/// What an account's answer shows besides its own row, and whether a payment has a plan to pay:
+/// read in one statement, after the account's lock (each statement sees what was committed
+/// before it, so a plan accepted while the lock was awaited is seen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Surroundings {
+    /// The account's newest active plan.
+    pub active_plan: Option<Id>,
+    /// The account's newest open hardship case.
+    pub open_case: Option<Id>,
+    /// How many protections the customer has, in force or not (0: none to read).
+    pub protections: i64,
+}
+
+#[tracing::instrument(skip_all, fields(account_id = %account_id))]
+pub async fn surroundings(
+    conn: &mut Conn,
+    account_id: Id,
+    customer_id: Id,
+) -> Result<Surroundings, PlansError> {
+    // The same orders as `plans::lock_active_for_account` and `cases::open_for_account`.
+    let row = sqlx::query(
+        "SELECT (SELECT plan_id FROM plans WHERE account_id = $1 AND status = 'PLAN_STATUS_ACTIVE' \
+         ORDER BY accepted_at_micros DESC LIMIT 1), \
+         (SELECT c.case_id FROM hardship_cases c JOIN case_accounts a ON a.case_id = c.case_id \
+         WHERE a.account_id = $1 AND c.status = 'open' ORDER BY c.opened_at_micros DESC LIMIT 1), \
+         (SELECT COUNT(*) FROM protections WHERE customer_id = $2)",
+    )
+    .bind(account_id.to_string())
+    .bind(customer_id.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    let optional_id = |column: usize| -> Result<Option<Id>, PlansError> {
+        row.try_get::<Option<String>, _>(column)?
+            .as_deref()
+            .map(id)
+            .transpose()
+    };
+    Ok(Surroundings {
+        active_plan: optional_id(0)?,
+        open_case: optional_id(1)?,
+        protections: row.try_get(2)?,
+    })
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn by_source(
     conn: &mut Conn,

@@ -7,6 +7,7 @@ use rapport_ids::Id;
 use rapport_money::Currency;
 use rapport_proto::common::v1::ActorKind;
 use rapport_proto::plans::v1::{AgreementMethod, InstallmentStatus, PlanOptionKind, PlanStatus};
+use rapport_storage::batch;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 use serde::{Deserialize, Serialize};
 
@@ -225,10 +226,8 @@ pub async fn count_by_status(conn: &mut Conn) -> Result<Vec<(String, i64)>, Plan
 #[tracing::instrument(skip_all, fields(plan_id = %p.id))]
 pub async fn save_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> {
     update_progress(conn, p).await?;
-    for i in &p.installments {
-        update_installment(conn, p.id, i).await?;
-    }
-    Ok(())
+    let all: Vec<&PlannedInstallment> = p.installments.iter().collect();
+    update_installments(conn, p.id, &all).await
 }
 
 /// Saves what changed between `before` (the plan as read) and `after`: the plan's row only if its
@@ -244,16 +243,17 @@ pub async fn save_changes(conn: &mut Conn, before: &Plan, after: &Plan) -> Resul
     if progressed {
         update_progress(conn, after).await?;
     }
-    for i in &after.installments {
-        let unchanged = before
-            .installments
-            .iter()
-            .any(|b| b.sequence == i.sequence && b.paid == i.paid && b.status == i.status);
-        if !unchanged {
-            update_installment(conn, after.id, i).await?;
-        }
-    }
-    Ok(())
+    let changed: Vec<&PlannedInstallment> = after
+        .installments
+        .iter()
+        .filter(|i| {
+            !before
+                .installments
+                .iter()
+                .any(|b| b.sequence == i.sequence && b.paid == i.paid && b.status == i.status)
+        })
+        .collect();
+    update_installments(conn, after.id, &changed).await
 }
 
 async fn update_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> {
@@ -272,20 +272,30 @@ async fn update_progress(conn: &mut Conn, p: &Plan) -> Result<(), PlansError> {
     Ok(())
 }
 
-async fn update_installment(
+/// The installments a payment or a review changed, several in one statement (a payment often
+/// settles one installment and starts the next).
+async fn update_installments(
     conn: &mut Conn,
     plan_id: Id,
-    i: &PlannedInstallment,
+    changed: &[&PlannedInstallment],
 ) -> Result<(), PlansError> {
-    sqlx::query(
-        "UPDATE installments SET paid_minor = $3, status = $4 WHERE plan_id = $1 AND sequence = $2",
-    )
-    .bind(plan_id.to_string())
-    .bind(i64::from(i.sequence))
-    .bind(i.paid)
-    .bind(i.status.as_str_name())
-    .execute(&mut *conn)
-    .await?;
+    for chunk in batch::chunked(changed) {
+        // A CTE with named columns, then UPDATE … FROM: the same text on both backends.
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "WITH changed (sequence, paid_minor, status) AS (VALUES {}) \
+             UPDATE installments SET paid_minor = changed.paid_minor, status = changed.status \
+             FROM changed WHERE installments.plan_id = $1 AND installments.sequence = changed.sequence",
+            batch::placeholders(chunk.len(), 3, 2)
+        )))
+        .bind(plan_id.to_string());
+        for i in chunk {
+            query = query
+                .bind(i64::from(i.sequence))
+                .bind(i.paid)
+                .bind(i.status.as_str_name());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -530,7 +530,57 @@ backend_tests!(
     billings_report_on_an_account_with_a_plan_pays_the_installments_and_the_agent_matches_it,
     concurrent_reports_from_both_sides_post_once,
     a_payment_is_not_received_in_the_future,
+    standing_follows_a_payment_that_clears_the_arrears_and_only_then,
 );
+
+/// Standing reads each account's days past due and its plans' statuses. ReportPayment
+/// re-evaluates it only when the payment moved one of them (issue 23: three statements saved on
+/// every other payment): a part payment leaves the customer out of good standing without a new
+/// verdict, the payment that clears the arrears publishes the regained standing, and one more
+/// payment on a current account publishes nothing.
+async fn standing_follows_a_payment_that_clears_the_arrears_and_only_then(database: TestDatabase) {
+    const PUBLISHED: &str =
+        "SELECT COUNT(*) FROM outbox WHERE event_type = 'plans.standing_changed.v1'";
+    const IN_GOOD_STANDING: &str =
+        "SELECT COUNT(*) FROM customer_standing WHERE in_good_standing = 1";
+    let mut plans = start(database).await;
+    let account = plans.account("GBP", 300_000, 15_000).await;
+    behind_since_the_day_before(&mut plans, &account.account_id).await;
+    assert_eq!(plans.count(PUBLISHED).await, 1, "45 days behind: lost");
+    assert_eq!(plans.count(IN_GOOD_STANDING).await, 0);
+
+    let pay = |key: &str, amount: i64| {
+        let mut report = billing_report(&account.account_id, amount);
+        report.idempotency_key = key.into();
+        report
+    };
+    let part = plans
+        .accounts
+        .report_payment(pay("PART", 10_000))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(part.account.unwrap().days_past_due, 45);
+    assert_eq!(plans.count(PUBLISHED).await, 1, "still behind: nothing new");
+
+    let rest = plans
+        .accounts
+        .report_payment(pay("REST", 20_000))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rest.account.unwrap().days_past_due, 0);
+    assert_eq!(plans.count(PUBLISHED).await, 2, "arrears cleared: regained");
+    assert_eq!(plans.count(IN_GOOD_STANDING).await, 1);
+
+    plans
+        .accounts
+        .report_payment(pay("MORE", 5_000))
+        .await
+        .unwrap();
+    assert_eq!(plans.count(PUBLISHED).await, 2, "current before and after");
+    assert_eq!(plans.count(IN_GOOD_STANDING).await, 1);
+}
 
 /// DESIGN.md, "Money and time": a payment's `received_at` cannot be in the future; five minutes
 /// of skew between billing's clock and ours is allowed (`wire::CLOCK_SKEW_TOLERANCE`).
