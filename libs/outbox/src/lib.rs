@@ -10,7 +10,7 @@ pub const CLAIMS_MIGRATION_SQL: &str = include_str!("../migrations/outbox_claims
 
 use rapport_clock::Timestamp;
 use rapport_ids::Id;
-use rapport_storage::sqlx::{self, AnyConnection};
+use rapport_storage::sqlx::{self, AnyConnection, AssertSqlSafe};
 
 /// A domain event as the outbox stores it. Payloads carry ids and codes, never personal data.
 pub trait OutboxEvent {
@@ -29,20 +29,77 @@ pub async fn append(
     event: &impl OutboxEvent,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    let at = rapport_clock::to_unix_micros(now);
-    sqlx::query(
-        "INSERT INTO outbox (event_id, event_type, customer_id, payload, traceparent, occurred_at_micros, attempts, next_attempt_at_micros) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
-    )
-    .bind(Id::new().to_string())
-    .bind(event.event_type())
-    .bind(event.customer_id().to_string())
-    .bind(event.payload().to_string())
-    .bind(rapport_telemetry::current_traceparent())
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
+    let query = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO outbox ({}) VALUES ({})",
+        OutboxRow::COLUMNS,
+        OutboxRow::values(1)
+    )));
+    OutboxRow::new(event, now)
+        .bind(query)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
+}
+
+/// An event as its outbox row, for a caller that writes it within a statement of its own (on
+/// PostgreSQL several writes in one statement are one round trip): `INSERT INTO outbox
+/// ({COLUMNS}) VALUES ({values(n)})`, or `SELECT {values(n)} WHERE …`, then [`OutboxRow::bind`]
+/// its six values as parameters `$n` to `$n+5`. [`append`] writes it the same way.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    event_id: String,
+    event_type: &'static str,
+    customer_id: String,
+    payload: String,
+    traceparent: Option<String>,
+    occurred_at_micros: i64,
+}
+
+impl OutboxRow {
+    /// The columns [`OutboxRow::values`] fills, in order.
+    pub const COLUMNS: &str = "event_id, event_type, customer_id, payload, traceparent, occurred_at_micros, attempts, next_attempt_at_micros";
+
+    /// `event` with a new id, the current trace context, occurring at `now`.
+    pub fn new(event: &impl OutboxEvent, now: Timestamp) -> Self {
+        Self {
+            event_id: Id::new().to_string(),
+            event_type: event.event_type(),
+            customer_id: event.customer_id().to_string(),
+            payload: event.payload().to_string(),
+            traceparent: rapport_telemetry::current_traceparent(),
+            occurred_at_micros: rapport_clock::to_unix_micros(now),
+        }
+    }
+
+    /// The values of [`OutboxRow::COLUMNS`], its parameters numbered from `first`: a new event
+    /// has had no attempt and is due at once.
+    pub fn values(first: usize) -> String {
+        let n = |offset: usize| format!("${}", first + offset);
+        format!(
+            "{}, {}, {}, {}, {}, {}, 0, {}",
+            n(0),
+            n(1),
+            n(2),
+            n(3),
+            n(4),
+            n(5),
+            n(5)
+        )
+    }
+
+    /// Binds the six parameters of [`OutboxRow::values`], in order.
+    pub fn bind<'q>(
+        self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        query
+            .bind(self.event_id)
+            .bind(self.event_type)
+            .bind(self.customer_id)
+            .bind(self.payload)
+            .bind(self.traceparent)
+            .bind(self.occurred_at_micros)
+    }
 }
 
 /// What `/metrics` shows of a service's outbox at `now`: the events not yet delivered

@@ -9,6 +9,7 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rapport_ids::Id;
+use rapport_outbox::OutboxRow;
 
 use super::Core;
 use crate::domain::account::Account;
@@ -62,12 +63,7 @@ pub(super) async fn post_to_account(
         plan_recorded_at: (money.posted_by == PostedBy::Plan).then_some(now),
         movement: Some(movement),
     };
-    if !store::accounts::insert_payment(conn, &payment).await? {
-        return Ok(None);
-    }
-    store::accounts::update(conn, &moved).await?;
-    rapport_outbox::append(
-        conn,
+    let event = OutboxRow::new(
         &PlansEvent::PaymentReported {
             customer_id: moved.customer_id,
             account_id: moved.id,
@@ -75,8 +71,10 @@ pub(super) async fn post_to_account(
             currency: moved.currency.code(),
         },
         now,
-    )
-    .await?;
+    );
+    if !store::accounts::post_payment(conn, &payment, &moved, event).await? {
+        return Ok(None);
+    }
     *account = moved;
     Ok(Some(payment))
 }

@@ -4,6 +4,8 @@ use rapport_money::Currency;
 use rapport_proto::plans::v1::AccountKind;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
+use rapport_outbox::OutboxRow;
+
 use super::listing::ListQuery;
 use super::{Conn, corrupt, enum_from_name, id, instant, micros};
 use crate::domain::account::{Account, PaymentMovement};
@@ -26,16 +28,69 @@ pub async fn insert(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
 
 #[tracing::instrument(skip_all, fields(account_id = %a.id))]
 pub async fn update(conn: &mut Conn, a: &Account) -> Result<(), PlansError> {
-    let query = sqlx::query(
-        "UPDATE accounts SET customer_id = $2, source_system = $3, external_account_id = $4, kind = $5, currency = $6, \
-         balance_minor = $7, contractual_payment_minor = $8, annual_rate = $9, due_day = $10, remaining_term_months = $11, \
-         jurisdiction = $12, days_past_due = $13, arrears_minor = $14, ever_delinquent = $15, became_delinquent_at_micros = $16, \
-         cured_at_micros = $17, last_payment_at_micros = $18, last_payment_minor = $19, source_as_of_micros = $20, \
-         created_at_micros = $21, updated_at_micros = $22, arrears_as_of_micros = $23, delinquent_balance_minor = $24 \
-         WHERE account_id = $1",
-    );
+    let query = sqlx::query(AssertSqlSafe(update_sql(1)));
     bind_all(query, a).execute(&mut *conn).await?;
     Ok(())
+}
+
+/// `UPDATE accounts` of every column from [`bind_all`]'s 24 parameters numbered from `first`
+/// (the account id, `$first`, names the row).
+fn update_sql(first: usize) -> String {
+    let set: Vec<String> = COLUMNS
+        .split(", ")
+        .enumerate()
+        .skip(1)
+        .map(|(n, column)| format!("{} = ${}", column.trim(), first + n))
+        .collect();
+    format!(
+        "UPDATE accounts SET {} WHERE account_id = ${first}",
+        set.join(", ")
+    )
+}
+
+/// Posts new money: the ledger row that claims its reference, the account as the money moved
+/// it (`moved`) and the event, all or nothing. `false` (nothing written) when the reference is
+/// on the account already: the ledger's unique key answers, so no read of it comes first.
+///
+/// On PostgreSQL one statement (issue 23: each statement is a round trip): a data-modifying
+/// CTE whose account update and event insert run only when the ledger row was inserted. On
+/// SQLite, where a statement costs no round trip, the same three writes one after the other.
+#[tracing::instrument(skip_all, fields(account_payment_id = %p.id, account_id = %p.account_id))]
+pub async fn post_payment(
+    conn: &mut Conn,
+    p: &AccountPayment,
+    moved: &Account,
+    event: OutboxRow,
+) -> Result<bool, PlansError> {
+    if conn.backend_name() != "PostgreSQL" {
+        if !insert_payment(conn, p).await? {
+            return Ok(false);
+        }
+        update(conn, moved).await?;
+        let query = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO outbox ({}) VALUES ({})",
+            OutboxRow::COLUMNS,
+            OutboxRow::values(1)
+        )));
+        event.bind(query).execute(&mut *conn).await?;
+        return Ok(true);
+    }
+    // Parameters: the payment's 12, the account's 24, the event's 6.
+    let query = sqlx::query(AssertSqlSafe(format!(
+        "WITH payment AS ({} RETURNING payment_id), \
+         moved AS ({} AND EXISTS (SELECT 1 FROM payment)), \
+         event AS (INSERT INTO outbox ({}) SELECT {} WHERE EXISTS (SELECT 1 FROM payment)) \
+         SELECT COUNT(*) FROM payment",
+        insert_payment_sql(),
+        update_sql(13),
+        OutboxRow::COLUMNS,
+        OutboxRow::values(37)
+    )));
+    let row = event
+        .bind(bind_all(bind_payment(query, p), moved))
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(row.try_get::<i64, _>(0)? == 1)
 }
 
 fn bind_all<'q>(
@@ -302,29 +357,42 @@ const PAYMENT_COLUMNS: &str = "payment_id, account_id, idempotency_key, amount_m
      recorded_at_micros, posted_by, billing_reported_at_micros, plan_recorded_at_micros, applied_to_balance_minor, \
      applied_to_arrears_minor";
 
+/// The ledger row's insert, parameters `$1` to `$12` ([`bind_payment`]); nothing when the
+/// reference is on the account already.
+fn insert_payment_sql() -> String {
+    format!(
+        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING"
+    )
+}
+
 /// Inserts the payment unless its reference is on the account already; false when it was
 /// (nothing written).
 #[tracing::instrument(skip_all, fields(account_payment_id = %p.id, account_id = %p.account_id))]
-pub async fn insert_payment(conn: &mut Conn, p: &AccountPayment) -> Result<bool, PlansError> {
-    let result = sqlx::query(AssertSqlSafe(format!(
-        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-         ON CONFLICT (account_id, idempotency_key) DO NOTHING"
-    )))
-    .bind(p.id.to_string())
-    .bind(p.account_id.to_string())
-    .bind(&p.reference)
-    .bind(p.amount)
-    .bind(micros(p.received_at))
-    .bind(&p.source_reference)
-    .bind(micros(p.recorded_at))
-    .bind(p.posted_by.as_str())
-    .bind(p.billing_reported_at.map(micros))
-    .bind(p.plan_recorded_at.map(micros))
-    .bind(p.movement.map(|m| m.to_balance))
-    .bind(p.movement.map(|m| m.to_arrears))
-    .execute(&mut *conn)
-    .await?;
+async fn insert_payment(conn: &mut Conn, p: &AccountPayment) -> Result<bool, PlansError> {
+    let result = bind_payment(sqlx::query(AssertSqlSafe(insert_payment_sql())), p)
+        .execute(&mut *conn)
+        .await?;
     Ok(result.rows_affected() == 1)
+}
+
+fn bind_payment<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    p: &AccountPayment,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(p.id.to_string())
+        .bind(p.account_id.to_string())
+        .bind(p.reference.clone())
+        .bind(p.amount)
+        .bind(micros(p.received_at))
+        .bind(p.source_reference.clone())
+        .bind(micros(p.recorded_at))
+        .bind(p.posted_by.as_str())
+        .bind(p.billing_reported_at.map(micros))
+        .bind(p.plan_recorded_at.map(micros))
+        .bind(p.movement.map(|m| m.to_balance))
+        .bind(p.movement.map(|m| m.to_arrears))
 }
 
 /// Records the side that had not reported the payment yet.
