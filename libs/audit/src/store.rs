@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use rapport_storage::batch::{chunked, placeholders};
 use rapport_storage::sqlx::{self, AnyConnection, AssertSqlSafe, Row};
-use rapport_storage::{Storage, StorageError};
+use rapport_storage::{Backend, Storage, StorageError};
 use tokio::sync::oneshot;
 
 use crate::chain::{self, Entry, GENESIS, NewEntry, Verification, Verifier};
@@ -339,6 +339,9 @@ impl AuditLog {
     /// head in queue order. An abandoned call's entry whose pending half another process settled
     /// first is left out (`None`).
     async fn write_entries(&self, batch: &[Queued]) -> Result<Vec<Option<Entry>>, AuditError> {
+        if let Some(entries) = self.write_in_one_statement(batch).await? {
+            return Ok(entries);
+        }
         for attempt in 0..TRIES {
             if attempt > 0 {
                 tokio::time::sleep(backoff(attempt)).await;
@@ -407,6 +410,83 @@ impl AuditLog {
             }
         }
         Err(AuditError::Contended(TRIES))
+    }
+
+    /// The common turn on PostgreSQL in one statement committed on its own, instead of BEGIN,
+    /// the deletes, the inserts and COMMIT (issue 23: four round trips): the head is remembered
+    /// and no append settles an abandoned call (whose entry depends on what the delete finds).
+    /// One statement is atomic: the pending halves go exactly when the entries are in. `None`
+    /// when the turn is not of that kind, or when another process moved the head (the primary
+    /// key refuses the insert and nothing is written): the transaction then reads the head.
+    async fn write_in_one_statement(
+        &self,
+        batch: &[Queued],
+    ) -> Result<Option<Vec<Option<Entry>>>, AuditError> {
+        if self.storage.backend() != Backend::Postgres
+            || batch
+                .iter()
+                .any(|queued| matches!(queued.settle, Settlement::Abandoned(_)))
+        {
+            return Ok(None);
+        }
+        let Some((mut seq, mut previous_hash)) = lock(&self.head).clone() else {
+            return Ok(None);
+        };
+        let entries: Vec<Entry> = batch
+            .iter()
+            .map(|queued| {
+                seq += 1;
+                let hash = chain::hash(seq, &queued.entry, &previous_hash);
+                Entry {
+                    seq,
+                    entry: queued.entry.clone(),
+                    previous_hash: std::mem::replace(&mut previous_hash, hash.clone()),
+                    hash,
+                }
+            })
+            .collect();
+        let finished: Vec<&str> = batch
+            .iter()
+            .filter_map(|queued| match &queued.settle {
+                Settlement::Finished(key) => Some(key.as_str()),
+                Settlement::Nothing | Settlement::Abandoned(_) => None,
+            })
+            .collect();
+        let insert = format!(
+            "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+            placeholders(entries.len(), 10, finished.len() + 1)
+        );
+        // Only placeholders are formatted in; the keys and values are bound.
+        let sql = if finished.is_empty() {
+            insert
+        } else {
+            let keys: Vec<String> = (1..=finished.len()).map(|n| format!("${n}")).collect();
+            format!(
+                "WITH settled AS (DELETE FROM audit_pending WHERE call_key IN ({})) {insert}",
+                keys.join(", ")
+            )
+        };
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for key in &finished {
+            query = query.bind(*key);
+        }
+        for (entry, queued) in entries.iter().zip(batch) {
+            query = bind_entry(query, entry, &queued.targets);
+        }
+        match self.storage.write_alone(query).await {
+            Ok(_) => {
+                *lock(&self.head) = Some((seq, previous_hash));
+                Ok(Some(entries.into_iter().map(Some).collect()))
+            }
+            Err(error) => {
+                *lock(&self.head) = None;
+                if error.is_unique_violation() {
+                    Ok(None)
+                } else {
+                    Err(error.into())
+                }
+            }
+        }
     }
 
     /// Entries newest first.
@@ -570,19 +650,28 @@ async fn insert_entries(
             placeholders(chunk.len(), 10, 1)
         )));
         for (entry, targets) in chunk {
-            query = query
-                .bind(entry.seq)
-                .bind(entry.entry.recorded_at_micros)
-                .bind(entry.entry.actor.clone())
-                .bind(entry.entry.role.clone())
-                .bind(entry.entry.rpc.clone())
-                .bind((*targets).to_owned())
-                .bind(entry.entry.outcome.clone())
-                .bind(entry.entry.trace_id.clone())
-                .bind(entry.previous_hash.clone())
-                .bind(entry.hash.clone());
+            query = bind_entry(query, entry, targets);
         }
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Binds the ten values of one `audit_log` row, in [`COLUMNS`]' order.
+fn bind_entry<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    entry: &Entry,
+    targets: &str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(entry.seq)
+        .bind(entry.entry.recorded_at_micros)
+        .bind(entry.entry.actor.clone())
+        .bind(entry.entry.role.clone())
+        .bind(entry.entry.rpc.clone())
+        .bind(targets.to_owned())
+        .bind(entry.entry.outcome.clone())
+        .bind(entry.entry.trace_id.clone())
+        .bind(entry.previous_hash.clone())
+        .bind(entry.hash.clone())
 }

@@ -399,6 +399,31 @@ impl Storage {
         }
     }
 
+    /// Runs one write statement committed on its own, without BEGIN and COMMIT: a single
+    /// statement is atomic, and on PostgreSQL this is one round trip instead of three (issue
+    /// 23). The health sees it as a [`WriteTransaction`]'s commit, and reads cached before it
+    /// are stale after it. Returns the rows it affected.
+    pub async fn write_alone(
+        &self,
+        query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>,
+    ) -> Result<u64, StorageError> {
+        let outcome = query
+            .execute(&self.writer)
+            .await
+            .map_err(StorageError::from);
+        self.write_generation.bump();
+        match outcome {
+            Ok(done) => {
+                self.health.write_succeeded();
+                Ok(done.rows_affected())
+            }
+            Err(error) => {
+                self.health.observe(&error);
+                Err(error)
+            }
+        }
+    }
+
     /// Runs the migrations not yet applied. Safe to call on every start.
     #[tracing::instrument(skip_all, fields(backend = %self.backend))]
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), StorageError> {
