@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::account_view::{Surroundings, account_in_surroundings_to_pb, customer_account_to_pb};
 use super::convert::{account_payment_to_pb, plan_payment_to_pb};
-use super::payments::{NewMoney, PlanPaymentName, allocate_to_plan, post_to_account};
+use super::payments::{NewMoney, PlanPaymentName, Posted, allocate_to_plan, post_to_account};
 use super::{Core, answer, commit, load_account, traced_id};
 use crate::domain::account::Account;
 use crate::domain::affordability::{Explanation, ReasonEffect};
@@ -304,7 +304,11 @@ impl AccountApi {
             },
         )
         .await?;
-        let Some(entry) = posted else {
+        let Some(Posted {
+            payment: entry,
+            around,
+        }) = posted
+        else {
             let mut first = store::accounts::payment_by_reference(&mut tx, account_id, &key)
                 .await?
                 .ok_or_else(|| {
@@ -343,10 +347,6 @@ impl AccountApi {
                 reconciled: first.posted_by == PostedBy::Plan,
             });
         };
-        // What the answer shows besides the account, and whether there is a plan to pay, in
-        // one read under the account's lock.
-        let around =
-            store::accounts::surroundings(&mut tx, account_id, account.customer_id).await?;
         // Money on an account with an active plan pays the plan. The plan's own lock too
         // (CancelPlan takes only that one), and the plan as it is under it.
         let mut plan_payment = None;

@@ -16,7 +16,7 @@ use crate::domain::account::Account;
 use crate::domain::events::PlansEvent;
 use crate::domain::plan::{Plan, PlannedInstallment};
 use crate::error::PlansError;
-use crate::store::accounts::{AccountPayment, PostedBy};
+use crate::store::accounts::{AccountPayment, PostedBy, Surroundings};
 use crate::store::plans::{AppliedPart, PlanPayment};
 use crate::store::{self, Conn};
 
@@ -36,16 +36,23 @@ pub(super) struct NewMoney {
     pub posted_by: PostedBy,
 }
 
+/// Money posted, and what surrounds the account as it was read with it.
+pub(super) struct Posted {
+    pub payment: AccountPayment,
+    pub around: Surroundings,
+}
+
 /// Posts new money to the account: the one movement of its balance, arrears, stage and last
-/// payment, the ledger row that claims the reference, and `plans.payment_reported.v1`. `None`
-/// (nothing written) when the reference is on the account already: the ledger's unique key
-/// answers, so no read of it comes first.
+/// payment, the ledger row that claims the reference, and `plans.payment_reported.v1`; and reads
+/// what surrounds the account (`store::accounts::post_payment`). `None` (nothing written) when
+/// the reference is on the account already: the ledger's unique key answers, so no read of it
+/// comes first.
 pub(super) async fn post_to_account(
     core: &Core,
     conn: &mut Conn,
     account: &mut Account,
     money: NewMoney,
-) -> Result<Option<AccountPayment>, PlansError> {
+) -> Result<Option<Posted>, PlansError> {
     let now = core.now();
     let mut moved = account.clone();
     let movement = moved.apply_payment(money.amount, money.received_at);
@@ -72,11 +79,11 @@ pub(super) async fn post_to_account(
         },
         now,
     );
-    if !store::accounts::post_payment(conn, &payment, &moved, event).await? {
+    let Some(around) = store::accounts::post_payment(conn, &payment, &moved, event).await? else {
         return Ok(None);
-    }
+    };
     *account = moved;
-    Ok(Some(payment))
+    Ok(Some(Posted { payment, around }))
 }
 
 /// How a new allocation to a plan is known.

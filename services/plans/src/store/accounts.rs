@@ -49,22 +49,26 @@ fn update_sql(first: usize) -> String {
 }
 
 /// Posts new money: the ledger row that claims its reference, the account as the money moved
-/// it (`moved`) and the event, all or nothing. `false` (nothing written) when the reference is
-/// on the account already: the ledger's unique key answers, so no read of it comes first.
+/// it (`moved`) and the event, all or nothing; then reads the account's [`Surroundings`] (what
+/// its answer shows besides its row, and whether a plan is to be paid). `None` (nothing written)
+/// when the reference is on the account already: the ledger's unique key answers, so no read
+/// of it comes first.
 ///
 /// On PostgreSQL one statement (issue 23: each statement is a round trip): a data-modifying
-/// CTE whose account update and event insert run only when the ledger row was inserted. On
-/// SQLite, where a statement costs no round trip, the same three writes one after the other.
+/// CTE whose account update and event insert run only when the ledger row was inserted, and
+/// whose SELECT reads the surroundings (its snapshot is taken after the account's lock, so it
+/// sees what was committed before). On SQLite, where a statement costs no round trip, the same
+/// writes and read one after the other.
 #[tracing::instrument(skip_all, fields(account_payment_id = %p.id, account_id = %p.account_id))]
 pub async fn post_payment(
     conn: &mut Conn,
     p: &AccountPayment,
     moved: &Account,
     event: OutboxRow,
-) -> Result<bool, PlansError> {
+) -> Result<Option<Surroundings>, PlansError> {
     if conn.backend_name() != "PostgreSQL" {
         if !insert_payment(conn, p).await? {
-            return Ok(false);
+            return Ok(None);
         }
         update(conn, moved).await?;
         let query = sqlx::query(AssertSqlSafe(format!(
@@ -73,24 +77,29 @@ pub async fn post_payment(
             OutboxRow::values(1)
         )));
         event.bind(query).execute(&mut *conn).await?;
-        return Ok(true);
+        return Ok(Some(surroundings(conn, moved.id, moved.customer_id).await?));
     }
-    // Parameters: the payment's 12, the account's 24, the event's 6.
+    // Parameters: the payment's 12, the account's 24 (its id $13, its customer $14), the
+    // event's 6.
     let query = sqlx::query(AssertSqlSafe(format!(
         "WITH payment AS ({} RETURNING payment_id), \
          moved AS ({} AND EXISTS (SELECT 1 FROM payment)), \
          event AS (INSERT INTO outbox ({}) SELECT {} WHERE EXISTS (SELECT 1 FROM payment)) \
-         SELECT COUNT(*) FROM payment",
+         SELECT (SELECT COUNT(*) FROM payment), {}",
         insert_payment_sql(),
         update_sql(13),
         OutboxRow::COLUMNS,
-        OutboxRow::values(37)
+        OutboxRow::values(37),
+        surroundings_sql(13, 14)
     )));
     let row = event
         .bind(bind_all(bind_payment(query, p), moved))
         .fetch_one(&mut *conn)
         .await?;
-    Ok(row.try_get::<i64, _>(0)? == 1)
+    if row.try_get::<i64, _>(0)? != 1 {
+        return Ok(None);
+    }
+    Ok(Some(surroundings_from(&row, 1)?))
 }
 
 fn bind_all<'q>(
@@ -136,12 +145,19 @@ pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, Pla
 }
 
 /// Takes the account's row lock for the rest of the transaction and reads the account as it is
-/// under the lock: one statement for what a lock and a read did (a no-op update, as
-/// `plans::lock`, returning the row).
+/// under the lock, in one statement. PostgreSQL: `SELECT … FOR UPDATE`, which locks the row
+/// without writing a new version of it (the no-op update this once was wrote one on every
+/// payment, issue 23). SQLite: a plain read, since `BEGIN IMMEDIATE` already holds the one
+/// writer's lock for the whole transaction.
 #[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn lock_and_get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, PlansError> {
+    let lock = if conn.backend_name() == "PostgreSQL" {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
     let row = sqlx::query(AssertSqlSafe(format!(
-        "UPDATE accounts SET account_id = account_id WHERE account_id = $1 RETURNING {COLUMNS}"
+        "SELECT {COLUMNS} FROM accounts WHERE account_id = $1{lock}"
     )))
     .bind(account_id.to_string())
     .fetch_optional(&mut *conn)
@@ -168,18 +184,29 @@ pub async fn surroundings(
     account_id: Id,
     customer_id: Id,
 ) -> Result<Surroundings, PlansError> {
-    // The same orders as `plans::lock_active_for_account` and `cases::open_for_account`.
-    let row = sqlx::query(
-        "SELECT (SELECT plan_id FROM plans WHERE account_id = $1 AND status = 'PLAN_STATUS_ACTIVE' \
+    let row = sqlx::query(AssertSqlSafe(format!("SELECT {}", surroundings_sql(1, 2))))
+        .bind(account_id.to_string())
+        .bind(customer_id.to_string())
+        .fetch_one(&mut *conn)
+        .await?;
+    surroundings_from(&row, 0)
+}
+
+/// The three columns of [`Surroundings`], the account's id in `$account`, its customer's in
+/// `$customer`; the same orders as `plans::lock_active_for_account` and
+/// `cases::open_for_account`.
+fn surroundings_sql(account: usize, customer: usize) -> String {
+    format!(
+        "(SELECT plan_id FROM plans WHERE account_id = ${account} AND status = 'PLAN_STATUS_ACTIVE' \
          ORDER BY accepted_at_micros DESC LIMIT 1), \
          (SELECT c.case_id FROM hardship_cases c JOIN case_accounts a ON a.case_id = c.case_id \
-         WHERE a.account_id = $1 AND c.status = 'open' ORDER BY c.opened_at_micros DESC LIMIT 1), \
-         (SELECT COUNT(*) FROM protections WHERE customer_id = $2)",
+         WHERE a.account_id = ${account} AND c.status = 'open' ORDER BY c.opened_at_micros DESC LIMIT 1), \
+         (SELECT COUNT(*) FROM protections WHERE customer_id = ${customer})"
     )
-    .bind(account_id.to_string())
-    .bind(customer_id.to_string())
-    .fetch_one(&mut *conn)
-    .await?;
+}
+
+/// [`Surroundings`] from the row's columns `first` to `first + 2`.
+fn surroundings_from(row: &sqlx::any::AnyRow, first: usize) -> Result<Surroundings, PlansError> {
     let optional_id = |column: usize| -> Result<Option<Id>, PlansError> {
         row.try_get::<Option<String>, _>(column)?
             .as_deref()
@@ -187,9 +214,9 @@ pub async fn surroundings(
             .transpose()
     };
     Ok(Surroundings {
-        active_plan: optional_id(0)?,
-        open_case: optional_id(1)?,
-        protections: row.try_get(2)?,
+        active_plan: optional_id(first)?,
+        open_case: optional_id(first + 1)?,
+        protections: row.try_get(first + 2)?,
     })
 }
 

@@ -142,6 +142,7 @@ pub(super) async fn pay(
             },
         )
         .await?
+        .map(|posted| posted.payment)
         .ok_or_else(|| {
             // Looked up under the account's lock above; this is a bug.
             PlansError::Corrupt(format!(
