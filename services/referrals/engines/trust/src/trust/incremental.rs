@@ -61,7 +61,7 @@
 
 use std::collections::VecDeque;
 
-use super::{GraphBuilder, NodeId, Scores, TrustConfig, TrustError};
+use super::{Graph, GraphBuilder, NodeId, Scores, TrustConfig, TrustError};
 
 /// Incremental personalised PageRank: the scores of a graph that changes edge by edge, with their
 /// residuals. Built from a batch solve ([`IncrementalTrust::anchor`]), edited, then settled.
@@ -134,24 +134,24 @@ pub struct Settled {
 }
 
 impl IncrementalTrust {
-    /// Solves `builder`'s graph in batch ([`personalised_pagerank`](super::personalised_pagerank))
-    /// and keeps what incremental updates need; returns the batch's scores too. O(edges) beyond
-    /// the solve: one Jacobi step gives every node's residual.
+    /// Builds `builder`'s graph, solves it in batch
+    /// ([`personalised_pagerank`](super::personalised_pagerank)) and keeps what incremental
+    /// updates need; returns the batch's graph and scores too. O(edges) beyond the solve: one
+    /// Jacobi step gives every node's residual.
     pub fn anchor(
-        builder: &GraphBuilder,
+        builder: GraphBuilder,
         seeds: &[NodeId],
         config: &TrustConfig,
-    ) -> Result<(Self, Scores), TrustError> {
+    ) -> Result<(Self, Graph, Scores), TrustError> {
         let nodes = builder.node_count();
-        let graph = builder.clone().build();
-        let scores = super::try_personalised_pagerank(&graph, seeds, config)?;
-        drop(graph);
         let mut out_edges: Vec<Vec<(NodeId, f32)>> = vec![Vec::new(); nodes];
         let merged = builder.merged_edges();
         let edges = merged.len();
         for (from, to, weight) in merged {
             out_edges[from as usize].push((to, weight));
         }
+        let graph = builder.build();
+        let scores = super::try_personalised_pagerank(&graph, seeds, config)?;
         let mut state = Self {
             config: *config,
             scale: vec![1.0; nodes],
@@ -187,7 +187,7 @@ impl IncrementalTrust {
         state.residual = state.residuals_from_scratch();
         state.residual_l1 = state.residual.iter().map(|r| r.abs()).sum();
         state.refresh_best();
-        Ok((state, scores))
+        Ok((state, graph, scores))
     }
 
     pub fn node_count(&self) -> usize {
@@ -301,9 +301,12 @@ impl IncrementalTrust {
     }
 
     /// Makes the graph `builder`'s: grows to its node count and replaces every truster's row that
-    /// differs. O(edges) to compare; the residual work only where rows differ. Returns the
-    /// trusters whose rows changed, ascending.
-    pub fn set_edges(&mut self, builder: &GraphBuilder) -> Result<Vec<NodeId>, TrustError> {
+    /// differs. O(edges) to compare; the residual work only where rows differ. Returns the pairs
+    /// added, removed or reweighed, ascending.
+    pub fn set_edges(
+        &mut self,
+        builder: &GraphBuilder,
+    ) -> Result<Vec<(NodeId, NodeId)>, TrustError> {
         self.grow(builder.node_count())?;
         let merged = builder.merged_edges();
         let mut changed = Vec::new();
@@ -320,9 +323,13 @@ impl IncrementalTrust {
                     .zip(&self.out_edges[from])
                     .all(|(&(_, to, w), &(k, v))| to == k && w.to_bits() == v.to_bits());
             if !same {
-                let row = row.iter().map(|&(_, to, w)| (to, w)).collect();
+                let row: Vec<(NodeId, f32)> = row.iter().map(|&(_, to, w)| (to, w)).collect();
+                changed.extend(
+                    changed_targets(&self.out_edges[from], &row)
+                        .into_iter()
+                        .map(|to| (from as NodeId, to)),
+                );
                 self.replace_row(from as NodeId, row);
-                changed.push(from as NodeId);
             }
         }
         Ok(changed)
@@ -720,6 +727,37 @@ impl IncrementalTrust {
     }
 }
 
+/// The targets whose weight differs between two rows (ascending by target), ascending.
+fn changed_targets(old: &[(NodeId, f32)], new: &[(NodeId, f32)]) -> Vec<NodeId> {
+    let (mut i, mut j) = (0, 0);
+    let mut changed = Vec::new();
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(&(a, w)), Some(&(b, v))) if a == b => {
+                if w.to_bits() != v.to_bits() {
+                    changed.push(a);
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(&(a, _)), Some(&(b, _))) if a < b => {
+                changed.push(a);
+                i += 1;
+            }
+            (Some(&(a, _)), None) => {
+                changed.push(a);
+                i += 1;
+            }
+            (_, Some(&(b, _))) => {
+                changed.push(b);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    changed
+}
+
 /// `(1 / max(1, Σ w), Σ ŵ)` of a row, rounded and summed as the batch's graph does.
 fn normalisation(row: &[(NodeId, f32)]) -> (f64, f64) {
     let total: f64 = row.iter().map(|&(_, w)| f64::from(w)).sum();
@@ -806,7 +844,7 @@ mod tests {
             log_tolerance in -12.0..-3.0f64,
         ) {
             let config = TrustConfig { damping, max_iterations: 10_000, tolerance: 1e-13, influence_cap: cap };
-            let (mut state, _) = IncrementalTrust::anchor(&builder(n, &edges), &seeds, &config).unwrap();
+            let (mut state, _, _) = IncrementalTrust::anchor(builder(n, &edges), &seeds, &config).unwrap();
             apply(&mut state, &changes);
             let tolerance = 10f64.powf(log_tolerance);
             let settled = state.settle(tolerance, 0.0, 10_000_000);
@@ -841,7 +879,7 @@ mod tests {
             log_threshold in -9.0..-2.0f64,
         ) {
             let config = TrustConfig::default();
-            let (mut state, before) = IncrementalTrust::anchor(&builder(n, &edges), &seeds, &config).unwrap();
+            let (mut state, _, before) = IncrementalTrust::anchor(builder(n, &edges), &seeds, &config).unwrap();
             apply(&mut state, &changes);
             let threshold = 10f64.powf(log_threshold);
             let settled = state.settle(1e-12, threshold, 10_000_000);
@@ -879,7 +917,7 @@ mod tests {
         let n = 20_000;
         let (graph, seeds) = scattered(n, 200);
         let config = TrustConfig::default();
-        let (mut state, _) = IncrementalTrust::anchor(&graph, &seeds, &config).unwrap();
+        let (mut state, _, _) = IncrementalTrust::anchor(graph.clone(), &seeds, &config).unwrap();
         let anchored = state.recomputed_residual();
         let (voucher, prospect) = (12_345, 17_001);
         assert!(state.set_edge(voucher, prospect, 0.9).unwrap());
@@ -914,7 +952,7 @@ mod tests {
     fn removing_every_seed_leaves_nobody_trusted_and_a_seed_brings_trust_back() {
         let (graph, seeds) = scattered(500, 3);
         let config = TrustConfig::default();
-        let (mut state, _) = IncrementalTrust::anchor(&graph, &seeds, &config).unwrap();
+        let (mut state, _, _) = IncrementalTrust::anchor(graph.clone(), &seeds, &config).unwrap();
         state.set_seeds(&[]).unwrap();
         let settled = state.settle(1e-10, 0.0, u64::MAX);
         assert!(state.raw_scores().iter().all(|&r| r == 0.0));
@@ -933,7 +971,8 @@ mod tests {
         let (graph, seeds) = scattered(3_000, 30);
         let config = TrustConfig::default();
         let run = || {
-            let (mut state, _) = IncrementalTrust::anchor(&graph, &seeds, &config).unwrap();
+            let (mut state, _, _) =
+                IncrementalTrust::anchor(graph.clone(), &seeds, &config).unwrap();
             state.set_edge(10, 2_000, 0.7).unwrap();
             state.set_seed(2_500, true).unwrap();
             let settled = state.settle(1e-10, 1e-9, u64::MAX);
@@ -947,5 +986,30 @@ mod tests {
             )
         };
         assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn a_new_graph_is_taken_as_the_edges_that_differ() {
+        let (graph, seeds) = scattered(1_000, 10);
+        let config = TrustConfig::default();
+        let (mut state, _, _) = IncrementalTrust::anchor(graph.clone(), &seeds, &config).unwrap();
+        let mut next = graph.clone();
+        next.add_edge(3, 900, 0.5);
+        let mut grown = GraphBuilder::new(1_001);
+        for (from, to, weight) in next.merged_edges() {
+            grown.add_edge(from, to, f64::from(weight));
+        }
+        grown.add_edge(1_000, 3, 0.25);
+        assert_eq!(state.set_edges(&grown).unwrap(), vec![(3, 900), (1_000, 3)]);
+        assert_eq!(state.node_count(), 1_001);
+        let settled = state.settle(1e-10, 1e-9, u64::MAX);
+        let batch = personalised_pagerank(&grown.build(), &seeds, &config);
+        let apart = l1(state.raw_scores(), batch.raw_scores());
+        assert!(apart <= settled.error_bound + batch.error_bound, "{apart}");
+        assert_eq!(
+            state.set_edges(&next).unwrap_or_default().len(),
+            1,
+            "the new node's edge goes"
+        );
     }
 }
