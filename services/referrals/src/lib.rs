@@ -89,6 +89,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "trust results",
         sql: include_str!("../migrations/0010_trust_results.sql"),
     },
+    // Trust updated online (issue 23, item 5): which stored answers a settled update covers.
+    EmbeddedMigration {
+        version: 11,
+        description: "trust online",
+        sql: include_str!("../migrations/0011_trust_online.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.
