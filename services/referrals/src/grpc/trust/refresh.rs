@@ -180,13 +180,13 @@ pub(crate) async fn run(
     mut stopping: Stopping,
 ) {
     let page_size = usize::try_from(settings.page_size).unwrap_or(usize::MAX);
-    let mut state: Option<Online> = None;
+    let mut state = Worker::default();
     loop {
         if stopping.is_stopping() {
             return;
         }
         if let Err(error) = step(&storage, &clock, &rules, &settings, page_size, &mut state).await {
-            state = None;
+            state.online = None;
             tracing::warn!(error = %error, "trust worker step failed");
         }
         tokio::select! {
@@ -196,6 +196,15 @@ pub(crate) async fn run(
     }
 }
 
+/// What the worker task keeps between polls.
+#[derive(Debug, Default)]
+struct Worker {
+    online: Option<Online>,
+    /// The (anchor, settled) versions a resume was last tried at: one solve per state of the
+    /// stored answers, not one a poll (it gives nothing without seeds, say).
+    resumed_at: Option<(i64, i64)>,
+}
+
 /// One look at the graph: a batch if [`due`], else an online update if it changed.
 async fn step(
     storage: &Storage,
@@ -203,8 +212,9 @@ async fn step(
     rules: &Rules,
     settings: &TrustSettings,
     page_size: usize,
-    state: &mut Option<Online>,
+    worker: &mut Worker,
 ) -> Result<(), ReferralsError> {
+    let state = &mut worker.online;
     let now = clock.now();
     let (versions, changed_at, latest) = {
         let mut conn = storage.reader().acquire().await?;
@@ -239,7 +249,11 @@ async fn step(
     if versions.settled == versions.version {
         *state = match held {
             Some(held) => Some(held),
-            None => online::resume(storage, now, rules).await?,
+            None if worker.resumed_at != Some((versions.anchor, versions.settled)) => {
+                worker.resumed_at = Some((versions.anchor, versions.settled));
+                online::resume(storage, now, rules).await?
+            }
+            None => None,
         };
         return Ok(());
     }
