@@ -360,6 +360,18 @@ async fn worker_settled(r: &Referrals) -> i64 {
     }
 }
 
+/// The trust worker running, with a debounce (an hour) that the tests' clock, which moves only
+/// when a test moves it, never lets elapse after a change: only online updates can bring the
+/// stored answers up to date.
+fn online_worker() -> rapport_referrals::TrustSettings {
+    rapport_referrals::TrustSettings {
+        worker: true,
+        debounce_seconds: 3_600,
+        recompute_interval_seconds: 86_400,
+        ..exact_trust()
+    }
+}
+
 /// Issue 23, item 5: with the worker running, a vouch is reflected in GetTrust as soon as the
 /// worker's next poll updates the stored answers online — no batch runs, the debounce (an hour
 /// here, on a clock that does not move) never elapses — stamped with the new graph version, and
@@ -367,13 +379,7 @@ async fn worker_settled(r: &Referrals) -> i64 {
 async fn a_vouch_is_served_updated_online_long_before_the_debounce_and_matches_the_batch(
     database: TestDatabase,
 ) {
-    let worker = rapport_referrals::TrustSettings {
-        worker: true,
-        debounce_seconds: 3_600,
-        recompute_interval_seconds: 86_400,
-        ..exact_trust()
-    };
-    let mut r = start_with_trust(database, worker).await;
+    let mut r = start_with_trust(database, online_worker()).await;
     let people = community(&mut r).await;
     let (elder2, other) = (people[1].clone(), people[4].clone());
     // The community's changes wait for the debounce: an hour of quiet, then the batch (with
@@ -463,8 +469,82 @@ async fn a_vouch_is_served_updated_online_long_before_the_debounce_and_matches_t
     );
 }
 
+/// Issue 23, item 5, a standing change: a customer someone vouched for is closed; the voucher's
+/// answer says so (their later vouches count for less) as soon as the worker's next poll,
+/// without a batch, and equals what the batch gives afterwards.
+async fn a_vouchee_falling_behind_is_in_the_vouchers_answer_at_once_without_a_batch(
+    database: TestDatabase,
+) {
+    let mut r = start_with_trust(database, online_worker()).await;
+    let elder = r.customer("Elder One", (2012, 4, 1), "").await;
+    let elder2 = r.customer("Elder Two", (2013, 4, 1), "").await;
+    let voucher = r.customer("Voucher", (2020, 1, 1), "").await;
+    let good = r.customer("Good Prospect", (2026, 2, 1), "").await;
+    let fallen = r.customer("Fallen", (2026, 2, 1), "").await;
+    vouch(&mut r, &elder, &voucher).await;
+    vouch(&mut r, &elder2, &voucher).await;
+    vouch(&mut r, &voucher, &good).await;
+    vouch(&mut r, &voucher, &fallen).await;
+    r.clock.advance(jiff::SignedDuration::from_secs(3_601));
+    let anchored = worker_settled(&r).await;
+    let batches = r.count("SELECT COUNT(*) FROM trust_runs").await;
+    let fell_behind = |t: &pb::GetTrustResponse| {
+        t.signals
+            .iter()
+            .any(|s| s.code == "VOUCHED_FOR_CUSTOMERS_FELL_BEHIND")
+    };
+    let before = trust(&mut r, &voucher).await;
+    assert!(!fell_behind(&before), "{before:?}");
+
+    r.profiles
+        .update_customer(rapport_proto::profiles::v1::UpdateCustomerRequest {
+            customer: Some(rapport_proto::profiles::v1::Customer {
+                customer_id: fallen.clone(),
+                status: rapport_proto::profiles::v1::CustomerStatus::Closed as i32,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["status".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    // Referrals learns the new standing the next time it reads the customer.
+    r.referrals
+        .issue_referral_code(pb::IssueReferralCodeRequest {
+            customer_id: fallen.clone(),
+        })
+        .await
+        .unwrap_err();
+    let version = worker_settled(&r).await;
+    assert!(version > anchored, "the standing changed the graph");
+    assert_eq!(
+        r.count("SELECT COUNT(*) FROM trust_runs").await,
+        batches,
+        "no batch ran"
+    );
+    let after = trust(&mut r, &voucher).await;
+    assert!(fell_behind(&after), "{after:?}");
+    assert!(!has_reason(&after, "TRUST_COMPUTED_ONLINE"));
+    assert!(!has_reason(&after, "TRUST_GRAPH_CHANGED_SINCE"));
+    assert!(after.signals.iter().any(|s| s.code == "UPDATED_ONLINE"));
+
+    r.recompute_trust().await;
+    let batch = trust(&mut r, &voucher).await;
+    assert!((after.score - batch.score).abs() <= 2e-6);
+    let substance = |t: &pb::GetTrustResponse| {
+        let mut t = trust_substance(t);
+        t.score = 0.0;
+        t.signals
+            .retain(|s| s.code != "UPDATED_ONLINE" && s.code != "CONVERGENCE");
+        t
+    };
+    assert_eq!(substance(&after), substance(&batch));
+}
+
 backend_tests!(
     a_vouch_is_served_updated_online_long_before_the_debounce_and_matches_the_batch,
+    a_vouchee_falling_behind_is_in_the_vouchers_answer_at_once_without_a_batch,
     the_batch_stores_every_answer_and_get_trust_serves_it_with_its_as_of,
     a_change_makes_stored_trust_stale_until_the_next_batch_which_equals_a_fresh_one,
     trust_of_an_unknown_customer_or_prospect_is_not_found,
