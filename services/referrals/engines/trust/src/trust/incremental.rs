@@ -97,6 +97,9 @@ pub struct IncrementalTrust {
     is_touched: Vec<bool>,
     queue: VecDeque<NodeId>,
     queued: Vec<bool>,
+    /// While sweeping every node: residual changes are not tracked one by one (every node counts
+    /// as touched once the sweeps end).
+    sweeping: bool,
     /// Sweeps of the batch solve this state was anchored on.
     anchor_iterations: u32,
 }
@@ -177,6 +180,7 @@ impl IncrementalTrust {
             is_touched: vec![false; nodes],
             queue: VecDeque::new(),
             queued: vec![false; nodes],
+            sweeping: false,
             anchor_iterations: scores.iterations,
         };
         for node in 0..nodes {
@@ -521,6 +525,23 @@ impl IncrementalTrust {
     fn sweep(&mut self, tolerance: f64, max_pushes: u64, settled: &mut Settled) -> bool {
         let nodes = self.raw.len();
         let floor = tolerance / (4.0 * nodes.max(1) as f64);
+        self.sweeping = true;
+        let converged = self.sweep_passes(floor, tolerance, max_pushes, settled);
+        self.sweeping = false;
+        self.touched.clear();
+        self.touched.extend(0..nodes as NodeId);
+        self.is_touched.fill(true);
+        converged
+    }
+
+    fn sweep_passes(
+        &mut self,
+        floor: f64,
+        tolerance: f64,
+        max_pushes: u64,
+        settled: &mut Settled,
+    ) -> bool {
+        let nodes = self.raw.len();
         loop {
             settled.sweeps += 1;
             self.apply_seed_return();
@@ -615,7 +636,7 @@ impl IncrementalTrust {
         let new = old + delta;
         self.residual[at] = new;
         self.residual_l1 += new.abs() - old.abs();
-        if !self.is_touched[at] {
+        if !self.sweeping && !self.is_touched[at] {
             self.is_touched[at] = true;
             self.touched.push(node);
         }
@@ -623,7 +644,8 @@ impl IncrementalTrust {
 
     fn enqueue_above(&mut self, node: NodeId, theta: f64) {
         let at = node as usize;
-        if !self.queued[at] && self.residual[at].abs() > theta {
+        // The residual first: it was just written (cached), the flag is another random read.
+        if self.residual[at].abs() > theta && !self.queued[at] {
             self.queued[at] = true;
             self.queue.push_back(node);
         }
