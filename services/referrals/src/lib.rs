@@ -25,7 +25,8 @@ pub use settings::{Settings, TrustSettings};
 /// operators.
 pub mod trust {
     pub use crate::grpc::trust::MODEL_VERSION;
-    pub use crate::grpc::trust::refresh::recompute;
+    pub use crate::grpc::trust::online::{Online, Outcome, update as update_online};
+    pub use crate::grpc::trust::refresh::{recompute, recompute_anchored};
     pub use crate::store::trust::Run;
 }
 

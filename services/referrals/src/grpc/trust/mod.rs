@@ -6,7 +6,7 @@
 //! batches the worker updates the answers that a change moves ([`online`]); GetTrust reads one
 //! row. It computes online only when nothing usable is stored for the subject, and says so.
 
-mod online;
+pub(crate) mod online;
 pub(crate) mod refresh;
 mod snapshot;
 

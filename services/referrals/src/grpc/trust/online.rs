@@ -56,12 +56,12 @@ use crate::rules::Rules;
 use crate::store::{self, trust::StoredSignal};
 
 /// An answer whose score (relative to the best, in [0, 1]) moved by more than this is rewritten.
-pub(crate) const SCORE_MOVED: f64 = 1e-7;
+pub const SCORE_MOVED: f64 = 1e-7;
 /// More answers than this to rewrite: a batch writes them in pages instead of one transaction.
-pub(crate) const MAX_REWRITES: usize = 50_000;
+pub const MAX_REWRITES: usize = 50_000;
 
 /// The worker's in-memory state between updates.
-pub(crate) struct Online {
+pub struct Online {
     trust: IncrementalTrust,
     /// Node index → subject.
     order: Vec<Id>,
@@ -109,7 +109,7 @@ impl Online {
 
 /// What an update did.
 #[derive(Debug)]
-pub(crate) enum Outcome {
+pub enum Outcome {
     /// The answers that moved were rewritten and `version` settled.
     Updated {
         version: i64,
@@ -125,7 +125,7 @@ pub(crate) enum Outcome {
 /// Brings `online` to the graph as it is at `now`, rewriting the answers that moved. Returns the
 /// state to keep (none when a batch must take over).
 #[tracing::instrument(skip_all, fields(from_version = online.version, to_version, rewritten, pushes, error_bound))]
-pub(crate) async fn update(
+pub async fn update(
     storage: &Storage,
     mut online: Online,
     now: Timestamp,

@@ -43,7 +43,7 @@ pub async fn recompute(
 
 /// [`recompute`], returning the state online updates continue from (none without seeds).
 #[tracing::instrument(skip_all, fields(subjects, graph_version, iterations, error_bound))]
-pub(crate) async fn recompute_anchored(
+pub async fn recompute_anchored(
     storage: &Storage,
     now: Timestamp,
     rules: &Rules,
