@@ -46,8 +46,12 @@
 //! A push costs the node's out-degree. The work of an update is the pushes the change causes:
 //! local, except the seed return, which spreads every change of `R` over all seeds. Applying it
 //! is O(|S|) and is done only while it is at least half of the remaining residual; what it sets
-//! moving downstream of the seeds is pushed only where it exceeds `θ`. A single edge at
-//! 1 M nodes / 5 M edges: see `services/referrals/benches/trust.rs`. O(n) also: keeping the best
+//! moving downstream of the seeds is pushed only where it exceeds `θ`. How far a change reaches
+//! depends on the graph and the tolerance: a change of size `δ` must decay to the tolerance, one
+//! factor `d` a hop, and on an expander that many hops reach everyone. On the benchmark's random
+//! 1 M / 5 M graph (`services/referrals/benches/trust.rs`) one new vouch touches about 30 % of the
+//! nodes at a tolerance of 1e-7 and all of them at 1e-8 (still a quarter of a full solve's work);
+//! a seed joining or leaving costs about a full solve. O(n) also: keeping the best
 //! score when the best node's score falls (a scan), and [`IncrementalTrust::scores`] (a copy).
 //!
 //! # Determinism
@@ -57,9 +61,10 @@
 //! summation order), so the incremental fixed point is the batch's for the same graph.
 //!
 //! # Memory
-//! Out-edges per node (8 bytes an edge plus a `Vec` per node) and seven numbers per node (the
-//! scores, residuals, last reported scores, weight scale, edge share, and two flags): about
-//! 90 MB at 1 M nodes / 5 M edges, bounded by the graph.
+//! Out-edges per node (8 bytes an edge, a `Vec` of 24 bytes per node plus its spare capacity) and
+//! five `f64` and three flags per node (scores, residuals, last reported scores, weight scale,
+//! edge share; seed, touched, queued): about 70 bytes a node plus 8–16 an edge, 110–150 MB at
+//! 1 M nodes / 5 M edges, bounded by the graph.
 
 use std::collections::VecDeque;
 
