@@ -19,8 +19,8 @@
 use std::time::{Duration, Instant};
 
 use rapport_referrals::domain::trust::{
-    EdgeKind, GraphBuilder, NodeId, Relationship, TrustConfig, edge_weight, explain,
-    personalised_pagerank, strongest_paths,
+    EdgeKind, GraphBuilder, IncrementalTrust, NodeId, Relationship, TrustConfig, edge_weight,
+    explain, personalised_pagerank, strongest_paths,
 };
 use rapport_storage::{Storage, sqlx};
 
@@ -133,6 +133,7 @@ fn engine(nodes: usize, tenure: &[f64], edges: &[Edge]) {
         );
     }
     let filled = started.elapsed();
+    let incremental_builder = builder.clone();
     let graph = builder.build();
     let build = started.elapsed();
 
@@ -196,6 +197,110 @@ fn engine(nodes: usize, tenure: &[f64], edges: &[Edge]) {
         total.as_secs_f64() * 1e3 / 1_000.0,
         total.as_secs_f64() / 1_000.0 * nodes as f64,
     );
+    drop(graph);
+    incremental(&incremental_builder, &seeds, tenure);
+}
+
+/// Tolerances (L1 residual) an update settles to; the service uses the first
+/// (`grpc/trust/snapshot.rs`, `UPDATE_TOLERANCE`).
+const UPDATE_TOLERANCES: [f64; 2] = [1e-8, 1e-7];
+/// Updates timed per tolerance.
+const UPDATES: usize = 11;
+
+/// One edge change, then one standing change, settled incrementally, against the full solve in
+/// the same run (issue 23, item 5: "update incrementally when an edge or a standing changes").
+fn incremental(builder: &GraphBuilder, seeds: &[NodeId], tenure: &[f64]) {
+    let nodes = builder.node_count();
+    let config = TrustConfig::default();
+    let mut full = Vec::new();
+    for _ in 0..3 {
+        let graph = builder.clone().build();
+        let started = Instant::now();
+        std::hint::black_box(personalised_pagerank(&graph, seeds, &config));
+        full.push(started.elapsed());
+    }
+    full.sort();
+    let started = Instant::now();
+    let (state, _, _) = IncrementalTrust::anchor(builder.clone(), seeds, &config).unwrap();
+    println!(
+        "incremental: anchored in {:.2} s (clone + build + batch solve + one Jacobi step for the \
+         residuals); error bound {:.1e}; peak memory {:.0} MiB; full solve median of 3: {:.0} ms",
+        started.elapsed().as_secs_f64(),
+        state.error_bound(),
+        peak_memory_mib(),
+        full[1].as_secs_f64() * 1e3,
+    );
+    for tolerance in UPDATE_TOLERANCES {
+        let mut state = state.clone();
+        let mut rng = XorShift(0xA076_1D64_78BD_642F);
+        let mut vouches = Vec::new();
+        let mut standings = Vec::new();
+        for i in 0..UPDATES {
+            // A new vouch between two customers picked at random, weighed as the service weighs it.
+            let (from, to) = loop {
+                let from = rng.below(nodes as u64) as NodeId;
+                let to = rng.below(nodes as u64) as NodeId;
+                if from != to && state.edge_weight(from, to) == 0.0 {
+                    break (from, to);
+                }
+            };
+            let kind = EdgeKind::Vouch {
+                relationship: Relationship::Friend,
+                years_known: 5,
+            };
+            let weight = edge_weight(&kind, tenure[from as usize], 1.0);
+            let started = Instant::now();
+            state.set_edge(from, to, weight).unwrap();
+            let settled = state.settle(tolerance, 1e-9, u64::MAX);
+            vouches.push((started.elapsed(), settled));
+            // A standing change: a seed falls out of good standing (or, every other time, a
+            // long-standing customer comes back into it).
+            let node = if i % 2 == 0 {
+                seeds[rng.below(seeds.len() as u64) as usize]
+            } else {
+                rng.below(nodes as u64) as NodeId
+            };
+            let is_seed = state.seeds().binary_search(&node).is_ok();
+            let started = Instant::now();
+            state.set_seed(node, !is_seed).unwrap();
+            let settled = state.settle(tolerance, 1e-9, u64::MAX);
+            standings.push((started.elapsed(), settled));
+        }
+        for (what, mut runs) in [
+            ("one new vouch", vouches),
+            ("one seed in or out", standings),
+        ] {
+            runs.sort_by_key(|(took, _)| *took);
+            let (took, median) = &runs[runs.len() / 2];
+            let max = runs.iter().map(|(took, _)| *took).max().unwrap_or_default();
+            let pushes: Vec<u64> = runs.iter().map(|(_, s)| s.pushes).collect();
+            println!(
+                "  {what}, tolerance {tolerance:.0e} (median of {UPDATES}): {:.2} ms (max {:.2} ms) \
+                 against the full solve's {:.0} ms; median run: {} pushes, {} nodes touched, {} moved \
+                 by > 1e-9, {} seed returns, {} full scans, {} sweeps, converged {}, error bound {:.1e}; pushes \
+                 over all runs {}..{}",
+                took.as_secs_f64() * 1e3,
+                max.as_secs_f64() * 1e3,
+                full[1].as_secs_f64() * 1e3,
+                median.pushes,
+                median.touched,
+                median.moved.len(),
+                median.seed_returns,
+                median.full_scans,
+                median.sweeps,
+                median.converged,
+                median.error_bound,
+                pushes.iter().min().unwrap_or(&0),
+                pushes.iter().max().unwrap_or(&0),
+            );
+        }
+        println!(
+            "  after {} updates at {tolerance:.0e}: recomputed residual {:.1e}, maintained bound {:.1e}",
+            2 * UPDATES,
+            state.recomputed_residual(),
+            state.error_bound(),
+        );
+    }
 }
 
 /// A deterministic UUIDv7 text for node `n` (the tables key by UUIDv7).
@@ -307,7 +412,7 @@ async fn service(nodes: usize, tenure: &[f64], edges: &[Edge], read_rows: usize)
     );
 
     let started = Instant::now();
-    let run = rapport_referrals::trust::recompute(
+    let (run, online) = rapport_referrals::trust::recompute_anchored(
         &storage,
         now,
         &rapport_referrals::Rules::default(),
@@ -324,6 +429,8 @@ async fn service(nodes: usize, tenure: &[f64], edges: &[Edge], read_rows: usize)
         run.error_bound,
         peak_memory_mib(),
     );
+
+    online_updates(&storage, online, nodes, edges.len(), now).await;
 
     // Grow the table to `read_rows` rows: copies of the batch's answers under new ids (prefix
     // 0190000k for copy k; the batch's subjects are 01900000-…).
@@ -413,6 +520,92 @@ async fn service(nodes: usize, tenure: &[f64], edges: &[Edge], read_rows: usize)
     );
     drop(server);
     storage.close().await;
+}
+
+/// What the worker does on its next poll after one vouch is accepted: the online update (read
+/// and weigh the graph, settle by pushes, explain and rewrite the answers that moved, one
+/// transaction). Five vouches, one at a time; the median.
+async fn online_updates(
+    storage: &Storage,
+    online: Option<rapport_referrals::trust::Online>,
+    nodes: usize,
+    edges: usize,
+    now: jiff::Timestamp,
+) {
+    let Some(mut online) = online else {
+        println!("  online updates: no seeds, nothing to update");
+        return;
+    };
+    let micros = now.as_microsecond();
+    let mut rng = XorShift(0x5851_F42D_4C95_7F2D);
+    let mut runs = Vec::new();
+    for k in 0..5 {
+        let (from, to) = (
+            rng.below(nodes as u64) as u32,
+            rng.below(nodes as u64) as u32,
+        );
+        if from == to {
+            continue;
+        }
+        insert(
+            storage,
+            "vouches (vouch_id, voucher_id, prospect_id, prospect_customer_id, status, relationship, years_known, \
+             comment, requested_by_kind, requested_by_id, requested_at_micros, responded_at_micros, request_id)",
+            std::iter::once(format!(
+                "('{}', '{}', '{}', '{}', 'VOUCH_STATUS_VOUCHED', 'RELATIONSHIP_FRIEND', 5, '', 'ACTOR_KIND_AGENT', 'bench', {micros}, {micros}, NULL)",
+                edge_id('v', edges + k),
+                node_id(from),
+                edge_id('q', edges + k),
+                node_id(to),
+            )),
+        )
+        .await;
+        let mut tx = storage.begin_write().await.unwrap();
+        sqlx::query("UPDATE trust_graph SET version = version + 1 WHERE graph = 'referrals'")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let started = Instant::now();
+        let (next, outcome) = rapport_referrals::trust::update_online(
+            storage,
+            online,
+            now,
+            &rapport_referrals::Rules::default(),
+        )
+        .await
+        .unwrap();
+        let took = started.elapsed();
+        runs.push((
+            took,
+            format!("{outcome:?}").chars().take(400).collect::<String>(),
+        ));
+        let Some(next) = next else {
+            println!("  online update {k}: left to the batch: {outcome:?}");
+            return;
+        };
+        online = next;
+        if let rapport_referrals::trust::Outcome::Updated {
+            rewritten, settled, ..
+        } = &outcome
+        {
+            println!(
+                "  online update {k} (one vouch, {from} → {to}): {:.0} ms; {rewritten} answers rewritten; {} pushes, {} sweeps, error bound {:.1e}",
+                took.as_secs_f64() * 1e3,
+                settled.pushes,
+                settled.sweeps,
+                settled.error_bound,
+            );
+        }
+    }
+    runs.sort_by_key(|(took, _)| *took);
+    if let Some((took, _)) = runs.get(runs.len() / 2) {
+        println!(
+            "  online update after one vouch, whole path (read + weigh + settle + explain + write), median of {}: {:.0} ms",
+            runs.len(),
+            took.as_secs_f64() * 1e3
+        );
+    }
 }
 
 fn main() {

@@ -25,7 +25,8 @@ pub use settings::{Settings, TrustSettings};
 /// operators.
 pub mod trust {
     pub use crate::grpc::trust::MODEL_VERSION;
-    pub use crate::grpc::trust::refresh::recompute;
+    pub use crate::grpc::trust::online::{Online, Outcome, update as update_online};
+    pub use crate::grpc::trust::refresh::{recompute, recompute_anchored};
     pub use crate::store::trust::Run;
 }
 
@@ -88,6 +89,12 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         version: 10,
         description: "trust results",
         sql: include_str!("../migrations/0010_trust_results.sql"),
+    },
+    // Trust updated online (issue 23, item 5): which stored answers a settled update covers.
+    EmbeddedMigration {
+        version: 11,
+        description: "trust online",
+        sql: include_str!("../migrations/0011_trust_online.sql"),
     },
 ]);
 

@@ -89,6 +89,81 @@ pub async fn graph_version(conn: &mut Conn) -> Result<i64, ReferralsError> {
     Ok(row.try_get(0)?)
 }
 
+/// The graph's version and how far the worker's online updates have caught up with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    /// Changes committed so far.
+    pub version: i64,
+    /// The version of the batch online updates started from (-1: none yet).
+    pub anchor: i64,
+    /// The version the last online update (or the anchoring batch) settled; -1: none.
+    pub settled: i64,
+}
+
+impl Versions {
+    /// Whether an answer stamped with `graph_version` is current: computed from this version, or
+    /// written at or after the anchoring batch while online updates have caught up with every
+    /// change (each rewrote the answers that moved).
+    pub fn current(&self, graph_version: i64) -> bool {
+        graph_version == self.version
+            || (self.settled == self.version && self.anchor >= 0 && graph_version >= self.anchor)
+    }
+}
+
+/// The graph's version with the online updates' anchor and progress: one single-row read.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn versions(conn: &mut Conn) -> Result<Versions, ReferralsError> {
+    let row = sqlx::query(
+        "SELECT version, anchor_version, settled_version FROM trust_graph WHERE graph = 'referrals'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Versions {
+        version: row.try_get(0)?,
+        anchor: row.try_get(1)?,
+        settled: row.try_get(2)?,
+    })
+}
+
+/// A batch for `version` has stored every answer: online updates start from it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn anchored(
+    conn: &mut Conn,
+    version: i64,
+    error_bound: f64,
+) -> Result<(), ReferralsError> {
+    sqlx::query(
+        "UPDATE trust_graph SET anchor_version = $1, settled_version = $1, settled_error_bound = $2 \
+         WHERE graph = 'referrals'",
+    )
+    .bind(version)
+    .bind(exact_text(error_bound))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An online update from the batch at `anchor` settled `version`, in the transaction that wrote
+/// its answers. Returns false (and changes nothing) when a batch re-anchored meanwhile.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn settled(
+    conn: &mut Conn,
+    anchor: i64,
+    version: i64,
+    error_bound: f64,
+) -> Result<bool, ReferralsError> {
+    let done = sqlx::query(
+        "UPDATE trust_graph SET settled_version = $1, settled_error_bound = $2 \
+         WHERE graph = 'referrals' AND anchor_version = $3 AND settled_version < $1",
+    )
+    .bind(version)
+    .bind(exact_text(error_bound))
+    .bind(anchor)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Marks the graph changed, in the transaction of the change: stored answers from before it are
 /// stale from its commit on, and the worker recomputes.
 #[tracing::instrument(level = "debug", skip_all)]

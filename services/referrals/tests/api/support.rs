@@ -202,6 +202,17 @@ impl Referrals {
         n
     }
 
+    /// [`Referrals::count`] for a statement built at run time (from ids the test made).
+    pub async fn count_of(&self, sql: String) -> i64 {
+        let storage = Storage::open(&self.database.settings).unwrap();
+        let (n,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(storage.reader())
+            .await
+            .unwrap();
+        storage.close().await;
+        n
+    }
+
     /// A customer in profiles who joined on `since` (y, m, d) with this email.
     pub async fn customer(&mut self, name: &str, since: (i32, i32, i32), email: &str) -> String {
         self.profiles

@@ -339,7 +339,212 @@ async fn a_change_makes_stored_trust_stale_until_the_next_batch_which_equals_a_f
     assert_eq!(trust_substance(&updated), trust_substance(&batch));
 }
 
+/// Polls the database until the trust worker has settled the graph's current version (the
+/// worker runs on its own task; 20 s at most). Returns the version.
+async fn worker_settled(r: &Referrals) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let version = r.count("SELECT version FROM trust_graph").await;
+        if r.count("SELECT settled_version FROM trust_graph").await == version {
+            return version;
+        }
+        if std::time::Instant::now() >= deadline {
+            panic!(
+                "the worker did not settle version {version} within 20 s: settled {}, anchor {}, {} batches",
+                r.count("SELECT settled_version FROM trust_graph").await,
+                r.count("SELECT anchor_version FROM trust_graph").await,
+                r.count("SELECT COUNT(*) FROM trust_runs").await,
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// The trust worker running, with a debounce (an hour) that the tests' clock, which moves only
+/// when a test moves it, never lets elapse after a change: only online updates can bring the
+/// stored answers up to date.
+fn online_worker() -> rapport_referrals::TrustSettings {
+    rapport_referrals::TrustSettings {
+        worker: true,
+        debounce_seconds: 3_600,
+        recompute_interval_seconds: 86_400,
+        ..exact_trust()
+    }
+}
+
+/// Issue 23, item 5: with the worker running, a vouch is reflected in GetTrust as soon as the
+/// worker's next poll updates the stored answers online — no batch runs, the debounce (an hour
+/// here, on a clock that does not move) never elapses — stamped with the new graph version, and
+/// it equals the batch for the new graph within the bound.
+async fn a_vouch_is_served_updated_online_long_before_the_debounce_and_matches_the_batch(
+    database: TestDatabase,
+) {
+    let mut r = start_with_trust(database, online_worker()).await;
+    let people = community(&mut r).await;
+    let (elder2, other) = (people[1].clone(), people[4].clone());
+    // The community's changes wait for the debounce: an hour of quiet, then the batch (with
+    // seeds now) anchors the online updates.
+    r.clock.advance(jiff::SignedDuration::from_secs(3_601));
+    let anchored = worker_settled(&r).await;
+    let batches = r.count("SELECT COUNT(*) FROM trust_runs").await;
+    let before = trust(&mut r, &other).await;
+    assert!(!has_reason(&before, "TRUST_COMPUTED_ONLINE"), "{before:?}");
+
+    r.clock.advance(jiff::SignedDuration::from_mins(1));
+    let changed_at = r.clock.now();
+    vouch(&mut r, &elder2, &other).await;
+    let version = worker_settled(&r).await;
+    assert_eq!(version, anchored + 1, "the vouch is one change");
+    assert_eq!(
+        r.count("SELECT COUNT(*) FROM trust_runs").await,
+        batches,
+        "no batch ran: the update was online"
+    );
+    let updated = trust(&mut r, &other).await;
+    assert!(
+        !has_reason(&updated, "TRUST_COMPUTED_ONLINE"),
+        "{updated:?}"
+    );
+    assert!(!has_reason(&updated, "TRUST_GRAPH_CHANGED_SINCE"));
+    assert_eq!(
+        seconds(&updated),
+        changed_at.as_second(),
+        "as_of: the update"
+    );
+    assert!(
+        updated.signals.iter().any(|s| s.code == "UPDATED_ONLINE"),
+        "{updated:?}"
+    );
+    assert!(
+        updated.score > before.score,
+        "a second elder's vouch raises it"
+    );
+    assert_eq!(
+        r.count_of(format!(
+            "SELECT graph_version FROM trust_results WHERE subject_id = '{other}'"
+        ))
+        .await,
+        version,
+        "stamped with the new graph version"
+    );
+    // Someone the vouch did not move is still served, as current, from the batch.
+    let elder = trust(&mut r, &people[0]).await;
+    assert!(!has_reason(&elder, "TRUST_COMPUTED_ONLINE"));
+    assert!(!has_reason(&elder, "TRUST_GRAPH_CHANGED_SINCE"));
+
+    // The batch for the same graph afterwards: the same answer within the bound. Raw scores are
+    // within 1e-8 / (1 − 0.85) (L1) of the exact ones, and scores are raw over the best raw
+    // (above 0.2 here, a seed's), so two bounds over 0.2, doubled for the division, allow 2e-6.
+    let run = r.recompute_trust().await;
+    assert_eq!(run.graph_version, version);
+    let batch = trust(&mut r, &other).await;
+    assert_eq!(
+        seconds(&batch),
+        run.as_of.as_second(),
+        "served from the batch"
+    );
+    assert!(
+        (updated.score - batch.score).abs() <= 2e-6,
+        "online {} vs batch {}",
+        updated.score,
+        batch.score
+    );
+    assert!(
+        (before.score - batch.score).abs() > 1e-3,
+        "the vouch mattered: {} before, {} after",
+        before.score,
+        batch.score
+    );
+    let substance = |t: &pb::GetTrustResponse| {
+        let mut t = trust_substance(t);
+        t.score = 0.0;
+        t.signals
+            .retain(|s| s.code != "UPDATED_ONLINE" && s.code != "CONVERGENCE");
+        t
+    };
+    assert_eq!(
+        substance(&updated),
+        substance(&batch),
+        "paths, signals, reasons"
+    );
+}
+
+/// Issue 23, item 5, a standing change: a customer someone vouched for is closed; the voucher's
+/// answer says so (their later vouches count for less) as soon as the worker's next poll,
+/// without a batch, and equals what the batch gives afterwards.
+async fn a_vouchee_falling_behind_is_in_the_vouchers_answer_at_once_without_a_batch(
+    database: TestDatabase,
+) {
+    let mut r = start_with_trust(database, online_worker()).await;
+    let elder = r.customer("Elder One", (2012, 4, 1), "").await;
+    let elder2 = r.customer("Elder Two", (2013, 4, 1), "").await;
+    let voucher = r.customer("Voucher", (2020, 1, 1), "").await;
+    let good = r.customer("Good Prospect", (2026, 2, 1), "").await;
+    let fallen = r.customer("Fallen", (2026, 2, 1), "").await;
+    vouch(&mut r, &elder, &voucher).await;
+    vouch(&mut r, &elder2, &voucher).await;
+    vouch(&mut r, &voucher, &good).await;
+    vouch(&mut r, &voucher, &fallen).await;
+    r.clock.advance(jiff::SignedDuration::from_secs(3_601));
+    let anchored = worker_settled(&r).await;
+    let batches = r.count("SELECT COUNT(*) FROM trust_runs").await;
+    let fell_behind = |t: &pb::GetTrustResponse| {
+        t.signals
+            .iter()
+            .any(|s| s.code == "VOUCHED_FOR_CUSTOMERS_FELL_BEHIND")
+    };
+    let before = trust(&mut r, &voucher).await;
+    assert!(!fell_behind(&before), "{before:?}");
+
+    r.profiles
+        .update_customer(rapport_proto::profiles::v1::UpdateCustomerRequest {
+            customer: Some(rapport_proto::profiles::v1::Customer {
+                customer_id: fallen.clone(),
+                status: rapport_proto::profiles::v1::CustomerStatus::Closed as i32,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["status".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    // Referrals learns the new standing the next time it reads the customer.
+    r.referrals
+        .issue_referral_code(pb::IssueReferralCodeRequest {
+            customer_id: fallen.clone(),
+        })
+        .await
+        .unwrap_err();
+    let version = worker_settled(&r).await;
+    assert!(version > anchored, "the standing changed the graph");
+    assert_eq!(
+        r.count("SELECT COUNT(*) FROM trust_runs").await,
+        batches,
+        "no batch ran"
+    );
+    let after = trust(&mut r, &voucher).await;
+    assert!(fell_behind(&after), "{after:?}");
+    assert!(!has_reason(&after, "TRUST_COMPUTED_ONLINE"));
+    assert!(!has_reason(&after, "TRUST_GRAPH_CHANGED_SINCE"));
+    assert!(after.signals.iter().any(|s| s.code == "UPDATED_ONLINE"));
+
+    r.recompute_trust().await;
+    let batch = trust(&mut r, &voucher).await;
+    assert!((after.score - batch.score).abs() <= 2e-6);
+    let substance = |t: &pb::GetTrustResponse| {
+        let mut t = trust_substance(t);
+        t.score = 0.0;
+        t.signals
+            .retain(|s| s.code != "UPDATED_ONLINE" && s.code != "CONVERGENCE");
+        t
+    };
+    assert_eq!(substance(&after), substance(&batch));
+}
+
 backend_tests!(
+    a_vouch_is_served_updated_online_long_before_the_debounce_and_matches_the_batch,
+    a_vouchee_falling_behind_is_in_the_vouchers_answer_at_once_without_a_batch,
     the_batch_stores_every_answer_and_get_trust_serves_it_with_its_as_of,
     a_change_makes_stored_trust_stale_until_the_next_batch_which_equals_a_fresh_one,
     trust_of_an_unknown_customer_or_prospect_is_not_found,

@@ -58,12 +58,14 @@
 
 mod explanation;
 mod graph;
+mod incremental;
 mod pagerank;
 mod paths;
 mod weights;
 
 pub use explanation::{TrustExplanation, explain};
 pub use graph::{Graph, GraphBuilder};
+pub use incremental::{IncrementalTrust, Settled};
 pub use pagerank::{Scores, TrustConfig, personalised_pagerank, try_personalised_pagerank};
 pub use paths::{Path, strongest_paths};
 pub use weights::{

@@ -2,9 +2,11 @@
 //! from long-standing customers, with the strongest paths and the signals behind the score.
 //!
 //! Served from storage (issue 23, item 5): a batch ([`refresh`]) scores the whole graph and
-//! stores every subject's answer with its `as_of` and the graph version it read; GetTrust reads
-//! one row. It computes online only when nothing usable is stored for the subject, and says so.
+//! stores every subject's answer with its `as_of` and the graph version it read; between
+//! batches the worker updates the answers that a change moves ([`online`]); GetTrust reads one
+//! row. It computes online only when nothing usable is stored for the subject, and says so.
 
+pub(crate) mod online;
 pub(crate) mod refresh;
 mod snapshot;
 
@@ -17,7 +19,7 @@ use rapport_wire as wire;
 use super::ReferralApi;
 use crate::domain::standing::Standing;
 use crate::error::ReferralsError;
-use crate::store::trust::{Stored, StoredTrust};
+use crate::store::trust::{Stored, StoredTrust, Versions};
 use crate::store::{self, StoredReason};
 pub use snapshot::MODEL_VERSION;
 use snapshot::Snapshot;
@@ -50,16 +52,17 @@ pub(crate) enum Freshness {
     Expired,
 }
 
-/// Whether a stored answer may be served at `now`, with the graph at `version`.
+/// Whether a stored answer stamped `stored_version` may be served at `now`, with the graph at
+/// `versions` ([`Versions::current`]: its own version, or covered by the online updates).
 pub(crate) fn freshness(
     stored_version: i64,
     as_of: Timestamp,
     valid_until: Timestamp,
-    version: i64,
+    versions: &Versions,
     now: Timestamp,
     max_staleness: SignedDuration,
 ) -> Freshness {
-    if stored_version == version && now < valid_until {
+    if versions.current(stored_version) && now < valid_until {
         Freshness::Exact
     } else if now.duration_since(as_of) < max_staleness {
         Freshness::Stale
@@ -108,13 +111,13 @@ impl ReferralApi {
         } else {
             subject
         };
-        let version = store::trust::graph_version(&mut conn).await?;
+        let versions = store::trust::versions(&mut conn).await?;
         if let Some(stored) = store::trust::get(&mut conn, subject).await? {
             let served = freshness(
                 stored.graph_version,
                 stored.as_of,
                 stored.valid_until,
-                version,
+                &versions,
                 now,
                 self.trust.max_staleness(),
             );
@@ -145,7 +148,7 @@ impl ReferralApi {
                 run.graph_version,
                 run.as_of,
                 run.valid_until,
-                version,
+                &versions,
                 now,
                 self.trust.max_staleness(),
             );
@@ -304,16 +307,82 @@ mod tests {
         let as_of = at("2026-03-02T09:00:00Z");
         let midnight = at("2026-03-03T00:00:00Z");
         let hour = SignedDuration::from_hours(1);
-        let f = |version, now: &str| freshness(7, as_of, midnight, version, at(now), hour);
+        let at_version = |version| Versions {
+            version,
+            anchor: -1,
+            settled: -1,
+        };
+        let f =
+            |version, now: &str| freshness(7, as_of, midnight, &at_version(version), at(now), hour);
         assert_eq!(f(7, "2026-03-02T23:59:59Z"), Freshness::Exact);
         assert_eq!(f(8, "2026-03-02T09:30:00Z"), Freshness::Stale);
         assert_eq!(f(8, "2026-03-02T09:59:59Z"), Freshness::Stale);
         assert_eq!(f(8, "2026-03-02T10:00:00Z"), Freshness::Expired);
         assert_eq!(f(7, "2026-03-03T00:00:00Z"), Freshness::Expired);
         // No staleness allowed: only an exact answer is served, even at the same instant.
-        let strict = freshness(7, as_of, midnight, 8, as_of, SignedDuration::ZERO);
+        let strict = freshness(
+            7,
+            as_of,
+            midnight,
+            &at_version(8),
+            as_of,
+            SignedDuration::ZERO,
+        );
         assert_eq!(strict, Freshness::Expired);
-        let exact = freshness(8, as_of, midnight, 8, as_of, SignedDuration::ZERO);
+        let exact = freshness(
+            8,
+            as_of,
+            midnight,
+            &at_version(8),
+            as_of,
+            SignedDuration::ZERO,
+        );
         assert_eq!(exact, Freshness::Exact);
+    }
+
+    #[test]
+    fn an_answer_the_online_updates_did_not_rewrite_is_exact_while_they_keep_up() {
+        let as_of = at("2026-03-02T09:00:00Z");
+        let midnight = at("2026-03-03T00:00:00Z");
+        let strict = |versions: Versions, stored| {
+            freshness(
+                stored,
+                as_of,
+                midnight,
+                &versions,
+                as_of,
+                SignedDuration::ZERO,
+            )
+        };
+        let caught_up = Versions {
+            version: 9,
+            anchor: 7,
+            settled: 9,
+        };
+        assert_eq!(
+            strict(caught_up, 7),
+            Freshness::Exact,
+            "the anchoring batch's"
+        );
+        assert_eq!(
+            strict(caught_up, 8),
+            Freshness::Exact,
+            "an earlier update's"
+        );
+        assert_eq!(
+            strict(caught_up, 6),
+            Freshness::Expired,
+            "before the anchor"
+        );
+        let behind = Versions {
+            settled: 8,
+            ..caught_up
+        };
+        assert_eq!(
+            strict(behind, 8),
+            Freshness::Expired,
+            "a change not settled yet"
+        );
+        assert_eq!(strict(behind, 9), Freshness::Exact);
     }
 }

@@ -13,7 +13,8 @@ use rapport_reasons::{Reason, ReasonEffect};
 
 use crate::domain::standing::{self, Standing};
 use crate::domain::trust::{
-    self, EdgeKind, Graph, GraphBuilder, Relationship, Scores, TrustConfig,
+    self, EdgeKind, Graph, GraphBuilder, IncrementalTrust, Relationship, Scores, Settled,
+    TrustConfig,
 };
 use crate::error::ReferralsError;
 use crate::grpc::seeds::Standings;
@@ -52,30 +53,124 @@ pub(in crate::grpc) struct Unscored {
     snapshot: Snapshot,
     edges: Vec<(Id, Id, EdgeKind)>,
     trusted: Vec<Id>,
+    /// Nodes of the order asked for that no longer have an edge (merged away, say).
+    left_the_graph: usize,
 }
 
+/// Why an online update cannot stand in for a batch.
+pub(in crate::grpc) type NeedsBatch = &'static str;
+
+/// What an online update changed, besides the scores.
+pub(in crate::grpc) struct Update {
+    pub settled: Settled,
+    /// Truster → trusted pairs added, removed or reweighed.
+    pub changed_pairs: Vec<(Id, Id)>,
+}
+
+/// L1 residual an online update settles to: a proven bound of `1e-8 / (1 − d)` ≈ 6.7e-8 on the
+/// raw scores (services/referrals/benches/trust.rs measures what it costs at 1 M / 5 M).
+pub(in crate::grpc) const UPDATE_TOLERANCE: f64 = 1e-8;
+/// A raw score that moved by more than this since its answer was written is rewritten.
+pub(in crate::grpc) const MOVED: f64 = 1e-9;
+/// An update that has not settled after this many pushes gives way to a batch.
+const MAX_PUSHES: u64 = 50_000_000;
+
 impl Unscored {
-    /// Builds the graph and runs the PageRank: CPU only (the batch runs it off the runtime).
-    pub(in crate::grpc) fn score(self) -> Snapshot {
-        let Self {
-            mut snapshot,
-            edges,
-            trusted,
-        } = self;
-        let mut builder = GraphBuilder::with_capacity(snapshot.nodes.len(), edges.len());
-        for (from, to, kind) in &edges {
+    fn builder(&self) -> GraphBuilder {
+        let snapshot = &self.snapshot;
+        let mut builder = GraphBuilder::with_capacity(snapshot.nodes.len(), self.edges.len());
+        for (from, to, kind) in &self.edges {
             builder.add_edge(
                 snapshot.nodes[from],
                 snapshot.nodes[to],
                 snapshot.weight(from, to, kind),
             );
         }
-        drop(edges);
-        snapshot.graph = builder.build();
-        snapshot.seeds = trusted
+        builder
+    }
+
+    fn seeds(&self) -> Vec<u32> {
+        self.trusted
             .iter()
-            .filter_map(|id| snapshot.nodes.get(id).copied())
+            .filter_map(|id| self.snapshot.nodes.get(id).copied())
+            .collect()
+    }
+
+    /// As [`Unscored::score`], keeping what online updates need ([`IncrementalTrust`]); the
+    /// scores are the batch's, bit for bit. `None` when there are no seeds.
+    pub(in crate::grpc) fn score_anchored(
+        self,
+    ) -> Result<(Snapshot, Option<IncrementalTrust>), ReferralsError> {
+        let builder = self.builder();
+        let seeds = self.seeds();
+        let mut snapshot = self.snapshot;
+        snapshot.seeds = seeds;
+        if snapshot.seeds.is_empty() {
+            snapshot.graph = builder.build();
+            return Ok((snapshot, None));
+        }
+        let (state, graph, scores) =
+            IncrementalTrust::anchor(builder, &snapshot.seeds, &TrustConfig::default())
+                .map_err(|e| ReferralsError::Corrupt(format!("trust graph: {e}")))?;
+        snapshot.graph = graph;
+        snapshot.scores = Some(scores);
+        Ok((snapshot, Some(state)))
+    }
+
+    /// Brings `state` (anchored on an earlier snapshot read in the same node order) to this
+    /// graph by residual pushes, and scores the snapshot with it. The graph is still read and
+    /// built whole (the paths need it); the PageRank work is where the graph changed.
+    pub(in crate::grpc) fn update(
+        self,
+        state: &mut IncrementalTrust,
+    ) -> Result<(Snapshot, Update), NeedsBatch> {
+        if self.left_the_graph > 0 {
+            return Err("a customer left the graph (merged or erased)");
+        }
+        let builder = self.builder();
+        let seeds = self.seeds();
+        if seeds.is_empty() {
+            return Err("no seeds");
+        }
+        let pairs = state
+            .set_edges(&builder)
+            .map_err(|_| "the graph outgrew the online state")?;
+        state
+            .set_seeds(&seeds)
+            .map_err(|_| "a seed is not in the graph")?;
+        let settled = state.settle(UPDATE_TOLERANCE, MOVED, MAX_PUSHES);
+        if !settled.converged {
+            return Err("the update did not settle");
+        }
+        let mut snapshot = self.snapshot;
+        let changed_pairs = pairs
+            .into_iter()
+            .map(|(from, to)| {
+                (
+                    snapshot.by_index[from as usize],
+                    snapshot.by_index[to as usize],
+                )
+            })
             .collect();
+        snapshot.graph = builder.build();
+        snapshot.seeds = seeds;
+        snapshot.scores = Some(state.scores(settled.converged));
+        Ok((
+            snapshot,
+            Update {
+                settled,
+                changed_pairs,
+            },
+        ))
+    }
+
+    /// Builds the graph and runs the PageRank: CPU only (the batch runs it off the runtime).
+    pub(in crate::grpc) fn score(self) -> Snapshot {
+        let builder = self.builder();
+        let seeds = self.seeds();
+        let mut snapshot = self.snapshot;
+        snapshot.graph = builder.build();
+        snapshot.seeds = seeds;
         if !snapshot.seeds.is_empty() {
             snapshot.scores = Some(trust::personalised_pagerank(
                 &snapshot.graph,
@@ -124,11 +219,22 @@ impl Snapshot {
         Ok(Self::read(conn, now, rules).await?.score())
     }
 
-    /// Reads the whole graph at `now`; [`Snapshot::score`] does the work that needs no I/O.
+    /// Reads the whole graph at `now`; [`Unscored::score`] does the work that needs no I/O.
     pub(in crate::grpc) async fn read(
         conn: &mut Conn,
         now: Timestamp,
         rules: &Rules,
+    ) -> Result<Unscored, ReferralsError> {
+        Self::read_in_order(conn, now, rules, &[]).await
+    }
+
+    /// [`Snapshot::read`] with the nodes of `order` first, at the same indices (an online
+    /// update's state is indexed by them); new nodes follow in the usual order.
+    pub(in crate::grpc) async fn read_in_order(
+        conn: &mut Conn,
+        now: Timestamp,
+        rules: &Rules,
+        order: &[Id],
     ) -> Result<Unscored, ReferralsError> {
         let graph_version = store::trust::graph_version(conn).await?;
         let referrals = store::referrals::all(conn).await?;
@@ -185,6 +291,20 @@ impl Snapshot {
         // two ends: it carries no trust (its fraud flag, MERGED_SELF_REFERRAL, says why).
         edges.retain(|(from, to, _)| from != to);
         let mut by_index = Vec::new();
+        for id in order {
+            let next = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
+            nodes.entry(*id).or_insert_with(|| {
+                by_index.push(*id);
+                next
+            });
+        }
+        let mut in_edges: std::collections::BTreeSet<Id> = std::collections::BTreeSet::new();
+        for (from, to, _) in &edges {
+            in_edges.insert(*from);
+            in_edges.insert(*to);
+        }
+        let left_the_graph = order.iter().filter(|id| !in_edges.contains(id)).count();
+        drop(in_edges);
         for (from, to, _) in &edges {
             for id in [from, to] {
                 let next = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
@@ -242,6 +362,7 @@ impl Snapshot {
             snapshot,
             edges,
             trusted,
+            left_the_graph,
         })
     }
 
@@ -288,6 +409,46 @@ impl Snapshot {
         );
         subjects.sort_unstable();
         subjects
+    }
+
+    /// Node ids in index order: what an online update's state is indexed by.
+    pub(in crate::grpc) fn node_order(&self) -> &[Id] {
+        &self.by_index
+    }
+
+    /// Every node's score as its answer gives it, by index (empty when unscored).
+    pub(in crate::grpc) fn served_scores(&self) -> Vec<f64> {
+        self.scores.as_ref().map_or_else(Vec::new, |scores| {
+            (0..self.by_index.len())
+                .map(|node| served_score(scores, u32::try_from(node).unwrap_or(u32::MAX)))
+                .collect()
+        })
+    }
+
+    /// The score node `index`'s answer gives, if the snapshot is scored.
+    pub(in crate::grpc) fn served_score_of(&self, index: u32) -> Option<f64> {
+        self.scores
+            .as_ref()
+            .map(|scores| served_score(scores, index))
+    }
+
+    /// The node index of a subject in the graph.
+    pub(in crate::grpc) fn index_of(&self, subject: &Id) -> Option<u32> {
+        self.nodes.get(subject).copied()
+    }
+
+    /// The subject of node `index`.
+    pub(in crate::grpc) fn subject(&self, index: u32) -> Option<Id> {
+        self.by_index.get(index as usize).copied()
+    }
+
+    /// How many customers each truster referred or vouched for have fallen behind (their
+    /// answers name it).
+    pub(in crate::grpc) fn fell_behind_counts(&self) -> BTreeMap<Id, usize> {
+        self.fell_behind
+            .iter()
+            .map(|(id, lost)| (*id, lost.len()))
+            .collect()
     }
 
     /// L1 bound on the raw scores' distance from the exact fixed point, and the sweeps run.
@@ -342,11 +503,7 @@ impl Snapshot {
             ));
             return answer(0.0, Vec::new(), signals);
         };
-        let score = if scores.is_seed(target) {
-            1.0_f64.max(scores.score(target))
-        } else {
-            scores.score(target)
-        };
+        let score = served_score(scores, target);
         let paths = trust::strongest_paths(&self.graph, &self.seeds, target, PATHS, PATH_DEPTH)
             .into_iter()
             .map(|path| StoredPath {
@@ -402,6 +559,15 @@ impl Snapshot {
             0.0,
         ));
         answer(score, paths, signals)
+    }
+}
+
+/// The score an answer gives node `target`: relative to the best, and 1 for a seed.
+pub(in crate::grpc) fn served_score(scores: &Scores, target: u32) -> f64 {
+    if scores.is_seed(target) {
+        1.0_f64.max(scores.score(target))
+    } else {
+        scores.score(target)
     }
 }
 

@@ -108,6 +108,25 @@ impl GraphBuilder {
         }
     }
 
+    /// Every distinct pair with its merged weight, ascending by (truster, trusted): repeats are
+    /// summed in the order added, as [`GraphBuilder::build`] sums them (same `f32` result).
+    pub fn merged_edges(&self) -> Vec<(NodeId, NodeId, f32)> {
+        let mut edges = self.edges.clone();
+        edges.sort_by_key(|e| (e.from, e.to));
+        let mut merged: Vec<(NodeId, NodeId, f32)> = Vec::with_capacity(edges.len());
+        let mut k = 0;
+        while k < edges.len() {
+            let (from, to) = (edges[k].from, edges[k].to);
+            let mut sum = 0f64;
+            while k < edges.len() && (edges[k].from, edges[k].to) == (from, to) {
+                sum += f64::from(edges[k].weight);
+                k += 1;
+            }
+            merged.push((from, to, sum as f32));
+        }
+        merged
+    }
+
     /// Builds the incoming-edge CSR: a stable counting sort by target, then each row sorted by
     /// source with duplicates merged (a stable sort, so the summation order — and the result — is
     /// the same on every run), then the weights normalised per source.

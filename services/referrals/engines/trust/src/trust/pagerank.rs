@@ -89,6 +89,33 @@ impl fmt::Debug for Scores {
 }
 
 impl Scores {
+    /// Scores kept by [`IncrementalTrust`](super::IncrementalTrust) rather than solved here.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn from_parts(
+        raw: Vec<f64>,
+        seeds: Vec<NodeId>,
+        config: &TrustConfig,
+        iterations: u32,
+        converged: bool,
+        residual: f64,
+        error_bound: f64,
+        best: f64,
+        seed_share: f64,
+    ) -> Self {
+        Self {
+            iterations,
+            converged,
+            residual,
+            error_bound,
+            raw,
+            best,
+            seeds,
+            damping: config.damping,
+            influence_cap: config.influence_cap,
+            seed_share,
+        }
+    }
+
     /// Trust in [0, 1] relative to the best-trusted node (which scores 1.0). Relative, so
     /// comparable within one computation only; 0 for an id out of range.
     pub fn score(&self, node: NodeId) -> f64 {
@@ -270,36 +297,8 @@ pub fn try_personalised_pagerank(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trust::testing::{build, graph_strategy};
+    use crate::trust::testing::{build, graph_strategy, reference};
     use proptest::prelude::*;
-
-    /// The fixed point by plain Jacobi iteration on the textbook formula, to check the solver.
-    fn reference(graph: &Graph, seeds: &[u32], config: &TrustConfig) -> Vec<f64> {
-        let n = graph.node_count();
-        let mut seeds = seeds.to_vec();
-        seeds.sort_unstable();
-        seeds.dedup();
-        let mut rank = vec![0.0; n];
-        for &s in &seeds {
-            rank[s as usize] = 1.0 / seeds.len() as f64;
-        }
-        for _ in 0..5000 {
-            let mut next = vec![0.0; n];
-            for (i, slot) in next.iter_mut().enumerate() {
-                for (j, w) in graph.trusters(i as u32) {
-                    let out = (config.damping * rank[j as usize]).min(config.influence_cap);
-                    *slot += out * w;
-                }
-            }
-            // Whatever did not travel along an edge returns to the seeds.
-            let returned = rank.iter().sum::<f64>() - next.iter().sum::<f64>();
-            for &s in &seeds {
-                next[s as usize] += returned / seeds.len() as f64;
-            }
-            rank = next;
-        }
-        rank
-    }
 
     proptest! {
         #[test]

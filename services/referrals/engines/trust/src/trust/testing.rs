@@ -1,8 +1,9 @@
-//! Random graphs shared by the property tests of the solver and the path search.
+//! Random graphs and the textbook reference solve, shared by the property tests of the solver,
+//! the incremental updates and the path search.
 
 use proptest::prelude::*;
 
-use super::{Graph, GraphBuilder};
+use super::{Graph, GraphBuilder, TrustConfig};
 
 pub(super) fn graph_strategy(
     max_nodes: usize,
@@ -25,4 +26,32 @@ pub(super) fn build(n: usize, edges: &[(u32, u32, f64)]) -> Graph {
         }
     }
     graph.build()
+}
+
+/// The fixed point by plain Jacobi iteration on the textbook formula, to check the solver.
+pub(super) fn reference(graph: &Graph, seeds: &[u32], config: &TrustConfig) -> Vec<f64> {
+    let n = graph.node_count();
+    let mut seeds = seeds.to_vec();
+    seeds.sort_unstable();
+    seeds.dedup();
+    let mut rank = vec![0.0; n];
+    for &s in &seeds {
+        rank[s as usize] = 1.0 / seeds.len() as f64;
+    }
+    for _ in 0..5000 {
+        let mut next = vec![0.0; n];
+        for (i, slot) in next.iter_mut().enumerate() {
+            for (j, w) in graph.trusters(i as u32) {
+                let out = (config.damping * rank[j as usize]).min(config.influence_cap);
+                *slot += out * w;
+            }
+        }
+        // Whatever did not travel along an edge returns to the seeds.
+        let returned = rank.iter().sum::<f64>() - next.iter().sum::<f64>();
+        for &s in &seeds {
+            next[s as usize] += returned / seeds.len() as f64;
+        }
+        rank = next;
+    }
+    rank
 }
