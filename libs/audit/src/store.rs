@@ -115,25 +115,26 @@ impl PendingCall {
         }
     }
 
-    /// The hook a [`rapport_storage::WriteTransaction`] of the call runs before it commits: it
-    /// writes this pending half (once, however many transactions the call commits).
-    pub fn commit_hook(&self) -> rapport_storage::health::CommitHook {
+    /// The row a [`rapport_storage::WriteTransaction`] of the call writes before it commits:
+    /// this pending half (once, however many transactions the call commits).
+    pub fn commit_row(&self) -> rapport_storage::health::CommitRow {
         let call = self.clone();
-        Arc::new(move |connection| {
-            let call = call.clone();
-            Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO audit_pending (call_key, finish_by_micros, entry) VALUES ($1, $2, $3) \
+        rapport_storage::health::CommitRow::new(
+            |first| {
+                format!(
+                    "INSERT INTO audit_pending (call_key, finish_by_micros, entry) VALUES (${first}, ${}, ${}) \
                      ON CONFLICT (call_key) DO NOTHING",
+                    first + 1,
+                    first + 2
                 )
-                .bind(call.key)
-                .bind(call.finish_by_micros)
-                .bind(call.entry)
-                .execute(connection)
-                .await?;
-                Ok(())
-            })
-        })
+            },
+            move |query| {
+                query
+                    .bind(call.key.clone())
+                    .bind(call.finish_by_micros)
+                    .bind(call.entry.clone())
+            },
+        )
     }
 }
 

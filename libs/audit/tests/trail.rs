@@ -116,7 +116,7 @@ async fn appends_arriving_together_share_a_turn_and_keep_one_chain(db: TestDatab
     for call in &calls {
         // Each change committed its pending half.
         let mut tx = storage.begin_write().await.unwrap();
-        (call.commit_hook())(&mut tx).await.unwrap();
+        call.commit_row().write(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
     }
     let appends = calls.iter().enumerate().map(|(n, call)| {

@@ -366,7 +366,7 @@ impl Guard {
                 .audit
                 .as_ref()
                 .and_then(|pending| pending.call.as_ref())
-                .map(PendingCall::commit_hook),
+                .map(PendingCall::commit_row),
         })
     }
 

@@ -9,7 +9,6 @@
 //! [`crate::StorageError`], which is where it is seen.
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -139,22 +138,66 @@ fn is_read_only(code: &str) -> bool {
     code == "25006" || (code.len() < 5 && code.parse::<i32>().is_ok_and(|c| c & 0xff == 8))
 }
 
-/// Written in the same transaction as a call's change, just before it commits (the audit
-/// entry's pending half: the change and its entry cannot be separated, issue 20).
-pub type CommitHook = Arc<
-    dyn for<'c> Fn(
-            &'c mut AnyConnection,
-        ) -> Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>
-        + Send
-        + Sync,
->;
+/// A row written in the same transaction as a call's change, just before it commits (the audit
+/// entry's pending half: the change and its entry cannot be separated, issue 20). Its insert
+/// does nothing when the row is there already, so every transaction of the call may write it. A
+/// transaction may instead write it within a statement of its own
+/// ([`crate::WriteTransaction::take_commit_row`]: on PostgreSQL a statement is a round trip).
+#[derive(Clone)]
+pub struct CommitRow {
+    insert: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    bind: Arc<dyn for<'q> Fn(AnyQuery<'q>) -> AnyQuery<'q> + Send + Sync>,
+}
+
+impl std::fmt::Debug for CommitRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommitRow")
+            .field("insert", &self.insert_sql(1))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A statement with its parameters, on either backend.
+pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+impl CommitRow {
+    /// `insert(first)`: the row's insert (doing nothing on conflict), its parameters numbered
+    /// from `first`; `bind`: binds them, in order.
+    pub fn new(
+        insert: impl Fn(usize) -> String + Send + Sync + 'static,
+        bind: impl for<'q> Fn(AnyQuery<'q>) -> AnyQuery<'q> + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            insert: Arc::new(insert),
+            bind: Arc::new(bind),
+        }
+    }
+
+    /// The row's insert, its parameters numbered from `first`.
+    pub fn insert_sql(&self, first: usize) -> String {
+        (self.insert)(first)
+    }
+
+    /// Binds the insert's parameters, in order.
+    pub fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        (self.bind)(query)
+    }
+
+    /// Writes the row on `connection`, in its transaction.
+    pub async fn write(&self, connection: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        self.bind(sqlx::query(sqlx::AssertSqlSafe(self.insert_sql(1))))
+            .execute(connection)
+            .await?;
+        Ok(())
+    }
+}
 
 /// What a call or a worker runs under: the storage its errors are reported to, and what its
 /// commits on that storage write with them.
 #[derive(Clone)]
 pub struct CallScope {
     pub health: StorageHealth,
-    pub on_commit: Option<CommitHook>,
+    pub on_commit: Option<CommitRow>,
 }
 
 impl std::fmt::Debug for CallScope {
@@ -181,9 +224,9 @@ pub(crate) fn observe_in_scope(error: &StorageError) {
     let _ = SCOPE.try_with(|scope| scope.health.observe(error));
 }
 
-/// The hook to run before a commit on the storage whose health is `health`: only a call's own
+/// The row to write before a commit on the storage whose health is `health`: only a call's own
 /// storage carries its audit entry.
-pub(crate) fn commit_hook_for(health: &StorageHealth) -> Option<CommitHook> {
+pub(crate) fn commit_row_for(health: &StorageHealth) -> Option<CommitRow> {
     SCOPE
         .try_with(|scope| {
             scope

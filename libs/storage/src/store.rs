@@ -18,6 +18,9 @@ pub struct WriteTransaction {
     inner: sqlx::Transaction<'static, Any>,
     health: StorageHealth,
     generation: WriteGeneration,
+    /// The call's commit row was written by a statement of the caller's
+    /// ([`WriteTransaction::take_commit_row`]).
+    commit_row_taken: bool,
 }
 
 impl std::fmt::Debug for WriteTransaction {
@@ -53,10 +56,21 @@ impl WriteTransaction {
         self.finish(Cached::Kept).await
     }
 
+    /// The row the call must commit with its change (the audit entry's pending half), for a
+    /// caller that writes it within a statement of its own, before the commit: the commit then
+    /// does not write it. `None` outside an audited call on this storage.
+    pub fn take_commit_row(&mut self) -> Option<health::CommitRow> {
+        let row = health::commit_row_for(&self.health)?;
+        self.commit_row_taken = true;
+        Some(row)
+    }
+
     async fn finish(mut self, cached: Cached) -> Result<(), StorageError> {
         let outcome = async {
-            if let Some(hook) = health::commit_hook_for(&self.health) {
-                hook(&mut self.inner).await?;
+            if !self.commit_row_taken
+                && let Some(row) = health::commit_row_for(&self.health)
+            {
+                row.write(&mut self.inner).await?;
             }
             if cached == Cached::Kept {
                 self.generation.expect_own_commit();
@@ -390,6 +404,7 @@ impl Storage {
                 inner,
                 health: self.health.clone(),
                 generation: self.write_generation.clone(),
+                commit_row_taken: false,
             }),
             Err(error) => {
                 let error = StorageError::from(error);

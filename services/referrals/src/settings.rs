@@ -27,8 +27,10 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrustSettings {
-    /// Run the recompute worker in this process. Every replica may run it: a batch never
-    /// overwrites a newer one's answers, so a second one only repeats work.
+    /// Run the recompute worker in this process (the batch and the online updates between
+    /// batches). Run it in one replica: a second is safe — a batch never overwrites a newer
+    /// one's answers, and an online update settles a version only once — but each keeps its
+    /// own state in memory and repeats the work.
     pub worker: bool,
     /// Recompute everything at least this often, changed or not (seconds). The stored answers
     /// also expire at UTC midnight (tenure counts in days) and when a standing lapses by itself,

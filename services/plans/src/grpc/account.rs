@@ -4,6 +4,7 @@ use rapport_errors::Validation;
 use rapport_ids::Id;
 use rapport_proto::plans::v1 as pb;
 use rapport_proto::plans::v1::account_service_server::AccountService;
+use rapport_storage::Backend;
 use rapport_wire as wire;
 use tonic::{Request, Response, Status};
 
@@ -288,8 +289,13 @@ impl AccountApi {
             reference.ok_or_else(invalid)?,
         );
 
-        // New money is the common case: the ledger's unique reference says when it is not.
+        // New money is the common case: the ledger's unique reference says when it is not. On
+        // PostgreSQL the call's audit row goes into the posting's statement (a round trip less).
         let days_past_due_before = account.days_past_due;
+        let commit_row = match self.0.storage.backend() {
+            Backend::Postgres => tx.take_commit_row(),
+            Backend::Sqlite => None,
+        };
         let posted = post_to_account(
             &self.0,
             &mut tx,
@@ -302,6 +308,7 @@ impl AccountApi {
                 source_reference: reference.clone(),
                 posted_by: PostedBy::Billing,
             },
+            commit_row,
         )
         .await?;
         let Some(Posted {

@@ -5,6 +5,7 @@ use rapport_proto::plans::v1::AccountKind;
 use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use rapport_outbox::OutboxRow;
+use rapport_storage::health::CommitRow;
 
 use super::listing::ListQuery;
 use super::{Conn, corrupt, enum_from_name, id, instant, micros};
@@ -65,8 +66,12 @@ pub async fn post_payment(
     p: &AccountPayment,
     moved: &Account,
     event: OutboxRow,
+    commit_row: Option<CommitRow>,
 ) -> Result<Option<Surroundings>, PlansError> {
     if conn.backend_name() != "PostgreSQL" {
+        if let Some(row) = &commit_row {
+            row.write(conn).await?;
+        }
         if !insert_payment(conn, p).await? {
             return Ok(None);
         }
@@ -80,9 +85,14 @@ pub async fn post_payment(
         return Ok(Some(surroundings(conn, moved.id, moved.customer_id).await?));
     }
     // Parameters: the payment's 12, the account's 24 (its id $13, its customer $14), the
-    // event's 6.
+    // event's 6, then the commit row's (the call's audit entry's pending half, written whether
+    // or not the money was new: it commits with whatever this transaction commits).
+    let commit = commit_row
+        .as_ref()
+        .map(|row| format!("commit_row AS ({}), ", row.insert_sql(43)))
+        .unwrap_or_default();
     let query = sqlx::query(AssertSqlSafe(format!(
-        "WITH payment AS ({} RETURNING payment_id), \
+        "WITH {commit}payment AS ({} RETURNING payment_id), \
          moved AS ({} AND EXISTS (SELECT 1 FROM payment)), \
          event AS (INSERT INTO outbox ({}) SELECT {} WHERE EXISTS (SELECT 1 FROM payment)) \
          SELECT (SELECT COUNT(*) FROM payment), {}",
@@ -92,10 +102,11 @@ pub async fn post_payment(
         OutboxRow::values(37),
         surroundings_sql(13, 14)
     )));
-    let row = event
-        .bind(bind_all(bind_payment(query, p), moved))
-        .fetch_one(&mut *conn)
-        .await?;
+    let mut query = event.bind(bind_all(bind_payment(query, p), moved));
+    if let Some(row) = &commit_row {
+        query = row.bind(query);
+    }
+    let row = query.fetch_one(&mut *conn).await?;
     if row.try_get::<i64, _>(0)? != 1 {
         return Ok(None);
     }

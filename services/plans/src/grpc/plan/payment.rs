@@ -140,6 +140,7 @@ pub(super) async fn pay(
                 source_reference: reference.clone(),
                 posted_by: PostedBy::Plan,
             },
+            None,
         )
         .await?
         .map(|posted| posted.payment)
