@@ -446,13 +446,7 @@ impl AuditLog {
                 }
             })
             .collect();
-        let finished: Vec<&str> = batch
-            .iter()
-            .filter_map(|queued| match &queued.settle {
-                Settlement::Finished(key) => Some(key.as_str()),
-                Settlement::Nothing | Settlement::Abandoned(_) => None,
-            })
-            .collect();
+        let finished = finished_keys(batch);
         let insert = format!(
             "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
             placeholders(entries.len(), 10, finished.len() + 1)
@@ -585,6 +579,17 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
+/// The pending halves of the batch's finished calls.
+fn finished_keys(batch: &[Queued]) -> Vec<&str> {
+    batch
+        .iter()
+        .filter_map(|queued| match &queued.settle {
+            Settlement::Finished(key) => Some(key.as_str()),
+            Settlement::Nothing | Settlement::Abandoned(_) => None,
+        })
+        .collect()
+}
+
 /// Deletes the pending halves the batch settles: those of finished calls in as few statements as
 /// the batch's size allows, an abandoned call's on its own (its entry is kept only if the half
 /// was still there). Which entries to keep.
@@ -592,13 +597,7 @@ async fn settle_pending(
     conn: &mut AnyConnection,
     batch: &[Queued],
 ) -> Result<Vec<bool>, AuditError> {
-    let finished: Vec<&str> = batch
-        .iter()
-        .filter_map(|queued| match &queued.settle {
-            Settlement::Finished(key) => Some(key.as_str()),
-            Settlement::Nothing | Settlement::Abandoned(_) => None,
-        })
-        .collect();
+    let finished = finished_keys(batch);
     for keys in chunked(&finished) {
         let numbers: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
         // Only placeholders are formatted in; the keys are bound.
