@@ -160,16 +160,7 @@ async fn a_slow_profiles_does_not_hold_up_other_writes(database: TestDatabase) {
     gate.open.send_replace(false);
     let check = tokio::spawn({
         let mut outreach = outreach.clone();
-        let request = pb::CheckContactRequest {
-            customer_id: customer_id.clone(),
-            account_id: account.account_id.clone(),
-            channel: common::Channel::Phone as i32,
-            at: None,
-            purpose: pb::ContactPurpose::Support as i32,
-            automated: false,
-            reserve: false,
-            requested_by: Some(agent("agent-7")),
-        };
+        let request = support_call_check(customer_id, &account.account_id);
         async move { outreach.check_contact(request).await }
     });
     tokio::time::timeout(Duration::from_secs(10), gate.held.notified())
@@ -240,16 +231,7 @@ async fn decisions_about_one_customer_at_once_ask_profiles_once(database: TestDa
     gate.open.send_replace(false);
     let check = tokio::spawn({
         let mut outreach = outreach.clone();
-        let request = pb::CheckContactRequest {
-            customer_id: customer_id.clone(),
-            account_id: account.account_id.clone(),
-            channel: common::Channel::Phone as i32,
-            at: None,
-            purpose: pb::ContactPurpose::Support as i32,
-            automated: false,
-            reserve: false,
-            requested_by: Some(agent("agent-7")),
-        };
+        let request = support_call_check(customer_id, &account.account_id);
         async move { outreach.check_contact(request).await }
     });
     tokio::time::timeout(Duration::from_secs(10), gate.held.notified())
@@ -280,3 +262,17 @@ backend_tests!(
     a_slow_profiles_does_not_hold_up_other_writes,
     decisions_about_one_customer_at_once_ask_profiles_once,
 );
+
+/// May an agent phone the customer about this account now (a support call, no reservation)?
+fn support_call_check(customer_id: &str, account_id: &str) -> pb::CheckContactRequest {
+    pb::CheckContactRequest {
+        customer_id: customer_id.to_owned(),
+        account_id: account_id.to_owned(),
+        channel: common::Channel::Phone as i32,
+        at: None,
+        purpose: pb::ContactPurpose::Support as i32,
+        automated: false,
+        reserve: false,
+        requested_by: Some(agent("agent-7")),
+    }
+}
