@@ -360,11 +360,11 @@ impl AuditLog {
                 tx.rollback().await?;
                 return Ok(vec![None; batch.len()]);
             }
-            let cached = lock(&self.head).clone();
-            let (mut seq, mut previous_hash) = match cached {
-                Some(head) => head,
-                None => read_head(&mut tx).await?,
-            };
+            // The head as stored, not as remembered: the database may have lost what this
+            // process remembers (see `write_in_one_statement`). On SQLite, where every turn
+            // comes here, this point read costs no round trip; on PostgreSQL this path is the
+            // fallback of the one-statement turn.
+            let (mut seq, mut previous_hash) = read_head(&mut tx).await?;
             let mut entries = Vec::with_capacity(batch.len());
             for (queued, kept) in batch.iter().zip(&keep) {
                 if !kept {
@@ -433,6 +433,7 @@ impl AuditLog {
         let Some((mut seq, mut previous_hash)) = lock(&self.head).clone() else {
             return Ok(None);
         };
+        let seq_before = seq;
         let entries: Vec<Entry> = batch
             .iter()
             .map(|queued| {
@@ -447,17 +448,51 @@ impl AuditLog {
             })
             .collect();
         let finished = finished_keys(batch);
+        let first = finished.len() + 1;
+        // The remembered head must still be the trail's last entry as stored: the first new
+        // entry's previous hash is read from it, so a head the database no longer has (entries
+        // lost with an asynchronous commit when PostgreSQL crashed, or a restored backup) makes
+        // it NULL and the insert is refused (NOT NULL) instead of leaving a gap in the chain.
+        let head_seq = first + entries.len() * 10;
+        let previous = first + 8;
+        let mut guard =
+            format!("(SELECT hash FROM audit_log WHERE seq = ${head_seq} AND hash = ${previous})");
+        // When every entry settles a pending half and all of them were there, each change these
+        // entries describe already committed (synchronously) with its pending half, so this
+        // turn may commit without waiting for the WAL flush (`synchronous_commit = off` for this
+        // statement's transaction only): if PostgreSQL crashed before the flush, the entries and
+        // the deletes would be lost together, and the sweep turns the halves into entries
+        // (COMMITTED_NO_ANSWER). Anything else (a read's entry, a failed call's) waits for the
+        // flush as before. Referenced from the guard so that it runs; it adds nothing to it.
+        let relaxed = finished.len() == batch.len() && !finished.is_empty();
+        if relaxed {
+            guard.push_str(" || (SELECT COALESCE(MAX(LEFT(relaxed, 0)), '') FROM relaxed)");
+        }
+        // `placeholders` joins with ", ": the first entry's previous hash is the one `$previous, `.
         let insert = format!(
             "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
-            placeholders(entries.len(), 10, finished.len() + 1)
+            placeholders(entries.len(), 10, first).replacen(
+                &format!("${previous}, "),
+                &format!("{guard}, "),
+                1
+            )
         );
         // Only placeholders are formatted in; the keys and values are bound.
         let sql = if finished.is_empty() {
             insert
         } else {
             let keys: Vec<String> = (1..=finished.len()).map(|n| format!("${n}")).collect();
+            let relax = if relaxed {
+                format!(
+                    ", relaxed AS (SELECT set_config('synchronous_commit', 'off', true) AS relaxed \
+                     WHERE (SELECT COUNT(*) FROM settled) = {})",
+                    finished.len()
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "WITH settled AS (DELETE FROM audit_pending WHERE call_key IN ({})) {insert}",
+                "WITH settled AS (DELETE FROM audit_pending WHERE call_key IN ({}) RETURNING 1){relax} {insert}",
                 keys.join(", ")
             )
         };
@@ -468,6 +503,7 @@ impl AuditLog {
         for (entry, queued) in entries.iter().zip(batch) {
             query = bind_entry(query, entry, &queued.targets);
         }
+        let query = query.bind(seq_before);
         match self.storage.write_alone(query).await {
             Ok(_) => {
                 *lock(&self.head) = Some((seq, previous_hash));
@@ -475,7 +511,9 @@ impl AuditLog {
             }
             Err(error) => {
                 *lock(&self.head) = None;
-                if error.is_unique_violation() {
+                // Another process appended after our head (the primary key), or the head is
+                // gone (the guard): the transaction reads the head and tries again.
+                if error.is_unique_violation() || error.is_not_null_violation() {
                     Ok(None)
                 } else {
                     Err(error.into())

@@ -152,7 +152,44 @@ async fn appends_arriving_together_share_a_turn_and_keep_one_chain(db: TestDatab
     assert_eq!(trail.append(&entry("agent-2", 1)).await.unwrap().seq, 41);
 }
 
+/// The trail remembers its head between turns. If the database no longer has it (entries lost
+/// when PostgreSQL crashed before flushing a turn committed asynchronously, or a backup restored
+/// under a running process), the next entry must follow the last entry the database has, not
+/// leave a gap after the remembered one.
+async fn a_head_the_database_lost_is_not_built_on(db: TestDatabase) {
+    let storage = db.open();
+    storage.migrate(&WITH_PENDING).await.unwrap();
+    let trail = AuditLog::new(storage.clone());
+    for n in 0..3 {
+        let call = PendingCall::new(&entry("agent-1", n), i64::MAX);
+        let mut tx = storage.begin_write().await.unwrap();
+        call.commit_row().write(&mut tx).await.unwrap();
+        tx.commit().await.unwrap();
+        trail.append_for(&call, &entry("agent-1", n)).await.unwrap();
+    }
+    // The last two entries are gone (and their pending halves are back, as a crash leaves them).
+    let mut tx = storage.begin_write().await.unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq > 1")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let call = PendingCall::new(&entry("agent-1", 3), i64::MAX);
+    let mut tx = storage.begin_write().await.unwrap();
+    call.commit_row().write(&mut tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let appended = trail.append_for(&call, &entry("agent-1", 3)).await.unwrap();
+    assert_eq!(appended.seq, 2, "follows the last entry stored");
+    let verified = trail.verify().await.unwrap();
+    assert_eq!(verified.broken, None);
+    assert_eq!(verified.entries_checked, 2);
+    // And the turn after it goes on from there.
+    assert_eq!(trail.append(&entry("agent-2", 1)).await.unwrap().seq, 3);
+}
+
 backend_tests!(
     two_writers_keep_one_chain_and_tampering_is_found,
-    appends_arriving_together_share_a_turn_and_keep_one_chain
+    appends_arriving_together_share_a_turn_and_keep_one_chain,
+    a_head_the_database_lost_is_not_built_on
 );

@@ -165,6 +165,13 @@ impl StorageError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Self::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// Whether a NOT NULL constraint refused the write (a value a statement computed was
+    /// missing, e.g. a row a guarded insert requires was not there).
+    pub fn is_not_null_violation(&self) -> bool {
+        matches!(self, Self::Database(sqlx::Error::Database(e))
+            if e.kind() == sqlx::error::ErrorKind::NotNullViolation)
+    }
 }
 
 impl From<sqlx::Error> for StorageError {

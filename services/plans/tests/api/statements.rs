@@ -154,12 +154,14 @@ fn statements_of(account_id: &str) -> Vec<String> {
 /// the payment moved neither the account's days past due nor its plan's status, and on
 /// PostgreSQL the ledger row, the account's movement, its event, the call's audit row and the
 /// read of what surrounds the account in one statement, and the audit trail's turn one
-/// statement committed on its own (no BEGIN, no COMMIT).
+/// statement committed on its own (no BEGIN, no COMMIT). SQLite then took one more (14): its
+/// turn reads the trail's head as stored rather than as remembered, so a head the database lost
+/// is never built on (the one-statement turn on PostgreSQL checks it inside its statement).
 fn most_statements(database: &TestDatabase) -> usize {
     if database.settings.url.starts_with("postgres") {
         9
     } else {
-        13
+        14
     }
 }
 
