@@ -1,5 +1,5 @@
-//! The load generator: N workers, each calling as fast as its answers come back (closed loop),
-//! over a few shared HTTP/2 connections. A call is OK only when its gRPC status is OK; every
+//! The load generator: N workers, each calling as fast as its answers come back (closed loop) or
+//! on a schedule (paced), over a few shared HTTP/2 connections. A call is OK only when its gRPC status is OK; every
 //! other code is an error, counted by code.
 
 use std::collections::BTreeMap;
@@ -120,19 +120,35 @@ impl Tally {
 
 /// Runs every worker for `duration` and waits for all of them, so nothing is in flight when it
 /// returns (the metrics scraped next hold every call of the run).
+///
+/// With `pace`, each worker calls once every `pace` (the workers staggered over it), so the
+/// whole load is `workers / pace` calls per second whatever the server's speed; a call is timed
+/// from when it was due, not from when it was sent, so a call that waited behind a slow one
+/// counts its wait (no coordinated omission).
 pub(crate) async fn run<W: Worker>(
     workers: Vec<W>,
     duration: Duration,
+    pace: Option<Duration>,
 ) -> anyhow::Result<(Vec<W>, Tally)> {
     let cpu_before = crate::process::cpu_of("self")?;
     let started = Instant::now();
     let deadline = started + duration;
+    let count = u32::try_from(workers.len()).unwrap_or(u32::MAX).max(1);
     let mut handles = Vec::new();
-    for mut worker in workers {
+    for (n, mut worker) in workers.into_iter().enumerate() {
+        let mut due = pace.map(|pace| started + pace * u32::try_from(n).unwrap_or(0) / count);
         handles.push(tokio::spawn(async move {
             let mut tally = Tally::default();
-            while Instant::now() < deadline {
-                let sent = Instant::now();
+            while due.unwrap_or_else(Instant::now) < deadline {
+                let sent = match (&mut due, pace) {
+                    (Some(at), Some(pace)) => {
+                        tokio::time::sleep_until((*at).into()).await;
+                        let sent = *at;
+                        *at += pace;
+                        sent
+                    }
+                    _ => Instant::now(),
+                };
                 let (method, outcome) = worker.call().await;
                 let took = sent.elapsed();
                 let entry = tally.methods.entry(method).or_default();

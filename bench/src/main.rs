@@ -96,6 +96,11 @@ pub(crate) struct Options {
     /// Concurrent clients of the mixed scenarios (plan-options-mixed, rss) and of the overviews.
     #[arg(long, global = true, default_value_t = 8)]
     pub mixed_clients: usize,
+    /// Calls per second of the whole mix in plan-options-mixed's paced run: the load issue 23
+    /// states its GetPlanOptions goal at (about 280 calls/s of 8 agents). Its closed-loop run,
+    /// as fast as the server answers, is reported beside it.
+    #[arg(long, global = true, default_value_t = 280)]
+    pub mix_rate: u32,
     /// HTTP/2 connections the clients share.
     #[arg(long, global = true, default_value_t = 4)]
     pub connections: usize,

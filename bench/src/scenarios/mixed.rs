@@ -18,7 +18,7 @@ use rapport_proto::profiles::v1 as profiles;
 use rapport_proto::profiles::v1::profile_service_client::ProfileServiceClient;
 use tonic::transport::Channel;
 
-use super::{Dev, Measured, first, measure, settle, verify};
+use super::{Dev, Measured, first, measure, measure_paced, settle, verify};
 use crate::load::{self, Worker};
 use crate::report::{self, Row, mib, millis};
 use crate::{Options, seed};
@@ -191,36 +191,68 @@ fn overall_row(path: String, measured: &Measured, rss: String, counted: bool) ->
     }
 }
 
+/// GetPlanOptions in the mix twice on one suite: paced at `--mix-rate` calls per second (the
+/// load its goal is stated at), then closed loop (as fast as the server answers: the one core is
+/// saturated, and the latency is mostly queueing for it).
 pub(super) async fn plan_options(options: &Options) -> anyhow::Result<Vec<Row>> {
     let (dev, agents) = prepare(options, options.mixed_clients).await?;
+    let clients = options.mixed_clients.max(1);
+    let pace = Duration::from_secs_f64(
+        f64::from(u32::try_from(clients).unwrap_or(u32::MAX)) / f64::from(options.mix_rate.max(1)),
+    );
     report::progress(&format!(
-        "  suite: {} agents, mix of GetCustomer, CheckContact, RecordSurveyResponse, ReportPayment, GetPlanOptions",
-        options.mixed_clients
+        "  suite: {clients} agents, mix of GetCustomer, CheckContact, RecordSurveyResponse, ReportPayment, GetPlanOptions; paced at {} calls/s",
+        options.mix_rate
     ));
-    let (_, measured) = measure(agents, options, &dev.server, Some(dev.admin)).await?;
-    let counted = verify("plan-options-mixed", &measured, &METHODS);
+    let (agents, paced) =
+        measure_paced(agents, options, &dev.server, Some(dev.admin), Some(pace)).await?;
+    let paced_counted = verify("plan-options-mixed (paced)", &paced, &METHODS);
+    report::progress("  the same agents, closed loop");
+    let (_, closed) = measure(agents, options, &dev.server, Some(dev.admin)).await?;
+    let closed_counted = verify("plan-options-mixed (closed loop)", &closed, &METHODS);
     let rss = mib(dev.server.rss()?);
-    let options_tally = measured
-        .tally
-        .methods
-        .get("GetPlanOptions")
-        .cloned()
-        .unwrap_or_default();
-    Ok(vec![
+    let options_row = |path: String, measured: &Measured, counted: bool| {
+        let tally = measured
+            .tally
+            .methods
+            .get("GetPlanOptions")
+            .cloned()
+            .unwrap_or_default();
         Row {
-            path: "GetPlanOptions in the mix (rapport dev --demo, SQLite)".into(),
-            value: format!("{:.0} calls/s", measured.tally.per_second(options_tally.ok)),
-            p50: options_tally.quantile(0.5).map(millis).unwrap_or_default(),
-            p99: options_tally.quantile(0.99).map(millis).unwrap_or_default(),
+            path,
+            value: format!("{:.0} calls/s", measured.tally.per_second(tally.ok)),
+            p50: tally.quantile(0.5).map(millis).unwrap_or_default(),
+            p99: tally.quantile(0.99).map(millis).unwrap_or_default(),
             rss: rss.clone(),
             counted,
             ..Row::default()
-        },
+        }
+    };
+    Ok(vec![
+        options_row(
+            format!(
+                "GetPlanOptions in the mix at {} calls/s (rapport dev --demo, SQLite)",
+                options.mix_rate
+            ),
+            &paced,
+            paced_counted,
+        ),
         overall_row(
-            format!("  the whole mix, {} agents", options.mixed_clients),
-            &measured,
-            rss,
-            counted,
+            format!("  the whole mix, {clients} agents, paced"),
+            &paced,
+            rss.clone(),
+            paced_counted,
+        ),
+        options_row(
+            "GetPlanOptions in the mix, closed loop (saturated)".into(),
+            &closed,
+            closed_counted,
+        ),
+        overall_row(
+            format!("  the whole mix, {clients} agents, closed loop"),
+            &closed,
+            rss.clone(),
+            closed_counted,
         ),
     ])
 }

@@ -126,7 +126,18 @@ pub(crate) async fn measure<W: Worker>(
     server: &Server,
     admin: Option<SocketAddr>,
 ) -> anyhow::Result<(Vec<W>, Measured)> {
-    let (workers, warm) = load::run(workers, options.warm_up()).await?;
+    measure_paced(workers, options, server, admin, None).await
+}
+
+/// [`measure`], each worker calling once every `pace` when given (see [`load::run`]).
+pub(crate) async fn measure_paced<W: Worker>(
+    workers: Vec<W>,
+    options: &Options,
+    server: &Server,
+    admin: Option<SocketAddr>,
+    pace: Option<Duration>,
+) -> anyhow::Result<(Vec<W>, Measured)> {
+    let (workers, warm) = load::run(workers, options.warm_up(), pace).await?;
     if warm.total_errors() > 0 {
         report::progress(&format!("  warm-up errors: {}", warm.describe_errors()));
     }
@@ -135,7 +146,7 @@ pub(crate) async fn measure<W: Worker>(
         None => None,
     };
     let cpu_before = server.cpu()?;
-    let (workers, tally) = load::run(workers, options.measure()).await?;
+    let (workers, tally) = load::run(workers, options.measure(), pace).await?;
     let server_cpu = server.cpu()?.saturating_sub(cpu_before);
     let after = match admin {
         Some(admin) => Some(Scrape::take(admin).await?),
