@@ -1,3 +1,5 @@
+use std::io::IsTerminal;
+
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -67,6 +69,9 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
     let logs = match settings.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
+            // Colours only for a person at a terminal: a log file or a collector gets plain
+            // text (and every span's fields are formatted without escape codes).
+            .with_ansi(std::io::stderr().is_terminal())
             .boxed(),
         LogFormat::Json => crate::json_logs::JsonLogs::new(std::io::stderr).boxed(),
     };
@@ -76,7 +81,14 @@ pub fn init(settings: &TelemetrySettings) -> Result<TelemetryGuard, TelemetryErr
     let provider = tracer_provider(&settings.service_name, exporting)?;
     // The OpenTelemetry layer is installed even without an exporter, so spans always carry
     // trace ids and an incoming `traceparent` is passed on to the services this one calls.
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("rapport"));
+    // Without each span's busy and idle time (two clock reads and a lookup on every poll of an
+    // instrumented future) and the thread's name and id (a string per span): a span's start and
+    // end say how long it took, and tokio moves tasks between threads anyway (issue 23: tracing
+    // was a tenth of a cached read's CPU).
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("rapport"))
+        .with_tracked_inactivity(false)
+        .with_threads(false);
 
     tracing_subscriber::registry()
         .with(filter)
