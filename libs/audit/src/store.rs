@@ -364,22 +364,8 @@ impl AuditLog {
             // process remembers (see `write_in_one_statement`). On SQLite, where every turn
             // comes here, this point read costs no round trip; on PostgreSQL this path is the
             // fallback of the one-statement turn.
-            let (mut seq, mut previous_hash) = read_head(&mut tx).await?;
-            let mut entries = Vec::with_capacity(batch.len());
-            for (queued, kept) in batch.iter().zip(&keep) {
-                if !kept {
-                    entries.push(None);
-                    continue;
-                }
-                seq += 1;
-                let hash = chain::hash(seq, &queued.entry, &previous_hash);
-                entries.push(Some(Entry {
-                    seq,
-                    entry: queued.entry.clone(),
-                    previous_hash: std::mem::replace(&mut previous_hash, hash.clone()),
-                    hash,
-                }));
-            }
+            let head = read_head(&mut tx).await?;
+            let (entries, (seq, previous_hash)) = chain_after(head, batch, &keep);
             let rows: Vec<(&Entry, &str)> = batch
                 .iter()
                 .zip(&entries)
@@ -430,23 +416,12 @@ impl AuditLog {
         {
             return Ok(None);
         }
-        let Some((mut seq, mut previous_hash)) = lock(&self.head).clone() else {
+        let Some(head) = lock(&self.head).clone() else {
             return Ok(None);
         };
-        let seq_before = seq;
-        let entries: Vec<Entry> = batch
-            .iter()
-            .map(|queued| {
-                seq += 1;
-                let hash = chain::hash(seq, &queued.entry, &previous_hash);
-                Entry {
-                    seq,
-                    entry: queued.entry.clone(),
-                    previous_hash: std::mem::replace(&mut previous_hash, hash.clone()),
-                    hash,
-                }
-            })
-            .collect();
+        let seq_before = head.0;
+        let (chained, (seq, previous_hash)) = chain_after(head, batch, &vec![true; batch.len()]);
+        let entries: Vec<Entry> = chained.into_iter().flatten().collect();
         let finished = finished_keys(batch);
         let first = finished.len() + 1;
         // The remembered head must still be the trail's last entry as stored: the first new
@@ -618,6 +593,33 @@ fn escape_like(text: &str) -> String {
 }
 
 /// The pending halves of the batch's finished calls.
+/// The batch's entries chained after `head` (seq and hash), each kept one taking the next seq
+/// and the hash of the one before it (`None` for one not kept), and the new head.
+fn chain_after(
+    head: (i64, String),
+    batch: &[Queued],
+    keep: &[bool],
+) -> (Vec<Option<Entry>>, (i64, String)) {
+    let (mut seq, mut previous_hash) = head;
+    let entries = batch
+        .iter()
+        .zip(keep)
+        .map(|(queued, kept)| {
+            kept.then(|| {
+                seq += 1;
+                let hash = chain::hash(seq, &queued.entry, &previous_hash);
+                Entry {
+                    seq,
+                    entry: queued.entry.clone(),
+                    previous_hash: std::mem::replace(&mut previous_hash, hash.clone()),
+                    hash,
+                }
+            })
+        })
+        .collect();
+    (entries, (seq, previous_hash))
+}
+
 fn finished_keys(batch: &[Queued]) -> Vec<&str> {
     batch
         .iter()

@@ -531,7 +531,58 @@ backend_tests!(
     concurrent_reports_from_both_sides_post_once,
     a_payment_is_not_received_in_the_future,
     standing_follows_a_payment_that_clears_the_arrears_and_only_then,
+    with_profiles_unreachable_and_the_zone_unknown_a_payment_is_unavailable_and_nothing_moves,
 );
+
+/// ReportPayment takes the account's lock first and asks profiles for the customer's time zone
+/// only when it is not at hand, after dropping its transaction (issue 23). A plans process that
+/// never read this customer's zone, with profiles unreachable, cannot date the payment: the
+/// caller gets UNAVAILABLE (retry), and nothing is written: no money, no event, no movement.
+async fn with_profiles_unreachable_and_the_zone_unknown_a_payment_is_unavailable_and_nothing_moves(
+    database: TestDatabase,
+) {
+    const EVENTS: &str = "SELECT COUNT(*) FROM outbox";
+    let mut plans = start(database).await;
+    let account = plans.account("GBP", 300_000, 15_000).await;
+    let events_before = plans.count(EVENTS).await;
+
+    // A second plans process on the same database, its profiles a port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let settings = rapport_server::ServerSettings::default();
+    let storage = plans.database.settings.clone();
+    let clock = plans.clock.clone();
+    let other = rapport_server::testing::TestServer::start_with(settings.clone(), |_| {
+        Ok::<_, String>(vec![crate::support::assembled(
+            &settings,
+            &storage,
+            clock,
+            &format!("http://{closed}"),
+        )?])
+    })
+    .await;
+    let mut accounts = pb::account_service_client::AccountServiceClient::new(other.channel.clone());
+    let refused = accounts
+        .report_payment(billing_report(&account.account_id, 15_000))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    assert!(refused.message().contains("retry"), "{}", refused.message());
+
+    assert_eq!(plans.count("SELECT COUNT(*) FROM payments").await, 0);
+    assert_eq!(plans.count(EVENTS).await, events_before);
+    let unmoved = plans.get_account(&account.account_id).await;
+    assert_eq!(unmoved.balance, account.balance);
+    // The process that knows the zone posts the same report.
+    plans
+        .accounts
+        .report_payment(billing_report(&account.account_id, 15_000))
+        .await
+        .unwrap();
+    assert_eq!(plans.count("SELECT COUNT(*) FROM payments").await, 1);
+}
 
 /// Standing reads each account's days past due and its plans' statuses. ReportPayment
 /// re-evaluates it only when the payment moved one of them (issue 23: three statements saved on
