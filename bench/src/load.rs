@@ -1,6 +1,6 @@
 //! The load generator: N workers, each calling as fast as its answers come back (closed loop) or
-//! on a schedule (paced), over a few shared HTTP/2 connections. A call is OK only when its gRPC status is OK; every
-//! other code is an error, counted by code.
+//! on a schedule (paced), over a few shared HTTP/2 connections. A call is OK only when its gRPC
+//! status is OK; every other code is an error, counted by code.
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -592,7 +592,6 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// The pending halves of the batch's finished calls.
 /// The batch's entries chained after `head` (seq and hash), each kept one taking the next seq
 /// and the hash of the one before it (`None` for one not kept), and the new head.
 fn chain_after(
@@ -620,6 +619,7 @@ fn chain_after(
     (entries, (seq, previous_hash))
 }
 
+/// The pending halves of the batch's finished calls.
 fn finished_keys(batch: &[Queued]) -> Vec<&str> {
     batch
         .iter()

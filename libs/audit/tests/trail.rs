@@ -167,7 +167,8 @@ async fn a_head_the_database_lost_is_not_built_on(db: TestDatabase) {
         tx.commit().await.unwrap();
         trail.append_for(&call, &entry("agent-1", n)).await.unwrap();
     }
-    // The last two entries are gone (and their pending halves are back, as a crash leaves them).
+    // The last two entries are gone, as a crash of PostgreSQL before their flush would leave the
+    // trail (their pending halves would be back too: the sweep's business, not this test's).
     let mut tx = storage.begin_write().await.unwrap();
     sqlx::query("DELETE FROM audit_log WHERE seq > 1")
         .execute(&mut *tx)
