@@ -136,18 +136,20 @@ pub(crate) async fn run<W: Worker>(
     let count = u32::try_from(workers.len()).unwrap_or(u32::MAX).max(1);
     let mut handles = Vec::new();
     for (n, mut worker) in workers.into_iter().enumerate() {
-        let mut due = pace.map(|pace| started + pace * u32::try_from(n).unwrap_or(0) / count);
+        // When paced: the next call's due time, and the interval between calls.
+        let mut schedule =
+            pace.map(|pace| (started + pace * u32::try_from(n).unwrap_or(0) / count, pace));
         handles.push(tokio::spawn(async move {
             let mut tally = Tally::default();
-            while due.unwrap_or_else(Instant::now) < deadline {
-                let sent = match (&mut due, pace) {
-                    (Some(at), Some(pace)) => {
-                        tokio::time::sleep_until((*at).into()).await;
-                        let sent = *at;
-                        *at += pace;
+            while schedule.map_or_else(Instant::now, |(due, _)| due) < deadline {
+                let sent = match &mut schedule {
+                    Some((due, pace)) => {
+                        tokio::time::sleep_until((*due).into()).await;
+                        let sent = *due;
+                        *due += *pace;
                         sent
                     }
-                    _ => Instant::now(),
+                    None => Instant::now(),
                 };
                 let (method, outcome) = worker.call().await;
                 let took = sent.elapsed();

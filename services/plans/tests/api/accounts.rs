@@ -261,23 +261,12 @@ async fn an_account_for_a_customer_profiles_does_not_know_is_refused_and_nothing
 #[tokio::test]
 async fn with_profiles_unreachable_an_unseen_customer_is_unavailable_not_unknown() {
     let database = TestDatabase::sqlite();
-    // A port nobody listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let settings = rapport_server::ServerSettings::default();
-    let server = rapport_server::testing::TestServer::start_with(settings.clone(), |_| {
-        let plans = crate::support::assembled(
-            &settings,
-            &database.settings,
-            std::sync::Arc::new(rapport_clock::ManualClock::new(
-                crate::support::start_instant(),
-            )),
-            &format!("http://{closed}"),
-        )?;
-        Ok::<_, String>(vec![plans])
-    })
+    let server = crate::support::with_profiles_unreachable(
+        &database.settings,
+        std::sync::Arc::new(rapport_clock::ManualClock::new(
+            crate::support::start_instant(),
+        )),
+    )
     .await;
     let mut accounts =
         pb::account_service_client::AccountServiceClient::new(server.channel.clone());

@@ -546,23 +546,10 @@ async fn with_profiles_unreachable_and_the_zone_unknown_a_payment_is_unavailable
     let account = plans.account("GBP", 300_000, 15_000).await;
     let events_before = plans.count(EVENTS).await;
 
-    // A second plans process on the same database, its profiles a port nobody listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let settings = rapport_server::ServerSettings::default();
-    let storage = plans.database.settings.clone();
-    let clock = plans.clock.clone();
-    let other = rapport_server::testing::TestServer::start_with(settings.clone(), |_| {
-        Ok::<_, String>(vec![crate::support::assembled(
-            &settings,
-            &storage,
-            clock,
-            &format!("http://{closed}"),
-        )?])
-    })
-    .await;
+    // A second plans process on the same database, its profiles unreachable.
+    let other =
+        crate::support::with_profiles_unreachable(&plans.database.settings, plans.clock.clone())
+            .await;
     let mut accounts = pb::account_service_client::AccountServiceClient::new(other.channel.clone());
     let refused = accounts
         .report_payment(billing_report(&account.account_id, 15_000))

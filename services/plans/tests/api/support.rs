@@ -100,6 +100,28 @@ pub fn assembled(
     rapport_plans::assemble(&settings, clock).map_err(|e| e.to_string())
 }
 
+/// Plans alone on `storage`, its profiles a port nobody listens on: every question to profiles
+/// fails as an unreachable service does.
+pub async fn with_profiles_unreachable(
+    storage: &StorageSettings,
+    clock: SharedClock,
+) -> TestServer {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let settings = ServerSettings::default();
+    TestServer::start_with(settings.clone(), |_| {
+        Ok::<_, String>(vec![assembled(
+            &settings,
+            storage,
+            clock,
+            &format!("http://{closed}"),
+        )?])
+    })
+    .await
+}
+
 impl Plans {
     pub fn plans_outreach(&self) -> OutreachServiceClient<Channel> {
         OutreachServiceClient::new(self.channel.clone())
