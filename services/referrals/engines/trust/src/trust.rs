@@ -67,7 +67,7 @@ pub use explanation::{TrustExplanation, explain};
 pub use graph::{Graph, GraphBuilder};
 pub use incremental::{IncrementalTrust, Settled};
 pub use pagerank::{Scores, TrustConfig, personalised_pagerank, try_personalised_pagerank};
-pub use paths::{Path, strongest_paths};
+pub use paths::{Path, PathBounds, strongest_paths};
 pub use weights::{
     EdgeKind, EdgeWeight, Relationship, edge_weight, explain_edge_weight, tenure_factor,
     years_known_factor,

@@ -4,6 +4,7 @@
 //! snapshot; GetTrust builds one only when nothing is stored yet.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use jiff::civil::Date;
 use jiff::{Timestamp, tz::TimeZone};
@@ -13,8 +14,8 @@ use rapport_reasons::{Reason, ReasonEffect};
 
 use crate::domain::standing::{self, Standing};
 use crate::domain::trust::{
-    self, EdgeKind, Graph, GraphBuilder, IncrementalTrust, Relationship, Scores, Settled,
-    TrustConfig,
+    self, EdgeKind, Graph, GraphBuilder, IncrementalTrust, PathBounds, Relationship, Scores,
+    Settled, TrustConfig,
 };
 use crate::error::ReferralsError;
 use crate::grpc::seeds::Standings;
@@ -207,6 +208,9 @@ pub(in crate::grpc) struct Snapshot {
     graph: Graph,
     seeds: Vec<u32>,
     scores: Option<Scores>,
+    /// The path search's bounds over the whole graph, computed by the first [`Self::answers`]
+    /// (the graph and seeds are set by the scoring that makes a `Snapshot`, never after).
+    path_bounds: OnceLock<PathBounds>,
 }
 
 impl Snapshot {
@@ -355,6 +359,7 @@ impl Snapshot {
             graph: GraphBuilder::new(0).build(),
             seeds: Vec::new(),
             scores: None,
+            path_bounds: OnceLock::new(),
             nodes,
             by_index,
         };
@@ -465,6 +470,28 @@ impl Snapshot {
 
     /// The subject's trust, paths, signals and reasons, as GetTrust answers.
     pub(in crate::grpc) fn answer(&self, subject: Id) -> StoredTrust {
+        self.answer_searching(subject, None)
+    }
+
+    /// Prepares [`Self::answer_among_many`]: the path search's bounds for every node, once per
+    /// snapshot (`max_depth` passes over the edges; at a million customers, a batch that
+    /// searched each subject's surroundings afresh took most of an hour, issue 23).
+    pub(in crate::grpc) fn prepare_many(&self) {
+        self.path_bounds();
+    }
+
+    /// [`Self::answer`] for one of many subjects of a batch or an online update: the same answer,
+    /// its paths found from the bounds computed once for the whole graph.
+    pub(in crate::grpc) fn answer_among_many(&self, subject: Id) -> StoredTrust {
+        self.answer_searching(subject, Some(self.path_bounds()))
+    }
+
+    fn path_bounds(&self) -> &PathBounds {
+        self.path_bounds
+            .get_or_init(|| PathBounds::new(&self.graph, &self.seeds, PATH_DEPTH))
+    }
+
+    fn answer_searching(&self, subject: Id, bounds: Option<&PathBounds>) -> StoredTrust {
         // Standing decides who anchors trust: say whom it kept out, and why for the subject.
         let removed_in_graph = self
             .removed_in_graph
@@ -504,7 +531,11 @@ impl Snapshot {
             return answer(0.0, Vec::new(), signals);
         };
         let score = served_score(scores, target);
-        let paths = trust::strongest_paths(&self.graph, &self.seeds, target, PATHS, PATH_DEPTH)
+        let paths = match bounds {
+            Some(bounds) => bounds.strongest_paths(&self.graph, target, PATHS),
+            None => trust::strongest_paths(&self.graph, &self.seeds, target, PATHS, PATH_DEPTH),
+        };
+        let paths = paths
             .into_iter()
             .map(|path| StoredPath {
                 edges: path
