@@ -185,3 +185,20 @@ backend_tests!(
     a_duplicate_key_is_reported_as_a_unique_violation,
     concurrent_writers_never_lose_an_update,
 );
+
+/// The bundled SQLite is built as `.cargo/config.toml` says: without memory statistics, so its
+/// allocations take no process-wide lock (issue 23).
+#[tokio::test]
+async fn the_bundled_sqlite_keeps_no_memory_statistics() {
+    let database = TestDatabase::sqlite();
+    let storage = database.open();
+    let options: Vec<(String,)> = sqlx::query_as("PRAGMA compile_options")
+        .fetch_all(storage.reader())
+        .await
+        .expect("compile options");
+    let options: Vec<String> = options.into_iter().map(|(option,)| option).collect();
+    assert!(
+        options.iter().any(|option| option == "DEFAULT_MEMSTATUS=0"),
+        "{options:?}"
+    );
+}
