@@ -5,8 +5,8 @@
 //!    memory, the latency of one explanation, and what explaining every subject costs.
 //! 2. The service (unless `TRUST_BENCH_STORE=0`): a graph of the same shape in the service's
 //!    tables on SQLite (100,000 customers and 500,000 edges unless `TRUST_BENCH_STORE_NODES` and
-//!    `TRUST_BENCH_STORE_EDGES` say otherwise: explaining every subject of 1 M takes most of an
-//!    hour on this machine, see part 1's estimate), the batch
+//!    `TRUST_BENCH_STORE_EDGES` say otherwise; at 1 M / 5 M the whole run takes about 12
+//!    minutes, most of it loading the tables and five online updates), the batch
 //!    (`rapport_referrals::trust::recompute`: read, score, explain and store every subject, a
 //!    page per transaction), then the stored table grown to `TRUST_BENCH_READ_ROWS` rows
 //!    (1,000,000: the batch's rows copied under new ids, so reads search a table of that size)
