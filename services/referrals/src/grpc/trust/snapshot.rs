@@ -208,8 +208,9 @@ pub(in crate::grpc) struct Snapshot {
     graph: Graph,
     seeds: Vec<u32>,
     scores: Option<Scores>,
-    /// The path search's bounds over the whole graph, computed by the first [`Self::answers`]
-    /// (the graph and seeds are set by the scoring that makes a `Snapshot`, never after).
+    /// The path search's bounds over the whole graph, computed by the first
+    /// [`Self::answer_among_many`] (the graph and seeds are set by the scoring that makes a
+    /// `Snapshot`, never after).
     path_bounds: OnceLock<PathBounds>,
 }
 
