@@ -486,7 +486,7 @@ mod tests {
     }
 
     /// A graph of a bank's shape, small: every node trusted by a few others at random weights,
-    /// one in forty a seed, explained six links deep.
+    /// one in forty a seed, explained two, six and sixteen links deep.
     #[test]
     fn bounds_for_the_whole_graph_give_the_same_paths() {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
