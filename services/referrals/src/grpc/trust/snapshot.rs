@@ -242,8 +242,8 @@ impl Snapshot {
         order: &[Id],
     ) -> Result<Unscored, ReferralsError> {
         let graph_version = store::trust::graph_version(conn).await?;
-        let referrals = store::referrals::all(conn).await?;
-        let vouches = store::vouches::vouched(conn).await?;
+        let referrals = store::referrals::referee_links(conn).await?;
+        let vouches = store::vouches::vouched_links(conn).await?;
         let known = Standings::read(conn, now).await?;
         let published = store::standings::all(conn).await?;
         let today = now.to_zoned(TimeZone::UTC).date();
@@ -274,10 +274,8 @@ impl Snapshot {
 
         let mut nodes: BTreeMap<Id, u32> = BTreeMap::new();
         let mut edges: Vec<(Id, Id, EdgeKind)> = Vec::new();
-        for referral in &referrals {
-            if let Some(referee) = referral.referee_id {
-                edges.push((referral.referrer_id, referee, EdgeKind::Referral));
-            }
+        for &(referrer, referee) in &referrals {
+            edges.push((referrer, referee, EdgeKind::Referral));
         }
         let mut vouches_in: BTreeMap<Id, usize> = BTreeMap::new();
         for vouch in &vouches {
