@@ -141,15 +141,10 @@ pub async fn vouched_links(conn: &mut Conn) -> Result<Vec<VouchLink>, ReferralsE
         .await?;
         for row in &rows {
             let text = |i: usize| row.try_get::<String, _>(i);
-            let prospect_customer = text(3)?;
             all.push(VouchLink {
                 voucher_id: id(&text(1)?)?,
                 prospect_id: id(&text(2)?)?,
-                prospect_customer_id: if prospect_customer.is_empty() {
-                    None
-                } else {
-                    Some(id(&prospect_customer)?)
-                },
+                prospect_customer_id: prospect_customer(&text(3)?)?,
                 relationship: Relationship::from_str_name(&text(4)?)
                     .ok_or_else(|| corrupt("relationship", "unknown"))?,
                 years_known: u32::try_from(row.try_get::<i64, _>(5)?)
@@ -220,18 +215,22 @@ async fn select(
     rows.iter().map(from_row).collect()
 }
 
+/// `prospect_customer_id`: empty until the prospect became a customer.
+fn prospect_customer(text: &str) -> Result<Option<Id>, ReferralsError> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        id(text).map(Some)
+    }
+}
+
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Vouch, ReferralsError> {
     let text = |i: usize| row.try_get::<String, _>(i);
-    let prospect_customer = text(3)?;
     Ok(Vouch {
         id: id(&text(0)?)?,
         voucher_id: id(&text(1)?)?,
         prospect_id: id(&text(2)?)?,
-        prospect_customer_id: if prospect_customer.is_empty() {
-            None
-        } else {
-            Some(id(&prospect_customer)?)
-        },
+        prospect_customer_id: prospect_customer(&text(3)?)?,
         status: VouchStatus::from_str_name(&text(4)?)
             .ok_or_else(|| corrupt("vouch status", "unknown"))?,
         relationship: Relationship::from_str_name(&text(5)?)
