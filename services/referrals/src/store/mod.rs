@@ -12,12 +12,45 @@ pub mod vouches;
 use jiff::Timestamp;
 use rapport_ids::Id;
 
+use rapport_storage::sqlx::any::AnyRow;
+use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
+
 use crate::error::ReferralsError;
 
-pub type Conn = rapport_storage::sqlx::AnyConnection;
+pub type Conn = sqlx::AnyConnection;
 
 /// Rows per read when a whole table is read (the trust graph).
 pub(crate) const READ_PAGE: usize = 10_000;
+
+/// Every row `select` finds, in pages by key: a million raw rows at once would hold several times
+/// their parsed size. `select` is `SELECT key, … FROM … WHERE … key > $n`, the `key` column
+/// first and `$n` after the `binds`; the pages are ordered by the key and limited here. `decode`
+/// skips a row with `None`.
+pub(crate) async fn in_pages<T>(
+    conn: &mut Conn,
+    select: &str,
+    key: &str,
+    binds: &[&str],
+    decode: impl Fn(&AnyRow) -> Result<Option<T>, ReferralsError>,
+) -> Result<Vec<T>, ReferralsError> {
+    let sql = format!("{select} ORDER BY {key} LIMIT {READ_PAGE}");
+    let mut all = Vec::new();
+    let mut after = String::new();
+    loop {
+        let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        let rows = query.bind(&after).fetch_all(&mut *conn).await?;
+        for row in &rows {
+            all.extend(decode(row)?);
+        }
+        match rows.last() {
+            Some(last) if rows.len() == READ_PAGE => after = last.try_get(0)?,
+            _ => return Ok(all),
+        }
+    }
+}
 
 pub(crate) fn micros(at: Timestamp) -> i64 {
     rapport_clock::to_unix_micros(at)

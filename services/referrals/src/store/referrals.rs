@@ -304,52 +304,32 @@ pub async fn list(
 /// Every referral (the graph for trust and ring detection).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn all(conn: &mut Conn) -> Result<Vec<Referral>, ReferralsError> {
-    // In pages by key: a million raw rows at once would hold several times their parsed size.
-    let mut all = Vec::new();
-    let mut after = String::new();
-    loop {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM referrals WHERE referral_id > $1 ORDER BY referral_id LIMIT {}",
-            super::READ_PAGE
-        )))
-        .bind(&after)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in &rows {
-            all.push(from_row(row)?);
-        }
-        match all.last() {
-            Some(last) if rows.len() == super::READ_PAGE => after = last.id.to_string(),
-            _ => return Ok(all),
-        }
-    }
+    super::in_pages(
+        conn,
+        &format!("SELECT {COLUMNS} FROM referrals WHERE referral_id > $1"),
+        "referral_id",
+        &[],
+        |row| from_row(row).map(Some),
+    )
+    .await
 }
 
-/// Every referral whose referee signed up, as the trust graph's link (referrer, referee), in
-/// pages by key: two ids of the row's eleven columns (see `vouches::vouched_links`).
+/// Every referral whose referee signed up, as the trust graph's link (referrer, referee): two
+/// ids of the row's eleven columns (see `vouches::vouched_links`).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn referee_links(conn: &mut Conn) -> Result<Vec<(Id, Id)>, ReferralsError> {
-    let mut all = Vec::new();
-    let mut after = String::new();
-    loop {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT referral_id, referrer_id, referee_id FROM referrals WHERE referral_id > $1 \
-             ORDER BY referral_id LIMIT {}",
-            super::READ_PAGE
-        )))
-        .bind(&after)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in &rows {
-            if let Some(referee) = row.try_get::<Option<String>, _>(2)? {
-                all.push((id(&row.try_get::<String, _>(1)?)?, id(&referee)?));
-            }
-        }
-        match rows.last() {
-            Some(last) if rows.len() == super::READ_PAGE => after = last.try_get(0)?,
-            _ => return Ok(all),
-        }
-    }
+    super::in_pages(
+        conn,
+        "SELECT referral_id, referrer_id, referee_id FROM referrals WHERE referral_id > $1",
+        "referral_id",
+        &[],
+        |row| {
+            row.try_get::<Option<String>, _>(2)?
+                .map(|referee| Ok((id(&row.try_get::<String, _>(1)?)?, id(&referee)?)))
+                .transpose()
+        },
+    )
+    .await
 }
 
 /// When the referrer made referrals since `since` (velocity).

@@ -96,18 +96,14 @@ pub async fn by_request(
 /// Every vouch given (the trust graph's vouch edges).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn vouched(conn: &mut Conn) -> Result<Vec<Vouch>, ReferralsError> {
-    // In pages by key: a million raw rows at once would hold several times their parsed size.
-    let mut all = Vec::new();
-    let mut after = String::new();
-    loop {
-        let page = select_page(conn, VouchStatus::Vouched.as_str_name(), &after).await?;
-        let full = page.len() == super::READ_PAGE;
-        all.extend(page);
-        match all.last() {
-            Some(last) if full => after = last.id.to_string(),
-            _ => return Ok(all),
-        }
-    }
+    super::in_pages(
+        conn,
+        &format!("SELECT {COLUMNS} FROM vouches WHERE status = $1 AND vouch_id > $2"),
+        "vouch_id",
+        &[VouchStatus::Vouched.as_str_name()],
+        |row| from_row(row).map(Some),
+    )
+    .await
 }
 
 /// A given vouch as the trust graph reads it: the link, how the two know each other and when it
@@ -127,21 +123,15 @@ pub struct VouchLink {
 /// of an online update at a million customers was this read).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn vouched_links(conn: &mut Conn) -> Result<Vec<VouchLink>, ReferralsError> {
-    let mut all = Vec::new();
-    let mut after = String::new();
-    loop {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT vouch_id, voucher_id, prospect_id, prospect_customer_id, relationship, years_known, \
-             responded_at_micros FROM vouches WHERE status = $1 AND vouch_id > $2 ORDER BY vouch_id LIMIT {}",
-            super::READ_PAGE
-        )))
-        .bind(VouchStatus::Vouched.as_str_name())
-        .bind(&after)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in &rows {
+    super::in_pages(
+        conn,
+        "SELECT vouch_id, voucher_id, prospect_id, prospect_customer_id, relationship, years_known, \
+         responded_at_micros FROM vouches WHERE status = $1 AND vouch_id > $2",
+        "vouch_id",
+        &[VouchStatus::Vouched.as_str_name()],
+        |row| {
             let text = |i: usize| row.try_get::<String, _>(i);
-            all.push(VouchLink {
+            Ok(Some(VouchLink {
                 voucher_id: id(&text(1)?)?,
                 prospect_id: id(&text(2)?)?,
                 prospect_customer_id: prospect_customer(&text(3)?)?,
@@ -150,29 +140,10 @@ pub async fn vouched_links(conn: &mut Conn) -> Result<Vec<VouchLink>, ReferralsE
                 years_known: u32::try_from(row.try_get::<i64, _>(5)?)
                     .map_err(|e| corrupt("years", e))?,
                 responded_at: row.try_get::<Option<i64>, _>(6)?.map(instant).transpose()?,
-            });
-        }
-        match rows.last() {
-            Some(last) if rows.len() == super::READ_PAGE => after = last.try_get(0)?,
-            _ => return Ok(all),
-        }
-    }
-}
-
-async fn select_page(
-    conn: &mut Conn,
-    status: &str,
-    after: &str,
-) -> Result<Vec<Vouch>, ReferralsError> {
-    let rows = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM vouches WHERE status = $1 AND vouch_id > $2 ORDER BY vouch_id LIMIT {}",
-        super::READ_PAGE
-    )))
-    .bind(status)
-    .bind(after)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter().map(from_row).collect()
+            }))
+        },
+    )
+    .await
 }
 
 /// Whether any vouch (asked, given or declined) names this prospect: a prospect exists only
