@@ -102,8 +102,6 @@ pub async fn recompute_anchored(
 /// The page's answers, in order, explained on every core: the strongest-path search is most of
 /// a batch's time, and subjects are independent.
 pub(super) fn answers(snapshot: &Snapshot, subjects: &[Id]) -> Vec<Stored> {
-    // Once per snapshot, before the threads share it.
-    snapshot.prepare_many();
     let answer = |&subject_id: &Id| Stored {
         subject_id,
         trust: snapshot.answer_among_many(subject_id),

@@ -472,15 +472,11 @@ impl Snapshot {
         self.answer_searching(subject, None)
     }
 
-    /// Prepares [`Self::answer_among_many`]: the path search's bounds for every node, once per
-    /// snapshot (`max_depth` passes over the edges; at a million customers, a batch that
-    /// searched each subject's surroundings afresh took most of an hour, issue 23).
-    pub(in crate::grpc) fn prepare_many(&self) {
-        self.path_bounds();
-    }
-
     /// [`Self::answer`] for one of many subjects of a batch or an online update: the same answer,
-    /// its paths found from the bounds computed once for the whole graph.
+    /// its paths found from the bounds computed once per snapshot for the whole graph
+    /// (`max_depth` passes over the edges; at a million customers, a batch that searched each
+    /// subject's surroundings afresh took most of an hour, issue 23). The first call computes
+    /// them; calls on other threads meanwhile wait for it.
     pub(in crate::grpc) fn answer_among_many(&self, subject: Id) -> StoredTrust {
         self.answer_searching(subject, Some(self.path_bounds()))
     }
