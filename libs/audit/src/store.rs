@@ -365,7 +365,7 @@ impl AuditLog {
             // comes here, this point read costs no round trip; on PostgreSQL this path is the
             // fallback of the one-statement turn.
             let head = read_head(&mut tx).await?;
-            let (entries, (seq, previous_hash)) = chain_after(head, batch, &keep);
+            let (entries, (seq, previous_hash)) = chain_after(head, batch, |i| keep[i]);
             let rows: Vec<(&Entry, &str)> = batch
                 .iter()
                 .zip(&entries)
@@ -420,7 +420,7 @@ impl AuditLog {
             return Ok(None);
         };
         let seq_before = head.0;
-        let (chained, (seq, previous_hash)) = chain_after(head, batch, &vec![true; batch.len()]);
+        let (chained, (seq, previous_hash)) = chain_after(head, batch, |_| true);
         let entries: Vec<Entry> = chained.into_iter().flatten().collect();
         let finished = finished_keys(batch);
         let first = finished.len() + 1;
@@ -592,19 +592,20 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// The batch's entries chained after `head` (seq and hash), each kept one taking the next seq
-/// and the hash of the one before it (`None` for one not kept), and the new head.
+/// The batch's entries chained after `head` (seq and hash), each kept one (`keep(index)`)
+/// taking the next seq and the hash of the one before it (`None` for one not kept), and the new
+/// head.
 fn chain_after(
     head: (i64, String),
     batch: &[Queued],
-    keep: &[bool],
+    keep: impl Fn(usize) -> bool,
 ) -> (Vec<Option<Entry>>, (i64, String)) {
     let (mut seq, mut previous_hash) = head;
     let entries = batch
         .iter()
-        .zip(keep)
-        .map(|(queued, kept)| {
-            kept.then(|| {
+        .enumerate()
+        .map(|(i, queued)| {
+            keep(i).then(|| {
                 seq += 1;
                 let hash = chain::hash(seq, &queued.entry, &previous_hash);
                 Entry {
