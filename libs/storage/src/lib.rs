@@ -20,6 +20,7 @@ mod settings;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod writers;
 
 pub use health::{CallScope, Refusal, RefusalKind, StorageHealth};
 pub use integrity::{

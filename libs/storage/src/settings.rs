@@ -8,8 +8,11 @@ pub struct StorageSettings {
     pub url: String,
     /// PostgreSQL only: the schema this service's tables live in (created if missing).
     pub schema: Option<String>,
-    /// PostgreSQL pool size; for SQLite, the number of reader connections (there is one writer).
+    /// The readers' pool size (on SQLite and on PostgreSQL).
     pub max_connections: u32,
+    /// PostgreSQL only: the writers' pool size, beside the readers' (SQLite has one writer). A
+    /// pod opens at most `max_connections + writer_connections` connections.
+    pub writer_connections: u32,
     /// How long a call waits for a free connection before it fails as unavailable.
     pub acquire_timeout_ms: u64,
     /// SQLite only: how long the start-up `PRAGMA quick_check` of the file may run. A check cut
@@ -103,6 +106,7 @@ impl Default for StorageSettings {
             url: "sqlite://.rapport/rapport.db".to_owned(),
             schema: None,
             max_connections: 8,
+            writer_connections: 4,
             acquire_timeout_ms: 5_000,
             integrity_check_timeout_ms: crate::integrity::DEFAULT_START_UP_BOUND_MS,
             tls: None,

@@ -1,5 +1,6 @@
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -9,13 +10,14 @@ use crate::health::{self, StorageHealth};
 use crate::migrations::Migrations;
 use crate::read_cache::WriteGeneration;
 use crate::settings::{Backend, StorageSettings, is_plain_identifier};
+use crate::writers::{Lease, Writers};
 pub use rapport_errors::Fault;
 
 /// A write transaction: use it as a connection (`&mut *tx`), then [`WriteTransaction::commit`]
 /// it, or drop it to roll back. Its commit also writes what the call it runs in must commit with
 /// it (the audit entry's pending half), and tells the storage's health that writes work.
 pub struct WriteTransaction {
-    inner: sqlx::Transaction<'static, Any>,
+    lease: Lease,
     health: StorageHealth,
     generation: WriteGeneration,
     /// The call's commit row was written by a statement of the caller's
@@ -33,13 +35,13 @@ impl Deref for WriteTransaction {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
-        &self.inner
+        &self.lease
     }
 }
 
 impl DerefMut for WriteTransaction {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.inner
+        &mut self.lease
     }
 }
 
@@ -70,12 +72,12 @@ impl WriteTransaction {
             if !self.commit_row_taken
                 && let Some(row) = health::commit_row_for(&self.health)
             {
-                row.write(&mut self.inner).await?;
+                row.write(&mut self.lease).await?;
             }
             if cached == Cached::Kept {
                 self.generation.expect_own_commit();
             }
-            self.inner.commit().await
+            self.lease.commit().await
         }
         .await
         .map_err(StorageError::from);
@@ -98,8 +100,8 @@ impl WriteTransaction {
     }
 
     /// Rolls back now (a dropped transaction rolls back when its connection is next used).
-    pub async fn rollback(self) -> Result<(), StorageError> {
-        Ok(self.inner.rollback().await?)
+    pub async fn rollback(mut self) -> Result<(), StorageError> {
+        Ok(self.lease.rollback().await?)
     }
 }
 
@@ -248,12 +250,12 @@ pub struct PoolUse {
     pub max: u32,
 }
 
-/// A service's database: a writer and readers (the same pool on PostgreSQL).
+/// A service's database: its writers (one on SQLite) and its readers.
 #[derive(Debug, Clone)]
 pub struct Storage {
     backend: Backend,
     schema: Option<String>,
-    writer: AnyPool,
+    writers: Writers,
     reader: AnyPool,
     /// The database file, on SQLite.
     sqlite_path: Option<PathBuf>,
@@ -281,14 +283,20 @@ impl Storage {
                 let (url, path) = sqlite_url(&settings.url)?;
                 // One writer: SQLite allows one at a time anyway, and queuing in the pool is
                 // fairer than spinning on SQLITE_BUSY.
-                let writer = sqlite_pool(1, acquire_timeout).connect_lazy(&url)?;
+                let writers = Writers::new(
+                    url.clone(),
+                    1,
+                    acquire_timeout,
+                    None,
+                    Arc::new(|connection| Box::pin(prepare_sqlite(connection))),
+                );
                 let reader = sqlite_pool(settings.max_connections.max(1), acquire_timeout)
                     .connect_lazy(&url)?;
                 let write_generation = WriteGeneration::new(Some(&path));
                 Ok(Self {
                     backend,
                     schema: None,
-                    writer,
+                    writers,
                     reader,
                     sqlite_path: Some(path),
                     integrity_check_timeout: Duration::from_millis(
@@ -304,17 +312,28 @@ impl Storage {
                 {
                     return Err(StorageError::InvalidSchema(schema.clone()));
                 }
-                let pool = postgres_pool(
+                let url = settings.postgres_url().map_err(StorageError::InvalidTls)?;
+                let reader = postgres_pool(
                     settings.max_connections.max(1),
                     acquire_timeout,
                     settings.schema.clone(),
                 )
-                .connect_lazy(&settings.postgres_url().map_err(StorageError::InvalidTls)?)?;
+                .connect_lazy(&url)?;
+                let schema = settings.schema.clone();
+                let writers = Writers::new(
+                    url,
+                    settings.writer_connections,
+                    acquire_timeout,
+                    Some(PING_AFTER_IDLE),
+                    Arc::new(move |connection| {
+                        Box::pin(prepare_postgres(connection, schema.clone()))
+                    }),
+                );
                 Ok(Self {
                     backend,
                     schema: settings.schema.clone(),
-                    writer: pool.clone(),
-                    reader: pool,
+                    writers,
+                    reader,
                     sqlite_path: None,
                     integrity_check_timeout: Duration::ZERO,
                     health: StorageHealth::default(),
@@ -347,9 +366,11 @@ impl Storage {
             .refusal()
             .is_some_and(|refusal| refusal.kind.stops_service());
         if damaged && self.backend == Backend::Sqlite {
+            let mut lease = self.writers.lease().await?;
             let rows: Vec<String> = sqlx::query_scalar("PRAGMA quick_check")
-                .fetch_all(&self.writer)
+                .fetch_all(lease.outside_transaction())
                 .await?;
+            lease.answered();
             if rows != ["ok"] {
                 return Err(StorageError::Damaged(sqlx::Error::Protocol(format!(
                     "quick_check: {}",
@@ -370,22 +391,24 @@ impl Storage {
         Ok(())
     }
 
-    /// How busy each pool is, for metrics: on SQLite the writer and the readers, on PostgreSQL
-    /// the one pool both use.
+    /// How busy each pool is, for metrics: the writers' (`writer`, one connection on SQLite)
+    /// and the readers'.
     pub fn pool_use(&self) -> Vec<PoolUse> {
-        let of = |role, pool: &AnyPool| PoolUse {
-            role,
-            open: pool.size(),
-            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-            max: pool.options().get_max_connections(),
-        };
-        match self.backend {
-            Backend::Sqlite => vec![
-                of(Some("writer"), &self.writer),
-                of(Some("readers"), &self.reader),
-            ],
-            Backend::Postgres => vec![of(None, &self.writer)],
-        }
+        let (open, idle, max) = self.writers.usage();
+        vec![
+            PoolUse {
+                role: Some("writer"),
+                open,
+                idle,
+                max,
+            },
+            PoolUse {
+                role: Some("readers"),
+                open: self.reader.size(),
+                idle: u32::try_from(self.reader.num_idle()).unwrap_or(u32::MAX),
+                max: self.reader.options().get_max_connections(),
+            },
+        ]
     }
 
     /// Counts this storage's commits, for [`crate::ReadCache`].
@@ -402,13 +425,19 @@ impl Storage {
     /// up front, so the transaction cannot fail later on a lock upgrade. No span of its own: a
     /// poll that finds nothing makes no trace (the caller's span covers it).
     pub async fn begin_write(&self) -> Result<WriteTransaction, StorageError> {
-        let begun = match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.writer.begin().await,
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
         };
+        let begun = async {
+            let mut lease = self.writers.lease().await?;
+            lease.begin(begin).await?;
+            Ok::<_, sqlx::Error>(lease)
+        }
+        .await;
         match begun {
-            Ok(inner) => Ok(WriteTransaction {
-                inner,
+            Ok(lease) => Ok(WriteTransaction {
+                lease,
                 health: self.health.clone(),
                 generation: self.write_generation.clone(),
                 commit_row_taken: false,
@@ -429,10 +458,14 @@ impl Storage {
         &self,
         query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>,
     ) -> Result<u64, StorageError> {
-        let outcome = query
-            .execute(&self.writer)
-            .await
-            .map_err(StorageError::from);
+        let outcome = async {
+            let mut lease = self.writers.lease().await?;
+            let done = query.execute(lease.outside_transaction()).await?;
+            lease.answered();
+            Ok::<_, sqlx::Error>(done)
+        }
+        .await
+        .map_err(StorageError::from);
         self.write_generation.bump();
         match outcome {
             Ok(done) => {
@@ -449,15 +482,25 @@ impl Storage {
     /// Runs the migrations not yet applied. Safe to call on every start.
     #[tracing::instrument(skip_all, fields(backend = %self.backend))]
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), StorageError> {
+        // A pool of one connection of its own: sqlx's migrator takes a pool (on a connection
+        // borrowed inside a future the compiler cannot prove it `Send`), and it runs before
+        // the writers are needed.
+        let timeout = self.writers.acquire_timeout();
+        let pool = match self.backend {
+            Backend::Sqlite => sqlite_pool(1, timeout),
+            Backend::Postgres => postgres_pool(1, timeout, self.schema.clone()),
+        }
+        .connect_lazy(self.writers.url())?;
         if let Some(schema) = &self.schema {
             // Checked by `open` to be a plain identifier; DDL takes no bind parameters.
             sqlx::query(AssertSqlSafe(format!(
                 "CREATE SCHEMA IF NOT EXISTS {schema}"
             )))
-            .execute(&self.writer)
+            .execute(&pool)
             .await?;
         }
-        let migrated = migrations.migrator().run(&self.writer).await;
+        let migrated = migrations.migrator().run(&pool).await;
+        pool.close().await;
         // A migration may rewrite rows (a backfill); it commits outside `begin_write`.
         self.write_generation.bump();
         migrated?;
@@ -495,7 +538,7 @@ impl Storage {
 
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
-        self.writer.close().await;
+        self.writers.close().await;
         self.reader.close().await;
     }
 }
@@ -536,36 +579,37 @@ fn sqlite_pool(max_connections: u32, acquire_timeout: Duration) -> AnyPoolOption
         // switches). A file gone bad fails the statement itself, which the health observes.
         .test_before_acquire(false)
         .after_release(|connection, _| Box::pin(outside_any_transaction(connection)))
-        .after_connect(|connection, _| {
-            Box::pin(async move {
-                // WAL: readers never block the writer nor the writer them.
-                sqlx::query("PRAGMA journal_mode = WAL")
-                    .execute(&mut *connection)
-                    .await?;
-                // Wait for a lock held by another process (e.g. `rapport migrate`) instead of failing.
-                sqlx::query("PRAGMA busy_timeout = 5000")
-                    .execute(&mut *connection)
-                    .await?;
-                sqlx::query("PRAGMA foreign_keys = ON")
-                    .execute(&mut *connection)
-                    .await?;
-                // Durable at every checkpoint; in WAL mode NORMAL loses no committed transaction
-                // on an application crash.
-                sqlx::query("PRAGMA synchronous = NORMAL")
-                    .execute(&mut *connection)
-                    .await?;
-                // A small page cache (SQLite's default is 2 MiB per connection): `rapport dev`
-                // holds four databases of up to nine connections each, and their caches filling
-                // up were most of its memory growth under mixed load: 90 s of `rapport-bench rss`
-                // ended at 95 MiB with the default, 80 with 512 KiB, 57 with 128 KiB, at the
-                // same calls/s (issue 23). A page not cached is a pread from the OS's cache.
-                // mmap_size was no faster, and counts the mapped file in RSS once per connection.
-                sqlx::query(crate::SQLITE_POOL_CACHE_PRAGMA)
-                    .execute(&mut *connection)
-                    .await?;
-                Ok(())
-            })
-        })
+        .after_connect(|connection, _| Box::pin(prepare_sqlite(connection)))
+}
+
+/// What every SQLite connection of the storage runs first, the writer's and the readers'.
+async fn prepare_sqlite(connection: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    // WAL: readers never block the writer nor the writer them.
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut *connection)
+        .await?;
+    // Wait for a lock held by another process (e.g. `rapport migrate`) instead of failing.
+    sqlx::query("PRAGMA busy_timeout = 5000")
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *connection)
+        .await?;
+    // Durable at every checkpoint; in WAL mode NORMAL loses no committed transaction
+    // on an application crash.
+    sqlx::query("PRAGMA synchronous = NORMAL")
+        .execute(&mut *connection)
+        .await?;
+    // A small page cache (SQLite's default is 2 MiB per connection): `rapport dev`
+    // holds four databases of up to nine connections each, and their caches filling
+    // up were most of its memory growth under mixed load: 90 s of `rapport-bench rss`
+    // ended at 95 MiB with the default, 80 with 512 KiB, 57 with 128 KiB, at the
+    // same calls/s (issue 23). A page not cached is a pread from the OS's cache.
+    // mmap_size was no faster, and counts the mapped file in RSS once per connection.
+    sqlx::query(crate::SQLITE_POOL_CACHE_PRAGMA)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
 }
 
 /// See `postgres_pool`: a pooled PostgreSQL connection idle this long is pinged before use.
@@ -595,18 +639,21 @@ fn postgres_pool(
             })
         })
         .after_release(|connection, _| Box::pin(outside_any_transaction(connection)))
-        .after_connect(move |connection, _| {
-            let schema = schema.clone();
-            Box::pin(async move {
-                if let Some(schema) = schema {
-                    // Checked to be a plain identifier by `Storage::open`.
-                    sqlx::query(AssertSqlSafe(format!("SET search_path TO {schema}")))
-                        .execute(&mut *connection)
-                        .await?;
-                }
-                Ok(())
-            })
-        })
+        .after_connect(move |connection, _| Box::pin(prepare_postgres(connection, schema.clone())))
+}
+
+/// What every PostgreSQL connection of the storage runs first, the writers' and the readers'.
+async fn prepare_postgres(
+    connection: &mut AnyConnection,
+    schema: Option<String>,
+) -> Result<(), sqlx::Error> {
+    if let Some(schema) = schema {
+        // Checked to be a plain identifier by `Storage::open`.
+        sqlx::query(AssertSqlSafe(format!("SET search_path TO {schema}")))
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Adds `mode=rwc` (create the file if missing) and creates the file's directory; the URL and

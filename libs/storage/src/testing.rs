@@ -70,6 +70,7 @@ impl TestDatabase {
                 url,
                 schema: Some(schema),
                 max_connections: 4,
+                writer_connections: 2,
                 ..StorageSettings::default()
             },
             _directory: None,
