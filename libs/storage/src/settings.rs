@@ -106,7 +106,7 @@ impl Default for StorageSettings {
             url: "sqlite://.rapport/rapport.db".to_owned(),
             schema: None,
             max_connections: 8,
-            writer_connections: 4,
+            writer_connections: 8,
             acquire_timeout_ms: 5_000,
             integrity_check_timeout_ms: crate::integrity::DEFAULT_START_UP_BOUND_MS,
             tls: None,

@@ -3,6 +3,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::any::AnyRow;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyConnection, AnyPool, AssertSqlSafe, Connection};
 
@@ -425,23 +426,53 @@ impl Storage {
     /// up front, so the transaction cannot fail later on a lock upgrade. No span of its own: a
     /// poll that finds nothing makes no trace (the caller's span covers it).
     pub async fn begin_write(&self) -> Result<WriteTransaction, StorageError> {
+        Ok(self.begin(None).await?.0)
+    }
+
+    /// Starts a write transaction with its first statement, and returns that statement's
+    /// first row: on PostgreSQL in the same round trip as the `BEGIN` (its simple protocol
+    /// carries both; issue 23: alone, the BEGIN was a round trip after which the database
+    /// waited idle inside the transaction). `first` therefore takes no parameters: the values
+    /// in it are literals its caller made of values it parsed itself (an id), never text a
+    /// client sent. On SQLite, where a statement costs no round trip, `BEGIN IMMEDIATE` and
+    /// then `first`.
+    pub async fn begin_write_with(
+        &self,
+        first: AssertSqlSafe<String>,
+    ) -> Result<(WriteTransaction, Option<AnyRow>), StorageError> {
+        self.begin(Some(first)).await
+    }
+
+    async fn begin(
+        &self,
+        first: Option<AssertSqlSafe<String>>,
+    ) -> Result<(WriteTransaction, Option<AnyRow>), StorageError> {
         let begin = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
         let begun = async {
             let mut lease = self.writers.lease().await?;
-            lease.begin(begin).await?;
-            Ok::<_, sqlx::Error>(lease)
+            let row = match first {
+                None => {
+                    lease.begin(begin).await?;
+                    None
+                }
+                Some(first) => lease.begin_with(begin, first, self.backend).await?,
+            };
+            Ok::<_, sqlx::Error>((lease, row))
         }
         .await;
         match begun {
-            Ok(lease) => Ok(WriteTransaction {
-                lease,
-                health: self.health.clone(),
-                generation: self.write_generation.clone(),
-                commit_row_taken: false,
-            }),
+            Ok((lease, row)) => Ok((
+                WriteTransaction {
+                    lease,
+                    health: self.health.clone(),
+                    generation: self.write_generation.clone(),
+                    commit_row_taken: false,
+                },
+                row,
+            )),
             Err(error) => {
                 let error = StorageError::from(error);
                 self.health.observe(&error);

@@ -20,8 +20,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use sqlx::{AnyConnection, Connection, Executor};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::settings::Backend;
 
 /// What a fresh connection runs before its first use (the PRAGMAs or the `search_path` of the
 /// storage's pools).
@@ -213,6 +216,33 @@ impl Lease {
         self.state = State::InTransaction;
         self.connection_mut().execute(begin).await?;
         Ok(())
+    }
+
+    /// Runs `begin` and then `first`, and returns `first`'s first row: on PostgreSQL both in
+    /// one simple-protocol message, one round trip (`Storage::begin_write_with` says what
+    /// `first` may hold).
+    pub(crate) async fn begin_with(
+        &mut self,
+        begin: &'static str,
+        first: AssertSqlSafe<String>,
+        backend: Backend,
+    ) -> Result<Option<AnyRow>, sqlx::Error> {
+        self.state = State::InTransaction;
+        let connection = self.connection_mut();
+        // Every row read (sqlx's `fetch_optional` looks only at the first result, which here
+        // is the BEGIN's); `first` reads one.
+        let rows = match backend {
+            Backend::Postgres => {
+                sqlx::raw_sql(AssertSqlSafe(format!("{begin}; {}", first.0)))
+                    .fetch_all(connection)
+                    .await?
+            }
+            Backend::Sqlite => {
+                connection.execute(begin).await?;
+                sqlx::raw_sql(first).fetch_all(connection).await?
+            }
+        };
+        Ok(rows.into_iter().next())
     }
 
     /// Commits the lease's transaction. On failure it stays marked as inside one, so its

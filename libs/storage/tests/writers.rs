@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rapport_storage::testing::TestDatabase;
+use rapport_storage::testing::{RoundTrips, TestDatabase};
 use rapport_storage::{EmbeddedMigration, Migrations, Storage};
 
 static MIGRATIONS: Migrations = Migrations(&[EmbeddedMigration {
@@ -40,73 +40,6 @@ async fn insert_committed(storage: &Storage, id: i64) {
     tx.commit().await.expect("commit");
 }
 
-/// Counts the round trips clients make to PostgreSQL through it: each simple query (`Q`) and
-/// each `Sync` (`S`, which ends an extended-protocol statement, and is all sqlx's ping sends)
-/// waits for the server's ReadyForQuery. It reads the protocol's frames on the way in and
-/// forwards them untouched.
-struct RoundTrips {
-    address: std::net::SocketAddr,
-    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl RoundTrips {
-    async fn in_front_of(server: String) -> Self {
-        use std::sync::atomic::Ordering;
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a port for the counter");
-        let address = listener.local_addr().expect("its address");
-        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let counted = count.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let upstream = tokio::net::TcpStream::connect(&server)
-                    .await
-                    .expect("PostgreSQL answers");
-                let (mut from_client, mut to_client) = client.into_split();
-                let (mut from_server, mut to_server) = upstream.into_split();
-                tokio::spawn(async move {
-                    let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
-                });
-                let counted = counted.clone();
-                tokio::spawn(async move {
-                    // The startup message has no type byte: its length, then its body.
-                    let mut typed = false;
-                    loop {
-                        let mut head = [0u8; 5];
-                        let head = if typed { &mut head[..] } else { &mut head[1..] };
-                        if from_client.read_exact(head).await.is_err() {
-                            break;
-                        }
-                        let length = u32::from_be_bytes(
-                            head[head.len() - 4..].try_into().expect("four bytes"),
-                        ) as usize;
-                        let mut body = vec![0u8; length.saturating_sub(4)];
-                        if from_client.read_exact(&mut body).await.is_err() {
-                            break;
-                        }
-                        if typed && matches!(head[0], b'Q' | b'S') {
-                            counted.fetch_add(1, Ordering::SeqCst);
-                        }
-                        typed = true;
-                        if to_server.write_all(head).await.is_err()
-                            || to_server.write_all(&body).await.is_err()
-                        {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        Self { address, count }
-    }
-
-    fn so_far(&self) -> usize {
-        self.count.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
 /// One write transaction of one prepared statement is three round trips (BEGIN, the statement,
 /// COMMIT), counted on the wire. sqlx's pool made it four: it pinged every connection it took
 /// back (a `Sync`).
@@ -115,19 +48,7 @@ async fn a_committed_write_costs_its_statements_and_no_more_round_trips() {
     let Some(mut database) = TestDatabase::postgres().await else {
         return;
     };
-    // The same database through the counter, in plain text so its frames can be read.
-    let url = database.settings.url.clone();
-    let (authority, path) = url
-        .trim_start_matches("postgres://")
-        .split_once('/')
-        .expect("postgres://user@host:port/database");
-    let (user, host) = authority.rsplit_once('@').expect("a user in the test URL");
-    let counter = RoundTrips::in_front_of(host.to_owned()).await;
-    let database_name = path.split('?').next().expect("a database name");
-    database.settings.url = format!(
-        "postgres://{user}@{}/{database_name}?sslmode=disable",
-        counter.address
-    );
+    let counter = RoundTrips::in_front_of(&mut database).await;
     let (storage, _database) = migrated(database).await;
 
     // The writer's first write opens its connection and prepares the INSERT.

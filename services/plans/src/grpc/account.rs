@@ -260,10 +260,8 @@ impl AccountApi {
         // payment starts again (a merge may have moved the account meanwhile).
         let mut asked: Option<(Id, jiff::tz::TimeZone)> = None;
         let (mut tx, mut account, today) = loop {
-            let mut tx = self.0.write().await?;
-            let account = store::accounts::lock_and_get(&mut tx, account_id)
-                .await?
-                .ok_or_else(|| super::not_found("account", account_id))?;
+            let (tx, account) = store::accounts::begin_locked(&self.0.storage, account_id).await?;
+            let account = account.ok_or_else(|| super::not_found("account", account_id))?;
             let owner = account.customer_id;
             let zone = self.0.zones.fresh(owner).or_else(|| {
                 asked

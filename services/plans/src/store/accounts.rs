@@ -6,6 +6,7 @@ use rapport_storage::sqlx::{self, AssertSqlSafe, Row};
 
 use rapport_outbox::OutboxRow;
 use rapport_storage::health::CommitRow;
+use rapport_storage::{Backend, Storage, WriteTransaction};
 
 use super::listing::ListQuery;
 use super::{Conn, corrupt, enum_from_name, id, instant, micros};
@@ -155,25 +156,27 @@ pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, Pla
     row.as_ref().map(from_row).transpose()
 }
 
-/// Takes the account's row lock for the rest of the transaction and reads the account as it is
-/// under the lock, in one statement. PostgreSQL: `SELECT … FOR UPDATE`, which locks the row
-/// without writing a new version of it (the no-op update this once was wrote one on every
-/// payment, issue 23). SQLite: a plain read, since `BEGIN IMMEDIATE` already holds the one
-/// writer's lock for the whole transaction.
+/// Begins a write transaction holding the account's row lock, and reads the account as it is
+/// under the lock. PostgreSQL: `SELECT … FOR UPDATE`, which locks the row without writing a new
+/// version of it (the no-op update this once was wrote one on every payment, issue 23), sent
+/// with the BEGIN in one round trip (`Storage::begin_write_with`); the id is written into it as
+/// a literal, the `Id` we parsed printed as a UUID, nothing a client wrote. SQLite: a plain read,
+/// since `BEGIN IMMEDIATE` already holds the one writer's lock for the whole transaction.
 #[tracing::instrument(skip_all, fields(account_id = %account_id))]
-pub async fn lock_and_get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, PlansError> {
-    let lock = if conn.backend_name() == "PostgreSQL" {
-        " FOR UPDATE"
-    } else {
-        ""
+pub async fn begin_locked(
+    storage: &Storage,
+    account_id: Id,
+) -> Result<(WriteTransaction, Option<Account>), PlansError> {
+    let lock = match storage.backend() {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
     };
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM accounts WHERE account_id = $1{lock}"
-    )))
-    .bind(account_id.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.as_ref().map(from_row).transpose()
+    let (tx, row) = storage
+        .begin_write_with(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM accounts WHERE account_id = '{account_id}'{lock}"
+        )))
+        .await?;
+    Ok((tx, row.as_ref().map(from_row).transpose()?))
 }
 
 /// What an account's answer shows besides its own row, and whether a payment has a plan to pay:

@@ -318,3 +318,46 @@ backend_tests!(
     arrears_set_the_stage_and_a_payment_cures_the_account,
     concurrent_replays_of_one_payment_post_once,
 );
+
+/// A payment on PostgreSQL costs four round trips, counted on the wire between plans and the
+/// database (issue 23): the BEGIN sent with the account's lock, the posting's one statement
+/// (ledger row, account, event, the audit entry's pending half, what the answer shows), the
+/// COMMIT, and the audit trail's append that settles the entry (one statement after the call;
+/// under load one append carries many calls' entries). It was seven: a BEGIN of its own, and
+/// sqlx's pool pinged the connection each time one came back (after the COMMIT and after the
+/// append).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_on_postgresql_is_four_round_trips() {
+    let Some(mut database) = TestDatabase::postgres().await else {
+        return;
+    };
+    let counter = rapport_storage::testing::RoundTrips::in_front_of(&mut database).await;
+    let mut plans = start(database).await;
+    let account = plans.account("GBP", 300_000, 15_000).await;
+    let pay = |key: &str| pb::ReportPaymentRequest {
+        account_id: account.account_id.clone(),
+        idempotency_key: key.into(),
+        amount: Some(money("GBP", 1_000)),
+        received_at: None,
+        source_reference: String::new(),
+    };
+    // The first payment opens the writer's connection and prepares its statements.
+    plans.accounts.report_payment(pay("p-1")).await.unwrap();
+    // The server's own background work (the audit trail's sweep every 5 s) may fall into a
+    // payment's window and only ever adds: the fewest of three windows is a payment's cost.
+    let mut counts = Vec::new();
+    for key in ["p-2", "p-3", "p-4"] {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let before = counter.so_far();
+        let paid = plans.accounts.report_payment(pay(key)).await.unwrap();
+        assert!(!paid.into_inner().replayed);
+        // Time for anything done after the answer (a connection going back to its pool).
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        counts.push(counter.so_far() - before);
+    }
+    assert_eq!(
+        counts.iter().min(),
+        Some(&4),
+        "round trips of three payments: {counts:?}"
+    );
+}
