@@ -399,10 +399,7 @@ async fn observe_unit(unit: &ObservedUnit) -> Vec<Sample> {
     let service = unit.name;
     let mut samples = Vec::new();
     for pool in unit.storage.pool_use() {
-        let name = match pool.role {
-            Some(role) => format!("{service}.{role}"),
-            None => service.to_owned(),
-        };
+        let name = format!("{service}.{}", pool.role);
         let used = pool.open.saturating_sub(pool.idle);
         for (state, connections) in [("idle", pool.idle), ("used", used)] {
             samples.push(

@@ -4,8 +4,10 @@
 //!   ids TEXT (UUIDv7), money BIGINT minor units, instants BIGINT unix microseconds.
 //! - SQLite: WAL, one writer connection plus a pool of readers, writes start with
 //!   `BEGIN IMMEDIATE` so a write transaction never fails half-way on a lock upgrade.
-//! - PostgreSQL: one pool; an optional schema per service (`search_path`), so the services can
-//!   share one database in small deployments.
+//! - PostgreSQL: a pool of writers and one of readers; an optional schema per service
+//!   (`search_path`), so the services can share one database in small deployments.
+//! - The writers are the storage's own pool (`writers.rs`), not sqlx's: a write that ended as
+//!   it should gives its connection back with no further round trip.
 //! - Migrations are embedded in each service's binary and run at start ([`Migrations`]).
 //! - [`ReadCache`]: hot entities read through a small cache that every commit makes stale,
 //!   on SQLite only (one process owns the file; PostgreSQL is shared by replicas).

@@ -243,8 +243,8 @@ fn cause(code: &str) -> Option<Fault> {
 /// One connection pool's use at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolUse {
-    /// `writer` or `readers` on SQLite; `None` for PostgreSQL's single pool.
-    pub role: Option<&'static str>,
+    /// `writer` or `readers`.
+    pub role: &'static str,
     /// Connections open, idle or in use.
     pub open: u32,
     pub idle: u32,
@@ -398,13 +398,13 @@ impl Storage {
         let (open, idle, max) = self.writers.usage();
         vec![
             PoolUse {
-                role: Some("writer"),
+                role: "writer",
                 open,
                 idle,
                 max,
             },
             PoolUse {
-                role: Some("readers"),
+                role: "readers",
                 open: self.reader.size(),
                 idle: u32::try_from(self.reader.num_idle()).unwrap_or(u32::MAX),
                 max: self.reader.options().get_max_connections(),
