@@ -146,7 +146,12 @@ fn statements_of(account_id: &str) -> Vec<String> {
         .unwrap()
         .statements
         .iter()
-        .filter(|s| !matches!(s.as_str(), "BEGIN" | "BEGIN IMMEDIATE" | "COMMIT" | "ROLLBACK"))
+        .filter(|s| {
+            !matches!(
+                s.as_str(),
+                "BEGIN" | "BEGIN IMMEDIATE" | "COMMIT" | "ROLLBACK"
+            )
+        })
         .cloned()
         .collect()
 }
