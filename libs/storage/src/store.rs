@@ -100,7 +100,8 @@ impl WriteTransaction {
         }
     }
 
-    /// Rolls back now (a dropped transaction rolls back when its connection is next used).
+    /// Rolls back now, and the connection goes straight back to the writers (a dropped
+    /// transaction is rolled back by a task of its own before its connection is used again).
     pub async fn rollback(mut self) -> Result<(), StorageError> {
         Ok(self.lease.rollback().await?)
     }
