@@ -160,22 +160,32 @@ pub async fn get(conn: &mut Conn, account_id: Id) -> Result<Option<Account>, Pla
 /// under the lock. PostgreSQL: `SELECT … FOR UPDATE`, which locks the row without writing a new
 /// version of it (the no-op update this once was wrote one on every payment, issue 23), sent
 /// with the BEGIN in one round trip (`Storage::begin_write_with`); the id is written into it as
-/// a literal, the `Id` we parsed printed as a UUID, nothing a client wrote. SQLite: a plain read,
-/// since `BEGIN IMMEDIATE` already holds the one writer's lock for the whole transaction.
+/// a literal, the `Id` we parsed printed as a UUID, nothing a client wrote. SQLite: `BEGIN
+/// IMMEDIATE`, which holds the one writer's lock for the whole transaction, then a plain read.
 #[tracing::instrument(skip_all, fields(account_id = %account_id))]
 pub async fn begin_locked(
     storage: &Storage,
     account_id: Id,
 ) -> Result<(WriteTransaction, Option<Account>), PlansError> {
-    let lock = match storage.backend() {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
-    };
-    let (tx, row) = storage
-        .begin_write_with(AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM accounts WHERE account_id = '{account_id}'{lock}"
-        )))
-        .await?;
+    let (tx, row) =
+        match storage.backend() {
+            Backend::Postgres => storage
+                .begin_write_with(AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM accounts WHERE account_id = '{account_id}' FOR UPDATE"
+                )))
+                .await?,
+            // The statement prepared once and bound, as every other: no round trip to save.
+            Backend::Sqlite => {
+                let mut tx = storage.begin_write().await?;
+                let row = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM accounts WHERE account_id = $1"
+                )))
+                .bind(account_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+                (tx, row)
+            }
+        };
     Ok((tx, row.as_ref().map(from_row).transpose()?))
 }
 
