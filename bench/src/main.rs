@@ -47,6 +47,13 @@ enum Command {
     Overview,
     /// The same from `rapport serve desk` with loyalty silent: answers within the budget.
     OverviewSlowed,
+    /// Batch rescoring of `--scale` customers on SQLite (loyalty's own bench, by cargo).
+    Rescore,
+    /// The trust batch, its online update and GetTrust at `--scale` customers / 5× links
+    /// (referrals' own bench, by cargo).
+    Trust,
+    /// SearchCustomers by name at `--scale` customers (profiles' own bench, by cargo).
+    Search,
     /// The baseline: a bare tonic server answering GetCustomer with a fixed, pre-encoded answer.
     EchoServer {
         #[arg(long)]
@@ -66,17 +73,28 @@ pub(crate) enum Scenario {
     Rss,
     Overview,
     OverviewSlowed,
+    Rescore,
+    Trust,
+    Search,
 }
 
 impl Scenario {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 9] = [
         Self::GetCustomer,
         Self::ReportPayment,
         Self::PlanOptionsMixed,
         Self::Rss,
         Self::Overview,
         Self::OverviewSlowed,
+        Self::Rescore,
+        Self::Trust,
+        Self::Search,
     ];
+
+    /// Whether the scenario runs a service's own bench by cargo rather than `--rapport`.
+    fn at_scale(self) -> bool {
+        matches!(self, Self::Rescore | Self::Trust | Self::Search)
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -124,6 +142,16 @@ pub(crate) struct Options {
     /// The core the load generator (and pgbench) runs on.
     #[arg(long, global = true, default_value_t = 0)]
     pub client_core: usize,
+    /// Customers of the scenarios at scale (rescore, trust with five links each, search): the
+    /// 1 M of issue 23's goals.
+    #[arg(long, global = true, default_value_t = 1_000_000)]
+    pub scale: u64,
+    /// The cores the scenarios at scale run on (`taskset -c`): the batch is meant to use both.
+    #[arg(long, global = true, default_value = "0,1")]
+    pub scale_cores: String,
+    /// The checkout whose benches the scenarios at scale run (`cargo bench` there).
+    #[arg(long, global = true, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/.."))]
+    pub workspace: PathBuf,
 }
 
 impl Options {
@@ -167,10 +195,13 @@ fn bench(command: Command, options: Options) -> anyhow::Result<bool> {
         Command::Rss => vec![Scenario::Rss],
         Command::Overview => vec![Scenario::Overview],
         Command::OverviewSlowed => vec![Scenario::OverviewSlowed],
+        Command::Rescore => vec![Scenario::Rescore],
+        Command::Trust => vec![Scenario::Trust],
+        Command::Search => vec![Scenario::Search],
         Command::EchoServer { .. } => unreachable!("served in main"),
     };
     anyhow::ensure!(
-        options.rapport.is_file(),
+        scenarios.iter().all(|s| s.at_scale()) || options.rapport.is_file(),
         "{} is not a file: build it with `cargo build --release -p rapport` or pass --rapport",
         options.rapport.display()
     );

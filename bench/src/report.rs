@@ -142,7 +142,8 @@ pub(crate) fn print(rows: &[Row], options: &Options, took: Duration, load_at_sta
     let end = load_average();
     out.push_str(&format!(
         "\n{} on {} ({}, {} cores); servers on core {}, generator and pgbench on core {}; \
-         {} s measured after {} s warm-up; {} clients ({} mixed) over {} HTTP/2 connections; whole run {:.0} s; \
+         {} s measured after {} s warm-up; {} clients ({} mixed) over {} HTTP/2 connections; \
+         scenarios at scale: {} customers, by cargo bench on cores {}; whole run {:.0} s; \
          load average {} at the start, {} at the end\n",
         jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC"),
         host.trim(),
@@ -155,6 +156,8 @@ pub(crate) fn print(rows: &[Row], options: &Options, took: Duration, load_at_sta
         options.clients,
         options.mixed_clients,
         options.connections,
+        options.scale,
+        options.scale_cores,
         took.as_secs_f64(),
         load_at_start,
         end,

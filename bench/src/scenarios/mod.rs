@@ -18,6 +18,7 @@ mod get_customer;
 mod mixed;
 mod overview;
 mod report_payment;
+mod scale;
 
 pub(crate) async fn run(scenario: Scenario, options: &Options) -> anyhow::Result<Vec<Row>> {
     match scenario {
@@ -27,6 +28,9 @@ pub(crate) async fn run(scenario: Scenario, options: &Options) -> anyhow::Result
         Scenario::Rss => mixed::rss(options).await,
         Scenario::Overview => overview::overview(options).await,
         Scenario::OverviewSlowed => overview::slowed(options).await,
+        Scenario::Rescore => scale::rescore(options),
+        Scenario::Trust => scale::trust(options),
+        Scenario::Search => scale::search(options),
     }
 }
 

@@ -259,6 +259,14 @@ fn main() {
             before / 1024,
         );
         assert_eq!(report.customers, customers);
+        // For rapport-bench's `rescore` scenario (bench/src/scenarios/scale.rs).
+        println!(
+            "figure: rescore customers={} seconds={:.2} writer_waiting_seconds={:.2} peak_rss_mib={}",
+            report.customers,
+            report.seconds,
+            report.writer_waiting_seconds,
+            peak_rss_kib() / 1024,
+        );
 
         let before = used_bytes(&storage).await;
         let later = now + SignedDuration::from_secs(60);
@@ -275,6 +283,12 @@ fn main() {
             rerun.unchanged,
             rerun.customers,
             grown / 1024,
+            grown as f64 / rerun.unchanged.max(1) as f64,
+        );
+        println!(
+            "figure: rescore_rerun seconds={:.2} unchanged={} bytes_per_unchanged={:.1}",
+            rerun.seconds,
+            rerun.unchanged,
             grown as f64 / rerun.unchanged.max(1) as f64,
         );
         storage.close().await;

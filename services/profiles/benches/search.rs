@@ -662,6 +662,15 @@ fn main() {
             found as f64 / queries.len() as f64,
             summary(&mut latencies)
         );
+        // For rapport-bench's `search` scenario (bench/src/scenarios/scale.rs); `latencies`
+        // is sorted by `summary`.
+        println!(
+            "figure: search customers={customers} searches={} repeats={repeats} p50_ms={:.3} p99_ms={:.3} max_ms={:.3}",
+            latencies.len(),
+            percentile(&latencies, 0.50),
+            percentile(&latencies, 0.99),
+            percentile(&latencies, 1.0),
+        );
         let mut kinds: Vec<&str> = queries.iter().map(|q| q.kind).collect();
         kinds.sort_unstable();
         kinds.dedup();

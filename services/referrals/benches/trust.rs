@@ -444,14 +444,20 @@ async fn service(nodes: usize, tenure: &[f64], edges: &[Edge], read_rows: usize)
     )
     .await
     .unwrap();
+    let batch_seconds = started.elapsed().as_secs_f64();
     println!(
-        "  batch (read, score, explain and store every subject, 1,000 a transaction): {:.0} s for {} \
+        "  batch (read, score, explain and store every subject, 1,000 a transaction): {batch_seconds:.0} s for {} \
          subjects, {} iterations, error bound (L1) {:.1e}, peak memory {:.0} MiB",
-        started.elapsed().as_secs_f64(),
         run.subjects,
         run.iterations,
         run.error_bound,
         peak_memory_mib(),
+    );
+    // For rapport-bench's `trust` scenario (bench/src/scenarios/scale.rs).
+    println!(
+        "figure: trust_batch nodes={nodes} edges={} seconds={batch_seconds:.2} error_bound={:e}",
+        edges.len(),
+        run.error_bound,
     );
 
     online_updates(&storage, online, nodes, edges.len(), now).await;
@@ -542,6 +548,13 @@ async fn service(nodes: usize, tenure: &[f64], edges: &[Edge], read_rows: usize)
         percentile(&times, 0.99),
         percentile(&times, 1.0),
     );
+    println!(
+        "figure: get_trust rows={rows} reads={} p50_ms={:.3} p99_ms={:.3} max_ms={:.3} computed_online={online}",
+        times.len(),
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        percentile(&times, 1.0),
+    );
     drop(server);
     storage.close().await;
 }
@@ -626,6 +639,11 @@ async fn online_updates(
     if let Some((took, _)) = runs.get(runs.len() / 2) {
         println!(
             "  online update after one vouch, whole path (read + weigh + settle + explain + write), median of {}: {:.0} ms",
+            runs.len(),
+            took.as_secs_f64() * 1e3
+        );
+        println!(
+            "figure: trust_online runs={} median_ms={:.0}",
             runs.len(),
             took.as_secs_f64() * 1e3
         );
