@@ -67,6 +67,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "compact_score_history",
         sql: include_str!("../migrations/0003_compact_score_history.sql"),
     },
+    EmbeddedMigration {
+        version: 8,
+        description: "at_risk_partial_index",
+        sql: include_str!("../migrations/0004_at_risk_partial_index.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.
