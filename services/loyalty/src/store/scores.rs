@@ -330,6 +330,22 @@ pub struct AtRisk {
     pub previous_loyalty: Option<f64>,
 }
 
+/// The at-risk page: `$1`, `$2` the keyset, `$3` the limit, `$4` the segment when filtered.
+/// `WHERE c.at_risk = 1` is what lets both backends use the partial index
+/// `scores_current_at_risk` (migration 8), which holds only customers at risk, in this order.
+fn at_risk_sql(by_segment: bool) -> String {
+    let segment_filter = if by_segment {
+        " AND c.segment = $4"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT {SELECT}, c.previous_loyalty_centi FROM scores_current c JOIN score_history h ON h.score_id = c.score_id \
+         WHERE c.at_risk = 1 AND (c.loyalty_centi > $1 OR (c.loyalty_centi = $1 AND c.customer_id > $2)){segment_filter} \
+         ORDER BY c.loyalty_centi, c.customer_id LIMIT $3"
+    )
+}
+
 /// Customers whose current score is at risk, lowest loyalty first, after the keyset
 /// `(loyalty_centi, customer_id)`.
 #[tracing::instrument(level = "debug", skip_all)]
@@ -340,17 +356,7 @@ pub async fn at_risk(
     limit: i64,
 ) -> Result<Vec<AtRisk>, LoyaltyError> {
     let (after_centi, after_id) = after.unwrap_or((i64::MIN, String::new()));
-    let segment_filter = if segment.is_some() {
-        " AND c.segment = $4"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT {SELECT}, c.previous_loyalty_centi FROM scores_current c JOIN score_history h ON h.score_id = c.score_id \
-         WHERE c.at_risk = 1 AND (c.loyalty_centi > $1 OR (c.loyalty_centi = $1 AND c.customer_id > $2)){segment_filter} \
-         ORDER BY c.loyalty_centi, c.customer_id LIMIT $3"
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql))
+    let mut query = sqlx::query(AssertSqlSafe(at_risk_sql(segment.is_some())))
         .bind(after_centi)
         .bind(after_id)
         .bind(limit);
@@ -427,5 +433,36 @@ mod tests {
             back.into_iter().map(Reason::from).collect::<Vec<_>>(),
             vec![reason]
         );
+    }
+
+    /// The at-risk page walks the partial index in its order: no scan of every current score,
+    /// no sort (SQLite's plan; the index holds only customers at risk, migration 8).
+    #[tokio::test]
+    async fn the_at_risk_page_reads_the_partial_index_in_order() {
+        let database = rapport_storage::testing::TestDatabase::sqlite();
+        let storage = rapport_storage::Storage::open(&database.settings).expect("opens");
+        storage.migrate(&crate::MIGRATIONS).await.expect("migrates");
+        let sql = format!("EXPLAIN QUERY PLAN {}", at_risk_sql(false));
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(0_i64)
+            .bind(String::new())
+            .bind(25_i64)
+            .fetch_all(storage.reader())
+            .await
+            .expect("plans");
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get::<String, _>(3).expect("detail"))
+            .collect();
+        assert!(
+            plan.iter()
+                .any(|step| step.starts_with("SEARCH c USING INDEX scores_current_at_risk")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+            "{plan:?}"
+        );
+        storage.close().await;
     }
 }
