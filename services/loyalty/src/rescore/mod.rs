@@ -50,15 +50,6 @@ const PAGES_IN_FLIGHT: usize = 4;
 /// A progress line this often: checked after each transaction, which at 1 M customers commits
 /// 8,000 of them in under a second.
 const LOG_EVERY: Duration = Duration::from_secs(10);
-/// On SQLite the writer does not checkpoint while the batch writes: a checkpoint copies every
-/// page the last transactions dirtied into the database file, and at a commit it ran on the
-/// writer's own thread, between transactions. A task on a reading connection checkpoints this
-/// often instead, on the other core (docs/scaling.md, "Loyalty rescoring").
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
-/// The writer's checkpoints while the batch writes, and after (SQLite's default, every 1,000
-/// pages of WAL, which the storage leaves as it is).
-const BATCH_WAL: &str = "PRAGMA wal_autocheckpoint = 0";
-const POOL_WAL: &str = "PRAGMA wal_autocheckpoint = 1000";
 
 /// Rescores every customer (merged-away duplicates excepted) as of `as_of`.
 pub async fn rescore_all(
@@ -117,9 +108,6 @@ pub async fn rescore_all_with(
     };
     let mut pending: Vec<Prepared> = Vec::with_capacity(CUSTOMERS_PER_TRANSACTION);
     let mut logged = Instant::now();
-    let (stop_checkpoints, stopped) = tokio::sync::oneshot::channel::<()>();
-    let checkpointer = (storage.backend() == Backend::Sqlite)
-        .then(|| tokio::spawn(checkpoints(storage.clone(), stopped)));
     let written = async {
         loop {
             let waiting = Instant::now();
@@ -141,19 +129,14 @@ pub async fn rescore_all_with(
             }
         }
         write(storage, &mut pending, &mut report).await?;
+        if storage.backend() == Backend::Sqlite {
+            let mut tx = storage.begin_write().await?;
+            sqlx::query(read::POOL_CACHE).execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
         Ok::<_, LoyaltyError>(())
     }
     .await;
-    let mut restored = Ok(());
-    if let Some(checkpointer) = checkpointer {
-        let _ = stop_checkpoints.send(());
-        let _ = checkpointer.await;
-        // Whatever happened: a writer left without its checkpoints would grow the WAL forever.
-        restored = restore_writer(storage).await;
-        if let Err(error) = &restored {
-            tracing::error!(%error, "rescoring: the writer's checkpoints could not be restored");
-        }
-    }
     // Stop the other stages whatever happened: dropping the receiver ends the scorer, which
     // drops its receiver and so ends the reader.
     drop(scored_rx);
@@ -163,7 +146,6 @@ pub async fn rescore_all_with(
     // A scorer that panicked ends its channel as if done: that must not pass for a full run.
     let scored = scorer.join();
     written?;
-    restored?;
     read?;
     scored.map_err(|_| LoyaltyError::Corrupt("the rescoring's scoring thread panicked".into()))?;
     progress.finish(report.customers);
@@ -209,35 +191,6 @@ fn score_page(
     Ok((prepared, signals_read))
 }
 
-/// Checkpoints (PASSIVE: never waits for the writer or readers) on a reading connection until
-/// `stop`, then once more.
-async fn checkpoints(storage: Storage, mut stop: tokio::sync::oneshot::Receiver<()>) {
-    loop {
-        let stopping = tokio::select! {
-            _ = &mut stop => true,
-            () = tokio::time::sleep(CHECKPOINT_EVERY) => false,
-        };
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(storage.reader())
-            .await
-        {
-            tracing::warn!(%error, "rescoring: a checkpoint failed; the next one retries");
-        }
-        if stopping {
-            break;
-        }
-    }
-}
-
-/// The writer's connection as the pool keeps it: its page cache and its own checkpoints.
-async fn restore_writer(storage: &Storage) -> Result<(), LoyaltyError> {
-    let mut tx = storage.begin_write().await?;
-    sqlx::query(read::POOL_CACHE).execute(&mut *tx).await?;
-    sqlx::query(POOL_WAL).execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 async fn write(
     storage: &Storage,
     pending: &mut Vec<Prepared>,
@@ -249,7 +202,6 @@ async fn write(
     let mut tx = storage.begin_write().await?;
     if storage.backend() == Backend::Sqlite {
         sqlx::query(read::BATCH_CACHE).execute(&mut *tx).await?;
-        sqlx::query(BATCH_WAL).execute(&mut *tx).await?;
     }
     scores::record_prepared(&mut tx, pending).await?;
     tx.commit().await?;

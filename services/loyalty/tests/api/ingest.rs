@@ -842,34 +842,3 @@ async fn typed_events_mean_what_their_json_bodies_meant(database: TestDatabase) 
         "INVALID_PAYLOAD"
     );
 }
-
-/// On SQLite the batch stops the writer's own checkpoints while it writes (a task checkpoints on
-/// a reading connection instead): the writer must get them back, or its WAL grows forever.
-#[tokio::test]
-async fn a_batch_gives_the_writer_its_checkpoints_back() {
-    let mut s = start(TestDatabase::sqlite()).await;
-    for year in [2012, 2020] {
-        let c = s.customer("Ana Popescu", (year, 4, 1)).await;
-        let batch = events(&s, &c, &life());
-        ingest(&mut s, batch).await;
-        s.score(&c).await;
-    }
-    s.clock.advance(SignedDuration::from_hours(24 * 10));
-    let storage = rapport_storage::Storage::open(&s.database.settings).unwrap();
-    let report = rapport_loyalty::rescore::rescore_all(
-        &storage,
-        &rapport_loyalty::Rules::default(),
-        s.clock.now(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(report.customers, 2);
-    let mut writer = storage.begin_write().await.unwrap();
-    let (pages,): (i64,) = rapport_storage::sqlx::query_as("PRAGMA wal_autocheckpoint")
-        .fetch_one(&mut *writer)
-        .await
-        .unwrap();
-    drop(writer);
-    assert_eq!(pages, 1000, "the writer's autocheckpoint after a batch");
-    storage.close().await;
-}
