@@ -167,26 +167,22 @@ pub async fn begin_locked(
     storage: &Storage,
     account_id: Id,
 ) -> Result<(WriteTransaction, Option<Account>), PlansError> {
-    let (tx, row) =
-        match storage.backend() {
-            Backend::Postgres => storage
+    match storage.backend() {
+        Backend::Postgres => {
+            let (tx, row) = storage
                 .begin_write_with(AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM accounts WHERE account_id = '{account_id}' FOR UPDATE"
                 )))
-                .await?,
-            // The statement prepared once and bound, as every other: no round trip to save.
-            Backend::Sqlite => {
-                let mut tx = storage.begin_write().await?;
-                let row = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT {COLUMNS} FROM accounts WHERE account_id = $1"
-                )))
-                .bind(account_id.to_string())
-                .fetch_optional(&mut *tx)
                 .await?;
-                (tx, row)
-            }
-        };
-    Ok((tx, row.as_ref().map(from_row).transpose()?))
+            Ok((tx, row.as_ref().map(from_row).transpose()?))
+        }
+        // `get`'s statement, prepared once and bound, as every other: no round trip to save.
+        Backend::Sqlite => {
+            let mut tx = storage.begin_write().await?;
+            let account = get(&mut tx, account_id).await?;
+            Ok((tx, account))
+        }
+    }
 }
 
 /// What an account's answer shows besides its own row, and whether a payment has a plan to pay:
