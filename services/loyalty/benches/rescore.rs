@@ -247,6 +247,7 @@ fn main() {
         let report = rapport_loyalty::rescore::rescore_all(&storage, &Rules::default(), now)
             .await
             .unwrap();
+        let peak_mib = peak_rss_kib() / 1024;
         println!(
             "rescored {} customers ({} signals, {} pages) in {:.1} s (writer waiting {:.1} s): {:.0} customers/s; peak RSS {} MiB (seeding: {} MiB)",
             report.customers,
@@ -255,7 +256,7 @@ fn main() {
             report.seconds,
             report.writer_waiting_seconds,
             report.customers as f64 / report.seconds,
-            peak_rss_kib() / 1024,
+            peak_mib,
             before / 1024,
         );
         assert_eq!(report.customers, customers);
@@ -265,7 +266,7 @@ fn main() {
             report.customers,
             report.seconds,
             report.writer_waiting_seconds,
-            peak_rss_kib() / 1024,
+            peak_mib,
         );
 
         let before = used_bytes(&storage).await;
@@ -274,6 +275,7 @@ fn main() {
             .await
             .unwrap();
         let grown = used_bytes(&storage).await - before;
+        let per_unchanged = grown as f64 / rerun.unchanged.max(1) as f64;
         println!(
             "rerun a minute later, no signal changed: {:.1} s (writer waiting {:.1} s; {:.0} customers/s), {} of {} customers unchanged; \
              database grew {} KiB: {:.1} bytes per unchanged customer",
@@ -283,13 +285,13 @@ fn main() {
             rerun.unchanged,
             rerun.customers,
             grown / 1024,
-            grown as f64 / rerun.unchanged.max(1) as f64,
+            per_unchanged,
         );
         println!(
             "figure: rescore_rerun seconds={:.2} unchanged={} bytes_per_unchanged={:.1}",
             rerun.seconds,
             rerun.unchanged,
-            grown as f64 / rerun.unchanged.max(1) as f64,
+            per_unchanged,
         );
         storage.close().await;
     });
