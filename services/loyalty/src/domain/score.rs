@@ -74,12 +74,93 @@ pub enum Flag {
 pub use rapport_reasons::{Reason, ReasonEffect};
 
 /// One signal's effect on one component.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Contribution {
     pub component: Component,
     pub signal: String,
     pub points: f64,
+    /// The figures the description quotes, as it quotes them (the history stores these, not
+    /// the sentence: `store::scores`).
+    pub figures: Vec<String>,
+    /// The sentence: [`describe`] of the signal and its figures.
     pub description: String,
+}
+
+impl Contribution {
+    pub fn new(component: Component, signal: &str, points: f64, figures: Vec<String>) -> Self {
+        Self {
+            component,
+            signal: signal.to_owned(),
+            points,
+            description: describe(signal, &figures),
+            figures,
+        }
+    }
+}
+
+/// The sentence that explains a signal's contribution, `{}` standing for its figures in order.
+/// One sentence per signal: the score writes the figures, and a stored score is described
+/// again from them when read (so the history keeps numbers, not prose).
+fn sentence(signal: &str) -> Option<&'static str> {
+    Some(match signal {
+        "prior" => "Where satisfaction starts without evidence: neither satisfied nor not.",
+        "survey_scores" => {
+            "Survey answers weighted by recency ({}-day half-life): mean {}/100, weight {}."
+        }
+        "complaints" => "Complaints and negative touchpoints (recency-weighted {}).",
+        "commitments_kept" => "Promises we made and kept (recency-weighted {}).",
+        "commitments_broken" => "Promises we made and broke (recency-weighted {}).",
+        "follow_ups_closed_in_time" => {
+            "Detractor follow-ups closed within their SLA: the loop closed fast."
+        }
+        "follow_ups_closed_late" => {
+            "Detractor follow-ups closed after their SLA: answered, but slowly."
+        }
+        "follow_ups_overdue" => "{} detractor follow-up(s) open past their SLA.",
+        "tenure" => "A customer since {} ({} years).",
+        "products_held" => "{} product(s) held.",
+        "touchpoint_activity" => "Touchpoints with us (recency-weighted {}).",
+        "surveys_answered" => "Surveys answered (recency-weighted {}).",
+        "opinions_given" => "Answers with their own words (recency-weighted {}).",
+        "vouches_answered" => "Asked to vouch and answered (recency-weighted {}).",
+        "referrals_made" => "Referrals made (recency-weighted {}).",
+        "plan_kept" => {
+            "Working with us through a plan: {} accepted, {} installment(s) paid, {} completed, {} promise(s) kept."
+        }
+        "promoter_answers" => "Would recommend us: 9–10 answers (recency-weighted {}).",
+        "qualified_referrals" => "{} referral(s) that became customers.",
+        "vouches_given" => "Gave their word for {} prospect(s).",
+        "positive_sentiment" => "Positive touchpoints (recency-weighted {}).",
+        "recognition_response" => "Warm responses to our gestures (recency-weighted {}).",
+        "affinity_gate" => {
+            "Affinity grows only where satisfaction ≥ {} and involvement ≥ {} (here {} and {})."
+        }
+        "bounds" => "Components stay within 0–100.",
+        _ => return None,
+    })
+}
+
+/// The description of a signal's contribution with these figures. A signal this version does
+/// not know (a score stored by a newer one) is named with its figures rather than lost.
+pub fn describe(signal: &str, figures: &[String]) -> String {
+    let Some(sentence) = sentence(signal) else {
+        return if figures.is_empty() {
+            format!("{signal}.")
+        } else {
+            format!("{signal}: {}.", figures.join(", "))
+        };
+    };
+    let mut text = String::with_capacity(sentence.len() + 8 * figures.len());
+    let mut figures = figures.iter();
+    let mut parts = sentence.split("{}");
+    if let Some(first) = parts.next() {
+        text.push_str(first);
+    }
+    for part in parts {
+        text.push_str(figures.next().map_or("?", String::as_str));
+        text.push_str(part);
+    }
+    text
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -334,29 +415,26 @@ struct Explain<'a> {
 }
 
 impl Explain<'_> {
-    fn add(&mut self, signal: &str, points: f64, description: String) {
+    /// `figures`: what the signal's sentence quotes ([`sentence`]).
+    fn add(&mut self, signal: &str, points: f64, figures: Vec<String>) {
         if points != 0.0 {
             self.total += points;
-            self.explanation.push(Contribution {
-                component: self.component,
-                signal: signal.to_owned(),
-                points,
-                description,
-            });
+            self.explanation
+                .push(Contribution::new(self.component, signal, points, figures));
         }
     }
 
     /// `per · amount` up to `cap` (a negative `per` down to −cap).
-    fn capped(&mut self, signal: &str, per: f64, amount: f64, cap: f64, description: String) {
+    fn capped(&mut self, signal: &str, per: f64, amount: f64, cap: f64, figures: Vec<String>) {
         let points = (per * amount).clamp(-cap, cap);
-        self.add(signal, points, description);
+        self.add(signal, points, figures);
     }
 
     /// Keeps the component within 0–100, saying so, so the contributions still add up to it.
     fn bounded(mut self) -> f64 {
         let bounded = self.total.clamp(0.0, 100.0);
         let excess = bounded - self.total;
-        self.add("bounds", excess, "Components stay within 0–100.".to_owned());
+        self.add("bounds", excess, Vec::new());
         bounded
     }
 }
@@ -367,21 +445,18 @@ fn satisfaction(model: &ScoreModel, t: &Tally, explanation: &mut Vec<Contributio
         explanation,
         total: 0.0,
     };
-    e.add(
-        "prior",
-        model.satisfaction_prior,
-        "Where satisfaction starts without evidence: neither satisfied nor not.".into(),
-    );
+    e.add("prior", model.satisfaction_prior, Vec::new());
     if t.survey_weight > 0.0 {
         let mean = t.survey_weighted_value / t.survey_weight;
         let confidence = t.survey_weight / (t.survey_weight + model.survey_confidence);
         e.add(
             "survey_scores",
             confidence * (mean - model.satisfaction_prior),
-            format!(
-                "Survey answers weighted by recency ({}-day half-life): mean {mean:.0}/100, weight {:.2}.",
-                model.half_life_days, t.survey_weight
-            ),
+            vec![
+                model.half_life_days.to_string(),
+                format!("{mean:.0}"),
+                format!("{:.2}", t.survey_weight),
+            ],
         );
     }
     e.capped(
@@ -389,30 +464,21 @@ fn satisfaction(model: &ScoreModel, t: &Tally, explanation: &mut Vec<Contributio
         -model.complaint_points,
         t.complaints,
         model.complaint_cap,
-        format!(
-            "Complaints and negative touchpoints (recency-weighted {:.2}).",
-            t.complaints
-        ),
+        vec![format!("{:.2}", t.complaints)],
     );
     e.capped(
         "commitments_kept",
         model.commitment_kept_points,
         t.commitments_kept,
         model.commitment_kept_cap,
-        format!(
-            "Promises we made and kept (recency-weighted {:.2}).",
-            t.commitments_kept
-        ),
+        vec![format!("{:.2}", t.commitments_kept)],
     );
     e.capped(
         "commitments_broken",
         -model.commitment_broken_points,
         t.commitments_broken,
         model.commitment_broken_cap,
-        format!(
-            "Promises we made and broke (recency-weighted {:.2}).",
-            t.commitments_broken
-        ),
+        vec![format!("{:.2}", t.commitments_broken)],
     );
     let overdue = t.follow_ups_overdue;
     e.capped(
@@ -420,21 +486,21 @@ fn satisfaction(model: &ScoreModel, t: &Tally, explanation: &mut Vec<Contributio
         model.follow_up_in_time_points,
         t.follow_ups_in_time,
         model.follow_up_cap,
-        "Detractor follow-ups closed within their SLA: the loop closed fast.".into(),
+        Vec::new(),
     );
     e.capped(
         "follow_ups_closed_late",
         model.follow_up_late_points,
         t.follow_ups_late,
         model.follow_up_cap,
-        "Detractor follow-ups closed after their SLA: answered, but slowly.".into(),
+        Vec::new(),
     );
     e.capped(
         "follow_ups_overdue",
         -model.follow_up_overdue_points,
         f64::from(overdue),
         model.follow_up_cap,
-        format!("{overdue} detractor follow-up(s) open past their SLA."),
+        vec![overdue.to_string()],
     );
     e.bounded()
 }
@@ -462,7 +528,7 @@ fn involvement(
             model.tenure_points_per_year,
             years,
             model.tenure_cap,
-            format!("A customer since {since} ({years:.1} years)."),
+            vec![since.to_string(), format!("{years:.1}")],
         );
     }
     if let Some(products) = inputs.products_held {
@@ -472,7 +538,7 @@ fn involvement(
             model.product_points,
             beyond_first,
             model.product_cap,
-            format!("{products} product(s) held."),
+            vec![products.to_string()],
         );
     }
     e.capped(
@@ -480,44 +546,35 @@ fn involvement(
         model.activity_points,
         t.activity,
         model.activity_cap,
-        format!("Touchpoints with us (recency-weighted {:.2}).", t.activity),
+        vec![format!("{:.2}", t.activity)],
     );
     e.capped(
         "surveys_answered",
         model.survey_answered_points,
         t.surveys_answered,
         model.survey_answered_cap,
-        format!(
-            "Surveys answered (recency-weighted {:.2}).",
-            t.surveys_answered
-        ),
+        vec![format!("{:.2}", t.surveys_answered)],
     );
     e.capped(
         "opinions_given",
         model.opinion_points,
         t.opinions,
         model.opinion_cap,
-        format!(
-            "Answers with their own words (recency-weighted {:.2}).",
-            t.opinions
-        ),
+        vec![format!("{:.2}", t.opinions)],
     );
     e.capped(
         "vouches_answered",
         model.vouch_answered_points,
         t.vouches_answered,
         model.vouch_answered_cap,
-        format!(
-            "Asked to vouch and answered (recency-weighted {:.2}).",
-            t.vouches_answered
-        ),
+        vec![format!("{:.2}", t.vouches_answered)],
     );
     e.capped(
         "referrals_made",
         model.referral_made_points,
         t.referrals_made,
         model.referral_made_cap,
-        format!("Referrals made (recency-weighted {:.2}).", t.referrals_made),
+        vec![format!("{:.2}", t.referrals_made)],
     );
     let plan = f64::from(t.plans_accepted) * model.plan_accepted_points
         + f64::from(t.installments_paid) * model.installment_paid_points
@@ -528,10 +585,12 @@ fn involvement(
         1.0,
         plan,
         model.plan_cap,
-        format!(
-            "Working with us through a plan: {} accepted, {} installment(s) paid, {} completed, {} promise(s) kept.",
-            t.plans_accepted, t.installments_paid, t.plans_completed, t.promises_kept
-        ),
+        vec![
+            t.plans_accepted.to_string(),
+            t.installments_paid.to_string(),
+            t.plans_completed.to_string(),
+            t.promises_kept.to_string(),
+        ],
     );
     e.bounded()
 }
@@ -554,47 +613,35 @@ fn affinity(
         model.promoter_points,
         t.promoter_answers,
         model.promoter_cap,
-        format!(
-            "Would recommend us: 9–10 answers (recency-weighted {:.2}).",
-            t.promoter_answers
-        ),
+        vec![format!("{:.2}", t.promoter_answers)],
     );
     e.capped(
         "qualified_referrals",
         model.qualified_referral_points,
         f64::from(t.referrals_qualified),
         model.qualified_referral_cap,
-        format!(
-            "{} referral(s) that became customers.",
-            t.referrals_qualified
-        ),
+        vec![t.referrals_qualified.to_string()],
     );
     e.capped(
         "vouches_given",
         model.vouch_given_points,
         f64::from(t.vouches_given),
         model.vouch_given_cap,
-        format!("Gave their word for {} prospect(s).", t.vouches_given),
+        vec![t.vouches_given.to_string()],
     );
     e.capped(
         "positive_sentiment",
         model.positive_sentiment_points,
         t.positive_sentiment,
         model.positive_sentiment_cap,
-        format!(
-            "Positive touchpoints (recency-weighted {:.2}).",
-            t.positive_sentiment
-        ),
+        vec![format!("{:.2}", t.positive_sentiment)],
     );
     e.capped(
         "recognition_response",
         model.recognition_points,
         t.recognition,
         model.recognition_cap,
-        format!(
-            "Warm responses to our gestures (recency-weighted {:.2}).",
-            t.recognition
-        ),
+        vec![format!("{:.2}", t.recognition)],
     );
     // DESIGN.md: affinity 0 unless satisfaction ≥ 60 and involvement ≥ 40.
     if satisfaction < model.affinity_min_satisfaction
@@ -604,10 +651,12 @@ fn affinity(
         e.add(
             "affinity_gate",
             -would_be,
-            format!(
-                "Affinity grows only where satisfaction ≥ {} and involvement ≥ {} (here {satisfaction:.0} and {involvement:.0}).",
-                model.affinity_min_satisfaction, model.affinity_min_involvement
-            ),
+            vec![
+                model.affinity_min_satisfaction.to_string(),
+                model.affinity_min_involvement.to_string(),
+                format!("{satisfaction:.0}"),
+                format!("{involvement:.0}"),
+            ],
         );
         reasons.push(Reason::new(
             "AFFINITY_GATED",
@@ -738,6 +787,64 @@ mod tests {
             );
             assert!((0.0..=100.0).contains(&value), "{component:?} = {value}");
         }
+        // Every contribution has its sentence, with a figure for each gap in it: a history row
+        // keeps only the figures, so a sentence and its figures must not drift apart.
+        for c in &score.explanation {
+            let sentence = sentence(&c.signal).unwrap_or_else(|| panic!("{c:?}"));
+            assert_eq!(sentence.matches("{}").count(), c.figures.len(), "{c:?}");
+            assert_eq!(c.description, describe(&c.signal, &c.figures));
+        }
+    }
+
+    /// The sentences read as the score wrote them before it kept figures apart (texts from a
+    /// history row of 2026-12-03), and a signal this version does not know keeps its figures.
+    #[test]
+    fn descriptions_from_figures() {
+        let figures = |f: &[&str]| f.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>();
+        for (signal, quoted, text) in [
+            (
+                "prior",
+                figures(&[]),
+                "Where satisfaction starts without evidence: neither satisfied nor not.",
+            ),
+            (
+                "complaints",
+                figures(&["0.32"]),
+                "Complaints and negative touchpoints (recency-weighted 0.32).",
+            ),
+            (
+                "tenure",
+                figures(&["2018-01-06", "8.4"]),
+                "A customer since 2018-01-06 (8.4 years).",
+            ),
+            ("products_held", figures(&["4"]), "4 product(s) held."),
+            (
+                "affinity_gate",
+                figures(&["60", "40", "48", "39"]),
+                "Affinity grows only where satisfaction ≥ 60 and involvement ≥ 40 (here 48 and 39).",
+            ),
+            (
+                "next_year_signal",
+                figures(&["1", "2"]),
+                "next_year_signal: 1, 2.",
+            ),
+        ] {
+            assert_eq!(describe(signal, &quoted), text);
+        }
+        // The affinity gate of a real score quotes the model's thresholds and the components.
+        let gated = score_of(None, None, &[signal(Kind::ReferralQualified, 1)]);
+        let gate = gated
+            .explanation
+            .iter()
+            .find(|c| c.signal == "affinity_gate")
+            .expect("gated");
+        assert_eq!(
+            gate.description,
+            format!(
+                "Affinity grows only where satisfaction ≥ 60 and involvement ≥ 40 (here {:.0} and {:.0}).",
+                gated.satisfaction, gated.involvement
+            )
+        );
     }
 
     #[test]

@@ -308,6 +308,7 @@ async fn history_and_at_risk_follow_the_score(database: TestDatabase) {
         ingest(&mut s, batch).await
     };
     s.answer(&ana, 10, "call_center").await;
+    let first = score_at(&mut s, &ana).await;
     s.clock.advance(SignedDuration::from_hours(24));
     s.answer(&ana, 2, "call_center").await;
 
@@ -348,6 +349,23 @@ async fn history_and_at_risk_follow_the_score(database: TestDatabase) {
     assert!(seconds(older) < seconds(newest), "newest first");
     assert!(older.satisfaction > newest.satisfaction, "a 10 then a 2");
     assert!(!older.explanation.is_empty());
+    // The history keeps each contribution's figures and describes it again when read: the
+    // same sentences as the score computed at the time.
+    let described = |s: &pb::LoyaltyScore| {
+        s.explanation
+            .iter()
+            .map(|c| (c.signal.clone(), c.description.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(described(older), described(&first));
+    assert!(
+        described(older)
+            .iter()
+            .any(|(signal, text)| signal == "survey_scores"
+                && text.starts_with("Survey answers weighted by recency (")),
+        "{:?}",
+        described(older)
+    );
 
     // Ana has an open detractor follow-up: at risk. Bob is not.
     let at_risk = s
