@@ -86,11 +86,18 @@ fn sameness(score: &Score, flags: &str, reasons: &str) -> i64 {
     hash as i64
 }
 
-/// A score ready to write: its history row's id and JSON, built off the writer (the batch
-/// builds them on its scoring thread); or, unchanged, nothing but its time.
+/// A score ready to write: the values of its rows, built off the writer (the batch builds them
+/// on its scoring thread, which also drops the score's explanation and reasons there: the
+/// writer's thread frees a few strings per customer, not every contribution's); or, unchanged,
+/// nothing but its time.
 #[derive(Debug)]
 pub struct Prepared {
-    entry: Entry,
+    customer_id: String,
+    as_of: Timestamp,
+    /// Loyalty, satisfaction, involvement and affinity in hundredths.
+    centi: [i64; 4],
+    segment: &'static str,
+    at_risk: bool,
     hash: i64,
     /// `None` when the score is its current score's but for the time.
     changed: Option<Changed>,
@@ -102,11 +109,12 @@ struct Changed {
     flags: String,
     reasons: String,
     explanation: String,
+    model_version: String,
 }
 
 impl Prepared {
     pub fn new(entry: Entry) -> Result<Self, LoyaltyError> {
-        let score = &entry.score;
+        let score = entry.score;
         let flags = json(&score.flags)?;
         let reasons = json(
             &score
@@ -115,7 +123,7 @@ impl Prepared {
                 .map(StoredReason::from)
                 .collect::<Vec<_>>(),
         )?;
-        let hash = sameness(score, &flags, &reasons);
+        let hash = sameness(&score, &flags, &reasons);
         let changed = if entry.current == Some(hash) {
             None
         } else {
@@ -130,10 +138,21 @@ impl Prepared {
                         .map(StoredContribution::from)
                         .collect::<Vec<_>>(),
                 )?,
+                model_version: score.model_version.clone(),
             })
         };
         Ok(Self {
-            entry,
+            customer_id: entry.customer_id.to_string(),
+            as_of: score.as_of,
+            centi: [
+                score.loyalty,
+                score.satisfaction,
+                score.involvement,
+                score.affinity,
+            ]
+            .map(centi),
+            segment: score.segment.code(),
+            at_risk: score.at_risk(),
             hash,
             changed,
         })
@@ -177,20 +196,20 @@ pub async fn record_prepared(conn: &mut Conn, rows: &[Prepared]) -> Result<(), L
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (row, changed) in chunk {
-            let s = &row.entry.score;
+            let [loyalty, satisfaction, involvement, affinity] = row.centi;
             query = query
                 .bind(changed.score_id.clone())
-                .bind(row.entry.customer_id.to_string())
-                .bind(micros(s.as_of))
-                .bind(centi(s.loyalty))
-                .bind(centi(s.satisfaction))
-                .bind(centi(s.involvement))
-                .bind(centi(s.affinity))
-                .bind(s.segment.code())
+                .bind(row.customer_id.clone())
+                .bind(micros(row.as_of))
+                .bind(loyalty)
+                .bind(satisfaction)
+                .bind(involvement)
+                .bind(affinity)
+                .bind(row.segment)
                 .bind(changed.flags.clone())
                 .bind(changed.reasons.clone())
                 .bind(changed.explanation.clone())
-                .bind(s.model_version.clone());
+                .bind(changed.model_version.clone());
         }
         query.execute(&mut *conn).await?;
 
@@ -206,17 +225,16 @@ pub async fn record_prepared(conn: &mut Conn, rows: &[Prepared]) -> Result<(), L
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (row, changed) in chunk {
-            let s = &row.entry.score;
             query = query
-                .bind(row.entry.customer_id.to_string())
+                .bind(row.customer_id.clone())
                 .bind(changed.score_id.clone())
-                .bind(centi(s.loyalty))
+                .bind(row.centi[0])
                 // A first score has no score before it; later ones keep the loyalty before the
                 // latest change (the CASE above), so a rescore that moves nothing keeps it.
                 .bind(None::<i64>)
-                .bind(s.segment.code())
-                .bind(i64::from(s.at_risk()))
-                .bind(micros(s.as_of))
+                .bind(row.segment)
+                .bind(i64::from(row.at_risk))
+                .bind(micros(row.as_of))
                 .bind(row.hash);
         }
         query.execute(&mut *conn).await?;
@@ -224,9 +242,9 @@ pub async fn record_prepared(conn: &mut Conn, rows: &[Prepared]) -> Result<(), L
 
     // Unchanged: only "as of" moves, and only forward. Grouped by time (a batch has one).
     let mut unchanged: Vec<&Prepared> = rows.iter().filter(|p| p.is_unchanged()).collect();
-    unchanged.sort_by_key(|p| p.entry.score.as_of);
-    for same_time in unchanged.chunk_by(|a, b| a.entry.score.as_of == b.entry.score.as_of) {
-        let at = micros(same_time[0].entry.score.as_of);
+    unchanged.sort_by_key(|p| p.as_of);
+    for same_time in unchanged.chunk_by(|a, b| a.as_of == b.as_of) {
+        let at = micros(same_time[0].as_of);
         for chunk in same_time.chunks(UNCHANGED_PER_STATEMENT) {
             let ids = placeholders(sqlite, 1, chunk.len(), 3);
             let (at_1, at_2) = if sqlite { ("?", "?") } else { ("$1", "$2") };
@@ -235,7 +253,7 @@ pub async fn record_prepared(conn: &mut Conn, rows: &[Prepared]) -> Result<(), L
             );
             let mut query = sqlx::query(AssertSqlSafe(sql)).bind(at).bind(at);
             for row in chunk {
-                query = query.bind(row.entry.customer_id.to_string());
+                query = query.bind(row.customer_id.clone());
             }
             query.execute(&mut *conn).await?;
         }
