@@ -586,7 +586,7 @@ fn main() {
             .await
             .unwrap();
         println!(
-            "name-key migration backfilled {keys} keys ({:.1} per customer) in {:.1} s",
+            "name-key migrations (7 and 8) backfilled {keys} keys ({:.1} per customer) in {:.1} s",
             keys as f64 / customers as f64,
             started.elapsed().as_secs_f64()
         );

@@ -64,6 +64,13 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "customer_name_keys",
         sql: include_str!("../migrations/0007_customer_name_keys.sql"),
     },
+    // Keys of 8 and 12 characters, so a long query word does not walk every name sharing its
+    // first six (issue 23), backfilled likewise.
+    EmbeddedMigration {
+        version: 8,
+        description: "long_name_keys",
+        sql: include_str!("../migrations/0008_long_name_keys.sql"),
+    },
 ]);
 
 /// The service as the server bootstrap runs it, on its own or inside `rapport dev`.

@@ -63,18 +63,27 @@ pub fn fold_for_search(text: &str) -> String {
 /// How many leading characters of a word a name key holds. Every prefix up to this length is a
 /// key, so a query word finds its candidates with one equality lookup (collation-proof on
 /// PostgreSQL, ordered by customer id for keyset paging); a longer query word is looked up by
-/// its first `NAME_KEY_CHARS` characters and checked against the folded name.
+/// its longest key ([`LONG_KEY_CHARS`]) and checked against the folded name.
 pub const NAME_KEY_CHARS: usize = 6;
 
+/// Longer keys: a word's prefixes of exactly these lengths, from the start of a word only
+/// (migration 8). A long query word is looked up by the longest of them it has, so
+/// "grosssanmann" walks the names beginning "grosssanmann", not every name beginning "grosss"
+/// (at 1 M customers such words made the slowest searches: 18–25 ms).
+pub const LONG_KEY_CHARS: [usize; 2] = [8, 12];
+
 /// The name keys of a folded name (a [`fold_for_search`] result): every prefix of every word, up
-/// to [`NAME_KEY_CHARS`] characters. A query word matches a name when it begins one of the
-/// name's words, so its key ([`query_key`]) is among these. The migration that backfills keys
-/// (0007) computes the same set in SQL; the two must agree.
+/// to [`NAME_KEY_CHARS`] characters, and its prefixes of [`LONG_KEY_CHARS`] characters. A query
+/// word matches a name when it begins one of the name's words, so its key ([`query_key`]) is
+/// among these. The migrations that backfill keys (7 and 8) compute the same set in SQL; the
+/// two must agree.
 ///
 /// Scripts written without spaces between words (Han, kana, Hangul, Thai, ...) have no word
 /// starts to go by: "민준" must find "김민준" and "小龍" must find "李小龍", as the substring
-/// search before the index did. In those scripts every character starts keys of its own.
+/// search before the index did. In those scripts every character starts keys of its own, of up
+/// to [`NAME_KEY_CHARS`] characters.
 pub fn name_keys(search_name: &str) -> BTreeSet<String> {
+    let longest = LONG_KEY_CHARS[LONG_KEY_CHARS.len() - 1];
     let mut keys = BTreeSet::new();
     for word in search_name.split(' ').filter(|w| !w.is_empty()) {
         for (start, c) in word.char_indices() {
@@ -82,9 +91,11 @@ pub fn name_keys(search_name: &str) -> BTreeSet<String> {
                 continue;
             }
             let mut key = String::new();
-            for c in word[start..].chars().take(NAME_KEY_CHARS) {
+            for (length, c) in (1..).zip(word[start..].chars().take(longest)) {
                 key.push(c);
-                keys.insert(key.clone());
+                if length <= NAME_KEY_CHARS || (start == 0 && LONG_KEY_CHARS.contains(&length)) {
+                    keys.insert(key.clone());
+                }
             }
         }
     }
@@ -111,9 +122,22 @@ pub fn is_unspaced(c: char) -> bool {
     )
 }
 
-/// The key a folded query word is looked up by: its first [`NAME_KEY_CHARS`] characters.
+/// The key a folded query word is looked up by: the word itself up to [`NAME_KEY_CHARS`]
+/// characters, else its longest prefix of [`LONG_KEY_CHARS`] characters — or of
+/// [`NAME_KEY_CHARS`] in a script written without spaces, where the word may begin inside a
+/// name's word and only the shorter keys start there.
 pub fn query_key(word: &str) -> &str {
-    match word.char_indices().nth(NAME_KEY_CHARS) {
+    let characters = word.chars().count();
+    let length = if word.starts_with(is_unspaced) {
+        characters.min(NAME_KEY_CHARS)
+    } else {
+        LONG_KEY_CHARS
+            .into_iter()
+            .rev()
+            .find(|&n| n <= characters)
+            .unwrap_or(characters.min(NAME_KEY_CHARS))
+    };
+    match word.char_indices().nth(length) {
         Some((end, _)) => &word[..end],
         None => word,
     }
@@ -308,6 +332,18 @@ mod tests {
         assert!(!name_keys("popescu").contains("escu"));
         assert!(!name_keys("дмитрий").contains("митрий"));
         assert!(name_keys("дмитрий").contains("дмитри"));
+        // Longer words: their prefixes of 8 and 12 characters too, and no others.
+        let keys = name_keys("wolfeschlegelsteinhausen");
+        assert!(keys.contains("wolfesch") && keys.contains("wolfeschlege"));
+        assert_eq!(keys.len(), 8);
+        assert_eq!(name_keys("lukasiewicz").len(), 7);
+        // Not inside a word written without spaces: there the keys stay short.
+        let keys = name_keys("やまだたろうさん");
+        assert!(!keys.contains("やまだたろうさ") && keys.contains("やまだたろうさん"));
+        assert!(
+            keys.iter()
+                .all(|k| k.chars().count() <= 6 || k.starts_with('や'))
+        );
     }
 
     #[test]
@@ -315,13 +351,21 @@ mod tests {
         assert_eq!(query_key("popescu"), "popesc");
         assert_eq!(query_key("ion"), "ion");
         assert_eq!(query_key("ştefan"), "ştefan");
-        assert_eq!(query_key("lukasiewicz"), "lukasi");
-        // Six characters, not bytes: a Devanagari word keeps its marks.
-        assert_eq!(query_key("हिन्दीभाषा"), "हिन्दी");
+        // A longer word by its longest key: 8 characters of 11, 12 of 15.
+        assert_eq!(query_key("lukasiewicz"), "lukasiew");
+        assert_eq!(query_key("wolfeschlegels"), "wolfeschlege");
+        // Characters, not bytes: a Devanagari word keeps its marks.
+        assert_eq!(query_key("हिन्दीभाषा"), "हिन्दीभा");
+        // Written without spaces, a word may begin inside a name's word: six at most.
+        assert_eq!(query_key("やまだたろうさん"), "やまだたろう");
         for (name, query) in [
             ("ana maria popescu", "popes"),
             ("δημητρησ παπαδοπουλοσ", "παπα"),
             ("jan lukasiewicz", "lukasiewicz"),
+            ("jan lukasiewicz", "lukasiew"),
+            ("jan lukasiewicz", "lukasie"),
+            ("hubert wolfeschlegelsteinhausen", "wolfeschlegelstein"),
+            ("やまだたろうさん", "まだたろうさん"),
         ] {
             let folded = fold_for_search(query);
             assert!(name_keys(name).contains(query_key(&folded)), "{query}");

@@ -271,7 +271,54 @@ async fn pages_of_a_common_name_follow_the_key_in_id_order(database: TestDatabas
     assert_eq!(seen, ids);
 }
 
+/// Every key of every customer, as (key, customer) pairs in order.
+async fn all_keys(storage: &rapport_storage::Storage) -> Vec<(String, String)> {
+    rapport_storage::sqlx::query_as(
+        "SELECT name_key, customer_id FROM customer_name_keys ORDER BY name_key, customer_id",
+    )
+    .fetch_all(storage.reader())
+    .await
+    .unwrap()
+}
+
+/// Migration 8's SQL backfills the long keys the Rust rule writes (`domain::names::name_keys`),
+/// no more, no fewer, for names in spaced and unspaced scripts.
+async fn the_long_keys_backfill_agrees_with_the_rule(database: TestDatabase) {
+    let mut profiles = start(database).await;
+    for name in [
+        "Hubert Wolfeschlegelsteinhausen",
+        "Jan Łukasiewicz",
+        "Ana Maria Popescu",
+        "Δημήτρης Παπαδόπουλος",
+        "やまだたろうさん",
+        "Großsánmann Morgenstern",
+    ] {
+        profiles.create(customer(name)).await;
+    }
+    // A long word is found by its start, by the word itself and by a start of 8 or more.
+    for query in ["wolfeschlegelstein", "lukasiewicz", "grosssanm"] {
+        let found = profiles.search_name(query).await;
+        assert_eq!(found.len(), 1, "{query}");
+    }
+    let storage = rapport_storage::Storage::open(&profiles.database.settings).unwrap();
+    let written = all_keys(&storage).await;
+    assert!(written.iter().any(|(key, _)| key == "wolfeschlege"));
+    let mut tx = storage.begin_write().await.unwrap();
+    rapport_storage::sqlx::query("DELETE FROM customer_name_keys WHERE length(name_key) > 6")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    rapport_storage::sqlx::query(include_str!("../../migrations/0008_long_name_keys.sql"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(all_keys(&storage).await, written);
+    storage.close().await;
+}
+
 backend_tests!(
+    the_long_keys_backfill_agrees_with_the_rule,
     a_word_finds_names_it_begins_in_any_order_and_script,
     an_updated_name_is_found_by_its_new_words_only,
     core_bankings_upserts_keep_the_name_keys_current,
