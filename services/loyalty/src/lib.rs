@@ -72,6 +72,11 @@ pub static MIGRATIONS: Migrations = Migrations(&[
         description: "at_risk_partial_index",
         sql: include_str!("../migrations/0004_at_risk_partial_index.sql"),
     },
+    EmbeddedMigration {
+        version: 9,
+        description: "score_contributions",
+        sql: include_str!("../migrations/0005_score_contributions.sql"),
+    },
 ]);
 
 /// Why the unit could not be built.

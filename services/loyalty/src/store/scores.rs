@@ -20,7 +20,7 @@ pub struct Entry {
     pub current: Option<i64>,
 }
 
-const HISTORY_COLUMNS: usize = 12;
+const HISTORY_COLUMNS: usize = 13;
 const CURRENT_COLUMNS: usize = 8;
 /// Rows per multi-row INSERT: few round trips to the database's thread, well under both
 /// backends' parameter limits (SQLite 32,766, PostgreSQL 65,535).
@@ -108,7 +108,7 @@ struct Changed {
     score_id: String,
     flags: String,
     reasons: String,
-    explanation: String,
+    contributions: String,
     model_version: String,
 }
 
@@ -131,7 +131,7 @@ impl Prepared {
                 score_id: Id::new().to_string(),
                 flags,
                 reasons,
-                explanation: json(
+                contributions: json(
                     &score
                         .explanation
                         .iter()
@@ -191,7 +191,7 @@ pub async fn record_prepared(conn: &mut Conn, rows: &[Prepared]) -> Result<(), L
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO score_history (score_id, customer_id, as_of_micros, loyalty_centi, satisfaction_centi, \
-             involvement_centi, affinity_centi, segment, flags, reasons, explanation, model_version) VALUES {}",
+             involvement_centi, affinity_centi, segment, flags, reasons, explanation, model_version, contributions) VALUES {}",
             placeholders(sqlite, chunk.len(), HISTORY_COLUMNS, 1)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -208,8 +208,10 @@ pub async fn record_prepared(conn: &mut Conn, rows: &[Prepared]) -> Result<(), L
                 .bind(row.segment)
                 .bind(changed.flags.clone())
                 .bind(changed.reasons.clone())
-                .bind(changed.explanation.clone())
-                .bind(changed.model_version.clone());
+                // What a previous version reads: an explanation with nothing in it (migration 9).
+                .bind("[]")
+                .bind(changed.model_version.clone())
+                .bind(changed.contributions.clone());
         }
         query.execute(&mut *conn).await?;
 
@@ -288,7 +290,7 @@ pub struct Stored {
 }
 
 const SELECT: &str = "h.score_id, h.customer_id, h.as_of_micros, h.loyalty_centi, h.satisfaction_centi, h.involvement_centi, \
-                      h.affinity_centi, h.segment, h.flags, h.reasons, h.explanation, h.model_version";
+                      h.affinity_centi, h.segment, h.flags, h.reasons, h.explanation, h.model_version, h.contributions";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, LoyaltyError> {
     let segment: String = row.try_get(7)?;
@@ -300,11 +302,19 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Stored, LoyaltyError> {
         .into_iter()
         .map(Reason::from)
         .collect();
-    let explanation = serde_json::from_str::<Vec<StoredContribution>>(&text(10)?)
-        .map_err(|e| corrupt("explanation", stored_json_error(&e)))?
-        .into_iter()
-        .map(Contribution::from)
-        .collect();
+    let explanation = match row.try_get::<Option<String>, _>(12)? {
+        Some(contributions) => serde_json::from_str::<Vec<StoredContribution>>(&contributions)
+            .map_err(|e| corrupt("contributions", stored_json_error(&e)))?
+            .into_iter()
+            .map(Contribution::from)
+            .collect(),
+        // Written before migration 9: the sentences themselves.
+        None => serde_json::from_str::<Vec<SentenceContribution>>(&text(10)?)
+            .map_err(|e| corrupt("explanation", stored_json_error(&e)))?
+            .into_iter()
+            .map(Contribution::from)
+            .collect(),
+    };
     Ok(Stored {
         score_id: row.try_get(0)?,
         customer_id: id(&row.try_get::<String, _>(1)?)?,
@@ -395,7 +405,7 @@ pub async fn at_risk(
         .map(|row| {
             Ok(AtRisk {
                 stored: from_row(row)?,
-                previous_loyalty: row.try_get::<Option<i64>, _>(12)?.map(points),
+                previous_loyalty: row.try_get::<Option<i64>, _>(13)?.map(points),
             })
         })
         .collect()
@@ -442,24 +452,23 @@ impl From<StoredReason> for Reason {
     }
 }
 
-/// A contribution as a history row keeps it: `[component, signal, points, [figures]]`, the
-/// component as `"s"`, `"i"` or `"a"`; its sentence is described again from the signal and
-/// figures when read (`domain::score::describe`). An explanation so kept is about a third of
-/// one with every sentence written out, and the rescoring of every customer writes one per
-/// changed score: at 1 M customers the sentences were most of what the batch wrote.
-///
-/// Rows written before 2026-12-03 keep objects with the sentence itself
-/// (`{"component":"Satisfaction","signal":…,"points":…,"description":…}`) and read as written.
+/// A contribution as a history row keeps it (column `contributions`, migration 9):
+/// `[component, signal, points, [figures]]`, the component as `"s"`, `"i"` or `"a"`; its
+/// sentence is described again from the signal and figures when read
+/// (`domain::score::describe`). An explanation so kept is about a third of one with every
+/// sentence written out, and the rescoring of every customer writes one per changed score: at
+/// 1 M customers the sentences were most of what the batch wrote.
 #[derive(serde::Serialize, serde::Deserialize)]
-#[serde(untagged)]
-enum StoredContribution {
-    Compact(StoredComponent, String, f64, Vec<String>),
-    Sentence {
-        component: Component,
-        signal: String,
-        points: f64,
-        description: String,
-    },
+struct StoredContribution(StoredComponent, String, f64, Vec<String>);
+
+/// A contribution as rows written before migration 9 keep it, in `explanation`, with its
+/// sentence: `{"component":"Satisfaction","signal":…,"points":…,"description":…}`.
+#[derive(serde::Deserialize)]
+struct SentenceContribution {
+    component: Component,
+    signal: String,
+    points: f64,
+    description: String,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -479,33 +488,29 @@ impl From<&Contribution> for StoredContribution {
             Component::Involvement => StoredComponent::Involvement,
             Component::Affinity => StoredComponent::Affinity,
         };
-        Self::Compact(component, c.signal.clone(), c.points, c.figures.clone())
+        Self(component, c.signal.clone(), c.points, c.figures.clone())
     }
 }
 
 impl From<StoredContribution> for Contribution {
-    fn from(c: StoredContribution) -> Self {
-        match c {
-            StoredContribution::Compact(component, signal, points, figures) => {
-                let component = match component {
-                    StoredComponent::Satisfaction => Component::Satisfaction,
-                    StoredComponent::Involvement => Component::Involvement,
-                    StoredComponent::Affinity => Component::Affinity,
-                };
-                Contribution::new(component, &signal, points, figures)
-            }
-            StoredContribution::Sentence {
-                component,
-                signal,
-                points,
-                description,
-            } => Contribution {
-                component,
-                signal,
-                points,
-                figures: Vec::new(),
-                description,
-            },
+    fn from(StoredContribution(component, signal, points, figures): StoredContribution) -> Self {
+        let component = match component {
+            StoredComponent::Satisfaction => Component::Satisfaction,
+            StoredComponent::Involvement => Component::Involvement,
+            StoredComponent::Affinity => Component::Affinity,
+        };
+        Contribution::new(component, &signal, points, figures)
+    }
+}
+
+impl From<SentenceContribution> for Contribution {
+    fn from(c: SentenceContribution) -> Self {
+        Contribution {
+            component: c.component,
+            signal: c.signal,
+            points: c.points,
+            figures: Vec::new(),
+            description: c.description,
         }
     }
 }
@@ -549,7 +554,7 @@ mod tests {
         );
 
         let before = r#"[{"component":"Involvement","signal":"tenure","points":20.999746743601854,"description":"A customer since 2018-01-06 (8.4 years)."}]"#;
-        let read: Vec<StoredContribution> = serde_json::from_str(before).expect("reads");
+        let read: Vec<SentenceContribution> = serde_json::from_str(before).expect("reads");
         let read: Vec<Contribution> = read.into_iter().map(Contribution::from).collect();
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].component, Component::Involvement);

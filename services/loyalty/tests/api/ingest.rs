@@ -358,6 +358,15 @@ async fn history_and_at_risk_follow_the_score(database: TestDatabase) {
             .collect::<Vec<_>>()
     };
     assert_eq!(described(older), described(&first));
+    // Figures in `contributions`; `explanation` left `[]`, which a previous version reads
+    // as an empty explanation rather than failing on a format it does not know (migration 9).
+    assert_eq!(
+        s.count(
+            "SELECT COUNT(*) FROM score_history WHERE explanation <> '[]' OR contributions IS NULL"
+        )
+        .await,
+        0
+    );
     assert!(
         described(older)
             .iter()
